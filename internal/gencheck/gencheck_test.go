@@ -1,0 +1,123 @@
+// Package gencheck holds tests of the promises the generated core makes to the
+// handwritten layer: zero values are sent, unknown values decode, numbers are
+// float64, and gen/ depends on nothing but the oapi-codegen runtime.
+package gencheck
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/cerebras-go/cerebras/gen"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func TestZeroValuesAreSent(t *testing.T) {
+	var msg gen.ChatMessage
+	var content gen.MessageContent
+	if err := content.FromMessageContent0("hi"); err != nil {
+		t.Fatal(err)
+	}
+	if err := msg.FromUserMessage(gen.UserMessage{Content: content}); err != nil {
+		t.Fatal(err)
+	}
+	req := gen.ChatCompletionRequest{
+		Model:            "m",
+		Messages:         []gen.ChatMessage{msg},
+		Temperature:      ptr(0.0),
+		Seed:             ptr(int64(0)),
+		TopP:             ptr(0.0),
+		FrequencyPenalty: ptr(0.0),
+		N:                ptr(0),
+		Stream:           ptr(false),
+	}
+	b, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"frequency_penalty":0,"messages":[{"content":"hi","role":"user"}],"model":"m","n":0,"seed":0,"stream":false,"temperature":0,"top_p":0}`
+	if string(b) != want {
+		t.Errorf("got  %s\nwant %s", b, want)
+	}
+}
+
+func TestNumbersAreFloat64(t *testing.T) {
+	for _, f := range []struct {
+		typ   reflect.Type
+		field string
+	}{
+		{reflect.TypeOf(gen.ChatCompletionRequest{}), "Temperature"},
+		{reflect.TypeOf(gen.ChatCompletionRequest{}), "TopP"},
+		{reflect.TypeOf(gen.TimeInfo{}), "QueueTime"},
+		{reflect.TypeOf(gen.TokenLogprob{}), "Logprob"},
+	} {
+		sf, ok := f.typ.FieldByName(f.field)
+		if !ok {
+			t.Fatalf("%s has no field %s", f.typ, f.field)
+		}
+		typ := sf.Type
+		if typ.Kind() == reflect.Pointer {
+			typ = typ.Elem()
+		}
+		if typ.Kind() != reflect.Float64 {
+			t.Errorf("%s.%s is %s, want float64", f.typ, f.field, sf.Type)
+		}
+	}
+}
+
+func TestSeedResponseDecodes(t *testing.T) {
+	b, err := os.ReadFile("../../testdata/ChatCompletion/seed-hello.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c gen.ChatCompletion
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.ID != "chatcmpl-292e278f-514e-4186-9010-91ce6a14168b" || c.Created != 1723733419 ||
+		*c.Choices[0].Message.Content != "Hello! How can I assist you today?" ||
+		*c.Choices[0].FinishReason != gen.FinishReasonStop ||
+		*c.Usage.TotalTokens != 22 || *c.TimeInfo.QueueTime != 0.000073161 {
+		t.Errorf("decoded %+v", c)
+	}
+}
+
+func TestUnknownValuesDecode(t *testing.T) {
+	b, err := os.ReadFile("../../testdata/ChatCompletion/forward-compat.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c gen.ChatCompletion
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatalf("a response with unknown fields and enum values must decode: %v", err)
+	}
+	fr := *c.Choices[0].FinishReason
+	if fr != "a_reason_added_later" || fr.Valid() {
+		t.Errorf("finish_reason = %q (valid %v), want the unknown value kept and reported invalid", fr, fr.Valid())
+	}
+}
+
+// TestGenDependencies keeps the library light: gen/ may import the standard
+// library and the oapi-codegen runtime (with what it needs), nothing else.
+func TestGenDependencies(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "github.com/cerebras-go/cerebras/gen").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	allowed := []string{"github.com/cerebras-go/cerebras/gen", "github.com/oapi-codegen/runtime", "github.com/google/uuid", "github.com/apapsch/go-jsonmerge/v2"}
+	for _, pkg := range strings.Fields(string(out)) {
+		ok := false
+		for _, a := range allowed {
+			if pkg == a || strings.HasPrefix(pkg, a+"/") {
+				ok = true
+			}
+		}
+		if !ok {
+			t.Errorf("gen/ depends on %s; only the oapi-codegen runtime is allowed", pkg)
+		}
+	}
+}
