@@ -10,7 +10,9 @@ STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 LINT_PKGS    = $$($(GO) list ./... | grep -v '/gen$$')
 LINT_FILES   = $$(git ls-files -co --exclude-standard '*.go' | grep -v '^gen/')
 
-.PHONY: help generate check-generated spec-validate spec-diff lint gates test-go test demo
+FUZZTIME    ?= 5s
+
+.PHONY: help generate check-generated spec-validate spec-diff lint gates test-go fuzz bench test demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -43,7 +45,13 @@ gates: ## prove that check-generated and spec-diff fail when they should (runs i
 test-go: ## go test -race ./...
 	$(GO) test -race -count=1 ./...
 
-test: lint spec-validate check-generated spec-diff gates test-go ## everything CI runs
+fuzz: ## run every fuzz target for FUZZTIME each (default 5s; e.g. make fuzz FUZZTIME=10m)
+	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+bench: ## run the benchmarks; each reports its ratios against a baseline measured in the same run
+	$(GO) test -run '^$$' -bench . -benchtime 200x ./...
+
+test: lint spec-validate check-generated spec-diff gates test-go fuzz ## everything CI runs
 	@echo "make test: all checks passed"
 
 demo: ## the main job against the local fake server (arrives with the fake-server issue)

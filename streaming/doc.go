@@ -1,3 +1,23 @@
 // Package streaming decodes server-sent event streams from the Cerebras
-// Inference API into typed chunks.
+// Inference API into typed values: a strict, allocation-free SSE Decoder, a
+// generic Stream, and a ChatCompletionAccumulator that folds chat chunks into
+// a complete completion.
+//
+// Streams never lose or hide data: `data: [DONE]` ends a stream cleanly; an
+// error event inside the stream ends it with the same *client.APIError type as
+// an HTTP error; a stream that ends before `[DONE]` fails with ErrTruncated;
+// an optional idle timeout turns a stalled stream into ErrIdleTimeout.
+//
+// Package client returns these streams from its streaming calls:
+//
+//	stream, err := c.Chat.Completions.NewStreaming(ctx, params)
+//	if err != nil {
+//		return err
+//	}
+//	for chunk, err := range stream.All() {
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Print(*chunk.Choices[0].Delta.Content)
+//	}
 package streaming

@@ -1,0 +1,281 @@
+// Package apierror holds the error type shared by package client (HTTP error
+// statuses) and package streaming (errors reported inside a stream), so that
+// both satisfy errors.As(err, &*client.APIError) without an import cycle.
+// Users see it as client.APIError.
+package apierror
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxBody is how much of an error body is kept in Error.Body.
+const MaxBody = 64 << 10
+
+// maxMessage bounds a message taken from a non-JSON body.
+const maxMessage = 512
+
+// Sentinel errors for the status classes; an *Error matches them with errors.Is.
+var (
+	ErrBadRequest          = errors.New("bad request")           // 400
+	ErrAuthentication      = errors.New("authentication failed") // 401
+	ErrPaymentRequired     = errors.New("payment required")      // 402
+	ErrPermissionDenied    = errors.New("permission denied")     // 403
+	ErrNotFound            = errors.New("not found")             // 404
+	ErrConflict            = errors.New("conflict")              // 409
+	ErrUnprocessableEntity = errors.New("unprocessable entity")  // 422
+	ErrRateLimit           = errors.New("rate limited")          // 429
+	ErrInternalServer      = errors.New("server error")          // any status >= 500
+	ErrServiceUnavailable  = errors.New("service unavailable")   // 503
+)
+
+// Error is an error reported by the Cerebras API: an HTTP error status, or an
+// error event inside a 200 event stream (InStream).
+type Error struct {
+	// StatusCode is the HTTP status, or the status_code of an in-stream error.
+	StatusCode int
+	// Type is the error class, such as "invalid_request_error".
+	Type string
+	// Code is a machine-readable code, such as "request_quota_exceeded".
+	Code string
+	// Param is the request parameter the error concerns.
+	Param string
+	// Message is the server's description of the error.
+	Message string
+	// ID is the error's id, when the server sends one.
+	ID string
+	// Details lists FastAPI validation failures ("loc: msg"), for 422 responses.
+	Details []string
+	// RequestID is the x-request-id (or cf-ray) response header.
+	RequestID string
+	// Header holds the response headers.
+	Header http.Header
+	// RateLimit is parsed from the x-ratelimit-* headers.
+	RateLimit RateLimit
+	// Body is the raw response body (or the stream event's data), at most MaxBody bytes.
+	Body []byte
+	// BodyTruncated reports that the body was longer than Body.
+	BodyTruncated bool
+	// InStream reports an error event received inside a 200 event stream.
+	InStream bool
+}
+
+// Error returns one line: the status, the server's message and its type,
+// code, param and request id. It never includes headers or the request.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("cerebras: ")
+	if e.InStream {
+		b.WriteString("error in stream: ")
+	}
+	b.WriteString(strconv.Itoa(e.StatusCode))
+	if t := http.StatusText(e.StatusCode); t != "" {
+		b.WriteByte(' ')
+		b.WriteString(t)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	var attrs []string
+	for _, kv := range [][2]string{{"type", e.Type}, {"code", e.Code}, {"param", e.Param}, {"request id", e.RequestID}} {
+		if kv[1] != "" {
+			attrs = append(attrs, kv[0]+" "+kv[1])
+		}
+	}
+	if len(attrs) > 0 {
+		b.WriteString(" (")
+		b.WriteString(strings.Join(attrs, ", "))
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// Is reports whether target is the sentinel of e's status class, so that
+// errors.Is(err, client.ErrRateLimit) works.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrBadRequest:
+		return e.StatusCode == http.StatusBadRequest
+	case ErrAuthentication:
+		return e.StatusCode == http.StatusUnauthorized
+	case ErrPaymentRequired:
+		return e.StatusCode == http.StatusPaymentRequired
+	case ErrPermissionDenied:
+		return e.StatusCode == http.StatusForbidden
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound
+	case ErrConflict:
+		return e.StatusCode == http.StatusConflict
+	case ErrUnprocessableEntity:
+		return e.StatusCode == http.StatusUnprocessableEntity
+	case ErrRateLimit:
+		return e.StatusCode == http.StatusTooManyRequests
+	case ErrInternalServer:
+		return e.StatusCode >= 500
+	case ErrServiceUnavailable:
+		return e.StatusCode == http.StatusServiceUnavailable
+	}
+	return false
+}
+
+// Redact replaces every occurrence of secret in the error's text fields and
+// body, so a server that echoes the API key cannot leak it through an error.
+func (e *Error) Redact(secret string) {
+	if secret == "" {
+		return
+	}
+	const mask = "[REDACTED]"
+	for _, s := range []*string{&e.Type, &e.Code, &e.Param, &e.Message, &e.ID, &e.RequestID} {
+		*s = strings.ReplaceAll(*s, secret, mask)
+	}
+	for i := range e.Details {
+		e.Details[i] = strings.ReplaceAll(e.Details[i], secret, mask)
+	}
+	e.Body = bytes.ReplaceAll(e.Body, []byte(secret), []byte(mask))
+}
+
+// FromResponse builds the error for an HTTP error status from the response
+// headers and (a prefix of) its body. truncated reports that body is a prefix.
+func FromResponse(status int, header http.Header, body []byte, truncated bool) *Error {
+	e := &Error{StatusCode: status, Header: header, RateLimit: ParseRateLimit(header), RequestID: requestID(header)}
+	e.setBody(body, truncated)
+	e.parseBody(body)
+	if e.Message == "" && len(bytes.TrimSpace(body)) == 0 {
+		e.Message = "(empty body)"
+	}
+	return e
+}
+
+// FromStreamEvent builds the error for an error event inside a 200 stream:
+// data is `{"error": {...}, "status_code": N}`, or any text for `event: error`.
+// The status is status_code when present, else httpStatus.
+func FromStreamEvent(httpStatus int, header http.Header, data []byte) *Error {
+	e := &Error{StatusCode: httpStatus, Header: header, RateLimit: ParseRateLimit(header), RequestID: requestID(header), InStream: true}
+	e.setBody(data, false)
+	var probe struct {
+		StatusCode json.RawMessage `json:"status_code"`
+	}
+	if json.Unmarshal(data, &probe) == nil {
+		if n, err := strconv.Atoi(string(probe.StatusCode)); err == nil && n > 0 {
+			e.StatusCode = n
+		}
+	}
+	e.parseBody(data)
+	if e.Message == "" {
+		e.Message = "an error occurred during streaming"
+	}
+	return e
+}
+
+func (e *Error) setBody(body []byte, truncated bool) {
+	if len(body) > MaxBody {
+		body, truncated = body[:MaxBody], true
+	}
+	e.Body = bytes.Clone(body)
+	e.BodyTruncated = truncated
+}
+
+// parseBody fills the fields from the wrapped {"error":{...}}, flat
+// {message,type,param,code}, FastAPI {"detail": ...} or non-JSON shapes.
+func (e *Error) parseBody(body []byte) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		e.Message = textMessage(body)
+		return
+	}
+	fields := top
+	if raw, ok := top["error"]; ok {
+		var inner map[string]json.RawMessage
+		switch {
+		case json.Unmarshal(raw, &inner) == nil && inner != nil:
+			fields = inner
+		default:
+			if s, ok := jsonString(raw); ok {
+				e.Message = s
+			}
+		}
+	}
+	e.Type, _ = jsonString(fields["type"])
+	e.Code, _ = jsonString(fields["code"])
+	e.Param, _ = jsonString(fields["param"])
+	e.ID, _ = jsonString(fields["id"])
+	if m, ok := jsonString(fields["message"]); ok {
+		e.Message = m
+	}
+	if raw, ok := top["detail"]; ok && e.Message == "" {
+		e.parseDetail(raw)
+	}
+}
+
+func (e *Error) parseDetail(raw json.RawMessage) {
+	if s, ok := jsonString(raw); ok {
+		e.Message = s
+		return
+	}
+	var items []struct {
+		Loc []any  `json:"loc"`
+		Msg string `json:"msg"`
+	}
+	if json.Unmarshal(raw, &items) != nil {
+		return
+	}
+	for _, it := range items {
+		loc := make([]string, len(it.Loc))
+		for i, l := range it.Loc {
+			loc[i] = fmt.Sprint(l)
+		}
+		d := it.Msg
+		if len(loc) > 0 {
+			d = strings.Join(loc, ".") + ": " + it.Msg
+		}
+		e.Details = append(e.Details, d)
+	}
+	e.Message = strings.Join(e.Details, "; ")
+}
+
+// jsonString decodes a JSON string, or a number or boolean as its text
+// (some servers send numeric codes); null and absent give "", false.
+func jsonString(raw json.RawMessage) (string, bool) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, true
+	}
+	switch raw[0] {
+	case '{', '[':
+		return "", false
+	}
+	return string(raw), true
+}
+
+// textMessage turns a non-JSON body (plain text, HTML) into a one-line
+// message of bounded length.
+func textMessage(body []byte) string {
+	s := strings.Join(strings.Fields(string(body)), " ")
+	if len(s) > maxMessage {
+		cut := maxMessage
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+func requestID(h http.Header) string {
+	for _, k := range []string{"X-Request-Id", "Cf-Ray"} {
+		if v := h.Get(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}

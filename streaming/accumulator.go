@@ -1,0 +1,286 @@
+package streaming
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/cerebras-go/cerebras/gen"
+)
+
+// ChatCompletionAccumulator folds the chunks of a chat completion stream into
+// the complete gen.ChatCompletion: content and reasoning per choice (n > 1
+// included), tool calls merged by index, finish reasons, logprobs, and the
+// usage and time_info of the final chunk. Its cost is linear in the stream's
+// size. The zero value is ready to use.
+//
+//	var acc streaming.ChatCompletionAccumulator
+//	for chunk, err := range stream.All() {
+//		if err != nil { return err }
+//		acc.AddChunk(chunk)
+//		for _, call := range acc.JustFinishedToolCalls() { … }
+//	}
+//	completion := acc.ChatCompletion()
+type ChatCompletionAccumulator struct {
+	id, model       string
+	created         int64
+	fingerprint     *string
+	serviceTier     *string
+	serviceTierUsed *string
+	usage           *gen.Usage
+	timeInfo        *gen.TimeInfo
+	choices         map[int]*choiceAcc
+	last            *choiceAcc
+	chunks          int
+	finished        []FinishedToolCall
+}
+
+// FinishedToolCall is a tool call whose arguments are complete: its choice
+// reported a finish_reason.
+type FinishedToolCall struct {
+	// ChoiceIndex is the index of the choice that made the call.
+	ChoiceIndex int
+	// Index is the call's position among the choice's tool calls.
+	Index int
+	// ID is the tool call id, to answer with a tool message.
+	ID string
+	// Name is the function name.
+	Name string
+	// Arguments is the JSON-encoded arguments; "{}" when the model sent none.
+	Arguments string
+	// Err is nil when Arguments is valid JSON, and says what is wrong otherwise.
+	Err error
+}
+
+type choiceAcc struct {
+	index             int
+	role              string
+	content           strings.Builder
+	reasoning         strings.Builder
+	hasContent        bool
+	hasReasoning      bool
+	finish            *gen.FinishReason
+	logprobs          *gen.ChatCompletionLogprobs
+	reasoningLogprobs *gen.ChatCompletionLogprobs
+	tools             []*toolAcc
+	toolsDone         bool
+}
+
+type toolAcc struct {
+	index int
+	id    string
+	typ   string
+	name  string
+	args  strings.Builder
+}
+
+// AddChunk adds one chunk. It never fails: odd input (a missing or negative
+// tool-call index, a missing id on a continuation, unknown values) is folded
+// in as sensibly as it can be.
+func (a *ChatCompletionAccumulator) AddChunk(c gen.ChatCompletionChunk) {
+	a.finished = a.finished[:0]
+	a.chunks++
+	if a.id == "" {
+		a.id = c.ID
+	}
+	if a.model == "" {
+		a.model = c.Model
+	}
+	if a.created == 0 {
+		a.created = c.Created
+	}
+	if c.SystemFingerprint != nil {
+		a.fingerprint = c.SystemFingerprint
+	}
+	if c.ServiceTier != nil {
+		a.serviceTier = c.ServiceTier
+	}
+	if c.ServiceTierUsed != nil {
+		a.serviceTierUsed = c.ServiceTierUsed
+	}
+	if c.Usage != nil {
+		a.usage = c.Usage
+	}
+	if c.TimeInfo != nil {
+		a.timeInfo = c.TimeInfo
+	}
+	for i := range c.Choices {
+		a.addChoice(&c.Choices[i])
+	}
+}
+
+func (a *ChatCompletionAccumulator) choice(index int) *choiceAcc {
+	if a.last != nil && a.last.index == index {
+		return a.last
+	}
+	if a.choices == nil {
+		a.choices = make(map[int]*choiceAcc)
+	}
+	ch := a.choices[index]
+	if ch == nil {
+		ch = &choiceAcc{index: index}
+		a.choices[index] = ch
+	}
+	a.last = ch
+	return ch
+}
+
+func (a *ChatCompletionAccumulator) addChoice(cc *gen.ChatCompletionChunkChoice) {
+	ch := a.choice(cc.Index)
+	if d := cc.Delta; d != nil {
+		if d.Role != nil && ch.role == "" {
+			ch.role = *d.Role
+		}
+		if d.Content != nil {
+			ch.content.WriteString(*d.Content)
+			ch.hasContent = true
+		}
+		if d.Reasoning != nil {
+			ch.reasoning.WriteString(*d.Reasoning)
+			ch.hasReasoning = true
+		}
+		for i := range d.ToolCalls {
+			ch.addToolCall(&d.ToolCalls[i])
+		}
+	}
+	ch.logprobs = appendLogprobs(ch.logprobs, cc.Logprobs)
+	ch.reasoningLogprobs = appendLogprobs(ch.reasoningLogprobs, cc.ReasoningLogprobs)
+	if cc.FinishReason != nil {
+		fr := *cc.FinishReason
+		ch.finish = &fr
+		a.finishTools(ch)
+	}
+}
+
+func (ch *choiceAcc) addToolCall(tc *gen.ToolCall) {
+	var t *toolAcc
+	switch {
+	case tc.Index != nil && *tc.Index >= 0:
+		for _, x := range ch.tools {
+			if x.index == *tc.Index {
+				t = x
+				break
+			}
+		}
+	case len(ch.tools) > 0:
+		// No usable index: a fragment without a new id continues the last call.
+		last := ch.tools[len(ch.tools)-1]
+		if tc.ID == nil || *tc.ID == "" || *tc.ID == last.id {
+			t = last
+		}
+	}
+	if t == nil {
+		idx := len(ch.tools)
+		if tc.Index != nil && *tc.Index >= 0 {
+			idx = *tc.Index
+		}
+		t = &toolAcc{index: idx}
+		ch.tools = append(ch.tools, t)
+		ch.toolsDone = false
+	}
+	if tc.ID != nil && t.id == "" {
+		t.id = *tc.ID
+	}
+	if tc.Type != nil && t.typ == "" {
+		t.typ = *tc.Type
+	}
+	if f := tc.Function; f != nil {
+		if f.Name != nil && t.name == "" {
+			t.name = *f.Name
+		}
+		if f.Arguments != nil {
+			t.args.WriteString(*f.Arguments)
+		}
+	}
+}
+
+func (a *ChatCompletionAccumulator) finishTools(ch *choiceAcc) {
+	if ch.toolsDone {
+		return
+	}
+	ch.toolsDone = true
+	for _, t := range ch.tools {
+		args := t.arguments()
+		var err error
+		if !json.Valid([]byte(args)) {
+			err = fmt.Errorf("streaming: tool call %d (%s) arguments are not valid JSON: %.80q", t.index, t.name, args)
+		}
+		a.finished = append(a.finished, FinishedToolCall{
+			ChoiceIndex: ch.index, Index: t.index, ID: t.id, Name: t.name, Arguments: args, Err: err,
+		})
+	}
+}
+
+func (t *toolAcc) arguments() string {
+	if t.args.Len() == 0 {
+		return "{}"
+	}
+	return t.args.String()
+}
+
+func appendLogprobs(dst, src *gen.ChatCompletionLogprobs) *gen.ChatCompletionLogprobs {
+	if src == nil {
+		return dst
+	}
+	if dst == nil {
+		dst = &gen.ChatCompletionLogprobs{}
+	}
+	dst.Content = append(dst.Content, src.Content...)
+	dst.Refusal = append(dst.Refusal, src.Refusal...)
+	return dst
+}
+
+// JustFinishedToolCalls returns the tool calls completed by the last AddChunk
+// (those of a choice that just reported its finish_reason). With parallel
+// tool calls, all of them finish together. The slice is reused by AddChunk.
+func (a *ChatCompletionAccumulator) JustFinishedToolCalls() []FinishedToolCall {
+	return a.finished
+}
+
+// Chunks returns how many chunks were added.
+func (a *ChatCompletionAccumulator) Chunks() int { return a.chunks }
+
+// ChatCompletion returns the completion accumulated so far, with choices in
+// index order. It can be called at any time; tool calls without arguments
+// get "{}".
+func (a *ChatCompletionAccumulator) ChatCompletion() gen.ChatCompletion {
+	c := gen.ChatCompletion{
+		ID: a.id, Object: "chat.completion", Created: a.created, Model: a.model,
+		SystemFingerprint: a.fingerprint, ServiceTier: a.serviceTier, ServiceTierUsed: a.serviceTierUsed,
+		Usage: a.usage, TimeInfo: a.timeInfo,
+		Choices: make([]gen.ChatCompletionChoice, 0, len(a.choices)),
+	}
+	for _, ch := range a.choices {
+		msg := gen.ChatCompletionMessage{}
+		role := ch.role
+		if role == "" {
+			role = "assistant"
+		}
+		msg.Role = &role
+		if ch.hasContent {
+			s := ch.content.String()
+			msg.Content = &s
+		}
+		if ch.hasReasoning {
+			s := ch.reasoning.String()
+			msg.Reasoning = &s
+		}
+		for _, t := range ch.tools {
+			idx, id, typ, name, args := t.index, t.id, t.typ, t.name, t.arguments()
+			if typ == "" {
+				typ = "function"
+			}
+			msg.ToolCalls = append(msg.ToolCalls, gen.ToolCall{
+				Index: &idx, ID: &id, Type: &typ,
+				Function: &gen.ToolCallFunction{Name: &name, Arguments: &args},
+			})
+		}
+		c.Choices = append(c.Choices, gen.ChatCompletionChoice{
+			Index: ch.index, Message: msg, FinishReason: ch.finish,
+			Logprobs: ch.logprobs, ReasoningLogprobs: ch.reasoningLogprobs,
+		})
+	}
+	sort.Slice(c.Choices, func(i, j int) bool { return c.Choices[i].Index < c.Choices[j].Index })
+	return c
+}

@@ -1,0 +1,168 @@
+package streaming
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cerebras-go/cerebras/gen"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func contentChunk(index int, content string) gen.ChatCompletionChunk {
+	return gen.ChatCompletionChunk{ID: "c1", Model: "m", Created: 7,
+		Choices: []gen.ChatCompletionChunkChoice{{Index: index, Delta: &gen.ChatCompletionChunkDelta{Content: ptr(content)}}}}
+}
+
+func finishChunk(index int, reason gen.FinishReason) gen.ChatCompletionChunk {
+	return gen.ChatCompletionChunk{Choices: []gen.ChatCompletionChunkChoice{{Index: index, FinishReason: &reason}}}
+}
+
+func toolChunk(calls ...gen.ToolCall) gen.ChatCompletionChunk {
+	return gen.ChatCompletionChunk{Choices: []gen.ChatCompletionChunkChoice{{Delta: &gen.ChatCompletionChunkDelta{ToolCalls: calls}}}}
+}
+
+func TestAccumulatorContentReasoningUsage(t *testing.T) {
+	var acc ChatCompletionAccumulator
+	acc.AddChunk(gen.ChatCompletionChunk{ID: "c1", Model: "m", Created: 7, SystemFingerprint: ptr("fp"),
+		Choices: []gen.ChatCompletionChunkChoice{{Delta: &gen.ChatCompletionChunkDelta{Role: ptr("assistant"), Reasoning: ptr("think ")}}}})
+	acc.AddChunk(gen.ChatCompletionChunk{Choices: []gen.ChatCompletionChunkChoice{{Delta: &gen.ChatCompletionChunkDelta{Reasoning: ptr("hard")},
+		Logprobs: &gen.ChatCompletionLogprobs{Content: []gen.TokenLogprob{{Token: "a", Logprob: -1}}}}}})
+	acc.AddChunk(contentChunk(0, "Hello"))
+	acc.AddChunk(gen.ChatCompletionChunk{Choices: []gen.ChatCompletionChunkChoice{{Delta: &gen.ChatCompletionChunkDelta{Content: ptr(", world")},
+		Logprobs: &gen.ChatCompletionLogprobs{Content: []gen.TokenLogprob{{Token: "b", Logprob: -2}}}}}})
+	acc.AddChunk(finishChunk(0, gen.FinishReasonStop))
+	acc.AddChunk(gen.ChatCompletionChunk{Usage: &gen.Usage{TotalTokens: ptr(22)}, TimeInfo: &gen.TimeInfo{TotalTime: ptr(0.5)}})
+
+	c := acc.ChatCompletion()
+	got, _ := json.Marshal(c)
+	want := `{"choices":[{"finish_reason":"stop","index":0,"logprobs":{"content":[{"logprob":-1,"token":"a"},{"logprob":-2,"token":"b"}]},"message":{"content":"Hello, world","reasoning":"think hard","role":"assistant"}}],"created":7,"id":"c1","model":"m","object":"chat.completion","system_fingerprint":"fp","time_info":{"total_time":0.5},"usage":{"total_tokens":22}}`
+	if string(got) != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if acc.Chunks() != 6 {
+		t.Errorf("Chunks() = %d", acc.Chunks())
+	}
+}
+
+// TestAccumulatorToolCallAcross200Chunks: arguments arrive in 200
+// fragments without ids after the first; the call finishes with finish_reason.
+func TestAccumulatorToolCallAcross200Chunks(t *testing.T) {
+	var acc ChatCompletionAccumulator
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: ptr(0), ID: ptr("call_0"), Type: ptr("function"),
+		Function: &gen.ToolCallFunction{Name: ptr("lookup"), Arguments: ptr("")}}))
+	args := `{"items":[` + strings.Repeat(`"xxxxxxxx",`, 199) + `"end"]}`
+	for i := range 200 {
+		part := args[i*len(args)/200 : (i+1)*len(args)/200]
+		acc.AddChunk(toolChunk(gen.ToolCall{Index: ptr(0), Function: &gen.ToolCallFunction{Arguments: ptr(part)}}))
+		if len(acc.JustFinishedToolCalls()) != 0 {
+			t.Fatal("a tool call finished before finish_reason")
+		}
+	}
+	acc.AddChunk(finishChunk(0, gen.FinishReasonToolCalls))
+	done := acc.JustFinishedToolCalls()
+	if len(done) != 1 || done[0].ID != "call_0" || done[0].Name != "lookup" || done[0].Arguments != args || done[0].Err != nil {
+		t.Fatalf("finished = %+v", done)
+	}
+	msg := acc.ChatCompletion().Choices[0].Message
+	if len(msg.ToolCalls) != 1 || *msg.ToolCalls[0].Function.Arguments != args || *msg.ToolCalls[0].Type != "function" {
+		t.Errorf("message tool calls = %+v", msg.ToolCalls)
+	}
+	acc.AddChunk(gen.ChatCompletionChunk{})
+	if len(acc.JustFinishedToolCalls()) != 0 {
+		t.Error("JustFinishedToolCalls still reports calls after the next chunk")
+	}
+}
+
+func TestAccumulatorParallelAndOddToolCalls(t *testing.T) {
+	var acc ChatCompletionAccumulator
+	// Two parallel calls, interleaved by index.
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: ptr(0), ID: ptr("a"), Function: &gen.ToolCallFunction{Name: ptr("f"), Arguments: ptr(`{"x":`)}},
+		gen.ToolCall{Index: ptr(1), ID: ptr("b"), Function: &gen.ToolCallFunction{Name: ptr("g")}}))
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: ptr(1), Function: &gen.ToolCallFunction{Arguments: ptr(`{"y"`)}}))
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: ptr(0), Function: &gen.ToolCallFunction{Arguments: ptr(`1}`)}}))
+	// A third call with no index at all (id only), then a continuation with index -1.
+	acc.AddChunk(toolChunk(gen.ToolCall{ID: ptr("c"), Function: &gen.ToolCallFunction{Name: ptr("h")}}))
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: ptr(-1), Function: &gen.ToolCallFunction{Arguments: ptr(`{}`)}}))
+	// A fourth with no arguments at all.
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: ptr(7), ID: ptr("d"), Function: &gen.ToolCallFunction{Name: ptr("noargs")}}))
+	acc.AddChunk(finishChunk(0, gen.FinishReasonToolCalls))
+
+	done := acc.JustFinishedToolCalls()
+	got := make([]string, len(done))
+	for i, d := range done {
+		got[i] = fmt.Sprintf("%d:%s:%s:%s:%v", d.Index, d.ID, d.Name, d.Arguments, d.Err != nil)
+	}
+	want := []string{`0:a:f:{"x":1}:false`, `1:b:g:{"y":true`, `2:c:h:{}:false`, `7:d:noargs:{}:false`}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("finished\n got %q\nwant %q", got, want)
+	}
+	if done[1].Err == nil || !strings.Contains(done[1].Err.Error(), "not valid JSON") {
+		t.Errorf("invalid arguments not reported: %v", done[1].Err)
+	}
+}
+
+func TestAccumulatorInterleavedChoices(t *testing.T) {
+	var acc ChatCompletionAccumulator
+	for i := 0; i < 30; i++ {
+		c := gen.ChatCompletionChunk{}
+		for _, idx := range []int{2, 0, 1} {
+			c.Choices = append(c.Choices, gen.ChatCompletionChunkChoice{Index: idx, Delta: &gen.ChatCompletionChunkDelta{Content: ptr(fmt.Sprint(idx))}})
+		}
+		acc.AddChunk(c)
+	}
+	acc.AddChunk(finishChunk(1, gen.FinishReasonLength))
+	c := acc.ChatCompletion()
+	if len(c.Choices) != 3 {
+		t.Fatalf("%d choices", len(c.Choices))
+	}
+	for i, ch := range c.Choices {
+		if ch.Index != i || *ch.Message.Content != strings.Repeat(fmt.Sprint(i), 30) {
+			t.Errorf("choice %d = %d %q", i, ch.Index, *ch.Message.Content)
+		}
+	}
+	if c.Choices[1].FinishReason == nil || *c.Choices[1].FinishReason != gen.FinishReasonLength || c.Choices[0].FinishReason != nil {
+		t.Error("finish reasons are not per choice")
+	}
+}
+
+// FuzzAccumulator: any sequence of chunks folds without panicking, and the
+// content of each choice is exactly the concatenation of its deltas.
+func FuzzAccumulator(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5}, "hello", "{\"a\":1}")
+	f.Add([]byte{255, 128, 7, 0, 0, 9}, "", "")
+	f.Fuzz(func(t *testing.T, script []byte, text, args string) {
+		var acc ChatCompletionAccumulator
+		want := map[int]string{}
+		for i, op := range script {
+			idx := int(op%4) - 1 // includes -1
+			switch op >> 4 % 4 {
+			case 0:
+				acc.AddChunk(contentChunk(idx, text))
+				want[idx] += text
+			case 1:
+				acc.AddChunk(toolChunk(gen.ToolCall{Index: ptr(idx), ID: ptr(fmt.Sprint(i % 3)), Function: &gen.ToolCallFunction{Arguments: ptr(args)}}))
+			case 2:
+				acc.AddChunk(finishChunk(idx, gen.FinishReason(text)))
+				for _, d := range acc.JustFinishedToolCalls() {
+					if (d.Err == nil) != json.Valid([]byte(d.Arguments)) {
+						t.Fatalf("Err %v for arguments %q", d.Err, d.Arguments)
+					}
+				}
+			default:
+				acc.AddChunk(gen.ChatCompletionChunk{Choices: []gen.ChatCompletionChunkChoice{{Index: idx}}})
+			}
+		}
+		for _, ch := range acc.ChatCompletion().Choices {
+			got := ""
+			if ch.Message.Content != nil {
+				got = *ch.Message.Content
+			}
+			if got != want[ch.Index] {
+				t.Fatalf("choice %d content %q, want %q", ch.Index, got, want[ch.Index])
+			}
+		}
+	})
+}

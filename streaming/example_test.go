@@ -1,0 +1,76 @@
+package streaming_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/cerebras-go/cerebras/gen"
+	"github.com/cerebras-go/cerebras/streaming"
+)
+
+// exampleServer serves a short chat completion stream, as the API would.
+func exampleServer() *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, data := range []string{
+			`{"id":"c1","object":"chat.completion.chunk","created":1,"model":"llama3.1-8b","choices":[{"index":0,"delta":{"role":"assistant","content":"Hello"}}]}`,
+			`{"id":"c1","object":"chat.completion.chunk","created":1,"model":"llama3.1-8b","choices":[{"index":0,"delta":{"content":", world!"}}]}`,
+			`{"id":"c1","object":"chat.completion.chunk","created":1,"model":"llama3.1-8b","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":4,"total_tokens":9}}`,
+			`[DONE]`,
+		} {
+			_, _ = io.WriteString(w, "data: "+data+"\n\n")
+		}
+	}))
+}
+
+// Range over a stream with All; the loop's error, if any, comes last.
+func ExampleStream_All() {
+	srv := exampleServer()
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		panic(err)
+	}
+
+	stream := streaming.NewStream[gen.ChatCompletionChunk](resp)
+	for chunk, err := range stream.All() {
+		if err != nil {
+			fmt.Println("error:", err)
+			return
+		}
+		if d := chunk.Choices[0].Delta; d != nil && d.Content != nil {
+			fmt.Print(*d.Content)
+		}
+	}
+	fmt.Println()
+	// Output: Hello, world!
+}
+
+// Fold a stream into the complete completion with the accumulator.
+func ExampleChatCompletionAccumulator() {
+	srv := exampleServer()
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		panic(err)
+	}
+
+	stream := streaming.NewStream[gen.ChatCompletionChunk](resp)
+	defer stream.Close()
+	var acc streaming.ChatCompletionAccumulator
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+	}
+	if err := stream.Err(); err != nil {
+		fmt.Println("error:", err)
+		return
+	}
+	completion := acc.ChatCompletion()
+	fmt.Println(*completion.Choices[0].Message.Content)
+	fmt.Println(*completion.Choices[0].FinishReason, *completion.Usage.TotalTokens, "tokens")
+	// Output:
+	// Hello, world!
+	// stop 9 tokens
+}

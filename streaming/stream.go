@@ -1,0 +1,299 @@
+package streaming
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/cerebras-go/cerebras/gen"
+	"github.com/cerebras-go/cerebras/internal/apierror"
+)
+
+// ErrTruncated reports a stream that ended before its `data: [DONE]` event,
+// such as a connection closed by a proxy. It wraps io.ErrUnexpectedEOF.
+var ErrTruncated = fmt.Errorf("streaming: stream ended before [DONE]: %w", io.ErrUnexpectedEOF)
+
+// ErrIdleTimeout reports a stream that sent nothing for longer than the idle
+// timeout set with WithIdleTimeout.
+var ErrIdleTimeout = errors.New("streaming: no data within the idle timeout")
+
+// DecodeError reports an event whose data is not valid JSON for the stream's
+// element type.
+type DecodeError struct {
+	// Data is the event's data, truncated to 256 bytes.
+	Data []byte
+	// Err is the JSON decoding error.
+	Err error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("streaming: invalid event data: %v: %q", e.Err, e.Data)
+}
+
+// Unwrap returns the JSON decoding error.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Option configures a Stream.
+type Option func(*config)
+
+type config struct {
+	maxEventSize int
+	idleTimeout  time.Duration
+}
+
+// WithMaxEventSize sets the largest line or event the stream accepts, in
+// bytes (default DefaultMaxEventSize, 32 MiB). A larger one fails the stream
+// with an *EventTooLargeError.
+func WithMaxEventSize(n int) Option { return func(c *config) { c.maxEventSize = n } }
+
+// WithIdleTimeout fails the stream with ErrIdleTimeout when no data arrives
+// for d. Zero (the default) waits for as long as the request's context allows.
+func WithIdleTimeout(d time.Duration) Option { return func(c *config) { c.idleTimeout = d } }
+
+// Stream is a stream of typed events decoded from a server-sent event
+// response. It is not safe for concurrent use, except that Close may be
+// called from another goroutine to abort a blocked Next.
+//
+//	for stream.Next() {
+//		chunk := stream.Current()
+//	}
+//	if err := stream.Err(); err != nil { … }
+type Stream[T any] struct {
+	resp    *http.Response
+	body    io.ReadCloser
+	dec     *Decoder
+	idle    *idleReader
+	decode  func([]byte, *T) (bool, error)
+	cur     T
+	err     error
+	done    bool
+	closed  atomic.Bool
+	started bool
+}
+
+// NewStream returns a stream that decodes the events of resp's body into T.
+// resp must be a successful `text/event-stream` response; the stream owns
+// its body and closes it at the end, on error, or on Close.
+//
+// An event whose data is `[DONE]` ends the stream cleanly. An event whose
+// data has a top-level "error" that is not null, or an `event: error`, ends it
+// with a *client.APIError (the same type as HTTP errors). Named events of
+// other types are skipped. The end of the body before `[DONE]` is
+// ErrTruncated.
+func NewStream[T any](resp *http.Response, opts ...Option) *Stream[T] {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := &Stream[T]{resp: resp, body: resp.Body, decode: decoderFor[T]()}
+	var r io.Reader = resp.Body
+	if cfg.idleTimeout > 0 {
+		s.idle = newIdleReader(resp.Body, cfg.idleTimeout)
+		r = s.idle
+	}
+	s.dec = NewDecoder(r, cfg.maxEventSize)
+	return s
+}
+
+// decoderFor picks the fastest decoder for T: a hand-written single-pass
+// decoder for chat completion chunks, encoding/json for anything else.
+func decoderFor[T any]() func([]byte, *T) (bool, error) {
+	var zero T
+	if _, ok := any(&zero).(*gen.ChatCompletionChunk); ok {
+		var d chunkDecoder
+		return func(data []byte, v *T) (bool, error) {
+			return d.decode(data, any(v).(*gen.ChatCompletionChunk))
+		}
+	}
+	return decodeJSON[T]
+}
+
+var errorKey = []byte(`"error"`)
+
+// decodeJSON decodes data into v unless data is an in-band error object.
+// The error probe runs only when the bytes `"error"` occur in data, which in
+// valid JSON they can only as a key or as the exact string "error".
+func decodeJSON[T any](data []byte, v *T) (bool, error) {
+	if bytes.Contains(data, errorKey) {
+		var probe struct {
+			Error json.RawMessage `json:"error"`
+		}
+		if json.Unmarshal(data, &probe) == nil && isError(probe.Error) {
+			return true, nil
+		}
+	}
+	return false, json.Unmarshal(data, v)
+}
+
+// isError reports whether the raw value of a top-level "error" key marks an
+// error event: anything but absent, null or false.
+func isError(raw []byte) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && string(raw) != "null" && string(raw) != "false"
+}
+
+// Next advances to the next element and reports whether there is one.
+func (s *Stream[T]) Next() bool {
+	if s.done || s.err != nil {
+		return false
+	}
+	for s.dec.Next() {
+		ev := s.dec.Event()
+		switch ev.Type {
+		case "", "message":
+		case "error":
+			s.fail(apierror.FromStreamEvent(s.resp.StatusCode, s.resp.Header, ev.Data))
+			return false
+		default:
+			continue // a named event this SDK does not know: not a chunk
+		}
+		if bytes.HasPrefix(ev.Data, []byte("[DONE]")) {
+			s.finish()
+			return false
+		}
+		if len(bytes.TrimSpace(ev.Data)) == 0 {
+			continue
+		}
+		var zero T
+		s.cur = zero // decode into fresh memory: earlier elements stay intact
+		isErr, err := s.decode(ev.Data, &s.cur)
+		switch {
+		case isErr:
+			s.fail(apierror.FromStreamEvent(s.resp.StatusCode, s.resp.Header, ev.Data))
+			return false
+		case err != nil:
+			s.fail(&DecodeError{Data: bytes.Clone(ev.Data[:min(len(ev.Data), 256)]), Err: err})
+			return false
+		}
+		s.started = true
+		return true
+	}
+	s.fail(s.readError(s.dec.Err()))
+	return false
+}
+
+// readError explains why the decoder stopped before [DONE].
+func (s *Stream[T]) readError(err error) error {
+	switch {
+	case s.closed.Load():
+		return nil // the caller closed the stream
+	case s.idle != nil && s.idle.fired.Load():
+		return fmt.Errorf("%w (%s)", ErrIdleTimeout, s.idle.timeout)
+	}
+	if req := s.resp.Request; req != nil {
+		if cerr := context.Cause(req.Context()); cerr != nil {
+			return fmt.Errorf("streaming: %w", cerr)
+		}
+	}
+	switch {
+	case err == nil:
+		return ErrTruncated
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%w: %v", ErrTruncated, err)
+	default:
+		var tooLarge *EventTooLargeError
+		if errors.As(err, &tooLarge) {
+			return err
+		}
+		return fmt.Errorf("streaming: connection lost before [DONE]: %w", err)
+	}
+}
+
+// Current returns the element read by the last call to Next.
+func (s *Stream[T]) Current() T { return s.cur }
+
+// Err returns the error that ended the stream, or nil if it ended with
+// `[DONE]` or was closed by the caller.
+func (s *Stream[T]) Err() error { return s.err }
+
+// Response returns the HTTP response: its headers carry the request id and
+// the rate limits.
+func (s *Stream[T]) Response() *http.Response { return s.resp }
+
+// Close stops the stream and releases its connection. It is idempotent and
+// may be called from another goroutine to abort a blocked Next.
+func (s *Stream[T]) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	if s.idle != nil {
+		s.idle.stop()
+	}
+	return s.body.Close()
+}
+
+// All returns an iterator over the stream's elements. A terminal error is
+// yielded once, with the zero element, as the last pair. Breaking out of the
+// loop, or reaching its end, closes the stream.
+//
+//	for chunk, err := range stream.All() {
+//		if err != nil { return err }
+//	}
+func (s *Stream[T]) All() iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		defer s.Close()
+		for s.Next() {
+			if !yield(s.Current(), nil) {
+				return
+			}
+		}
+		if err := s.Err(); err != nil {
+			var zero T
+			yield(zero, err)
+		}
+	}
+}
+
+func (s *Stream[T]) fail(err error) {
+	s.err = err
+	_ = s.Close()
+}
+
+// finish ends the stream at [DONE]. It reads what little may follow (the
+// chunked-encoding trailer) so the connection can be reused, but never waits
+// for a server that keeps the stream open.
+func (s *Stream[T]) finish() {
+	s.done = true
+	if s.closed.Load() {
+		return
+	}
+	t := time.AfterFunc(50*time.Millisecond, func() { _ = s.Close() })
+	_, _ = io.Copy(io.Discard, io.LimitReader(s.body, 64<<10))
+	t.Stop()
+	_ = s.Close()
+}
+
+// idleReader fails reads that wait longer than timeout by closing the body.
+type idleReader struct {
+	r       io.ReadCloser
+	timeout time.Duration
+	timer   *time.Timer
+	fired   atomic.Bool
+}
+
+func newIdleReader(r io.ReadCloser, d time.Duration) *idleReader {
+	ir := &idleReader{r: r, timeout: d}
+	ir.timer = time.AfterFunc(d, func() {
+		ir.fired.Store(true)
+		_ = r.Close()
+	})
+	return ir
+}
+
+func (ir *idleReader) Read(p []byte) (int, error) {
+	ir.timer.Reset(ir.timeout)
+	n, err := ir.r.Read(p)
+	if err != nil && ir.fired.Load() {
+		err = ErrIdleTimeout
+	}
+	return n, err
+}
+
+func (ir *idleReader) stop() { ir.timer.Stop() }

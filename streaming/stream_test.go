@@ -1,0 +1,384 @@
+package streaming
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/cerebras-go/cerebras/gen"
+	"github.com/cerebras-go/cerebras/internal/apierror"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// serve starts a loopback server whose handler writes the SSE body, and
+// returns the response of a GET to it with ctx.
+func serve(t *testing.T, ctx context.Context, h http.HandlerFunc) *http.Response {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// sse writes body as an event stream, flushing after each event.
+func sse(body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("X-Request-Id", "req-123")
+		w.Header().Set("X-Ratelimit-Remaining-Tokens-Minute", "0")
+		for _, part := range strings.SplitAfter(body, "\n\n") {
+			_, _ = io.WriteString(w, part)
+			w.(http.Flusher).Flush()
+		}
+	}
+}
+
+func chunkJSON(content string) string {
+	return fmt.Sprintf(`{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":%q},"finish_reason":null}]}`, content)
+}
+
+func collect(s *Stream[gen.ChatCompletionChunk]) []string {
+	var out []string
+	for s.Next() {
+		c := s.Current()
+		if len(c.Choices) > 0 && c.Choices[0].Delta != nil && c.Choices[0].Delta.Content != nil {
+			out = append(out, *c.Choices[0].Delta.Content)
+		}
+	}
+	return out
+}
+
+func TestStreamSemantics(t *testing.T) {
+	a, b := chunkJSON("Hel"), chunkJSON("lo")
+	cases := []struct {
+		name    string
+		body    string
+		want    []string
+		check   func(t *testing.T, err error)
+		wantErr bool
+	}{
+		{name: "done ends cleanly", body: "data: " + a + "\n\ndata: " + b + "\n\ndata: [DONE]\n\n", want: []string{"Hel", "lo"}},
+		{name: "events after done are ignored", body: "data: " + a + "\n\ndata: [DONE]\n\ndata: " + b + "\n\n", want: []string{"Hel"}},
+		{name: "error null is not an error", body: "data: " + strings.Replace(a, `{"id"`, `{"error":null,"id"`, 1) + "\n\ndata: [DONE]\n\n", want: []string{"Hel"}},
+		{name: "unknown named events are skipped", body: "event: ping\ndata: {}\n\ndata: " + a + "\n\nevent: metrics\ndata: x\n\ndata: [DONE]\n\n", want: []string{"Hel"}},
+		{name: "comments and empty data are skipped", body: ": hi\n\ndata:\n\ndata: " + a + "\n\ndata: [DONE]\n\n", want: []string{"Hel"}},
+		{name: "last event without blank line", body: "data: " + a + "\n\ndata: [DONE]", want: []string{"Hel"}},
+		{
+			name: "no done is truncation", body: "data: " + a + "\n\ndata: " + b + "\n\n", want: []string{"Hel", "lo"},
+			check: func(t *testing.T, err error) {
+				if !errors.Is(err, ErrTruncated) || !errors.Is(err, io.ErrUnexpectedEOF) {
+					t.Errorf("err = %v, want ErrTruncated wrapping io.ErrUnexpectedEOF", err)
+				}
+			},
+		},
+		{
+			name: "in-band error object with status", want: []string{"Hel"},
+			body: "data: " + a + "\n\n" + `data: {"error":{"message":"Tokens per minute limit exceeded","type":"too_many_requests_error","param":"quota","code":"token_quota_exceeded"},"status_code":429}` + "\n\n",
+			check: func(t *testing.T, err error) {
+				var apiErr *apierror.Error
+				if !errors.As(err, &apiErr) {
+					t.Fatalf("err = %T %v, want *apierror.Error", err, err)
+				}
+				if apiErr.StatusCode != 429 || apiErr.Type != "too_many_requests_error" || apiErr.Code != "token_quota_exceeded" ||
+					apiErr.Message != "Tokens per minute limit exceeded" || !apiErr.InStream || apiErr.RequestID != "req-123" ||
+					!apiErr.RateLimit.TokensMinute.Present || !errors.Is(err, apierror.ErrRateLimit) {
+					t.Errorf("error = %+v", apiErr)
+				}
+			},
+		},
+		{
+			name: "in-band error without status keeps the HTTP status", want: nil,
+			body: `data: {"error":{"message":"boom"}}` + "\n\n",
+			check: func(t *testing.T, err error) {
+				var apiErr *apierror.Error
+				if !errors.As(err, &apiErr) || apiErr.StatusCode != 200 || apiErr.Message != "boom" {
+					t.Errorf("err = %v", err)
+				}
+			},
+		},
+		{
+			name: "event error with object", want: []string{"Hel"},
+			body: "data: " + a + "\n\nevent: error\n" + `data: {"error":{"message":"overloaded","type":"server_error"},"status_code":503}` + "\n\n",
+			check: func(t *testing.T, err error) {
+				var apiErr *apierror.Error
+				if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 || apiErr.Message != "overloaded" || !errors.Is(err, apierror.ErrServiceUnavailable) {
+					t.Errorf("err = %v", err)
+				}
+			},
+		},
+		{
+			name: "event error with text", body: "event: error\ndata: upstream went away\n\n",
+			check: func(t *testing.T, err error) {
+				var apiErr *apierror.Error
+				if !errors.As(err, &apiErr) || apiErr.Message != "upstream went away" {
+					t.Errorf("err = %v", err)
+				}
+			},
+		},
+		{
+			name: "invalid JSON names the bytes", want: []string{"Hel"},
+			body: "data: " + a + "\n\ndata: {\"id\": nope}\n\n",
+			check: func(t *testing.T, err error) {
+				var de *DecodeError
+				if !errors.As(err, &de) || !strings.Contains(err.Error(), `{\"id\": nope}`) {
+					t.Errorf("err = %v, want a DecodeError quoting the data", err)
+				}
+			},
+		},
+		{
+			name: "wrong type is an error", body: "data: {\"id\": 5}\n\n",
+			check: func(t *testing.T, err error) {
+				var de *DecodeError
+				if !errors.As(err, &de) {
+					t.Errorf("err = %v, want a DecodeError", err)
+				}
+			},
+		},
+		{
+			name: "non-object data is an error", body: "data: [1,2]\n\n",
+			check: func(t *testing.T, err error) {
+				var de *DecodeError
+				if !errors.As(err, &de) {
+					t.Errorf("err = %v, want a DecodeError", err)
+				}
+			},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp := serve(t, context.Background(), sse(c.body))
+			s := NewStream[gen.ChatCompletionChunk](resp)
+			got := collect(s)
+			if strings.Join(got, "|") != strings.Join(c.want, "|") {
+				t.Errorf("chunks = %q, want %q", got, c.want)
+			}
+			err := s.Err()
+			if c.check == nil && err != nil {
+				t.Fatalf("unexpected error %v", err)
+			}
+			if c.check != nil {
+				if err == nil {
+					t.Fatal("want an error, got nil")
+				}
+				c.check(t, err)
+			}
+			if s.Next() {
+				t.Error("Next after the end returned true")
+			}
+		})
+	}
+}
+
+func TestStreamDroppedConnection(t *testing.T) {
+	resp := serve(t, context.Background(), func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: "+chunkJSON("a")+"\n\ndata: "+chunkJSON("b")+"\n\ndata: {\"id\":\"cut")
+		w.(http.Flusher).Flush()
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	})
+	s := NewStream[gen.ChatCompletionChunk](resp)
+	got := collect(s)
+	if strings.Join(got, "") != "ab" {
+		t.Errorf("complete events before the drop = %q", got)
+	}
+	if err := s.Err(); !errors.Is(err, ErrTruncated) {
+		t.Errorf("err = %v, want ErrTruncated", err)
+	}
+}
+
+func TestStreamIdleTimeout(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	resp := serve(t, context.Background(), func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: "+chunkJSON("a")+"\n\n")
+		w.(http.Flusher).Flush()
+		select { // stall
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	s := NewStream[gen.ChatCompletionChunk](resp, WithIdleTimeout(100*time.Millisecond))
+	start := time.Now()
+	got := collect(s)
+	if len(got) != 1 {
+		t.Errorf("got %q", got)
+	}
+	if err := s.Err(); !errors.Is(err, ErrIdleTimeout) {
+		t.Errorf("err = %v, want ErrIdleTimeout", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the stall was detected after %s", d)
+	}
+}
+
+func TestStreamCancellation(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	release := make(chan struct{})
+	defer close(release)
+	resp := serve(t, ctx, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: "+chunkJSON("a")+"\n\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	s := NewStream[gen.ChatCompletionChunk](resp)
+	if !s.Next() {
+		t.Fatal(s.Err())
+	}
+	time.AfterFunc(50*time.Millisecond, cancel)
+	if s.Next() {
+		t.Fatal("Next returned true after cancellation")
+	}
+	if err := s.Err(); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestStreamCloseAbortsBlockedNext(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	resp := serve(t, context.Background(), func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	s := NewStream[gen.ChatCompletionChunk](resp)
+	time.AfterFunc(50*time.Millisecond, func() { _ = s.Close() })
+	if s.Next() {
+		t.Fatal("Next returned true")
+	}
+	if err := s.Err(); err != nil {
+		t.Errorf("err = %v after the caller's Close, want nil", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close = %v", err)
+	}
+}
+
+// closeCounter counts Close calls on a body.
+type closeCounter struct {
+	io.ReadCloser
+	n *atomic.Int32
+}
+
+func (c closeCounter) Close() error { c.n.Add(1); return c.ReadCloser.Close() }
+
+func TestStreamAll(t *testing.T) {
+	body := "data: " + chunkJSON("a") + "\n\ndata: " + chunkJSON("b") + "\n\ndata: " + chunkJSON("c") + "\n\ndata: [DONE]\n\n"
+	t.Run("break closes the body", func(t *testing.T) {
+		resp := serve(t, context.Background(), sse(body))
+		var closes atomic.Int32
+		resp.Body = closeCounter{resp.Body, &closes}
+		s := NewStream[gen.ChatCompletionChunk](resp)
+		n := 0
+		for _, err := range s.All() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+			break
+		}
+		if n != 1 || closes.Load() != 1 {
+			t.Errorf("n=%d closes=%d, want 1 and 1", n, closes.Load())
+		}
+	})
+	t.Run("the error comes last", func(t *testing.T) {
+		resp := serve(t, context.Background(), sse("data: "+chunkJSON("a")+"\n\n"))
+		var chunks int
+		var last error
+		for c, err := range NewStream[gen.ChatCompletionChunk](resp).All() {
+			if err != nil {
+				last = err
+				if c.ID != "" {
+					t.Error("the error came with a non-zero chunk")
+				}
+				continue
+			}
+			chunks++
+		}
+		if chunks != 1 || !errors.Is(last, ErrTruncated) {
+			t.Errorf("chunks=%d err=%v", chunks, last)
+		}
+	})
+}
+
+// TestStreamOtherTypes: any JSON type streams through the generic decoder,
+// with the same in-band error and truncation rules.
+func TestStreamOtherTypes(t *testing.T) {
+	body := `data: {"id":"c","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":"Once"}]}` + "\n\n" +
+		`data: {"error":{"message":"late failure","type":"server_error"},"status_code":500}` + "\n\n"
+	resp := serve(t, context.Background(), sse(body))
+	s := NewStream[gen.Completion](resp)
+	if !s.Next() || *s.Current().Choices[0].Text != "Once" {
+		t.Fatalf("first completion: %v", s.Err())
+	}
+	if s.Next() {
+		t.Fatal("want the in-band error")
+	}
+	var apiErr *apierror.Error
+	if !errors.As(s.Err(), &apiErr) || apiErr.StatusCode != 500 || !errors.Is(s.Err(), apierror.ErrInternalServer) {
+		t.Errorf("err = %v", s.Err())
+	}
+	if s.Response().Header.Get("X-Request-Id") != "req-123" {
+		t.Error("the stream does not expose the response headers")
+	}
+}
+
+func TestStreamFixtures(t *testing.T) {
+	for _, f := range []struct {
+		file    string
+		content string
+		wantErr bool
+	}{
+		{"hello.sse", "Hello! How can I assist you today?", false},
+		{"tool-call.sse", "", false},
+		{"inband-error.sse", "Hel", true},
+	} {
+		t.Run(f.file, func(t *testing.T) {
+			b, err := os.ReadFile("../testdata/ChatCompletionChunk/" + f.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp := serve(t, context.Background(), sse(string(b)))
+			s := NewStream[gen.ChatCompletionChunk](resp)
+			got := strings.Join(collect(s), "")
+			if got != f.content {
+				t.Errorf("content = %q, want %q", got, f.content)
+			}
+			if (s.Err() != nil) != f.wantErr {
+				t.Errorf("err = %v, want error %v", s.Err(), f.wantErr)
+			}
+		})
+	}
+}
