@@ -1,4 +1,25 @@
 // Package client is the Cerebras Inference API client that users import: it
-// adds options, retries, typed errors and typed helpers on top of the
-// generated core in package gen.
+// adds options, retries, typed errors and typed helpers on top of the core
+// generated from openapi.yaml (package gen), and returns streams from
+// package streaming.
+//
+//	c, err := client.New() // reads CEREBRAS_API_KEY
+//	if err != nil {
+//		return err
+//	}
+//	resp, err := c.Chat.Completions.New(ctx, client.ChatCompletionNewParams{
+//		Model:    client.ModelLlama318B,
+//		Messages: []client.ChatMessage{client.UserMessage("Hello!")},
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	fmt.Println(*resp.Choices[0].Message.Content)
+//
+// One Option type configures both the client (New) and single calls, where
+// call options win. Failed attempts are retried (2 retries by default) on
+// connection errors, timeouts, 408, 409, 429 and 5xx, honouring
+// retry-after-ms, retry-after and x-should-retry. Errors are inspectable
+// with errors.As (*APIError, *ConnectionError, *TimeoutError,
+// *ResponseError) and errors.Is (ErrRateLimit …).
 package client

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -58,6 +59,9 @@ type Error struct {
 	Header http.Header
 	// RateLimit is parsed from the x-ratelimit-* headers.
 	RateLimit RateLimit
+	// RetryAfter is the delay the server asked for (retry-after-ms or
+	// retry-after), or 0 when it asked for none.
+	RetryAfter time.Duration
 	// Body is the raw response body (or the stream event's data), at most MaxBody bytes.
 	Body []byte
 	// BodyTruncated reports that the body was longer than Body.
@@ -145,6 +149,7 @@ func (e *Error) Redact(secret string) {
 // headers and (a prefix of) its body. truncated reports that body is a prefix.
 func FromResponse(status int, header http.Header, body []byte, truncated bool) *Error {
 	e := &Error{StatusCode: status, Header: header, RateLimit: ParseRateLimit(header), RequestID: requestID(header)}
+	e.RetryAfter, _ = RetryAfter(header, time.Now())
 	e.setBody(body, truncated)
 	e.parseBody(body)
 	if e.Message == "" && len(bytes.TrimSpace(body)) == 0 {

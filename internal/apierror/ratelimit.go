@@ -72,3 +72,29 @@ func Seconds(v string) (time.Duration, bool) {
 	}
 	return time.Duration(f * float64(time.Second)), true
 }
+
+// RetryAfter returns the delay a response asks for: retry-after-ms
+// (milliseconds) when it is positive, else retry-after as seconds or as an
+// HTTP date. ok is false when neither header gives a usable value; the delay
+// may be zero or negative (a date in the past).
+func RetryAfter(h http.Header, now time.Time) (d time.Duration, ok bool) {
+	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 && !math.IsInf(ms, 0) && ms < float64(math.MaxInt64/int64(time.Millisecond)) {
+			return time.Duration(ms * float64(time.Millisecond)), true
+		}
+	}
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil {
+		if math.IsNaN(s) || math.IsInf(s, 0) || math.Abs(s) > float64(math.MaxInt64/int64(time.Second)) {
+			return 0, false
+		}
+		return time.Duration(s * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return t.Sub(now), true
+	}
+	return 0, false
+}

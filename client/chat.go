@@ -1,0 +1,103 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cerebras-go/cerebras/gen"
+	"github.com/cerebras-go/cerebras/streaming"
+)
+
+// ChatService groups the chat endpoints.
+type ChatService struct {
+	// Completions creates chat completions.
+	Completions *ChatCompletionService
+}
+
+// ChatCompletionService creates chat completions (POST /v1/chat/completions).
+type ChatCompletionService struct {
+	c *Client
+}
+
+// New creates a chat completion and waits for the whole response.
+//
+// params.Stream must not be true: use NewStreaming for a stream. Errors:
+// *APIError for an error status (after retries), *ConnectionError or
+// *TimeoutError when no response arrived, *ResponseError for a malformed
+// response, and the context's error when it is done.
+func (s *ChatCompletionService) New(ctx context.Context, params ChatCompletionNewParams, opts ...Option) (*ChatCompletion, error) {
+	if params.Stream != nil && *params.Stream {
+		return nil, errors.New("client: Chat.Completions.New with Stream set to true: use Chat.Completions.NewStreaming to stream")
+	}
+	if err := validateChat(&params); err != nil {
+		return nil, err
+	}
+	ctx, cl, err := s.c.newCall(ctx, false, opts)
+	if err != nil {
+		return nil, err
+	}
+	body, err := s.c.body(&cl.cfg, params)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.c.gen.CreateChatCompletionWithBody(ctx, cl.cfg.headerParams.chat(), "application/json", body)
+	return finish[gen.ChatCompletion](cl, resp, err)
+}
+
+// NewStreaming creates a chat completion and streams it. An error status, a
+// failure before the response headers (retried like any call) or a bad
+// request is returned at once; errors during the stream come from the
+// stream's Err (or its All iterator). The caller must Close the stream or
+// run it to its end.
+//
+//	stream, err := c.Chat.Completions.NewStreaming(ctx, params)
+//	if err != nil { return err }
+//	for chunk, err := range stream.All() { … }
+func (s *ChatCompletionService) NewStreaming(ctx context.Context, params ChatCompletionNewParams, opts ...Option) (*streaming.Stream[ChatCompletionChunk], error) {
+	params.Stream = Bool(true)
+	if err := validateChat(&params); err != nil {
+		return nil, err
+	}
+	ctx, cl, err := s.c.newCall(ctx, true, opts)
+	if err != nil {
+		return nil, err
+	}
+	body, err := s.c.body(&cl.cfg, params)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.c.gen.CreateChatCompletionWithBody(ctx, cl.cfg.headerParams.chat(), "application/json", body)
+	return openStream[gen.ChatCompletionChunk](cl, resp, err)
+}
+
+// validateChat checks only what the SDK must know before sending: the
+// server owns every range and rule it can check itself.
+func validateChat(p *ChatCompletionNewParams) error {
+	if p.Model == "" {
+		return errors.New("client: params.Model is empty")
+	}
+	if len(p.Messages) == 0 {
+		return errors.New("client: params.Messages is empty: a chat needs at least one message")
+	}
+	for i := range p.Messages {
+		role, err := p.Messages[i].Discriminator()
+		if err != nil || role == "" {
+			return fmt.Errorf("client: message %d has no role: build messages with client.UserMessage, client.SystemMessage …", i)
+		}
+		if role == "tool" {
+			tm, err := p.Messages[i].AsToolMessage()
+			if err != nil || tm.ToolCallID == "" {
+				return fmt.Errorf("client: message %d is a tool message without a tool_call_id", i)
+			}
+		}
+	}
+	return nil
+}
+
+func (h headerParams) chat() *gen.CreateChatCompletionParams {
+	return &gen.CreateChatCompletionParams{
+		CFRAY: h.cfRay, XAmzCfID: h.amzCfID, XDelayTime: h.delayTime,
+		QueueThreshold: h.queueThreshold, XCerebrasVersionPatch: h.versionPatch,
+	}
+}

@@ -1,0 +1,330 @@
+package client
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cerebras-go/cerebras/gen"
+	"github.com/cerebras-go/cerebras/internal/apierror"
+)
+
+// Version is the SDK version, sent in the User-Agent header.
+const Version = "0.1.0"
+
+// Client is a Cerebras Inference API client. It is safe for concurrent use;
+// create one and reuse it, so connections are reused.
+type Client struct {
+	// Chat holds the chat endpoints: Chat.Completions.
+	Chat ChatService
+	// Completions is the text completions endpoint.
+	Completions *CompletionService
+	// Models lists and retrieves models.
+	Models *ModelService
+
+	cfg           config
+	gen           *gen.Client
+	staticHeaders http.Header
+	jitter        func() float64
+	sleep         func(context.Context, time.Duration) error
+	ownsHTTP      *http.Client
+
+	warmCancel context.CancelFunc
+	warmDone   chan struct{}
+	closeOnce  sync.Once
+}
+
+// New returns a client. The API key comes from WithAPIKey or the
+// CEREBRAS_API_KEY environment variable, the base URL from WithBaseURL,
+// CEREBRAS_BASE_URL or DefaultBaseURL, and extra headers from
+// CEREBRAS_CUSTOM_HEADERS ("Name: value" lines); WithoutEnvironment ignores
+// the environment. Unless WithTCPWarming(false) is given, New starts a
+// best-effort connection warm-up in the background; it never blocks.
+func New(opts ...Option) (*Client, error) {
+	cfg := defaultConfig()
+	if err := cfg.apply(opts); err != nil {
+		return nil, err
+	}
+	if !cfg.ignoreEnv {
+		if err := cfg.applyEnv(); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.apiKey == "" {
+		return nil, errors.New("client: no API key: set the CEREBRAS_API_KEY environment variable or use client.WithAPIKey")
+	}
+	if cfg.baseURL == "" {
+		cfg.baseURL = DefaultBaseURL
+	}
+	c := &Client{cfg: cfg, jitter: defaultJitter, sleep: sleep, staticHeaders: staticHeaders()}
+	if c.cfg.httpClient == nil {
+		c.ownsHTTP = defaultHTTPClient()
+		c.cfg.httpClient = c.ownsHTTP
+	}
+	g, err := gen.NewClient(c.cfg.baseURL, gen.WithHTTPClient(transport{c}))
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	c.gen = g
+	c.Chat = ChatService{Completions: &ChatCompletionService{c: c}}
+	c.Completions = &CompletionService{c: c}
+	c.Models = &ModelService{c: c}
+	if c.cfg.tcpWarming {
+		c.warm()
+	}
+	return c, nil
+}
+
+// applyEnv fills what the options left unset from the environment.
+func (c *config) applyEnv() error {
+	if c.apiKey == "" {
+		if err := WithAPIKey(os.Getenv("CEREBRAS_API_KEY"))(c); err != nil {
+			return fmt.Errorf("%w (from CEREBRAS_API_KEY)", err)
+		}
+	}
+	if c.baseURL == "" {
+		if v := strings.TrimSpace(os.Getenv("CEREBRAS_BASE_URL")); v != "" {
+			if err := WithBaseURL(v)(c); err != nil {
+				return fmt.Errorf("%w (from CEREBRAS_BASE_URL)", err)
+			}
+		}
+	}
+	if v := os.Getenv("CEREBRAS_CUSTOM_HEADERS"); v != "" {
+		h, err := parseCustomHeaders(v)
+		if err != nil {
+			return err
+		}
+		for k, vs := range h {
+			if _, set := c.headers[k]; !set {
+				if c.headers == nil {
+					c.headers = http.Header{}
+				}
+				c.headers[k] = vs
+			}
+		}
+	}
+	return nil
+}
+
+// defaultHTTPClient reuses connections, bounds dialing (5 s) and waiting for
+// response headers, and has no whole-request timeout, which would cut long
+// streams off.
+func defaultHTTPClient() *http.Client {
+	var tr *http.Transport
+	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+		tr = dt.Clone()
+	} else {
+		tr = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}
+	}
+	tr.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	tr.ResponseHeaderTimeout = 10 * time.Minute
+	tr.MaxIdleConnsPerHost = 64
+	return &http.Client{Transport: tr}
+}
+
+// staticHeaders are sent with every request.
+func staticHeaders() http.Header {
+	return http.Header{
+		"User-Agent":                  {fmt.Sprintf("cerebras-go/%s (%s; %s/%s)", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)},
+		"X-Stainless-Lang":            {"go"},
+		"X-Stainless-Package-Version": {Version},
+		"X-Stainless-Os":              {stainlessOS()},
+		"X-Stainless-Arch":            {stainlessArch()},
+		"X-Stainless-Runtime":         {"go"},
+		"X-Stainless-Runtime-Version": {runtime.Version()},
+	}
+}
+
+func stainlessOS() string {
+	switch runtime.GOOS {
+	case "darwin":
+		return "MacOS"
+	case "linux":
+		return "Linux"
+	case "windows":
+		return "Windows"
+	case "freebsd":
+		return "FreeBSD"
+	case "openbsd":
+		return "OpenBSD"
+	case "android":
+		return "Android"
+	case "ios":
+		return "iOS"
+	}
+	return "Other:" + runtime.GOOS
+}
+
+func stainlessArch() string {
+	switch runtime.GOARCH {
+	case "amd64":
+		return "x64"
+	case "386":
+		return "x32"
+	case "arm64":
+		return "arm64"
+	case "arm":
+		return "arm"
+	}
+	return "other:" + runtime.GOARCH
+}
+
+// warm sends GET /v1/tcp_warming once, in the background: 1 s timeout, no
+// retries, errors only logged.
+func (c *Client) warm() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	c.warmCancel = cancel
+	c.warmDone = make(chan struct{})
+	go func() {
+		defer close(c.warmDone)
+		defer cancel()
+		cl := &call{cfg: c.cfg.clone()}
+		cl.cfg.maxRetries = 0
+		cl.cfg.requestTimeout = time.Second
+		resp, err := c.gen.TCPWarming(context.WithValue(ctx, callKey{}, cl))
+		if err != nil {
+			c.log(&cl.cfg, "cerebras: TCP warming failed", slog.String("error", redact(err.Error(), cl.cfg.apiKey)))
+			return
+		}
+		_ = resp.Body.Close()
+	}()
+}
+
+// Close stops the background warm-up, if still running, and closes the idle
+// connections of the SDK's own HTTP client. The client must not be used
+// afterwards. Calling Close is optional: a client holds no other resources.
+func (c *Client) Close() error {
+	c.closeOnce.Do(func() {
+		if c.warmCancel != nil {
+			c.warmCancel()
+			<-c.warmDone
+		}
+		if c.ownsHTTP != nil {
+			c.ownsHTTP.CloseIdleConnections()
+		}
+	})
+	return nil
+}
+
+// newCall validates the context and merges the call's options over the
+// client's, returning a context that carries them to the transport.
+func (c *Client) newCall(ctx context.Context, stream bool, opts []Option) (context.Context, *call, error) {
+	if ctx == nil {
+		return nil, nil, errors.New("client: nil Context")
+	}
+	cl := &call{cfg: c.cfg, stream: stream}
+	if len(opts) > 0 {
+		cl.cfg = c.cfg.clone()
+		if err := cl.cfg.apply(opts); err != nil {
+			return nil, nil, err
+		}
+	}
+	return context.WithValue(ctx, callKey{}, cl), cl, nil
+}
+
+// body encodes a request body: JSON, with extra fields merged in, and
+// gzip-compressed when asked.
+func (c *Client) body(cfg *config, v any) (io.Reader, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("client: encoding the request: %w", err)
+	}
+	if len(cfg.extraBody) > 0 {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("client: merging extra body fields: %w", err)
+		}
+		for k, v := range cfg.extraBody {
+			raw, err := json.Marshal(v)
+			if err != nil {
+				return nil, fmt.Errorf("client: encoding extra body field %q: %w", k, err)
+			}
+			m[k] = raw
+		}
+		if b, err = json.Marshal(m); err != nil {
+			return nil, fmt.Errorf("client: encoding the request: %w", err)
+		}
+	}
+	if cfg.gzip {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		_, _ = zw.Write(b)
+		if err := zw.Close(); err != nil {
+			return nil, fmt.Errorf("client: compressing the request: %w", err)
+		}
+		b = buf.Bytes()
+	}
+	return bytes.NewReader(b), nil
+}
+
+// finish turns the response of an ordinary call into a decoded value or an
+// error: an *APIError for an error status, a *ResponseError for an empty or
+// malformed success body.
+func finish[T any](cl *call, resp *http.Response, err error) (*T, error) {
+	if err != nil {
+		return nil, redactErr(err, cl.cfg.apiKey)
+	}
+	if cl.cfg.responseInto != nil {
+		*cl.cfg.responseInto = resp
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if resp.StatusCode >= 400 {
+		return nil, apiError(cl, resp, body)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, &ResponseError{StatusCode: resp.StatusCode}
+	}
+	v := new(T)
+	if err := json.Unmarshal(body, v); err != nil {
+		return nil, &ResponseError{StatusCode: resp.StatusCode, Body: body[:min(len(body), 1024)], Err: err}
+	}
+	return v, nil
+}
+
+func apiError(cl *call, resp *http.Response, body []byte) error {
+	truncated := len(body) > maxErrorBody
+	if truncated {
+		body = body[:maxErrorBody]
+	}
+	e := apierror.FromResponse(resp.StatusCode, resp.Header, body, truncated)
+	e.Redact(cl.cfg.apiKey)
+	return e
+}
+
+// redact removes the API key from a message.
+func redact(s, key string) string {
+	if key == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, key, "[REDACTED]")
+}
+
+// redactErr guarantees that err's message does not hold the API key (a
+// transport error may quote a URL or header).
+func redactErr(err error, key string) error {
+	if key == "" || !strings.Contains(err.Error(), key) {
+		return err
+	}
+	return &redactedError{msg: redact(err.Error(), key), err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }

@@ -1,0 +1,70 @@
+package client
+
+import (
+	"context"
+	"errors"
+
+	"github.com/cerebras-go/cerebras/gen"
+	"github.com/cerebras-go/cerebras/streaming"
+)
+
+// CompletionService creates text completions (POST /v1/completions).
+type CompletionService struct {
+	c *Client
+}
+
+// New creates a text completion and waits for the whole response.
+// params.Stream must not be true: use NewStreaming.
+func (s *CompletionService) New(ctx context.Context, params CompletionNewParams, opts ...Option) (*Completion, error) {
+	if params.Stream != nil && *params.Stream {
+		return nil, errors.New("client: Completions.New with Stream set to true: use Completions.NewStreaming to stream")
+	}
+	if err := validateCompletion(&params); err != nil {
+		return nil, err
+	}
+	ctx, cl, err := s.c.newCall(ctx, false, opts)
+	if err != nil {
+		return nil, err
+	}
+	body, err := s.c.body(&cl.cfg, params)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.c.gen.CreateCompletionWithBody(ctx, cl.cfg.headerParams.completion(), "application/json", body)
+	return finish[gen.Completion](cl, resp, err)
+}
+
+// NewStreaming creates a text completion and streams it; see
+// ChatCompletionService.NewStreaming for the error contract.
+func (s *CompletionService) NewStreaming(ctx context.Context, params CompletionNewParams, opts ...Option) (*streaming.Stream[Completion], error) {
+	params.Stream = Bool(true)
+	if err := validateCompletion(&params); err != nil {
+		return nil, err
+	}
+	ctx, cl, err := s.c.newCall(ctx, true, opts)
+	if err != nil {
+		return nil, err
+	}
+	body, err := s.c.body(&cl.cfg, params)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.c.gen.CreateCompletionWithBody(ctx, cl.cfg.headerParams.completion(), "application/json", body)
+	return openStream[gen.Completion](cl, resp, err)
+}
+
+func validateCompletion(p *CompletionNewParams) error {
+	if p.Model == "" {
+		return errors.New("client: params.Model is empty")
+	}
+	if b, err := p.Prompt.MarshalJSON(); err != nil || len(b) == 0 || string(b) == "null" {
+		return errors.New("client: params.Prompt is empty: build it with client.Prompt or client.PromptTokens")
+	}
+	return nil
+}
+
+func (h headerParams) completion() *gen.CreateCompletionParams {
+	return &gen.CreateCompletionParams{
+		CFRAY: h.cfRay, XAmzCfID: h.amzCfID, XDelayTime: h.delayTime, XCerebrasVersionPatch: h.versionPatch,
+	}
+}

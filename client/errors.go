@@ -1,0 +1,98 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cerebras-go/cerebras/internal/apierror"
+)
+
+// APIError is an error reported by the Cerebras API: an HTTP error status
+// (after retries), or an error event inside a stream (InStream). Inspect it
+// with errors.As:
+//
+//	var apiErr *client.APIError
+//	if errors.As(err, &apiErr) && apiErr.StatusCode == 429 {
+//		wait := apiErr.RateLimit.TokensMinute.Reset
+//	}
+//
+// Its fields are StatusCode, Type, Code, Param, Message, ID, Details (FastAPI
+// validation failures), RequestID, Header, RateLimit, RetryAfter, Body (the
+// raw body, at most 64 KiB), BodyTruncated and InStream. Error() is one line
+// with the status and the server's message; it never holds the API key.
+type APIError = apierror.Error
+
+// Sentinel errors for the status classes: errors.Is(err, client.ErrRateLimit)
+// holds for any *APIError with that status.
+var (
+	ErrBadRequest          = apierror.ErrBadRequest          // 400
+	ErrAuthentication      = apierror.ErrAuthentication      // 401
+	ErrPaymentRequired     = apierror.ErrPaymentRequired     // 402
+	ErrPermissionDenied    = apierror.ErrPermissionDenied    // 403
+	ErrNotFound            = apierror.ErrNotFound            // 404
+	ErrConflict            = apierror.ErrConflict            // 409
+	ErrUnprocessableEntity = apierror.ErrUnprocessableEntity // 422
+	ErrRateLimit           = apierror.ErrRateLimit           // 429
+	ErrInternalServer      = apierror.ErrInternalServer      // any status >= 500
+	ErrServiceUnavailable  = apierror.ErrServiceUnavailable  // 503
+)
+
+// ConnectionError reports a request that never got a response: the
+// connection failed or broke, after all retries. It wraps the cause.
+type ConnectionError struct {
+	// Attempts is how many attempts were made.
+	Attempts int
+	// Err is the last attempt's error.
+	Err error
+}
+
+func (e *ConnectionError) Error() string {
+	return fmt.Sprintf("cerebras: connection error after %d attempt(s): %v", e.Attempts, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *ConnectionError) Unwrap() error { return e.Err }
+
+// TimeoutError reports attempts that each ran out of their request timeout
+// (WithRequestTimeout), after all retries. It wraps the cause, so
+// errors.Is(err, context.DeadlineExceeded) holds.
+type TimeoutError struct {
+	// Attempts is how many attempts were made.
+	Attempts int
+	// After is the per-attempt timeout that ran out.
+	After time.Duration
+	// Err is the last attempt's error.
+	Err error
+}
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("cerebras: request timed out after %s (%d attempt(s)): %v", e.After, e.Attempts, e.Err)
+}
+
+// Unwrap returns context.DeadlineExceeded and the cause.
+func (e *TimeoutError) Unwrap() []error { return []error{context.DeadlineExceeded, e.Err} }
+
+// Timeout reports true, so the error satisfies net.Error-style checks.
+func (e *TimeoutError) Timeout() bool { return true }
+
+// ResponseError reports a successful status whose body is empty or cannot
+// be decoded into the documented type.
+type ResponseError struct {
+	// StatusCode is the HTTP status.
+	StatusCode int
+	// Body is the start of the body (at most 1 KiB).
+	Body []byte
+	// Err is the decoding error.
+	Err error
+}
+
+func (e *ResponseError) Error() string {
+	if len(e.Body) == 0 {
+		return fmt.Sprintf("cerebras: %d response with an empty body", e.StatusCode)
+	}
+	return fmt.Sprintf("cerebras: malformed %d response: %v: %q", e.StatusCode, e.Err, e.Body)
+}
+
+// Unwrap returns the decoding error.
+func (e *ResponseError) Unwrap() error { return e.Err }

@@ -1,0 +1,132 @@
+package client
+
+import (
+	"github.com/cerebras-go/cerebras/gen"
+)
+
+// The generated unions (gen.ChatMessage, gen.MessageContent …) are raw JSON
+// with From/As methods that return errors. These constructors build them in
+// one expression. Their From calls only marshal plain structs of strings,
+// which cannot fail; if one ever did, the message would be empty and the
+// request would be rejected before sending ("message N has no role").
+
+// SystemMessage returns a system message: instructions for the model.
+func SystemMessage(content string) ChatMessage {
+	var m ChatMessage
+	_ = m.FromSystemMessage(gen.SystemMessage{Content: textContent(content)})
+	return m
+}
+
+// DeveloperMessage returns a developer message (for OpenAI models, the same
+// as a system message).
+func DeveloperMessage(content string) ChatMessage {
+	var m ChatMessage
+	_ = m.FromDeveloperMessage(gen.DeveloperMessage{Content: textContent(content)})
+	return m
+}
+
+// UserMessage returns a user message with text content.
+func UserMessage(content string) ChatMessage {
+	var m ChatMessage
+	_ = m.FromUserMessage(gen.UserMessage{Content: textContent(content)})
+	return m
+}
+
+// UserMessageParts returns a user message made of content parts, such as
+// text and images:
+//
+//	client.UserMessageParts(client.TextPart("What is this?"), client.ImageURLPart("https://…"))
+func UserMessageParts(parts ...ContentPart) ChatMessage {
+	var content gen.MessageContent
+	_ = content.FromMessageContent1(parts)
+	var m ChatMessage
+	_ = m.FromUserMessage(gen.UserMessage{Content: content})
+	return m
+}
+
+// TextPart returns a text content part.
+func TextPart(text string) ContentPart {
+	var p ContentPart
+	_ = p.FromTextContentPart(gen.TextContentPart{Text: text})
+	return p
+}
+
+// ImageURLPart returns an image part given by an https or data: URL.
+func ImageURLPart(url string) ContentPart {
+	var p ContentPart
+	_ = p.FromImageURLContentPart(gen.ImageURLContentPart{ImageURL: gen.ImageURL{URL: url}})
+	return p
+}
+
+// ImagePart returns an inline image part (base64 data or a data: URL).
+func ImagePart(image string) ContentPart {
+	var p ContentPart
+	_ = p.FromImageContentPart(gen.ImageContentPart{Image: image})
+	return p
+}
+
+// AssistantMessage returns an assistant message with text content, to
+// replay a conversation.
+func AssistantMessage(content string) ChatMessage {
+	c := assistantText(content)
+	var m ChatMessage
+	_ = m.FromAssistantMessage(gen.AssistantMessage{Content: &c})
+	return m
+}
+
+// AssistantMessageFrom turns a response message into the assistant message
+// that continues the conversation, keeping its content, its reasoning (which
+// the API does not retain between turns) and its tool calls.
+//
+//	params.Messages = append(params.Messages, client.AssistantMessageFrom(resp.Choices[0].Message))
+func AssistantMessageFrom(msg ChatCompletionMessage) ChatMessage {
+	a := gen.AssistantMessage{}
+	if msg.Content != nil {
+		c := assistantText(*msg.Content)
+		a.Content = &c
+	}
+	if msg.Reasoning != nil && *msg.Reasoning != "" {
+		r := assistantText(*msg.Reasoning)
+		a.Reasoning = &r
+	}
+	for _, tc := range msg.ToolCalls {
+		call := gen.AssistantToolCall{Type: gen.AssistantToolCallTypeFunction, Index: tc.Index}
+		if tc.ID != nil {
+			call.ID = *tc.ID
+		}
+		if f := tc.Function; f != nil {
+			if f.Name != nil {
+				call.Function.Name = *f.Name
+			}
+			if f.Arguments != nil {
+				call.Function.Arguments = *f.Arguments
+			}
+		}
+		if call.Function.Arguments == "" {
+			call.Function.Arguments = "{}"
+		}
+		a.ToolCalls = append(a.ToolCalls, call)
+	}
+	var m ChatMessage
+	_ = m.FromAssistantMessage(a)
+	return m
+}
+
+// ToolMessage returns the result of the tool call callID.
+func ToolMessage(callID, content string) ChatMessage {
+	var m ChatMessage
+	_ = m.FromToolMessage(gen.ToolMessage{ToolCallID: callID, Content: assistantText(content)})
+	return m
+}
+
+func textContent(s string) gen.MessageContent {
+	var c gen.MessageContent
+	_ = c.FromMessageContent0(s)
+	return c
+}
+
+func assistantText(s string) gen.TextContent {
+	var c gen.TextContent
+	_ = c.FromTextContent0(s)
+	return c
+}

@@ -1,0 +1,412 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Option configures a Client (in New) or a single call (as a trailing
+// argument). Call options are applied after the client's, so they win.
+//
+//	c, err := client.New(client.WithMaxRetries(5))
+//	resp, err := c.Chat.Completions.New(ctx, params, client.WithMaxRetries(0))
+type Option func(*config) error
+
+// Doer sends an HTTP request; *http.Client is one.
+type Doer interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// Next sends a request on to the rest of the middleware chain and the
+// HTTP client.
+type Next func(*http.Request) (*http.Response, error)
+
+// Middleware intercepts every attempt of every request: it may change the
+// request, call next, and inspect or replace the response.
+type Middleware func(req *http.Request, next Next) (*http.Response, error)
+
+// Defaults.
+const (
+	DefaultBaseURL        = "https://api.cerebras.ai"
+	DefaultMaxRetries     = 2
+	DefaultRequestTimeout = 60 * time.Second
+	DefaultMaxRetryDelay  = 60 * time.Second
+)
+
+// config is the merged configuration of a client or a call.
+type config struct {
+	apiKey         string
+	baseURL        string
+	httpClient     Doer
+	headers        http.Header
+	query          url.Values
+	extraBody      map[string]any
+	middleware     []Middleware
+	logger         *slog.Logger
+	requestTimeout time.Duration
+	maxRetries     int
+	maxRetryDelay  time.Duration
+	responseInto   **http.Response
+	gzip           bool
+	ignoreEnv      bool
+	tcpWarming     bool
+	idleTimeout    time.Duration
+	maxEventSize   int
+	headerParams   headerParams
+}
+
+// headerParams are the typed header parameters of the spec.
+type headerParams struct {
+	cfRay, amzCfID *string
+	delayTime      *float64
+	queueThreshold *int
+	versionPatch   *int
+}
+
+func defaultConfig() config {
+	return config{
+		maxRetries:     DefaultMaxRetries,
+		requestTimeout: DefaultRequestTimeout,
+		maxRetryDelay:  DefaultMaxRetryDelay,
+		tcpWarming:     true,
+	}
+}
+
+// clone returns a copy whose maps and slices can be changed independently.
+func (c *config) clone() config {
+	n := *c
+	n.headers = c.headers.Clone()
+	n.query = maps.Clone(c.query)
+	n.extraBody = maps.Clone(c.extraBody)
+	n.middleware = c.middleware[:len(c.middleware):len(c.middleware)]
+	return n
+}
+
+func (c *config) apply(opts []Option) error {
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WithAPIKey sets the API key, sent as `Authorization: Bearer <key>`. It
+// overrides CEREBRAS_API_KEY.
+func WithAPIKey(key string) Option {
+	return func(c *config) error {
+		key = strings.TrimSpace(key)
+		if err := checkHeaderValue("API key", key); err != nil {
+			return err
+		}
+		c.apiKey = key
+		return nil
+	}
+}
+
+// WithBaseURL sets the API's base URL, without the /v1 suffix, such as
+// "https://api.cerebras.ai" (the default) or a test server's URL. It
+// overrides CEREBRAS_BASE_URL.
+func WithBaseURL(base string) Option {
+	return func(c *config) error {
+		u, err := url.Parse(base)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("client: invalid base URL %q: want http(s)://host[/path]", base)
+		}
+		c.baseURL = strings.TrimRight(base, "/")
+		return nil
+	}
+}
+
+// WithHTTPClient sets the HTTP client (any Doer, such as *http.Client). The
+// default reuses connections, dials with a 5 s timeout and never puts a
+// whole-request timeout on streams.
+func WithHTTPClient(d Doer) Option {
+	return func(c *config) error {
+		if d == nil {
+			return errors.New("client: WithHTTPClient(nil)")
+		}
+		c.httpClient = d
+		return nil
+	}
+}
+
+// WithHeader sets a request header, replacing any value it had. A value with
+// CR or LF, or an invalid name, is an error.
+func WithHeader(name, value string) Option {
+	return func(c *config) error {
+		if !validHeaderName(name) {
+			return fmt.Errorf("client: invalid header name %q", name)
+		}
+		if err := checkHeaderValue("header "+name, value); err != nil {
+			return err
+		}
+		if c.headers == nil {
+			c.headers = http.Header{}
+		}
+		c.headers.Set(name, value)
+		return nil
+	}
+}
+
+// WithoutHeader removes a header the SDK would send, such as
+// X-Stainless-Retry-Count.
+func WithoutHeader(name string) Option {
+	return func(c *config) error {
+		if c.headers == nil {
+			c.headers = http.Header{}
+		}
+		c.headers[http.CanonicalHeaderKey(name)] = nil
+		return nil
+	}
+}
+
+func checkHeaderValue(what, v string) error {
+	if !validHeaderValue(v) {
+		return fmt.Errorf("client: %s contains a control character such as CR or LF", what)
+	}
+	return nil
+}
+
+// WithQuery adds a query parameter to the request URL.
+func WithQuery(key, value string) Option {
+	return func(c *config) error {
+		if c.query == nil {
+			c.query = url.Values{}
+		}
+		c.query.Add(key, value)
+		return nil
+	}
+}
+
+// WithExtraBody merges extra top-level fields into the JSON request body,
+// for parameters this SDK version does not know yet. Its fields win over
+// the typed ones.
+func WithExtraBody(fields map[string]any) Option {
+	return func(c *config) error {
+		if c.extraBody == nil {
+			c.extraBody = map[string]any{}
+		}
+		maps.Copy(c.extraBody, fields)
+		return nil
+	}
+}
+
+// WithMiddleware appends middleware, which runs on every attempt: client
+// middleware before call middleware, each in the order given.
+func WithMiddleware(m ...Middleware) Option {
+	return func(c *config) error {
+		c.middleware = append(c.middleware, m...)
+		return nil
+	}
+}
+
+// WithLogger logs every attempt at debug level: method, URL path, status,
+// attempt number, duration and retry delays. It never logs the API key,
+// headers or bodies.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		c.logger = l
+		return nil
+	}
+}
+
+// WithRequestTimeout bounds each attempt (default 60 s): the whole attempt
+// for ordinary calls, and until the response headers for streaming calls
+// (see WithStreamIdleTimeout for the rest of a stream). Zero disables it.
+// The context's deadline, if any, bounds all attempts together.
+func WithRequestTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("client: negative request timeout %s", d)
+		}
+		c.requestTimeout = d
+		return nil
+	}
+}
+
+// WithMaxRetries sets how many times a failed attempt is retried (default 2;
+// 0 disables retries).
+func WithMaxRetries(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("client: negative max retries %d", n)
+		}
+		c.maxRetries = n
+		return nil
+	}
+}
+
+// WithMaxRetryDelay caps the delay a server may ask for with retry-after
+// (default 60 s). When it asks for more, the SDK does not wait: it returns
+// the error, whose RetryAfter says how long the server wanted.
+func WithMaxRetryDelay(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("client: negative max retry delay %s", d)
+		}
+		c.maxRetryDelay = d
+		return nil
+	}
+}
+
+// WithResponseInto stores the final HTTP response in *dst, also when the call
+// fails with an API error. For ordinary calls its body can be read again.
+func WithResponseInto(dst **http.Response) Option {
+	return func(c *config) error {
+		c.responseInto = dst
+		return nil
+	}
+}
+
+// WithGzip compresses request bodies (Content-Encoding: gzip). Off by default.
+func WithGzip() Option {
+	return func(c *config) error {
+		c.gzip = true
+		return nil
+	}
+}
+
+// WithoutEnvironment ignores CEREBRAS_API_KEY, CEREBRAS_BASE_URL and
+// CEREBRAS_CUSTOM_HEADERS. It only has an effect in New.
+func WithoutEnvironment() Option {
+	return func(c *config) error {
+		c.ignoreEnv = true
+		return nil
+	}
+}
+
+// WithTCPWarming turns the best-effort connection warm-up that New starts
+// (GET /v1/tcp_warming, on by default) on or off. It only has an effect in New.
+func WithTCPWarming(on bool) Option {
+	return func(c *config) error {
+		c.tcpWarming = on
+		return nil
+	}
+}
+
+// WithStreamIdleTimeout fails a stream when no data arrives for d (default:
+// no limit beyond the context).
+func WithStreamIdleTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("client: negative stream idle timeout %s", d)
+		}
+		c.idleTimeout = d
+		return nil
+	}
+}
+
+// WithMaxEventSize sets the largest server-sent event a stream accepts
+// (default 32 MiB).
+func WithMaxEventSize(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("client: max event size %d must be positive", n)
+		}
+		c.maxEventSize = n
+		return nil
+	}
+}
+
+// WithCFRay sets the CF-RAY header parameter (Cloudflare request tracing).
+func WithCFRay(id string) Option {
+	return func(c *config) error {
+		if err := checkHeaderValue("CF-RAY", id); err != nil {
+			return err
+		}
+		c.headerParams.cfRay = &id
+		return nil
+	}
+}
+
+// WithAmzCfID sets the X-Amz-Cf-Id header parameter (CloudFront request tracing).
+func WithAmzCfID(id string) Option {
+	return func(c *config) error {
+		if err := checkHeaderValue("X-Amz-Cf-Id", id); err != nil {
+			return err
+		}
+		c.headerParams.amzCfID = &id
+		return nil
+	}
+}
+
+// WithDelayTime sets the X-delay-time header parameter, in seconds.
+func WithDelayTime(seconds float64) Option {
+	return func(c *config) error {
+		c.headerParams.delayTime = &seconds
+		return nil
+	}
+}
+
+// WithQueueThreshold sets the queue_threshold header parameter: with the flex
+// or auto service tier, the request is rejected early when the average queue
+// time exceeds this many milliseconds (50 to 20000).
+func WithQueueThreshold(ms int) Option {
+	return func(c *config) error {
+		c.headerParams.queueThreshold = &ms
+		return nil
+	}
+}
+
+// WithAPIVersion selects the API version with the X-Cerebras-Version-Patch
+// header parameter.
+func WithAPIVersion(patch int) Option {
+	return func(c *config) error {
+		c.headerParams.versionPatch = &patch
+		return nil
+	}
+}
+
+// parseCustomHeaders reads CEREBRAS_CUSTOM_HEADERS: "Name: value" lines.
+func parseCustomHeaders(s string) (http.Header, error) {
+	h := http.Header{}
+	for i, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(line, ":")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if !ok || !validHeaderName(name) || !validHeaderValue(value) {
+			return nil, fmt.Errorf("client: CEREBRAS_CUSTOM_HEADERS line %d is not a valid \"Name: value\" header", i+1)
+		}
+		h.Add(name, value)
+	}
+	return h, nil
+}
+
+
+// validHeaderName reports whether name is an RFC 9110 token.
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// validHeaderValue rejects control characters (CR and LF above all), which
+// would let a value inject headers.
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,45 @@
+package client
+
+import (
+	"io"
+	"mime"
+	"net/http"
+
+	"github.com/cerebras-go/cerebras/streaming"
+)
+
+// openStream turns the response of a streaming call into a stream, or into
+// the error an error status or a non-stream response means.
+func openStream[T any](cl *call, resp *http.Response, err error) (*streaming.Stream[T], error) {
+	if err != nil {
+		return nil, redactErr(err, cl.cfg.apiKey)
+	}
+	if cl.cfg.responseInto != nil {
+		*cl.cfg.responseInto = resp
+	}
+	if resp.StatusCode >= 400 {
+		body, _ := io.ReadAll(resp.Body)
+		return nil, apiError(cl, resp, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "" {
+		if mt, _, _ := mime.ParseMediaType(ct); mt != "text/event-stream" {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+			resp.Body.Close()
+			return nil, &ResponseError{StatusCode: resp.StatusCode, Body: body, Err: errNotEventStream(ct)}
+		}
+	}
+	var opts []streaming.Option
+	if cl.cfg.idleTimeout > 0 {
+		opts = append(opts, streaming.WithIdleTimeout(cl.cfg.idleTimeout))
+	}
+	if cl.cfg.maxEventSize > 0 {
+		opts = append(opts, streaming.WithMaxEventSize(cl.cfg.maxEventSize))
+	}
+	return streaming.NewStream[T](resp, opts...), nil
+}
+
+type errNotEventStream string
+
+func (e errNotEventStream) Error() string {
+	return "expected a text/event-stream response, got " + string(e)
+}
