@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -37,7 +38,7 @@ func (s *ChatCompletionService) New(ctx context.Context, params ChatCompletionNe
 	if err != nil {
 		return nil, err
 	}
-	body, err := s.c.body(&cl.cfg, params)
+	body, err := s.c.body(&cl.cfg, &params)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +64,7 @@ func (s *ChatCompletionService) NewStreaming(ctx context.Context, params ChatCom
 	if err != nil {
 		return nil, err
 	}
-	body, err := s.c.body(&cl.cfg, params)
+	body, err := s.c.body(&cl.cfg, &params)
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +82,12 @@ func validateChat(p *ChatCompletionNewParams) error {
 		return errors.New("client: params.Messages is empty: a chat needs at least one message")
 	}
 	for i := range p.Messages {
+		raw, _ := p.Messages[i].MarshalJSON() // the union's bytes, not a copy
+		// Cheap byte checks first; only a message that may lack a role or may
+		// be a tool message is decoded.
+		if bytes.Contains(raw, []byte(`"role":"`)) && !bytes.Contains(raw, []byte(`"tool"`)) {
+			continue
+		}
 		role, err := p.Messages[i].Discriminator()
 		if err != nil || role == "" {
 			return fmt.Errorf("client: message %d has no role: build messages with client.UserMessage, client.SystemMessage …", i)
@@ -96,6 +103,9 @@ func validateChat(p *ChatCompletionNewParams) error {
 }
 
 func (h headerParams) chat() *gen.CreateChatCompletionParams {
+	if h == (headerParams{}) {
+		return nil
+	}
 	return &gen.CreateChatCompletionParams{
 		CFRAY: h.cfRay, XAmzCfID: h.amzCfID, XDelayTime: h.delayTime,
 		QueueThreshold: h.queueThreshold, XCerebrasVersionPatch: h.versionPatch,

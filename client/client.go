@@ -39,6 +39,7 @@ type Client struct {
 	staticHeaders http.Header
 	jitter        func() float64
 	sleep         func(context.Context, time.Duration) error
+	do            Next // cfg.httpClient.Do, bound once
 	ownsHTTP      *http.Client
 
 	warmCancel context.CancelFunc
@@ -73,6 +74,8 @@ func New(opts ...Option) (*Client, error) {
 		c.ownsHTTP = defaultHTTPClient()
 		c.cfg.httpClient = c.ownsHTTP
 	}
+	c.do = c.cfg.httpClient.Do
+	c.cfg.ownDoer = false // calls that set their own HTTP client set it again
 	g, err := gen.NewClient(c.cfg.baseURL, gen.WithHTTPClient(transport{c}))
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
@@ -279,8 +282,7 @@ func finish[T any](cl *call, resp *http.Response, err error) (*T, error) {
 	if cl.cfg.responseInto != nil {
 		*cl.cfg.responseInto = resp
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body = io.NopCloser(bytes.NewReader(body))
+	body := bodyBytes(resp)
 	if resp.StatusCode >= 400 {
 		return nil, apiError(cl, resp, body)
 	}

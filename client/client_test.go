@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -64,7 +65,7 @@ func TestEndpoints(t *testing.T) {
 				}
 				return c.Chat.Completions.New(ctx, p, WithCFRay("ray-1"), WithAmzCfID("amz-1"), WithDelayTime(0.5), WithQueueThreshold(100), WithAPIVersion(2))
 			},
-			wantBody: `{"clear_thinking":false,"disable_reasoning":false,"frequency_penalty":0,"logit_bias":{"42":-100},"logprobs":true,"max_completion_tokens":-1,"max_tokens":-1,"messages":[{"content":"be brief","role":"system"},{"content":"dev","role":"developer"},{"content":[{"text":"hi","type":"text"},{"image_url":{"url":"https://example.com/a.png"},"type":"image_url"},{"image":"aGk=","type":"image"}],"role":"user"},{"content":"hello","role":"assistant"},{"content":"sunny","role":"tool","tool_call_id":"call_1"}],"min_completion_tokens":-1,"min_tokens":0,"model":"gpt-oss-120b","model_parameters":{"foo":"bar"},"n":1,"parallel_tool_calls":true,"prediction":{"content":"predicted","type":"content"},"presence_penalty":0,"prompt_cache_key":"key","reasoning_effort":"none","reasoning_format":"parsed","response_format":{"type":"text"},"seed":0,"service_tier":"auto","stop":["a","b"],"stream_options":{"include_usage":true},"temperature":0,"tool_choice":{"function":{"name":"get_weather"},"type":"function"},"tools":[{"function":{"description":"Weather for a city","name":"get_weather","parameters":{"properties":{"city":{"type":"string"}},"type":"object"},"strict":true},"type":"function"}],"top_logprobs":0,"top_p":1,"user":"u-1"}`,
+			wantBody:   `{"clear_thinking":false,"disable_reasoning":false,"frequency_penalty":0,"logit_bias":{"42":-100},"logprobs":true,"max_completion_tokens":-1,"max_tokens":-1,"messages":[{"content":"be brief","role":"system"},{"content":"dev","role":"developer"},{"content":[{"text":"hi","type":"text"},{"image_url":{"url":"https://example.com/a.png"},"type":"image_url"},{"image":"aGk=","type":"image"}],"role":"user"},{"content":"hello","role":"assistant"},{"content":"sunny","role":"tool","tool_call_id":"call_1"}],"min_completion_tokens":-1,"min_tokens":0,"model":"gpt-oss-120b","model_parameters":{"foo":"bar"},"n":1,"parallel_tool_calls":true,"prediction":{"content":"predicted","type":"content"},"presence_penalty":0,"prompt_cache_key":"key","reasoning_effort":"none","reasoning_format":"parsed","response_format":{"type":"text"},"seed":0,"service_tier":"auto","stop":["a","b"],"stream_options":{"include_usage":true},"temperature":0,"tool_choice":{"function":{"name":"get_weather"},"type":"function"},"tools":[{"function":{"description":"Weather for a city","name":"get_weather","parameters":{"properties":{"city":{"type":"string"}},"type":"object"},"strict":true},"type":"function"}],"top_logprobs":0,"top_p":1,"user":"u-1"}`,
 			wantHeader: map[string]string{"Cf-Ray": "ray-1", "X-Amz-Cf-Id": "amz-1", "X-Delay-Time": "0.5", "Queue_threshold": "100", "X-Cerebras-Version-Patch": "2"},
 		},
 		{
@@ -570,12 +571,13 @@ func TestDefaultHTTPClient(t *testing.T) {
 	}
 	// Connections are reused across calls.
 	var conns atomic.Int32
-	srv := newServer(t, okJSON(chatJSON))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
+	srv := newServer(t, okJSON(chatJSON), func(s *httptest.Server) {
+		s.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				conns.Add(1)
+			}
 		}
-	}
+	})
 	c, _ := newTestClient(t, srv)
 	for range 5 {
 		if _, err := c.Chat.Completions.New(context.Background(), chatParams()); err != nil {

@@ -26,7 +26,7 @@ func (s *CompletionService) New(ctx context.Context, params CompletionNewParams,
 	if err != nil {
 		return nil, err
 	}
-	body, err := s.c.body(&cl.cfg, params)
+	body, err := s.c.body(&cl.cfg, &params)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func (s *CompletionService) NewStreaming(ctx context.Context, params CompletionN
 	if err != nil {
 		return nil, err
 	}
-	body, err := s.c.body(&cl.cfg, params)
+	body, err := s.c.body(&cl.cfg, &params)
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +64,9 @@ func validateCompletion(p *CompletionNewParams) error {
 }
 
 func (h headerParams) completion() *gen.CreateCompletionParams {
+	if h == (headerParams{}) {
+		return nil
+	}
 	return &gen.CreateCompletionParams{
 		CFRAY: h.cfRay, XAmzCfID: h.amzCfID, XDelayTime: h.delayTime, XCerebrasVersionPatch: h.versionPatch,
 	}

@@ -68,10 +68,10 @@ type server struct {
 	handle func(w http.ResponseWriter, r *http.Request, n int)
 }
 
-func newServer(t testing.TB, handle func(w http.ResponseWriter, r *http.Request, n int)) *server {
+func newServer(t testing.TB, handle func(w http.ResponseWriter, r *http.Request, n int), setup ...func(*httptest.Server)) *server {
 	s := &server{t: t, handle: handle}
 	rt := router(t)
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		if r.Header.Get("Content-Encoding") == "gzip" {
 			if zr, err := gzip.NewReader(bytes.NewReader(body)); err == nil {
@@ -97,6 +97,10 @@ func newServer(t testing.TB, handle func(w http.ResponseWriter, r *http.Request,
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		s.handle(w, r, n)
 	}))
+	for _, f := range setup {
+		f(s.Server)
+	}
+	s.Start()
 	t.Cleanup(s.Close)
 	return s
 }
@@ -140,7 +144,7 @@ func newTestClient(t testing.TB, srv *server, opts ...Option) (*Client, *[]time.
 
 // Canned response bodies.
 const (
-	chatJSON = `{"id":"chatcmpl-1","object":"chat.completion","created":1723733419,"model":"llama3.1-8b","system_fingerprint":"fp_1","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I assist you today?"}}],"usage":{"prompt_tokens":12,"completion_tokens":10,"total_tokens":22},"time_info":{"queue_time":0.0001,"total_time":0.02}}`
+	chatJSON       = `{"id":"chatcmpl-1","object":"chat.completion","created":1723733419,"model":"llama3.1-8b","system_fingerprint":"fp_1","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello! How can I assist you today?"}}],"usage":{"prompt_tokens":12,"completion_tokens":10,"total_tokens":22},"time_info":{"queue_time":0.0001,"total_time":0.02}}`
 	completionJSON = `{"id":"cmpl-1","object":"text_completion","created":1,"model":"llama3.1-8b","choices":[{"index":0,"text":" there was","finish_reason":"length"}]}`
 	modelsJSON     = `{"object":"list","data":[{"id":"llama3.1-8b","object":"model","created":1,"owned_by":"Meta"}]}`
 	modelJSON      = `{"id":"llama3.1-8b","object":"model","created":1,"owned_by":"Meta"}`

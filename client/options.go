@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -42,6 +43,8 @@ const (
 // config is the merged configuration of a client or a call.
 type config struct {
 	apiKey         string
+	authHeader     []string // "Bearer <apiKey>", built once
+	timeoutHeader  []string // x-stainless-timeout, built once
 	baseURL        string
 	httpClient     Doer
 	headers        http.Header
@@ -59,6 +62,8 @@ type config struct {
 	idleTimeout    time.Duration
 	maxEventSize   int
 	headerParams   headerParams
+	// ownDoer is set when a call's options replaced the client's HTTP client.
+	ownDoer bool
 }
 
 // headerParams are the typed header parameters of the spec.
@@ -73,6 +78,7 @@ func defaultConfig() config {
 	return config{
 		maxRetries:     DefaultMaxRetries,
 		requestTimeout: DefaultRequestTimeout,
+		timeoutHeader:  timeoutHeader(DefaultRequestTimeout),
 		maxRetryDelay:  DefaultMaxRetryDelay,
 		tcpWarming:     true,
 	}
@@ -109,6 +115,7 @@ func WithAPIKey(key string) Option {
 			return err
 		}
 		c.apiKey = key
+		c.authHeader = []string{"Bearer " + key}
 		return nil
 	}
 }
@@ -136,6 +143,7 @@ func WithHTTPClient(d Doer) Option {
 			return errors.New("client: WithHTTPClient(nil)")
 		}
 		c.httpClient = d
+		c.ownDoer = true
 		return nil
 	}
 }
@@ -230,6 +238,7 @@ func WithRequestTimeout(d time.Duration) Option {
 			return fmt.Errorf("client: negative request timeout %s", d)
 		}
 		c.requestTimeout = d
+		c.timeoutHeader = timeoutHeader(d)
 		return nil
 	}
 }
@@ -367,6 +376,14 @@ func WithAPIVersion(patch int) Option {
 	}
 }
 
+// timeoutHeader is the x-stainless-timeout value: whole seconds, or none.
+func timeoutHeader(d time.Duration) []string {
+	if d <= 0 {
+		return nil
+	}
+	return []string{strconv.Itoa(int(d / time.Second))}
+}
+
 // parseCustomHeaders reads CEREBRAS_CUSTOM_HEADERS: "Name: value" lines.
 func parseCustomHeaders(s string) (http.Header, error) {
 	h := http.Header{}
@@ -384,7 +401,6 @@ func parseCustomHeaders(s string) (http.Header, error) {
 	}
 	return h, nil
 }
-
 
 // validHeaderName reports whether name is an RFC 9110 token.
 func validHeaderName(name string) bool {

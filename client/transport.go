@@ -16,6 +16,22 @@ import (
 // maxErrorBody bounds how much of an error response is read.
 const maxErrorBody = 1 << 20
 
+// Header values shared by every request; http.Header.Add never appends to
+// them in place because their capacity equals their length.
+var (
+	acceptJSON        = []string{"application/json"}
+	acceptEventStream = []string{"text/event-stream"}
+	noCache           = []string{"no-cache"}
+	gzipEncoding      = []string{"gzip"}
+	retryCounts       = func() [][]string {
+		v := make([][]string, 16)
+		for i := range v {
+			v[i] = []string{strconv.Itoa(i)}
+		}
+		return v
+	}()
+)
+
 // callKey carries a call's merged configuration to the transport through
 // the request context, since the generated client only passes requests on.
 type callKey struct{}
@@ -87,27 +103,46 @@ func (c *Client) send(req *http.Request, cl *call) (*http.Response, error) {
 // fails mid-way is retried and the per-attempt timeout covers it.
 func (c *Client) attempt(ctx context.Context, orig *http.Request, cl *call, n int, do Next) (resp *http.Response, timedOut bool, err error) {
 	cfg := &cl.cfg
-	actx, cancel := context.WithCancel(ctx)
-	var fired atomic.Bool
-	var timer *time.Timer
-	if cfg.requestTimeout > 0 {
+	// The per-attempt timeout: a plain deadline for ordinary calls; for
+	// streams a timer that is stopped once the headers arrive.
+	var (
+		actx    context.Context
+		cancel  context.CancelFunc
+		fired   atomic.Bool
+		timer   *time.Timer
+		release func()
+	)
+	switch {
+	case cfg.requestTimeout > 0 && !cl.stream:
+		actx, cancel = context.WithTimeout(ctx, cfg.requestTimeout)
+		release = cancel
+	case cfg.requestTimeout > 0:
+		actx, cancel = context.WithCancel(ctx)
 		timer = time.AfterFunc(cfg.requestTimeout, func() {
 			fired.Store(true)
 			cancel()
 		})
+		release = func() { timer.Stop(); cancel() }
+	default:
+		actx, cancel = context.WithCancel(ctx)
+		release = cancel
 	}
-	release := func() {
-		if timer != nil {
-			timer.Stop()
-		}
-		cancel()
+	isTimeout := func() bool {
+		return fired.Load() || (ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded))
 	}
 
-	req := orig.Clone(actx)
-	if orig.GetBody != nil {
-		if req.Body, err = orig.GetBody(); err != nil {
-			release()
-			return nil, false, err
+	// The first attempt sends the request the generated client built; a
+	// retry sends a fresh copy with the body replayed from GetBody.
+	var req *http.Request
+	if n == 0 {
+		req = orig.WithContext(actx)
+	} else {
+		req = orig.Clone(actx)
+		if orig.GetBody != nil {
+			if req.Body, err = orig.GetBody(); err != nil {
+				release()
+				return nil, false, err
+			}
 		}
 	}
 	c.setHeaders(req, cfg, cl.stream, n)
@@ -123,8 +158,9 @@ func (c *Client) attempt(ctx context.Context, orig *http.Request, cl *call, n in
 	c.logAttempt(cfg, req, n, resp, err, time.Since(start))
 	switch {
 	case err != nil:
+		t := isTimeout()
 		release()
-		return nil, fired.Load(), err
+		return nil, t, err
 	case cl.stream && resp.StatusCode < 400:
 		// Headers arrived: the per-attempt timeout is over; the stream's
 		// idle timeout and the caller's context govern the rest.
@@ -140,20 +176,60 @@ func (c *Client) attempt(ctx context.Context, orig *http.Request, cl *call, n in
 }
 
 // bufferBody reads the body into memory (error bodies up to maxErrorBody)
-// and replaces it with a re-readable copy.
+// and replaces it with a re-readable *bufferedBody.
 func bufferBody(resp *http.Response) error {
 	defer resp.Body.Close()
-	var r io.Reader = resp.Body
+	limit := int64(-1)
 	if resp.StatusCode >= 400 {
-		r = io.LimitReader(resp.Body, maxErrorBody+1)
+		limit = maxErrorBody + 1
 	}
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return fmt.Errorf("reading the response body: %w", err)
+	size := 512
+	if cl := resp.ContentLength; cl > 0 && cl < 64<<20 && (limit < 0 || cl <= limit) {
+		size = int(cl) + 1 // +1: EOF is seen without growing
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(b))
+	b := make([]byte, 0, size)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		room := b[len(b):cap(b)]
+		if limit >= 0 && int64(len(b)+len(room)) > limit {
+			room = room[:limit-int64(len(b))]
+		}
+		n, err := resp.Body.Read(room)
+		b = b[:len(b)+n]
+		if err == io.EOF || (limit >= 0 && int64(len(b)) >= limit) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("reading the response body: %w", err)
+		}
+	}
+	bb := &bufferedBody{b: b}
+	bb.Reset(b)
+	resp.Body = bb
 	resp.ContentLength = int64(len(b))
 	return nil
+}
+
+// bufferedBody is a response body already read into memory.
+type bufferedBody struct {
+	bytes.Reader
+	b []byte
+}
+
+func (*bufferedBody) Close() error { return nil }
+
+// bodyBytes returns the bytes of a buffered body without copying them.
+func bodyBytes(resp *http.Response) []byte {
+	if bb, ok := resp.Body.(*bufferedBody); ok {
+		return bb.b
+	}
+	b, _ := io.ReadAll(resp.Body)
+	bb := &bufferedBody{b: b}
+	bb.Reset(b)
+	resp.Body = bb
+	return b
 }
 
 // releasingBody cancels the attempt's context when the stream is closed.
@@ -170,6 +246,9 @@ func (b *releasingBody) Close() error {
 
 // chain builds the middleware chain around the HTTP client.
 func (c *Client) chain(cfg *config) Next {
+	if len(cfg.middleware) == 0 && !cfg.ownDoer {
+		return c.do
+	}
 	next := Next(cfg.httpClient.Do)
 	for i := len(cfg.middleware) - 1; i >= 0; i-- {
 		m, n := cfg.middleware[i], next
@@ -180,23 +259,30 @@ func (c *Client) chain(cfg *config) Next {
 
 // setHeaders adds the SDK's headers, then the caller's, to an attempt.
 func (c *Client) setHeaders(req *http.Request, cfg *config, stream bool, attempt int) {
-	h := req.Header
-	for k, v := range c.staticHeaders {
+	// Start from a copy of the SDK's fixed headers (one map clone), then
+	// add what the generated client set (Content-Type, header parameters).
+	h := c.staticHeaders.Clone()
+	for k, v := range req.Header {
 		h[k] = v
 	}
-	h.Set("Authorization", "Bearer "+cfg.apiKey)
+	req.Header = h
+	h["Authorization"] = cfg.authHeader
 	if stream {
-		h.Set("Accept", "text/event-stream")
-		h.Set("Cache-Control", "no-cache")
+		h["Accept"] = acceptEventStream
+		h["Cache-Control"] = noCache
 	} else {
-		h.Set("Accept", "application/json")
+		h["Accept"] = acceptJSON
 	}
-	h.Set("X-Stainless-Retry-Count", strconv.Itoa(attempt))
-	if cfg.requestTimeout > 0 {
-		h.Set("X-Stainless-Timeout", strconv.Itoa(int(cfg.requestTimeout/time.Second)))
+	if attempt < len(retryCounts) {
+		h["X-Stainless-Retry-Count"] = retryCounts[attempt]
+	} else {
+		h["X-Stainless-Retry-Count"] = []string{strconv.Itoa(attempt)}
+	}
+	if cfg.timeoutHeader != nil {
+		h["X-Stainless-Timeout"] = cfg.timeoutHeader
 	}
 	if cfg.gzip && req.Body != nil && req.Body != http.NoBody {
-		h.Set("Content-Encoding", "gzip")
+		h["Content-Encoding"] = gzipEncoding
 	}
 	for k, v := range cfg.headers {
 		if v == nil {
