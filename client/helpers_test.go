@@ -105,6 +105,9 @@ func TestSchemaHelpers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if b, _ := json.Marshal(rf); strings.Contains(string(b), "private") || strings.Contains(string(b), "Ignored") || (weather{private: 1}).private != 1 {
+		t.Errorf("unexported or json:\"-\" fields leaked into the schema: %s", b)
+	}
 	golden(t, "response_format_for", rf)
 	tool, err := FunctionToolFor[weather]("report", "Report the weather")
 	if err != nil {
