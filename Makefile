@@ -17,12 +17,13 @@ FUZZTIME    ?= 5s
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
 
-generate: ## regenerate gen/ from openapi.yaml (idempotent)
+generate: ## regenerate gen/ (and the fake server's embedded copy) from openapi.yaml (idempotent)
 	$(GO) generate ./gen/...
+	cp openapi.yaml cerebrastest/openapi.yaml
 
 check-generated: generate ## fail, with the diff, when gen/ is stale against openapi.yaml
-	@if ! git diff --exit-code -- gen/ || [ -n "$$(git status --porcelain -- gen/)" ]; then \
-	  git status --short -- gen/; \
+	@if ! git diff --exit-code -- gen/ cerebrastest/openapi.yaml || [ -n "$$(git status --porcelain -- gen/ cerebrastest/openapi.yaml)" ]; then \
+	  git status --short -- gen/ cerebrastest/openapi.yaml; \
 	  echo "check-generated: gen/ is stale against openapi.yaml: run 'make generate' and commit the result" >&2; \
 	  exit 1; \
 	fi

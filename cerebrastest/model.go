@@ -1,0 +1,675 @@
+package cerebrastest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/cerebras-go/cerebras/gen"
+)
+
+// created is the fixed creation time of every fake response, for determinism.
+const created = 1732233600
+
+// Models the fake serves; any other model id is a 404, as from the real API.
+var knownModels = []gen.Model{
+	{ID: "gpt-oss-120b", OwnedBy: ptr("OpenAI")},
+	{ID: "llama3.1-8b", OwnedBy: ptr("Meta")},
+	{ID: "llama-3.3-70b", OwnedBy: ptr("Meta")},
+	{ID: "qwen-3-32b", OwnedBy: ptr("Qwen")},
+	{ID: "zai-glm-4.7", OwnedBy: ptr("Z.ai")},
+}
+
+// reasoningModels reason by default.
+var reasoningModels = map[string]bool{"gpt-oss-120b": true, "qwen-3-32b": true, "zai-glm-4.7": true}
+
+func ptr[T any](v T) *T { return &v }
+
+func knownModel(id string) bool {
+	for _, m := range knownModels {
+		if m.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// exchange is one request being answered.
+type exchange struct {
+	s      *Server
+	w      http.ResponseWriter
+	r      *http.Request
+	body   []byte
+	op     string
+	params map[string]string
+	script Response
+}
+
+func (x *exchange) serve() {
+	sc := x.script
+	if sc.Body != "" {
+		status := sc.Status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		for k, v := range sc.Header {
+			x.w.Header()[k] = v
+		}
+		x.w.Header().Set("X-Request-Id", x.s.requestID())
+		x.w.WriteHeader(status)
+		_, _ = io.WriteString(x.w, sc.Body)
+		return
+	}
+	switch sc.Fault {
+	case ResetBeforeHeaders:
+		x.reset()
+		return
+	case StallBeforeHeaders:
+		if !x.s.wait(x.r.Context(), sc.Stall) {
+			return
+		}
+	}
+	for k, v := range sc.Header {
+		x.w.Header()[k] = v
+	}
+	switch x.op {
+	case "createChatCompletion":
+		x.chat()
+	case "createCompletion":
+		x.completion()
+	case "listModels":
+		x.listModels()
+	case "retrieveModel":
+		x.retrieveModel()
+	default: // tcpWarming
+		x.s.writeJSON(x.w, http.StatusOK, nil, `{}`, "")
+	}
+}
+
+// reset closes the connection without a (complete) answer.
+func (x *exchange) reset() {
+	if hj, ok := x.w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			if tc, ok := conn.(interface{ SetLinger(int) error }); ok {
+				_ = tc.SetLinger(0) // RST, not FIN
+			}
+			_ = conn.Close()
+		}
+	}
+}
+
+func (x *exchange) fail(status int, message, typ, param, code string) {
+	x.s.writeJSON(x.w, status, nil, errorBody(message, typ, param, code), "ErrorResponse")
+}
+
+// rateLimitHeaders are sent with every successful answer, like the real API.
+func (x *exchange) rateLimitHeaders() {
+	h := x.w.Header()
+	h.Set("X-Ratelimit-Limit-Requests-Day", "14400")
+	h.Set("X-Ratelimit-Remaining-Requests-Day", "14399")
+	h.Set("X-Ratelimit-Reset-Requests-Day", "33011.382867097855")
+	h.Set("X-Ratelimit-Limit-Tokens-Minute", "60000")
+	h.Set("X-Ratelimit-Remaining-Tokens-Minute", "59000")
+	h.Set("X-Ratelimit-Reset-Tokens-Minute", "11.382867097854614")
+}
+
+// ---------------------------------------------------------------- chat
+
+// choicePlan is what the model answers in one choice.
+type choicePlan struct {
+	reasoning string
+	tokens    []string // content tokens
+	toolCalls []gen.ToolCall
+	finish    gen.FinishReason
+}
+
+func (x *exchange) chat() {
+	var req gen.ChatCompletionRequest
+	if err := json.Unmarshal(x.body, &req); err != nil {
+		x.fail(http.StatusBadRequest, "Invalid request body: "+err.Error(), "invalid_request_error", "", "invalid_body")
+		return
+	}
+	if !knownModel(req.Model) {
+		x.fail(http.StatusNotFound, fmt.Sprintf("Model %s does not exist or you do not have access to it.", req.Model), "not_found_error", "model", "model_not_found")
+		return
+	}
+	if req.ToolChoice != nil && len(req.Tools) == 0 {
+		if opt, err := req.ToolChoice.AsToolChoiceOption(); err != nil || opt != gen.ToolChoiceOptionNone {
+			x.fail(http.StatusBadRequest, "tool_choice requires tools.", "invalid_request_error", "tool_choice", "wrong_api_format")
+			return
+		}
+	}
+	conv := readConversation(req.Messages)
+	n := 1
+	if req.N != nil && *req.N > 1 {
+		n = *req.N
+	}
+	plans := make([]choicePlan, n)
+	for i := range plans {
+		plans[i] = x.planChat(&req, conv, i)
+	}
+	usage := chatUsage(conv, plans)
+	id := fmt.Sprintf("chatcmpl-fake-%d", x.s.ids.Add(1))
+	logprobs := req.Logprobs != nil && *req.Logprobs
+	top := 0
+	if req.TopLogprobs != nil {
+		top = *req.TopLogprobs
+	}
+	x.rateLimitHeaders()
+	if req.Stream != nil && *req.Stream {
+		x.streamChat(id, req.Model, plans, usage, logprobs, top)
+		return
+	}
+	c := gen.ChatCompletion{ID: id, Object: "chat.completion", Created: created, Model: req.Model,
+		SystemFingerprint: ptr("fp_cerebrastest"), Usage: usage, TimeInfo: timeInfo()}
+	for i, p := range plans {
+		msg := gen.ChatCompletionMessage{Role: ptr("assistant")}
+		if p.toolCalls == nil || len(p.tokens) > 0 {
+			msg.Content = ptr(strings.Join(p.tokens, ""))
+		}
+		if p.reasoning != "" {
+			msg.Reasoning = ptr(p.reasoning)
+		}
+		msg.ToolCalls = p.toolCalls
+		ch := gen.ChatCompletionChoice{Index: i, Message: msg, FinishReason: ptr(p.finish)}
+		if logprobs {
+			ch.Logprobs = &gen.ChatCompletionLogprobs{Content: tokenLogprobs(p.tokens, top)}
+		}
+		c.Choices = append(c.Choices, ch)
+	}
+	b, _ := json.Marshal(c)
+	x.s.writeJSON(x.w, http.StatusOK, nil, string(b), "ChatCompletion")
+}
+
+// conversation is what the model reads from the messages.
+type conversation struct {
+	lastUser string
+	lastRole string
+	lastTool string
+	words    int
+	messages int
+}
+
+func readConversation(msgs []gen.ChatMessage) conversation {
+	var c conversation
+	for _, m := range msgs {
+		role, _ := m.Discriminator()
+		var text string
+		switch role {
+		case "system":
+			v, _ := m.AsSystemMessage()
+			text = messageText(v.Content)
+		case "developer":
+			v, _ := m.AsDeveloperMessage()
+			text = messageText(v.Content)
+		case "user":
+			v, _ := m.AsUserMessage()
+			text = messageText(v.Content)
+			c.lastUser = text
+		case "assistant":
+			v, _ := m.AsAssistantMessage()
+			if v.Content != nil {
+				text = textContent(*v.Content)
+			}
+		case "tool":
+			v, _ := m.AsToolMessage()
+			text = textContent(v.Content)
+			c.lastTool = text
+		}
+		c.lastRole = role
+		c.words += len(strings.Fields(text))
+		c.messages++
+	}
+	return c
+}
+
+func messageText(mc gen.MessageContent) string {
+	if s, err := mc.AsMessageContent0(); err == nil {
+		return s
+	}
+	parts, _ := mc.AsMessageContent1()
+	var b strings.Builder
+	for _, p := range parts {
+		if d, _ := p.Discriminator(); d == "text" {
+			t, _ := p.AsTextContentPart()
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(t.Text)
+		} else if d != "" {
+			b.WriteString(" [image]")
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+func textContent(tc gen.TextContent) string {
+	if s, err := tc.AsTextContent0(); err == nil {
+		return s
+	}
+	parts, _ := tc.AsTextContent1()
+	var texts []string
+	for _, p := range parts {
+		texts = append(texts, p.Text)
+	}
+	return strings.Join(texts, " ")
+}
+
+// planChat decides one choice's answer.
+func (x *exchange) planChat(req *gen.ChatCompletionRequest, conv conversation, choice int) choicePlan {
+	var p choicePlan
+	if tool := chooseTool(req, conv); tool != nil {
+		args, _ := json.Marshal(fromSchema(tool.Function.Parameters, conv.lastUser))
+		p.toolCalls = []gen.ToolCall{{
+			Index: ptr(0), ID: ptr(fmt.Sprintf("call_fake_%d_%d", x.s.ids.Add(1), choice)), Type: ptr("function"),
+			Function: &gen.ToolCallFunction{Name: ptr(tool.Function.Name), Arguments: ptr(string(args))},
+		}}
+		p.finish = gen.FinishReasonToolCalls
+		p.reasoning = reasoning(req, conv, "I should call "+tool.Function.Name+".")
+		return p
+	}
+
+	var content string
+	switch {
+	case conv.lastRole == "tool":
+		content = "According to the tool: " + conv.lastTool
+	case conv.lastUser == "":
+		content = "Hello! How can I assist you today?"
+	default:
+		content = "You said: " + conv.lastUser
+	}
+	if choice > 0 {
+		content += fmt.Sprintf(" (take %d)", choice+1)
+	}
+	if req.ResponseFormat != nil {
+		if kind, _ := req.ResponseFormat.Discriminator(); kind == "json_object" {
+			b, _ := json.Marshal(map[string]string{"answer": content})
+			content = string(b)
+		} else if kind == "json_schema" {
+			f, _ := req.ResponseFormat.AsResponseFormatJSONSchema()
+			b, _ := json.Marshal(fromSchema(f.JSONSchema.Schema, conv.lastUser))
+			content = string(b)
+		}
+	}
+	p.reasoning = reasoning(req, conv, "I will repeat the message back.")
+	if req.ReasoningFormat != nil && *req.ReasoningFormat == gen.ReasoningFormatRaw && p.reasoning != "" {
+		content = "<think>" + p.reasoning + "</think>" + content
+		p.reasoning = ""
+	}
+	p.finish = gen.FinishReasonStop
+	if req.Stop != nil {
+		var stops []string
+		if s, err := req.Stop.AsStopSequences0(); err == nil {
+			stops = []string{s}
+		} else {
+			stops, _ = req.Stop.AsStopSequences1()
+		}
+		for _, s := range stops {
+			if i := strings.Index(content, s); s != "" && i >= 0 {
+				content = content[:i]
+			}
+		}
+	}
+	p.tokens = tokenize(content)
+	limit := req.MaxCompletionTokens
+	if limit == nil {
+		limit = req.MaxTokens
+	}
+	if limit != nil && *limit > 0 && len(p.tokens) > *limit {
+		p.tokens = p.tokens[:*limit]
+		p.finish = gen.FinishReasonLength
+	}
+	return p
+}
+
+// chooseTool returns the tool the model calls, or nil to answer in text: a
+// named or required choice always calls; "auto" calls when the user spoke
+// last (and answers from the tool's result after it).
+func chooseTool(req *gen.ChatCompletionRequest, conv conversation) *gen.Tool {
+	if len(req.Tools) == 0 {
+		return nil
+	}
+	mode := gen.ToolChoiceOptionAuto
+	if req.ToolChoice != nil {
+		if opt, err := req.ToolChoice.AsToolChoiceOption(); err == nil {
+			mode = opt
+		} else if named, err := req.ToolChoice.AsNamedToolChoice(); err == nil {
+			for i := range req.Tools {
+				if req.Tools[i].Function.Name == named.Function.Name {
+					return &req.Tools[i]
+				}
+			}
+		}
+	}
+	switch {
+	case mode == gen.ToolChoiceOptionNone:
+		return nil
+	case mode == gen.ToolChoiceOptionAuto && conv.lastRole != "user":
+		return nil
+	}
+	lower := strings.ToLower(conv.lastUser)
+	for i := range req.Tools {
+		name := strings.ToLower(req.Tools[i].Function.Name)
+		if strings.Contains(lower, name) || strings.Contains(lower, strings.ReplaceAll(name, "_", " ")) {
+			return &req.Tools[i]
+		}
+	}
+	return &req.Tools[0]
+}
+
+func reasoning(req *gen.ChatCompletionRequest, conv conversation, plan string) string {
+	if req.DisableReasoning != nil && *req.DisableReasoning {
+		return ""
+	}
+	if req.ReasoningFormat != nil && *req.ReasoningFormat == gen.ReasoningFormatHidden {
+		return ""
+	}
+	on := reasoningModels[req.Model]
+	if req.ReasoningEffort != nil {
+		on = *req.ReasoningEffort != gen.ReasoningEffortNone
+	}
+	if !on {
+		return ""
+	}
+	return fmt.Sprintf("The user wrote %d words. %s", len(strings.Fields(conv.lastUser)), plan)
+}
+
+// tokenize splits text into tokens that concatenate back to it: each word
+// with the spaces before it.
+func tokenize(s string) []string {
+	var out []string
+	start := 0
+	for i := 1; i <= len(s); i++ {
+		if i == len(s) || (s[i] == ' ' && s[i-1] != ' ') {
+			out = append(out, s[start:i])
+			start = i
+		}
+	}
+	return out
+}
+
+func tokenLogprobs(tokens []string, top int) []gen.TokenLogprob {
+	out := make([]gen.TokenLogprob, len(tokens))
+	for i, t := range tokens {
+		lp := -0.01 * float64(i%10+1)
+		out[i] = gen.TokenLogprob{Token: t, Logprob: lp, Bytes: bytesOf(t), TopLogprobs: []gen.TopLogprob{}}
+		for k := 0; k < top; k++ {
+			alt := t
+			if k > 0 {
+				alt = fmt.Sprintf("%s~%d", t, k)
+			}
+			out[i].TopLogprobs = append(out[i].TopLogprobs, gen.TopLogprob{Token: alt, Logprob: lp - float64(k), Bytes: bytesOf(alt)})
+		}
+	}
+	return out
+}
+
+func bytesOf(s string) []int {
+	b := make([]int, len(s))
+	for i := range len(s) {
+		b[i] = int(s[i])
+	}
+	return b
+}
+
+func chatUsage(conv conversation, plans []choicePlan) *gen.Usage {
+	prompt := conv.words + 3*conv.messages
+	completion, reasoningTokens := 0, 0
+	for _, p := range plans {
+		completion += len(p.tokens) + 5*len(p.toolCalls)
+		reasoningTokens += len(strings.Fields(p.reasoning))
+	}
+	completion += reasoningTokens
+	return &gen.Usage{PromptTokens: ptr(prompt), CompletionTokens: ptr(completion), TotalTokens: ptr(prompt + completion),
+		PromptTokensDetails:     &gen.PromptTokensDetails{CachedTokens: ptr(0)},
+		CompletionTokensDetails: &gen.CompletionTokensDetails{ReasoningTokens: ptr(reasoningTokens)}}
+}
+
+func timeInfo() *gen.TimeInfo {
+	return &gen.TimeInfo{QueueTime: ptr(0.000073161), PromptTime: ptr(0.0010744798888888889),
+		CompletionTime: ptr(0.005658071111111111), TotalTime: ptr(0.022224903106689453), Created: ptr(float64(created))}
+}
+
+// streamChat sends the plans as chunks: a role chunk, reasoning and content
+// deltas (or tool-call fragments), a finish chunk per choice, a final chunk
+// with usage and time_info, and [DONE].
+func (x *exchange) streamChat(id, model string, plans []choicePlan, usage *gen.Usage, logprobs bool, top int) {
+	base := gen.ChatCompletionChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: model, SystemFingerprint: ptr("fp_cerebrastest")}
+	var events []string
+	emit := func(choices ...gen.ChatCompletionChunkChoice) {
+		c := base
+		c.Choices = choices
+		b, _ := json.Marshal(c)
+		events = append(events, string(b))
+	}
+	for i, p := range plans {
+		emit(gen.ChatCompletionChunkChoice{Index: i, Delta: &gen.ChatCompletionChunkDelta{Role: ptr("assistant"), Content: ptr("")}})
+		for _, r := range tokenize(p.reasoning) {
+			emit(gen.ChatCompletionChunkChoice{Index: i, Delta: &gen.ChatCompletionChunkDelta{Reasoning: ptr(r)}})
+		}
+		lps := tokenLogprobs(p.tokens, top)
+		for k, t := range p.tokens {
+			ch := gen.ChatCompletionChunkChoice{Index: i, Delta: &gen.ChatCompletionChunkDelta{Content: ptr(t)}}
+			if logprobs {
+				ch.Logprobs = &gen.ChatCompletionLogprobs{Content: lps[k : k+1]}
+			}
+			emit(ch)
+		}
+		for _, tc := range p.toolCalls {
+			emit(gen.ChatCompletionChunkChoice{Index: i, Delta: &gen.ChatCompletionChunkDelta{ToolCalls: []gen.ToolCall{{
+				Index: tc.Index, ID: tc.ID, Type: tc.Type, Function: &gen.ToolCallFunction{Name: tc.Function.Name, Arguments: ptr("")}}}}})
+			args := *tc.Function.Arguments
+			for start := 0; start < len(args); start += 8 {
+				emit(gen.ChatCompletionChunkChoice{Index: i, Delta: &gen.ChatCompletionChunkDelta{ToolCalls: []gen.ToolCall{{
+					Index: tc.Index, Function: &gen.ToolCallFunction{Arguments: ptr(args[start:min(start+8, len(args))])}}}}})
+			}
+		}
+		emit(gen.ChatCompletionChunkChoice{Index: i, Delta: &gen.ChatCompletionChunkDelta{}, FinishReason: ptr(p.finish)})
+	}
+	final := base
+	final.Choices = []gen.ChatCompletionChunkChoice{}
+	final.Usage, final.TimeInfo = usage, timeInfo()
+	b, _ := json.Marshal(final)
+	events = append(events, string(b))
+	x.writeEvents(events, "ChatCompletionChunk")
+}
+
+// writeEvents sends data events and [DONE], injecting the scripted fault.
+func (x *exchange) writeEvents(events []string, schema string) {
+	sc := x.script
+	h := x.w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Request-Id", x.s.requestID())
+	x.w.WriteHeader(http.StatusOK)
+	flusher, _ := x.w.(http.Flusher)
+	for i, ev := range events {
+		if sc.Fault != NoFault && i == sc.After {
+			switch sc.Fault {
+			case ResetMidStream:
+				x.reset()
+				return
+			case StallMidStream:
+				flusher.Flush()
+				if !x.s.wait(x.r.Context(), sc.Stall) {
+					return
+				}
+			case TruncateStream:
+				return
+			case InBandError:
+				status := sc.Status
+				if status == 0 {
+					status = http.StatusInternalServerError
+				}
+				e := fmt.Sprintf(`{"error":{"message":"Injected in-band error.","type":"server_error","param":null,"code":"injected_fault"},"status_code":%d}`, status)
+				x.s.check("ErrorChunk", []byte(e))
+				_, _ = io.WriteString(x.w, "data: "+e+"\n\n")
+				return
+			}
+		}
+		x.s.check(schema, []byte(ev))
+		_, _ = io.WriteString(x.w, "data: "+ev+"\n\n")
+		if flusher != nil {
+			flusher.Flush()
+		}
+		if x.s.chunkDelay > 0 && !x.s.wait(x.r.Context(), x.s.chunkDelay) {
+			return
+		}
+	}
+	_, _ = io.WriteString(x.w, "data: [DONE]\n\n")
+}
+
+// ---------------------------------------------------------- completions
+
+func (x *exchange) completion() {
+	var req gen.CompletionRequest
+	if err := json.Unmarshal(x.body, &req); err != nil {
+		x.fail(http.StatusBadRequest, "Invalid request body: "+err.Error(), "invalid_request_error", "", "invalid_body")
+		return
+	}
+	if !knownModel(req.Model) {
+		x.fail(http.StatusNotFound, fmt.Sprintf("Model %s does not exist or you do not have access to it.", req.Model), "not_found_error", "model", "model_not_found")
+		return
+	}
+	prompt := promptText(req.Prompt)
+	text := " and so the story of \"" + prompt + "\" goes on, one token at a time."
+	tokens := tokenize(text)
+	finish := gen.FinishReasonStop
+	limit := 16
+	if req.MaxTokens != nil && *req.MaxTokens > 0 {
+		limit = *req.MaxTokens
+	}
+	if len(tokens) > limit {
+		tokens, finish = tokens[:limit], gen.FinishReasonLength
+	}
+	if req.Echo != nil && *req.Echo {
+		tokens = append([]string{prompt}, tokens...)
+	}
+	n := 1
+	if req.N != nil && *req.N > 1 {
+		n = *req.N
+	}
+	id := fmt.Sprintf("cmpl-fake-%d", x.s.ids.Add(1))
+	promptTokens := len(strings.Fields(prompt))
+	usage := &gen.Usage{PromptTokens: ptr(promptTokens), CompletionTokens: ptr(n * len(tokens)), TotalTokens: ptr(promptTokens + n*len(tokens))}
+	x.rateLimitHeaders()
+	if req.Stream != nil && *req.Stream {
+		var events []string
+		for i := range n {
+			for _, t := range tokens {
+				b, _ := json.Marshal(gen.Completion{ID: id, Object: "text_completion", Created: created, Model: req.Model,
+					Choices: []gen.CompletionChoice{{Index: i, Text: ptr(t)}}})
+				events = append(events, string(b))
+			}
+			b, _ := json.Marshal(gen.Completion{ID: id, Object: "text_completion", Created: created, Model: req.Model,
+				Choices: []gen.CompletionChoice{{Index: i, Text: ptr(""), FinishReason: ptr(finish)}}})
+			events = append(events, string(b))
+		}
+		b, _ := json.Marshal(gen.Completion{ID: id, Object: "text_completion", Created: created, Model: req.Model,
+			Choices: []gen.CompletionChoice{}, Usage: usage, TimeInfo: timeInfo()})
+		x.writeEvents(append(events, string(b)), "Completion")
+		return
+	}
+	c := gen.Completion{ID: id, Object: "text_completion", Created: created, Model: req.Model, SystemFingerprint: ptr("fp_cerebrastest"), Usage: usage, TimeInfo: timeInfo()}
+	for i := range n {
+		ch := gen.CompletionChoice{Index: i, Text: ptr(strings.Join(tokens, "")), FinishReason: ptr(finish)}
+		if req.Logprobs != nil && *req.Logprobs > 0 {
+			lp := &gen.CompletionLogprobs{Tokens: tokens}
+			offset := 0
+			for k, t := range tokens {
+				lp.TextOffset = append(lp.TextOffset, offset)
+				lp.TokenLogprobs = append(lp.TokenLogprobs, -0.01*float64(k%10+1))
+				lp.TopLogprobs = append(lp.TopLogprobs, map[string]float64{t: -0.01 * float64(k%10+1)})
+				offset += len(t)
+			}
+			ch.Logprobs = lp
+		}
+		c.Choices = append(c.Choices, ch)
+	}
+	b, _ := json.Marshal(c)
+	x.s.writeJSON(x.w, http.StatusOK, nil, string(b), "Completion")
+}
+
+func promptText(p gen.CompletionPrompt) string {
+	if s, err := p.AsCompletionPrompt0(); err == nil {
+		return s
+	}
+	if ss, err := p.AsCompletionPrompt1(); err == nil {
+		return strings.Join(ss, " / ")
+	}
+	if ids, err := p.AsCompletionPrompt2(); err == nil {
+		return fmt.Sprintf("%d token ids", len(ids))
+	}
+	return "a batch of token ids"
+}
+
+// --------------------------------------------------------------- models
+
+func (x *exchange) format() string {
+	return x.r.URL.Query().Get("format")
+}
+
+func (x *exchange) listModels() {
+	var body any
+	schema := "ModelList"
+	switch x.format() {
+	case "openrouter":
+		var data []gen.OpenRouterModel
+		for _, m := range knownModels {
+			data = append(data, openRouterModel(m))
+		}
+		body, schema = gen.OpenRouterModelList{Data: data}, "OpenRouterModelList"
+	case "huggingface":
+		var data []gen.HuggingFaceModel
+		for _, m := range knownModels {
+			data = append(data, huggingFaceModel(m))
+		}
+		body, schema = gen.HuggingFaceModelList{Data: data}, "HuggingFaceModelList"
+	default:
+		var data []gen.Model
+		for _, m := range knownModels {
+			data = append(data, defaultModel(m))
+		}
+		body = gen.ModelList{Object: ptr("list"), Data: data}
+	}
+	b, _ := json.Marshal(body)
+	x.s.writeJSON(x.w, http.StatusOK, nil, string(b), schema)
+}
+
+func (x *exchange) retrieveModel() {
+	id := x.params["model_id"]
+	for _, m := range knownModels {
+		if m.ID != id {
+			continue
+		}
+		var body any = defaultModel(m)
+		schema := "Model"
+		switch x.format() {
+		case "openrouter":
+			body, schema = openRouterModel(m), "OpenRouterModel"
+		case "huggingface":
+			body, schema = huggingFaceModel(m), "HuggingFaceModel"
+		}
+		b, _ := json.Marshal(body)
+		x.s.writeJSON(x.w, http.StatusOK, nil, string(b), schema)
+		return
+	}
+	x.fail(http.StatusNotFound, fmt.Sprintf("Model %s does not exist or you do not have access to it.", id), "not_found_error", "model", "model_not_found")
+}
+
+func defaultModel(m gen.Model) gen.Model {
+	return gen.Model{ID: m.ID, Object: ptr("model"), Created: ptr(int64(created)), OwnedBy: m.OwnedBy}
+}
+
+func openRouterModel(m gen.Model) gen.OpenRouterModel {
+	return gen.OpenRouterModel{ID: "cerebras/" + m.ID, Name: ptr(m.ID), Created: ptr(int64(created)), ContextLength: ptr(131072),
+		MaxOutputLength: ptr(40960), Pricing: &gen.OpenRouterPricing{Prompt: ptr("0.00000035"), Completion: ptr("0.00000075")}}
+}
+
+func huggingFaceModel(m gen.Model) gen.HuggingFaceModel {
+	return gen.HuggingFaceModel{ID: m.ID, Object: ptr("model"), Created: ptr(int64(created)), OwnedBy: m.OwnedBy, ContextLength: ptr(131072),
+		Pricing:      &gen.HuggingFacePricing{Input: ptr(0.35), Output: ptr(0.75)},
+		Capabilities: &gen.HuggingFaceCapabilities{FunctionCalling: ptr(true), Streaming: ptr(true), StructuredOutputs: ptr(true), Vision: ptr(false)}}
+}

@@ -1,0 +1,382 @@
+// Package cerebrastest runs a fake Cerebras Inference API on 127.0.0.1, like
+// net/http/httptest does for handlers: for the SDK's tests, for the demo, and
+// for users who test their own code without spending tokens.
+//
+//	srv := cerebrastest.NewServer(t)
+//	c, _ := client.New(client.WithBaseURL(srv.URL), client.WithAPIKey("test"))
+//
+// Every request is validated against the API's OpenAPI document (embedded in
+// this package); an invalid one gets the 422 body the real API sends, naming
+// the bad field. Valid requests are answered by a small deterministic model
+// that echoes the last user message and honours n, stop, token limits,
+// logprobs, tools and tool_choice, response formats, reasoning and streaming.
+// Tests can script responses, errors and faults with Enqueue, and inspect
+// what was sent with Requests.
+package cerebrastest
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+)
+
+// specYAML is a copy of the repository's openapi.yaml, kept in sync by
+// `make generate` and checked by `make check-generated`.
+//
+//go:embed openapi.yaml
+var specYAML []byte
+
+// FaultHeader lets a client ask for a transient failure without scripting the
+// server: "429-once" (or any status, such as "503-once") fails the first
+// attempt of a request (x-stainless-retry-count 0) with that status and a
+// short retry-after-ms, so the SDK's retry succeeds. The real API ignores it.
+const FaultHeader = "X-Cerebrastest-Fault"
+
+// Request is a request the server received.
+type Request struct {
+	Method   string
+	Path     string
+	RawQuery string
+	Header   http.Header
+	Body     []byte
+}
+
+// Server is a running fake API. Its methods are safe for concurrent use.
+type Server struct {
+	// URL is the base URL, such as http://127.0.0.1:12345, for client.WithBaseURL.
+	URL string
+
+	hs         *httptest.Server
+	t          testing.TB
+	doc        *openapi3.T
+	router     routers.Router
+	apiKey     string
+	specPath   string
+	validate   bool
+	chunkDelay time.Duration
+	addr       string
+
+	mu       sync.Mutex
+	queue    []Response
+	requests []Request
+	ids      atomic.Int64
+	open     atomic.Int64
+	stopOnce sync.Once
+	stop     chan struct{}
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithAPIKey makes the server accept only this API key (by default any
+// non-empty bearer token is accepted).
+func WithAPIKey(key string) Option { return func(s *Server) { s.apiKey = key } }
+
+// WithSpecFile loads the OpenAPI document from path instead of the embedded
+// copy (the SDK's own tests use the repository's openapi.yaml).
+func WithSpecFile(path string) Option { return func(s *Server) { s.specPath = path } }
+
+// WithResponseValidation turns the validation of the server's own JSON
+// responses and stream events against the spec on or off (default on; a
+// violation fails the test, or is logged by a standalone server).
+func WithResponseValidation(on bool) Option { return func(s *Server) { s.validate = on } }
+
+// WithChunkDelay waits d between stream events, so a stream arrives over
+// time as it does from the real API.
+func WithChunkDelay(d time.Duration) Option { return func(s *Server) { s.chunkDelay = d } }
+
+// WithAddr listens on addr (host:port) instead of a free port on 127.0.0.1.
+func WithAddr(addr string) Option { return func(s *Server) { s.addr = addr } }
+
+// NewServer starts a fake API on 127.0.0.1 and stops it when the test ends.
+func NewServer(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	s, err := start(t, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a fake API outside a test, such as in cmd/cerebras-fake; stop
+// it with Close.
+func Start(opts ...Option) (*Server, error) { return start(nil, opts) }
+
+func start(t testing.TB, opts []Option) (*Server, error) {
+	s := &Server{t: t, validate: true, stop: make(chan struct{})}
+	for _, o := range opts {
+		o(s)
+	}
+	var err error
+	if s.doc, s.router, err = loadSpec(s.specPath); err != nil {
+		return nil, err
+	}
+	s.hs = httptest.NewUnstartedServer(s)
+	if s.addr != "" {
+		l, err := net.Listen("tcp", s.addr)
+		if err != nil {
+			return nil, fmt.Errorf("cerebrastest: %w", err)
+		}
+		s.hs.Listener.Close()
+		s.hs.Listener = l
+	}
+	s.hs.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		switch st {
+		case http.StateNew:
+			s.open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			s.open.Add(-1)
+		}
+	}
+	s.hs.Start()
+	s.URL = s.hs.URL
+	return s, nil
+}
+
+// Close stops the server, ending stalled responses and open connections.
+func (s *Server) Close() {
+	s.stopOnce.Do(func() {
+		close(s.stop)
+		s.hs.CloseClientConnections()
+		s.hs.Close()
+	})
+}
+
+// OpenConnections returns how many client connections are open now.
+func (s *Server) OpenConnections() int { return int(s.open.Load()) }
+
+// Enqueue scripts the answers to the next requests, in order; requests beyond
+// the queue get the built-in model's answer.
+func (s *Server) Enqueue(r ...Response) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.queue = append(s.queue, r...)
+}
+
+// Requests returns the requests received so far.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+var specCache sync.Map // path ("" = embedded) -> *loadedSpec
+
+type loadedSpec struct {
+	once   sync.Once
+	doc    *openapi3.T
+	router routers.Router
+	err    error
+}
+
+func loadSpec(path string) (*openapi3.T, routers.Router, error) {
+	v, _ := specCache.LoadOrStore(path, &loadedSpec{})
+	ls := v.(*loadedSpec)
+	ls.once.Do(func() {
+		data := specYAML
+		if path != "" {
+			if data, ls.err = os.ReadFile(path); ls.err != nil {
+				return
+			}
+		}
+		loader := openapi3.NewLoader()
+		if ls.doc, ls.err = loader.LoadFromData(data); ls.err != nil {
+			return
+		}
+		if ls.err = ls.doc.Validate(context.Background()); ls.err != nil {
+			return
+		}
+		ls.doc.Servers = nil // route on paths alone
+		ls.router, ls.err = legacy.NewRouter(ls.doc)
+	})
+	if ls.err != nil {
+		return nil, nil, fmt.Errorf("cerebrastest: loading the OpenAPI document: %w", ls.err)
+	}
+	return ls.doc, ls.router, nil
+}
+
+func (s *Server) dequeue() (Response, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.queue) == 0 {
+		return Response{}, false
+	}
+	r := s.queue[0]
+	s.queue = s.queue[1:]
+	return r, true
+}
+
+// ServeHTTP records, authenticates and validates a request, then answers it
+// from the script or the model.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 32<<20))
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
+	s.mu.Unlock()
+
+	if !s.authorized(r) {
+		s.writeJSON(w, http.StatusUnauthorized, nil, errorBody("Wrong API Key", "invalid_request_error", "api_key", "wrong_api_key"), "")
+		return
+	}
+	route, params, err := s.router.FindRoute(r)
+	if err != nil {
+		s.writeJSON(w, http.StatusNotFound, nil, `{"detail":"Not Found"}`, "")
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err := openapi3filter.ValidateRequest(r.Context(), &openapi3filter.RequestValidationInput{
+		Request: r, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+	}); err != nil {
+		s.writeJSON(w, http.StatusUnprocessableEntity, nil, validationBody(err), "")
+		return
+	}
+
+	x := &exchange{s: s, w: w, r: r, body: body, op: route.Operation.OperationID, params: params}
+	if resp, ok := s.dequeue(); ok {
+		x.script = resp
+	} else if f := r.Header.Get(FaultHeader); f != "" {
+		if status, ok := strings.CutSuffix(f, "-once"); ok && r.Header.Get("X-Stainless-Retry-Count") <= "0" {
+			if code, err := strconv.Atoi(status); err == nil && code >= 400 {
+				x.script = ErrorResponse(code, "too_many_requests_error", "injected_fault", fmt.Sprintf("Injected %d by the %s header.", code, FaultHeader))
+				x.script.Header.Set("Retry-After-Ms", "200")
+				x.script.Header.Set("X-Ratelimit-Remaining-Tokens-Minute", "0")
+				x.script.Header.Set("X-Ratelimit-Reset-Tokens-Minute", "0.200")
+			}
+		}
+	}
+	x.serve()
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || strings.TrimSpace(key) == "" {
+		return false
+	}
+	return s.apiKey == "" || key == s.apiKey
+}
+
+// validationBody turns a kin-openapi validation error into the FastAPI 422
+// body the real API sends: {"detail":[{"loc":[...],"msg":"...","type":"..."}]}.
+func validationBody(err error) string {
+	loc := []any{"body"}
+	msg := err.Error()
+	typ := "value_error"
+	var re *openapi3filter.RequestError
+	if errors.As(err, &re) {
+		if re.Parameter != nil {
+			loc = []any{re.Parameter.In, re.Parameter.Name}
+		}
+		msg = re.Reason
+		var se *openapi3.SchemaError
+		if errors.As(re.Err, &se) {
+			for _, p := range se.JSONPointer() {
+				loc = append(loc, p)
+			}
+			msg = se.Reason
+			typ = "schema_error"
+		} else if re.Err != nil {
+			msg = strings.TrimSpace(msg + " " + re.Err.Error())
+			if re.RequestBody != nil {
+				typ = "json_invalid"
+			}
+		}
+	}
+	if msg == "" {
+		msg = err.Error()
+	}
+	b, _ := json.Marshal(map[string]any{"detail": []any{map[string]any{"loc": loc, "msg": msg, "type": typ}}})
+	return string(b)
+}
+
+// errorBody is the real API's wrapped error body.
+func errorBody(message, typ, param, code string) string {
+	e := map[string]any{"message": message, "type": typ, "code": code}
+	if param != "" {
+		e["param"] = param
+	} else {
+		e["param"] = nil
+	}
+	b, _ := json.Marshal(map[string]any{"error": e})
+	return string(b)
+}
+
+// writeJSON sends a JSON body; schema names the spec schema to check it
+// against ("" to skip).
+func (s *Server) writeJSON(w http.ResponseWriter, status int, header http.Header, body, schema string) {
+	if schema != "" {
+		s.check(schema, []byte(body))
+	}
+	for k, v := range header {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Request-Id", s.requestID())
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
+
+func (s *Server) requestID() string { return fmt.Sprintf("req-fake-%d", s.ids.Add(1)) }
+
+// check validates one of the server's own payloads against the spec.
+func (s *Server) check(schema string, data []byte) {
+	if !s.validate {
+		return
+	}
+	ref := s.doc.Components.Schemas[schema]
+	var v any
+	err := json.Unmarshal(data, &v)
+	if err == nil && ref != nil {
+		err = ref.Value.VisitJSON(v)
+	}
+	if err != nil {
+		msg := fmt.Sprintf("cerebrastest: the fake sent a %s that does not match openapi.yaml: %v\n%s", schema, err, data)
+		if s.t != nil {
+			s.t.Error(msg)
+		} else {
+			fmt.Fprintln(os.Stderr, msg)
+		}
+	}
+}
+
+// wait pauses for d, or until the request or the server ends; d == 0 waits
+// for either of those only.
+func (s *Server) wait(ctx context.Context, d time.Duration) bool {
+	var timer <-chan time.Time
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timer = t.C
+	}
+	select {
+	case <-timer:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-s.stop:
+		return false
+	}
+}
