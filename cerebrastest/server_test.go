@@ -349,7 +349,9 @@ func TestScriptedResponsesAndFaults(t *testing.T) {
 		resp  cerebrastest.Response
 		check func(error) bool
 	}{
-		{cerebrastest.Response{Fault: cerebrastest.ResetMidStream, After: 2}, func(err error) bool { return errors.Is(err, streaming.ErrTruncated) || strings.Contains(err.Error(), "connection") }},
+		{cerebrastest.Response{Fault: cerebrastest.ResetMidStream, After: 2}, func(err error) bool {
+			return errors.Is(err, streaming.ErrTruncated) || strings.Contains(err.Error(), "connection")
+		}},
 		{cerebrastest.Response{Fault: cerebrastest.TruncateStream, After: 3}, func(err error) bool { return errors.Is(err, streaming.ErrTruncated) }},
 		{cerebrastest.Response{Fault: cerebrastest.InBandError, After: 2, Status: 503}, func(err error) bool { return errors.Is(err, client.ErrServiceUnavailable) }},
 		{cerebrastest.Response{Fault: cerebrastest.StallMidStream, After: 2}, func(err error) bool { return errors.Is(err, streaming.ErrIdleTimeout) }},
