@@ -9,8 +9,31 @@ import (
 // arguments and structured outputs are what a constrained model would send.
 // Strings are filled from hint (the last user message).
 func fromSchema(schema map[string]any, hint string) any {
-	g := schemaValue{root: schema, words: strings.Fields(hint)}
+	g := schemaValue{root: schema, words: hintWords(hint)}
 	return g.value(schema, 0)
+}
+
+// hintWords picks the words a model would fill strings with: the names in
+// the message (capitalised words after the first), else its last word.
+func hintWords(hint string) []string {
+	var all, names []string
+	for i, w := range strings.Fields(hint) {
+		w = strings.Trim(w, ".,!?;:\"'()")
+		if w == "" {
+			continue
+		}
+		all = append(all, w)
+		if i > 0 && w[0] >= 'A' && w[0] <= 'Z' {
+			names = append(names, w)
+		}
+	}
+	if len(names) > 0 {
+		return names
+	}
+	if len(all) > 0 {
+		return all[len(all)-1:]
+	}
+	return nil
 }
 
 type schemaValue struct {
@@ -23,11 +46,8 @@ func (g *schemaValue) word() string {
 	if len(g.words) == 0 {
 		return "example"
 	}
-	w := strings.Trim(g.words[g.next%len(g.words)], ".,!?;:\"'")
+	w := g.words[g.next%len(g.words)]
 	g.next++
-	if w == "" {
-		return "example"
-	}
 	return w
 }
 

@@ -74,6 +74,7 @@ type Stream[T any] struct {
 	cur     T
 	err     error
 	done    bool
+	ctxDone <-chan struct{} // the request context's Done, checked before each event
 	closed  atomic.Bool
 	started bool
 }
@@ -93,6 +94,9 @@ func NewStream[T any](resp *http.Response, opts ...Option) *Stream[T] {
 		o(&cfg)
 	}
 	s := &Stream[T]{resp: resp, body: resp.Body, decode: decoderFor[T]()}
+	if resp.Request != nil {
+		s.ctxDone = resp.Request.Context().Done()
+	}
 	var r io.Reader = resp.Body
 	if cfg.idleTimeout > 0 {
 		s.idle = newIdleReader(resp.Body, cfg.idleTimeout)
@@ -145,6 +149,13 @@ func (s *Stream[T]) Next() bool {
 		return false
 	}
 	for s.dec.Next() {
+		// Events already buffered are not delivered after cancellation.
+		select {
+		case <-s.ctxDone:
+			s.fail(s.readError(nil))
+			return false
+		default:
+		}
 		ev := s.dec.Event()
 		switch ev.Type {
 		case "", "message":

@@ -382,3 +382,33 @@ func TestStreamFixtures(t *testing.T) {
 		})
 	}
 }
+
+// TestStreamCancellationSkipsBufferedEvents: events already read into the
+// buffer are not delivered once the context is cancelled.
+func TestStreamCancellationSkipsBufferedEvents(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	release := make(chan struct{})
+	defer close(release)
+	resp := serve(t, ctx, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i := range 10 {
+			_, _ = io.WriteString(w, "data: "+chunkJSON(fmt.Sprint(i))+"\n\n")
+		}
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	s := NewStream[gen.ChatCompletionChunk](resp)
+	if !s.Next() {
+		t.Fatal(s.Err())
+	}
+	cancel()
+	if s.Next() {
+		t.Fatal("a buffered event was delivered after cancellation")
+	}
+	if !errors.Is(s.Err(), context.Canceled) {
+		t.Errorf("err = %v", s.Err())
+	}
+}
