@@ -12,7 +12,9 @@ LINT_FILES   = $$(git ls-files -co --exclude-standard '*.go' | grep -v '^gen/')
 
 FUZZTIME    ?= 5s
 
-.PHONY: help generate check-generated spec-validate spec-diff lint gates test-go fuzz bench test demo
+STEADY      := contract/node_modules/.bin/steady
+
+.PHONY: help generate check-generated spec-validate spec-diff lint gates test-go fuzz bench test demo contract-deps
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -43,7 +45,14 @@ lint: ## gofmt, go vet and staticcheck (gen/ is vetted, not style-linted)
 gates: ## prove that check-generated and spec-diff fail when they should (runs in a scratch copy)
 	scripts/test-gates.sh
 
-test-go: ## go test -race ./...
+contract-deps: $(STEADY) ## install the pinned Steady mock server for the contract tests (npm ci)
+
+$(STEADY): contract/package.json contract/package-lock.json
+	@command -v npm >/dev/null || { echo "contract-deps: npm is required to install the Steady mock server (contract/package.json)" >&2; exit 1; }
+	npm ci --prefix contract --no-audit --no-fund
+	@touch $@
+
+test-go: contract-deps ## go test -race ./... (the contract tests need Steady, installed by contract-deps)
 	$(GO) test -race -count=1 ./...
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 5s; e.g. make fuzz FUZZTIME=10m)

@@ -564,11 +564,12 @@ type ChatCompletionChunkDelta struct {
 	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
 }
 
-// ChatCompletionEventStream A `text/event-stream` body. Each event's `data` is a JSON
+// ChatCompletionEventStream A `text/event-stream` body (untyped here: it is a stream of events, not
+// one JSON value; the examples list its events). Each event's `data` is a JSON
 // `ChatCompletionChunk`; the stream ends with `data: [DONE]`. An event whose
 // data has a non-null `error` object (an `ErrorChunk`), or an `event: error`,
 // reports a failure in the middle of the stream.
-type ChatCompletionEventStream = string
+type ChatCompletionEventStream = interface{}
 
 // ChatCompletionLogprobs Log probability information.
 type ChatCompletionLogprobs struct {
@@ -784,9 +785,10 @@ type CompletionChoice struct {
 	Tokens []int `json:"tokens,omitempty"`
 }
 
-// CompletionEventStream A `text/event-stream` body. Each event's `data` is a JSON `Completion`; the
+// CompletionEventStream A `text/event-stream` body (untyped: a stream of events, listed by the
+// examples). Each event's `data` is a JSON `Completion`; the
 // stream ends with `data: [DONE]`. An `ErrorChunk` reports a failure.
-type CompletionEventStream = string
+type CompletionEventStream = interface{}
 
 // CompletionLogprobs Legacy log probability information of a text completion.
 type CompletionLogprobs struct {

@@ -296,6 +296,8 @@ func TestBadSpecEditsFailWithLocation(t *testing.T) {
 			[]string{"openapi.yaml:", `schema "ChatCompletion"`, "invalid example"}},
 		{"broken yaml", "  /v1/models:\n", "  /v1/models\n",
 			[]string{"openapi.yaml", "line"}},
+		{"bad stream example", `{"index": 0, "delta": {"content": "Hello!"}`, `{"index": "zero", "delta": {"content": "Hello!"}`,
+			[]string{"openapi.yaml", "POST /v1/chat/completions 200 text/event-stream", "example event 1", "ChatCompletionChunk"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
