@@ -45,11 +45,48 @@ import (
 //go:embed openapi.yaml
 var specYAML []byte
 
-// FaultHeader lets a client ask for a transient failure without scripting the
-// server: "429-once" (or any status, such as "503-once") fails the first
-// attempt of a request (x-stainless-retry-count 0) with that status and a
-// short retry-after-ms, so the SDK's retry succeeds. The real API ignores it.
+// FaultHeader lets a request ask for a fault without scripting the server,
+// so concurrent tests can give each request its own. The real API ignores it.
+//
+// Transient faults hit only a request's first attempt (x-stainless-retry-count
+// 0), so the SDK's retry succeeds: "429-once" (or any status, such as
+// "503-once"; with a 200 ms retry-after-ms), "reset-once" (connection closed
+// before the headers) and "stall-once" (no answer until the client gives up).
+// Stream faults hit every attempt, after two events: "reset-mid-stream",
+// "stall-mid-stream", "truncate" (no [DONE]) and "inband-error" (an error
+// event with status_code 503).
 const FaultHeader = "X-Cerebrastest-Fault"
+
+// faultFromHeader turns a FaultHeader value into a scripted response.
+func faultFromHeader(v string, firstAttempt bool) (Response, bool) {
+	switch v {
+	case "reset-once":
+		return Response{Fault: ResetBeforeHeaders}, firstAttempt
+	case "stall-once":
+		return Response{Fault: StallBeforeHeaders}, firstAttempt
+	case "reset-mid-stream":
+		return Response{Fault: ResetMidStream, After: 2}, true
+	case "stall-mid-stream":
+		return Response{Fault: StallMidStream, After: 2}, true
+	case "truncate":
+		return Response{Fault: TruncateStream, After: 2}, true
+	case "inband-error":
+		return Response{Fault: InBandError, After: 2, Status: http.StatusServiceUnavailable}, true
+	}
+	status, ok := strings.CutSuffix(v, "-once")
+	code, err := strconv.Atoi(status)
+	if !ok || err != nil || code < 400 || !firstAttempt {
+		return Response{}, false
+	}
+	r := ErrorResponse(code, "too_many_requests_error", "injected_fault", fmt.Sprintf("Injected %d by the %s header.", code, FaultHeader))
+	if code >= 500 {
+		r = ErrorResponse(code, "server_error", "injected_fault", fmt.Sprintf("Injected %d by the %s header.", code, FaultHeader))
+	}
+	r.Header.Set("Retry-After-Ms", "200")
+	r.Header.Set("X-Ratelimit-Remaining-Tokens-Minute", "0")
+	r.Header.Set("X-Ratelimit-Reset-Tokens-Minute", "0.200")
+	return r, true
+}
 
 // Request is a request the server received.
 type Request struct {
@@ -259,13 +296,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if resp, ok := s.dequeue(); ok {
 		x.script = resp
 	} else if f := r.Header.Get(FaultHeader); f != "" {
-		if status, ok := strings.CutSuffix(f, "-once"); ok && r.Header.Get("X-Stainless-Retry-Count") <= "0" {
-			if code, err := strconv.Atoi(status); err == nil && code >= 400 {
-				x.script = ErrorResponse(code, "too_many_requests_error", "injected_fault", fmt.Sprintf("Injected %d by the %s header.", code, FaultHeader))
-				x.script.Header.Set("Retry-After-Ms", "200")
-				x.script.Header.Set("X-Ratelimit-Remaining-Tokens-Minute", "0")
-				x.script.Header.Set("X-Ratelimit-Reset-Tokens-Minute", "0.200")
-			}
+		first := r.Header.Get("X-Stainless-Retry-Count") == "" || r.Header.Get("X-Stainless-Retry-Count") == "0"
+		if resp, ok := faultFromHeader(f, first); ok {
+			x.script = resp
 		}
 	}
 	x.serve()
