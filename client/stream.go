@@ -27,7 +27,7 @@ func openStream[T any](cl *call, resp *http.Response, err error) (*streaming.Str
 			return nil, &ResponseError{StatusCode: resp.StatusCode, Body: body, Err: errNotEventStream(ct)}
 		}
 	}
-	var opts []streaming.Option
+	opts := []streaming.Option{streaming.WithRedaction(cl.cfg.apiKey)}
 	if cl.cfg.idleTimeout > 0 {
 		opts = append(opts, streaming.WithIdleTimeout(cl.cfg.idleTimeout))
 	}

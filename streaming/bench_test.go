@@ -227,3 +227,55 @@ func TestStreamHeapIsFlat(t *testing.T) {
 	}
 	t.Logf("live heap: %d bytes at 10k chunks, max %d over 100k", at10k, max)
 }
+
+// TestAccumulatorHeapIsLinearInText streams 100k one-byte deltas into the
+// accumulator: the live heap may grow with the accumulated text (100 KB),
+// not with the chunks (~230 B each, 23 MB if any were retained).
+func TestAccumulatorHeapIsLinearInText(t *testing.T) {
+	const n = 100_000
+	chunk := []byte(`data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"llama-3.3-70b","system_fingerprint":"fp_c5ec625e72d41732d8fd","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null,"logprobs":null}]}` + "\n\n")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		bw := bufio.NewWriterSize(w, 64<<10)
+		for range n {
+			_, _ = bw.Write(chunk)
+		}
+		_, _ = bw.WriteString("data: [DONE]\n\n")
+		_ = bw.Flush()
+	}))
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewStream[gen.ChatCompletionChunk](resp)
+	defer s.Close()
+	heap := func() int64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return int64(m.HeapAlloc)
+	}
+	var acc ChatCompletionAccumulator
+	var at10k int64
+	count := 0
+	for s.Next() {
+		acc.AddChunk(s.Current())
+		if count++; count == 10_000 {
+			at10k = heap()
+		}
+	}
+	if err := s.Err(); err != nil || count != n {
+		t.Fatalf("count %d err %v", count, err)
+	}
+	growth := heap() - at10k
+	text := *acc.ChatCompletion().Choices[0].Message.Content
+	if len(text) != n {
+		t.Fatalf("accumulated %d bytes", len(text))
+	}
+	// 90 KB of new text; a strings.Builder may hold up to twice that.
+	if growth > 512<<10 {
+		t.Errorf("live heap grew by %d bytes for 90k one-byte chunks", growth)
+	}
+	t.Logf("live heap growth from chunk 10k to 100k: %d bytes (%.2f B/chunk)", growth, float64(growth)/90_000)
+}

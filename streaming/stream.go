@@ -46,7 +46,12 @@ type Option func(*config)
 type config struct {
 	maxEventSize int
 	idleTimeout  time.Duration
+	secret       string
 }
+
+// WithRedaction removes secret (the API key) from the errors the stream
+// returns, should the server echo it in an error event or bad data.
+func WithRedaction(secret string) Option { return func(c *config) { c.secret = secret } }
 
 // WithMaxEventSize sets the largest line or event the stream accepts, in
 // bytes (default DefaultMaxEventSize, 32 MiB). A larger one fails the stream
@@ -71,6 +76,7 @@ type Stream[T any] struct {
 	dec     *Decoder
 	idle    *idleReader
 	decode  func([]byte, *T) (bool, error)
+	secret  string
 	cur     T
 	err     error
 	done    bool
@@ -93,7 +99,7 @@ func NewStream[T any](resp *http.Response, opts ...Option) *Stream[T] {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	s := &Stream[T]{resp: resp, body: resp.Body, decode: decoderFor[T]()}
+	s := &Stream[T]{resp: resp, body: resp.Body, decode: decoderFor[T](), secret: cfg.secret}
 	if resp.Request != nil {
 		s.ctxDone = resp.Request.Context().Done()
 	}
@@ -160,7 +166,7 @@ func (s *Stream[T]) Next() bool {
 		switch ev.Type {
 		case "", "message":
 		case "error":
-			s.fail(apierror.FromStreamEvent(s.resp.StatusCode, s.resp.Header, ev.Data))
+			s.fail(s.apiError(ev.Data))
 			return false
 		default:
 			continue // a named event this SDK does not know: not a chunk
@@ -177,10 +183,14 @@ func (s *Stream[T]) Next() bool {
 		isErr, err := s.decode(ev.Data, &s.cur)
 		switch {
 		case isErr:
-			s.fail(apierror.FromStreamEvent(s.resp.StatusCode, s.resp.Header, ev.Data))
+			s.fail(s.apiError(ev.Data))
 			return false
 		case err != nil:
-			s.fail(&DecodeError{Data: bytes.Clone(ev.Data[:min(len(ev.Data), 256)]), Err: err})
+			data := bytes.Clone(ev.Data[:min(len(ev.Data), 256)])
+			if s.secret != "" {
+				data = bytes.ReplaceAll(data, []byte(s.secret), []byte("[REDACTED]"))
+			}
+			s.fail(&DecodeError{Data: data, Err: err})
 			return false
 		}
 		s.started = true
@@ -188,6 +198,13 @@ func (s *Stream[T]) Next() bool {
 	}
 	s.fail(s.readError(s.dec.Err()))
 	return false
+}
+
+// apiError builds the error of an in-band error event.
+func (s *Stream[T]) apiError(data []byte) error {
+	e := apierror.FromStreamEvent(s.resp.StatusCode, s.resp.Header, data)
+	e.Redact(s.secret)
+	return e
 }
 
 // readError explains why the decoder stopped before [DONE].

@@ -98,8 +98,24 @@ func (e *Error) Error() string {
 		b.WriteString(strings.Join(attrs, ", "))
 		b.WriteByte(')')
 	}
-	return b.String()
+	return oneLine(b.String())
 }
+
+// oneLine replaces control characters (a server message may hold newlines)
+// so Error() stays one log line.
+func oneLine(s string) string {
+	if strings.IndexFunc(s, isControl) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func isControl(r rune) bool { return r < ' ' || r == 0x7f }
 
 // Is reports whether target is the sentinel of e's status class, so that
 // errors.Is(err, client.ErrRateLimit) works.

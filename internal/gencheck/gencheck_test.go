@@ -121,3 +121,44 @@ func TestGenDependencies(t *testing.T) {
 		}
 	}
 }
+
+// FuzzResponseDecoding: every response type decodes any input without
+// panicking, and what decodes re-encodes to something that decodes the same.
+func FuzzResponseDecoding(f *testing.F) {
+	for _, p := range []string{"ChatCompletion/seed-hello.json", "ChatCompletion/tool-calls-reasoning.json", "ChatCompletion/forward-compat.json",
+		"Completion/hello.json", "ModelList/default.json", "ErrorResponse/rate-limit.json", "ErrorChunk/status-500.json"} {
+		b, err := os.ReadFile("../../testdata/" + p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"choices":[{"delta":{"tool_calls":[{"index":null}]}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		targets := []func() any{
+			func() any { return new(gen.ChatCompletion) }, func() any { return new(gen.ChatCompletionChunk) },
+			func() any { return new(gen.Completion) }, func() any { return new(gen.ModelList) }, func() any { return new(gen.Model) },
+			func() any { return new(gen.ModelListResponse) }, func() any { return new(gen.ModelResponse) },
+			func() any { return new(gen.ErrorResponse) }, func() any { return new(gen.ErrorChunk) },
+			func() any { return new(gen.UnprocessableEntityResponse) }, func() any { return new(gen.OpenRouterModelList) },
+			func() any { return new(gen.HuggingFaceModelList) },
+		}
+		for _, newV := range targets {
+			v := newV()
+			if json.Unmarshal(data, v) != nil {
+				continue
+			}
+			b, err := json.Marshal(v)
+			if err != nil {
+				t.Fatalf("%T decoded but does not encode: %v", v, err)
+			}
+			w := newV()
+			if err := json.Unmarshal(b, w); err != nil {
+				t.Fatalf("%T re-encoding does not decode: %v\n%s", v, err, b)
+			}
+			if b2, _ := json.Marshal(w); string(b2) != string(b) {
+				t.Fatalf("%T is not stable:\n%s\n%s", v, b, b2)
+			}
+		}
+	})
+}

@@ -1,0 +1,83 @@
+package apierror
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func FuzzFromResponse(f *testing.F) {
+	for _, s := range []string{
+		`{"error":{"message":"m","type":"t","param":"p","code":"c","id":"i"}}`,
+		`{"message":"flat","type":"too_many_requests_error","code":429}`,
+		`{"detail":[{"loc":["body","messages",0],"msg":"Field required","type":"missing"}]}`,
+		`{"detail":"Not Found"}`, `{"error":"plain"}`, `{"error":null}`, `<html><body>502</body></html>`, "", "line1\nline2",
+		`{"error":{"message":"multi\nline"}}`, `[1,2]`, `"str"`, `{"error":{"code":{"nested":true}}}`,
+	} {
+		f.Add(502, s)
+	}
+	f.Fuzz(func(t *testing.T, status int, body string) {
+		if status < 100 || status > 999 {
+			status = 500
+		}
+		e := FromResponse(status, http.Header{"X-Request-Id": {"req"}}, []byte(body), false)
+		msg := e.Error()
+		if strings.ContainsAny(msg, "\r\n") || !strings.HasPrefix(msg, "cerebras: ") {
+			t.Fatalf("Error() = %q", msg)
+		}
+		if len(e.Body) > MaxBody || e.StatusCode != status || e.RequestID != "req" {
+			t.Fatalf("%+v", e)
+		}
+		if !bytes.HasPrefix([]byte(body), e.Body) {
+			t.Fatal("the body was altered")
+		}
+		e.Redact("csk-secret-key")
+		if strings.Contains(e.Error(), "csk-secret-key") {
+			t.Fatal("redaction failed")
+		}
+	})
+}
+
+func FuzzFromStreamEvent(f *testing.F) {
+	for _, s := range []string{
+		`{"error":{"message":"Tokens per minute limit exceeded","type":"too_many_requests_error","code":"token_quota_exceeded"},"status_code":429}`,
+		`{"error":{"message":"x"},"status_code":"429"}`, `{"error":{},"status_code":-5}`, `upstream went away`, `{"error":"boom"}`, ``,
+		`{"status_code":99999999999999999999}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data string) {
+		e := FromStreamEvent(200, http.Header{}, []byte(data))
+		if !e.InStream || e.StatusCode <= 0 || e.Message == "" || strings.ContainsAny(e.Error(), "\r\n") {
+			t.Fatalf("%+v -> %q", e, e.Error())
+		}
+	})
+}
+
+func FuzzRateLimitAndRetryAfter(f *testing.F) {
+	now := time.Unix(1696004797, 0)
+	for _, s := range [][3]string{
+		{"14400", "33011.382867097855", "250"}, {"-1", "NaN", "1e308"}, {"", "Inf", "0"}, {"9223372036854775808", "-3", "x"},
+		{"1", now.Add(20 * time.Second).UTC().Format(http.TimeFormat), "1.5"},
+	} {
+		f.Add(s[0], s[1], s[2])
+	}
+	f.Fuzz(func(t *testing.T, limit, reset, retry string) {
+		h := http.Header{}
+		h.Set("X-Ratelimit-Limit-Tokens-Minute", limit)
+		h.Set("X-Ratelimit-Remaining-Tokens-Minute", limit)
+		h.Set("X-Ratelimit-Reset-Tokens-Minute", reset)
+		h.Set("Retry-After", reset)
+		h.Set("Retry-After-Ms", retry)
+		rl := ParseRateLimit(h)
+		if rl.TokensMinute.Reset < 0 || rl.RequestsDay.Present {
+			t.Fatalf("%+v", rl)
+		}
+		d, ok := RetryAfter(h, now)
+		if !ok && d != 0 {
+			t.Fatalf("not ok but %s", d)
+		}
+	})
+}
