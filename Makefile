@@ -58,8 +58,10 @@ test-go: contract-deps ## go test -race ./... (the contract tests need Steady, i
 fuzz: ## run every fuzz target for FUZZTIME each (default 5s; e.g. make fuzz FUZZTIME=10m)
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
-bench: ## run the benchmarks; each reports its ratios against a baseline measured in the same run
-	$(GO) test -run '^$$' -bench . -benchtime 200x ./...
+bench: ## run the benchmarks; each reports its ratios against a baseline measured in the same run (BENCHMARKS.md)
+	$(GO) test -run '^$$' -bench . -benchtime 300x ./streaming ./client
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./loadtest
+	$(GO) test -count=1 -run 'HeapIsFlat|HeapIsLinear' -v ./streaming | grep -E 'live heap|^(ok|FAIL)'
 
 test: lint spec-validate check-generated spec-diff gates test-go fuzz ## everything CI runs
 	@echo "make test: all checks passed"

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/streaming"
@@ -34,15 +36,10 @@ func (s *ChatCompletionService) New(ctx context.Context, params ChatCompletionNe
 	if err := validateChat(&params); err != nil {
 		return nil, err
 	}
-	ctx, cl, err := s.c.newCall(ctx, false, opts)
-	if err != nil {
+	cl, resp, err := s.c.post(ctx, false, opts, &params, s.send)
+	if cl == nil {
 		return nil, err
 	}
-	body, err := s.c.body(&cl.cfg, &params)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.c.gen.CreateChatCompletionWithBody(ctx, cl.cfg.headerParams.chat(), "application/json", body)
 	return finish[gen.ChatCompletion](cl, resp, err)
 }
 
@@ -60,16 +57,15 @@ func (s *ChatCompletionService) NewStreaming(ctx context.Context, params ChatCom
 	if err := validateChat(&params); err != nil {
 		return nil, err
 	}
-	ctx, cl, err := s.c.newCall(ctx, true, opts)
-	if err != nil {
+	cl, resp, err := s.c.post(ctx, true, opts, &params, s.send)
+	if cl == nil {
 		return nil, err
 	}
-	body, err := s.c.body(&cl.cfg, &params)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.c.gen.CreateChatCompletionWithBody(ctx, cl.cfg.headerParams.chat(), "application/json", body)
 	return openStream[gen.ChatCompletionChunk](cl, resp, err)
+}
+
+func (s *ChatCompletionService) send(ctx context.Context, cfg *config, body io.Reader) (*http.Response, error) {
+	return s.c.gen.CreateChatCompletionWithBody(ctx, cfg.headerParams.chat(), "application/json", body)
 }
 
 // validateChat checks only what the SDK must know before sending: the

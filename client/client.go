@@ -237,6 +237,23 @@ func (c *Client) newCall(ctx context.Context, stream bool, opts []Option) (conte
 	return context.WithValue(ctx, callKey{}, cl), cl, nil
 }
 
+// post runs the steps every call with a body shares: merge the call's
+// options, encode params, and send them with send. cl is nil when the call
+// failed before sending.
+func (c *Client) post(ctx context.Context, stream bool, opts []Option, params any,
+	send func(context.Context, *config, io.Reader) (*http.Response, error)) (cl *call, resp *http.Response, err error) {
+	ctx, cl, err = c.newCall(ctx, stream, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	body, err := c.body(&cl.cfg, params)
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, err = send(ctx, &cl.cfg, body)
+	return cl, resp, err
+}
+
 // body encodes a request body: JSON, with extra fields merged in, and
 // gzip-compressed when asked.
 func (c *Client) body(cfg *config, v any) (io.Reader, error) {

@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/streaming"
@@ -22,15 +24,10 @@ func (s *CompletionService) New(ctx context.Context, params CompletionNewParams,
 	if err := validateCompletion(&params); err != nil {
 		return nil, err
 	}
-	ctx, cl, err := s.c.newCall(ctx, false, opts)
-	if err != nil {
+	cl, resp, err := s.c.post(ctx, false, opts, &params, s.send)
+	if cl == nil {
 		return nil, err
 	}
-	body, err := s.c.body(&cl.cfg, &params)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.c.gen.CreateCompletionWithBody(ctx, cl.cfg.headerParams.completion(), "application/json", body)
 	return finish[gen.Completion](cl, resp, err)
 }
 
@@ -41,16 +38,15 @@ func (s *CompletionService) NewStreaming(ctx context.Context, params CompletionN
 	if err := validateCompletion(&params); err != nil {
 		return nil, err
 	}
-	ctx, cl, err := s.c.newCall(ctx, true, opts)
-	if err != nil {
+	cl, resp, err := s.c.post(ctx, true, opts, &params, s.send)
+	if cl == nil {
 		return nil, err
 	}
-	body, err := s.c.body(&cl.cfg, &params)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.c.gen.CreateCompletionWithBody(ctx, cl.cfg.headerParams.completion(), "application/json", body)
 	return openStream[gen.Completion](cl, resp, err)
+}
+
+func (s *CompletionService) send(ctx context.Context, cfg *config, body io.Reader) (*http.Response, error) {
+	return s.c.gen.CreateCompletionWithBody(ctx, cfg.headerParams.completion(), "application/json", body)
 }
 
 func validateCompletion(p *CompletionNewParams) error {

@@ -178,26 +178,32 @@ func BenchmarkChunkDecode(b *testing.B) {
 	})
 }
 
-// TestStreamHeapIsFlat streams 100k chunks and checks the live heap does not
-// grow with the stream's length.
-func TestStreamHeapIsFlat(t *testing.T) {
-	const n = 100_000
-	chunk := []byte("data: " + realisticChunk(1) + "\n\n")
+// repeatServer serves one event n times, then [DONE], and returns the
+// response of a GET to it.
+func repeatServer(t *testing.T, event []byte, n int) *http.Response {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		bw := bufio.NewWriterSize(w, 64<<10)
-		for i := 0; i < n; i++ {
-			_, _ = bw.Write(chunk)
+		for range n {
+			_, _ = bw.Write(event)
 		}
 		_, _ = bw.WriteString("data: [DONE]\n\n")
 		_ = bw.Flush()
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	resp, err := srv.Client().Get(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewStream[gen.ChatCompletionChunk](resp)
+	return resp
+}
+
+// TestStreamHeapIsFlat streams 100k chunks and checks the live heap does not
+// grow with the stream's length.
+func TestStreamHeapIsFlat(t *testing.T) {
+	const n = 100_000
+	s := NewStream[gen.ChatCompletionChunk](repeatServer(t, []byte("data: "+realisticChunk(1)+"\n\n"), n))
 	defer s.Close()
 	heap := func() uint64 {
 		runtime.GC()
@@ -234,21 +240,7 @@ func TestStreamHeapIsFlat(t *testing.T) {
 func TestAccumulatorHeapIsLinearInText(t *testing.T) {
 	const n = 100_000
 	chunk := []byte(`data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"llama-3.3-70b","system_fingerprint":"fp_c5ec625e72d41732d8fd","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null,"logprobs":null}]}` + "\n\n")
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		bw := bufio.NewWriterSize(w, 64<<10)
-		for range n {
-			_, _ = bw.Write(chunk)
-		}
-		_, _ = bw.WriteString("data: [DONE]\n\n")
-		_ = bw.Flush()
-	}))
-	defer srv.Close()
-	resp, err := srv.Client().Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := NewStream[gen.ChatCompletionChunk](resp)
+	s := NewStream[gen.ChatCompletionChunk](repeatServer(t, chunk, n))
 	defer s.Close()
 	heap := func() int64 {
 		runtime.GC()

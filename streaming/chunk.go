@@ -35,7 +35,6 @@ var errNotObject = errors.New("event data is not a JSON object")
 func (d *chunkDecoder) decode(data []byte, c *gen.ChatCompletionChunk) (isErr bool, err error) {
 	d.s = scanner{b: data}
 	s := &d.s
-	s.ws()
 	if s.peek() != '{' {
 		if s.i < len(s.b) {
 			if err := s.skipValue(0); err != nil {
@@ -47,48 +46,36 @@ func (d *chunkDecoder) decode(data []byte, c *gen.ChatCompletionChunk) (isErr bo
 		}
 		return false, errNotObject
 	}
-	s.i++
-	first := true
-	for {
-		key, done, err := s.nextKey(&first)
-		if err != nil {
-			return false, err
-		}
-		if done {
-			break
-		}
-		switch lookup(key, chunkKeys) {
+	err = s.object("chunk", chunkKeys, 1, func(name string) error {
+		switch name {
 		case "id":
-			err = d.internString(&c.ID, &d.id)
+			return d.internString(&c.ID, &d.id)
 		case "object":
-			err = d.internString(&c.Object, &d.object)
+			return d.internString(&c.Object, &d.object)
 		case "model":
-			err = d.internString(&c.Model, &d.model)
+			return d.internString(&c.Model, &d.model)
 		case "created":
-			err = s.int64Field(&c.Created)
+			return s.int64Field(&c.Created)
 		case "system_fingerprint":
-			c.SystemFingerprint, err = d.optString(c.SystemFingerprint)
+			return d.optString(&c.SystemFingerprint)
 		case "service_tier":
-			c.ServiceTier, err = d.optString(c.ServiceTier)
+			return d.optString(&c.ServiceTier)
 		case "service_tier_used":
-			c.ServiceTierUsed, err = d.optString(c.ServiceTierUsed)
+			return d.optString(&c.ServiceTierUsed)
 		case "choices":
-			err = d.choices(c)
+			return d.choices(c)
 		case "usage":
-			err = rawInto(s, &c.Usage)
+			return rawInto(s, &c.Usage)
 		case "time_info":
-			err = rawInto(s, &c.TimeInfo)
-		case "error":
-			var raw []byte
-			if raw, err = s.raw(); err == nil && isError(raw) {
-				isErr = true
-			}
-		default:
-			err = s.skipValue(1)
+			return rawInto(s, &c.TimeInfo)
+		default: // "error"
+			raw, err := s.raw()
+			isErr = isErr || (err == nil && isError(raw))
+			return err
 		}
-		if err != nil {
-			return false, err
-		}
+	})
+	if err != nil {
+		return false, err
 	}
 	if s.ws(); s.i < len(s.b) {
 		return false, s.syntax("after top-level value")
@@ -141,20 +128,21 @@ func (d *chunkDecoder) internString(dst *string, last *string) error {
 // optString decodes a nullable string into a pointer, reusing the pointee
 // when there is one (as encoding/json does) and interning short values that
 // repeat across chunks.
-func (d *chunkDecoder) optString(p *string) (*string, error) {
+func (d *chunkDecoder) optString(p **string) error {
 	s := &d.s
 	if s.null() {
-		return nil, nil
+		*p = nil
+		return nil
 	}
 	b, err := s.str()
 	if err != nil {
-		return p, err
+		return err
 	}
-	if p == nil {
-		p = new(string)
+	if *p == nil {
+		*p = new(string)
 	}
-	*p = d.intern(b)
-	return p, nil
+	**p = d.intern(b)
+	return nil
 }
 
 func (d *chunkDecoder) intern(b []byte) string {
@@ -178,25 +166,11 @@ func (d *chunkDecoder) choices(c *gen.ChatCompletionChunk) error {
 		c.Choices = nil
 		return nil
 	}
-	if s.peek() != '[' {
-		return s.typeErr("choices", "array")
-	}
-	s.i++
 	c.Choices = make([]gen.ChatCompletionChunkChoice, 0, 1)
-	first := true
-	for {
-		more, err := s.nextElem(&first)
-		if err != nil {
-			return err
-		}
-		if !more {
-			return nil
-		}
+	return s.array("choices", func() error {
 		c.Choices = append(c.Choices, gen.ChatCompletionChunkChoice{})
-		if err := d.choice(&c.Choices[len(c.Choices)-1]); err != nil {
-			return err
-		}
-	}
+		return d.choice(&c.Choices[len(c.Choices)-1])
+	})
 }
 
 func (d *chunkDecoder) choice(ch *gen.ChatCompletionChunkChoice) error {
@@ -204,34 +178,20 @@ func (d *chunkDecoder) choice(ch *gen.ChatCompletionChunkChoice) error {
 	if s.null() {
 		return nil
 	}
-	if s.peek() != '{' {
-		return s.typeErr("choice", "object")
-	}
-	s.i++
-	first := true
-	for {
-		key, done, err := s.nextKey(&first)
-		if err != nil || done {
-			return err
-		}
-		switch lookup(key, choiceKeys) {
+	return s.object("choice", choiceKeys, 2, func(name string) error {
+		switch name {
 		case "index":
-			err = s.intField(&ch.Index)
+			return s.intField(&ch.Index)
 		case "delta":
-			err = d.delta(&ch.Delta)
+			return d.delta(&ch.Delta)
 		case "finish_reason":
-			err = d.finishReason(&ch.FinishReason)
+			return d.finishReason(&ch.FinishReason)
 		case "logprobs":
-			err = rawInto(s, &ch.Logprobs)
-		case "reasoning_logprobs":
-			err = rawInto(s, &ch.ReasoningLogprobs)
-		default:
-			err = s.skipValue(2)
+			return rawInto(s, &ch.Logprobs)
+		default: // "reasoning_logprobs"
+			return rawInto(s, &ch.ReasoningLogprobs)
 		}
-		if err != nil {
-			return err
-		}
-	}
+	})
 }
 
 func (d *chunkDecoder) finishReason(p **gen.FinishReason) error {
@@ -268,36 +228,22 @@ func (d *chunkDecoder) delta(p **gen.ChatCompletionChunkDelta) error {
 		*p = nil
 		return nil
 	}
-	if s.peek() != '{' {
-		return s.typeErr("delta", "object")
-	}
-	s.i++
-	if *p == nil {
+	if s.peek() == '{' && *p == nil {
 		*p = new(gen.ChatCompletionChunkDelta)
 	}
 	dl := *p
-	first := true
-	for {
-		key, done, err := s.nextKey(&first)
-		if err != nil || done {
-			return err
-		}
-		switch lookup(key, deltaKeys) {
+	return s.object("delta", deltaKeys, 3, func(name string) error {
+		switch name {
 		case "content":
-			dl.Content, err = s.optString(dl.Content)
+			return s.optString(&dl.Content)
 		case "reasoning":
-			dl.Reasoning, err = s.optString(dl.Reasoning)
+			return s.optString(&dl.Reasoning)
 		case "role":
-			dl.Role, err = d.optString(dl.Role)
-		case "tool_calls":
-			err = d.toolCalls(&dl.ToolCalls)
-		default:
-			err = s.skipValue(3)
+			return d.optString(&dl.Role)
+		default: // "tool_calls"
+			return d.toolCalls(&dl.ToolCalls)
 		}
-		if err != nil {
-			return err
-		}
-	}
+	})
 }
 
 func (d *chunkDecoder) toolCalls(p *[]gen.ToolCall) error {
@@ -306,26 +252,13 @@ func (d *chunkDecoder) toolCalls(p *[]gen.ToolCall) error {
 		*p = nil
 		return nil
 	}
-	if s.peek() != '[' {
-		return s.typeErr("tool_calls", "array")
-	}
-	s.i++
 	calls := make([]gen.ToolCall, 0, 1)
-	first := true
-	for {
-		more, err := s.nextElem(&first)
-		if err != nil {
-			return err
-		}
-		if !more {
-			*p = calls
-			return nil
-		}
+	err := s.array("tool_calls", func() error {
 		calls = append(calls, gen.ToolCall{})
-		if err := d.toolCall(&calls[len(calls)-1]); err != nil {
-			return err
-		}
-	}
+		return d.toolCall(&calls[len(calls)-1])
+	})
+	*p = calls
+	return err
 }
 
 func (d *chunkDecoder) toolCall(tc *gen.ToolCall) error {
@@ -333,39 +266,25 @@ func (d *chunkDecoder) toolCall(tc *gen.ToolCall) error {
 	if s.null() {
 		return nil
 	}
-	if s.peek() != '{' {
-		return s.typeErr("tool call", "object")
-	}
-	s.i++
-	first := true
-	for {
-		key, done, err := s.nextKey(&first)
-		if err != nil || done {
-			return err
-		}
-		switch lookup(key, toolCallKeys) {
+	return s.object("tool call", toolCallKeys, 5, func(name string) error {
+		switch name {
 		case "index":
 			if s.null() {
 				tc.Index = nil
-				break
+				return nil
 			}
 			if tc.Index == nil {
 				tc.Index = new(int)
 			}
-			err = s.intField(tc.Index)
+			return s.intField(tc.Index)
 		case "id":
-			tc.ID, err = s.optString(tc.ID)
+			return s.optString(&tc.ID)
 		case "type":
-			tc.Type, err = d.optString(tc.Type)
-		case "function":
-			err = d.toolFunction(&tc.Function)
-		default:
-			err = s.skipValue(5)
+			return d.optString(&tc.Type)
+		default: // "function"
+			return d.toolFunction(&tc.Function)
 		}
-		if err != nil {
-			return err
-		}
-	}
+	})
 }
 
 func (d *chunkDecoder) toolFunction(p **gen.ToolCallFunction) error {
@@ -374,32 +293,16 @@ func (d *chunkDecoder) toolFunction(p **gen.ToolCallFunction) error {
 		*p = nil
 		return nil
 	}
-	if s.peek() != '{' {
-		return s.typeErr("function", "object")
-	}
-	s.i++
-	if *p == nil {
+	if s.peek() == '{' && *p == nil {
 		*p = new(gen.ToolCallFunction)
 	}
 	f := *p
-	first := true
-	for {
-		key, done, err := s.nextKey(&first)
-		if err != nil || done {
-			return err
+	return s.object("function", functionKeys, 6, func(name string) error {
+		if name == "name" {
+			return d.optString(&f.Name)
 		}
-		switch lookup(key, functionKeys) {
-		case "name":
-			f.Name, err = d.optString(f.Name)
-		case "arguments":
-			f.Arguments, err = s.optString(f.Arguments)
-		default:
-			err = s.skipValue(6)
-		}
-		if err != nil {
-			return err
-		}
-	}
+		return s.optString(&f.Arguments)
+	})
 }
 
 // rawInto hands a rare sub-object to encoding/json, into a fresh or the
@@ -527,6 +430,48 @@ func (s *scanner) nextElem(first *bool) (bool, error) {
 	}
 	*first = false
 	return true, nil
+}
+
+// object walks an object (a value starting with '{'), calling field for
+// each known key and skipping the others; depth is its nesting level.
+func (s *scanner) object(what string, names []string, depth int, field func(name string) error) error {
+	if s.peek() != '{' {
+		return s.typeErr(what, "object")
+	}
+	s.i++
+	first := true
+	for {
+		key, done, err := s.nextKey(&first)
+		if err != nil || done {
+			return err
+		}
+		if name := lookup(key, names); name != "" {
+			err = field(name)
+		} else {
+			err = s.skipValue(depth)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// array walks an array, calling elem with the scanner at each element.
+func (s *scanner) array(what string, elem func() error) error {
+	if s.peek() != '[' {
+		return s.typeErr(what, "array")
+	}
+	s.i++
+	first := true
+	for {
+		more, err := s.nextElem(&first)
+		if err != nil || !more {
+			return err
+		}
+		if err := elem(); err != nil {
+			return err
+		}
+	}
 }
 
 // str reads a string and returns its unescaped bytes, which alias the input
@@ -666,19 +611,20 @@ func (s *scanner) unescape(in []byte) []byte {
 }
 
 // optString decodes a nullable string into a pointer without interning.
-func (s *scanner) optString(p *string) (*string, error) {
+func (s *scanner) optString(p **string) error {
 	if s.null() {
-		return nil, nil
+		*p = nil
+		return nil
 	}
 	b, err := s.str()
 	if err != nil {
-		return p, err
+		return err
 	}
-	if p == nil {
-		p = new(string)
+	if *p == nil {
+		*p = new(string)
 	}
-	*p = string(b)
-	return p, nil
+	**p = string(b)
+	return nil
 }
 
 func (s *scanner) intField(dst *int) error {
