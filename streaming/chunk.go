@@ -57,11 +57,11 @@ func (d *chunkDecoder) decode(data []byte, c *gen.ChatCompletionChunk) (isErr bo
 		case "created":
 			return s.int64Field(&c.Created)
 		case "system_fingerprint":
-			return d.optString(&c.SystemFingerprint)
+			return s.optString(&c.SystemFingerprint, d.intern)
 		case "service_tier":
-			return d.optString(&c.ServiceTier)
+			return s.optString(&c.ServiceTier, d.intern)
 		case "service_tier_used":
-			return d.optString(&c.ServiceTierUsed)
+			return s.optString(&c.ServiceTierUsed, d.intern)
 		case "choices":
 			return d.choices(c)
 		case "usage":
@@ -125,26 +125,8 @@ func (d *chunkDecoder) internString(dst *string, last *string) error {
 	return nil
 }
 
-// optString decodes a nullable string into a pointer, reusing the pointee
-// when there is one (as encoding/json does) and interning short values that
-// repeat across chunks.
-func (d *chunkDecoder) optString(p **string) error {
-	s := &d.s
-	if s.null() {
-		*p = nil
-		return nil
-	}
-	b, err := s.str()
-	if err != nil {
-		return err
-	}
-	if *p == nil {
-		*p = new(string)
-	}
-	**p = d.intern(b)
-	return nil
-}
-
+// intern returns b as a string, reusing a recent equal one: short values such
+// as the fingerprint and the role repeat in every chunk.
 func (d *chunkDecoder) intern(b []byte) string {
 	if len(b) > 64 {
 		return string(b)
@@ -235,11 +217,11 @@ func (d *chunkDecoder) delta(p **gen.ChatCompletionChunkDelta) error {
 	return s.object("delta", deltaKeys, 3, func(name string) error {
 		switch name {
 		case "content":
-			return s.optString(&dl.Content)
+			return s.optString(&dl.Content, copyString)
 		case "reasoning":
-			return s.optString(&dl.Reasoning)
+			return s.optString(&dl.Reasoning, copyString)
 		case "role":
-			return d.optString(&dl.Role)
+			return s.optString(&dl.Role, d.intern)
 		default: // "tool_calls"
 			return d.toolCalls(&dl.ToolCalls)
 		}
@@ -278,9 +260,9 @@ func (d *chunkDecoder) toolCall(tc *gen.ToolCall) error {
 			}
 			return s.intField(tc.Index)
 		case "id":
-			return s.optString(&tc.ID)
+			return s.optString(&tc.ID, copyString)
 		case "type":
-			return d.optString(&tc.Type)
+			return s.optString(&tc.Type, d.intern)
 		default: // "function"
 			return d.toolFunction(&tc.Function)
 		}
@@ -299,9 +281,9 @@ func (d *chunkDecoder) toolFunction(p **gen.ToolCallFunction) error {
 	f := *p
 	return s.object("function", functionKeys, 6, func(name string) error {
 		if name == "name" {
-			return d.optString(&f.Name)
+			return s.optString(&f.Name, d.intern)
 		}
-		return s.optString(&f.Arguments)
+		return s.optString(&f.Arguments, copyString)
 	})
 }
 
@@ -610,8 +592,10 @@ func (s *scanner) unescape(in []byte) []byte {
 	return out
 }
 
-// optString decodes a nullable string into a pointer without interning.
-func (s *scanner) optString(p **string) error {
+// optString decodes a nullable string into *p, reusing the pointee when
+// there is one (as encoding/json does); conv turns the bytes into a string
+// (a plain copy, or chunkDecoder.intern for values that repeat).
+func (s *scanner) optString(p **string, conv func([]byte) string) error {
 	if s.null() {
 		*p = nil
 		return nil
@@ -623,9 +607,11 @@ func (s *scanner) optString(p **string) error {
 	if *p == nil {
 		*p = new(string)
 	}
-	**p = string(b)
+	**p = conv(b)
 	return nil
 }
+
+func copyString(b []byte) string { return string(b) }
 
 func (s *scanner) intField(dst *int) error {
 	var v int64

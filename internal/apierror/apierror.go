@@ -117,32 +117,28 @@ func oneLine(s string) string {
 
 func isControl(r rune) bool { return r < ' ' || r == 0x7f }
 
+// sentinelStatus is the status each sentinel stands for; ErrInternalServer
+// stands for every status from 500 up.
+var sentinelStatus = map[error]int{
+	ErrBadRequest:          http.StatusBadRequest,
+	ErrAuthentication:      http.StatusUnauthorized,
+	ErrPaymentRequired:     http.StatusPaymentRequired,
+	ErrPermissionDenied:    http.StatusForbidden,
+	ErrNotFound:            http.StatusNotFound,
+	ErrConflict:            http.StatusConflict,
+	ErrUnprocessableEntity: http.StatusUnprocessableEntity,
+	ErrRateLimit:           http.StatusTooManyRequests,
+	ErrServiceUnavailable:  http.StatusServiceUnavailable,
+}
+
 // Is reports whether target is the sentinel of e's status class, so that
 // errors.Is(err, client.ErrRateLimit) works.
 func (e *Error) Is(target error) bool {
-	switch target {
-	case ErrBadRequest:
-		return e.StatusCode == http.StatusBadRequest
-	case ErrAuthentication:
-		return e.StatusCode == http.StatusUnauthorized
-	case ErrPaymentRequired:
-		return e.StatusCode == http.StatusPaymentRequired
-	case ErrPermissionDenied:
-		return e.StatusCode == http.StatusForbidden
-	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound
-	case ErrConflict:
-		return e.StatusCode == http.StatusConflict
-	case ErrUnprocessableEntity:
-		return e.StatusCode == http.StatusUnprocessableEntity
-	case ErrRateLimit:
-		return e.StatusCode == http.StatusTooManyRequests
-	case ErrInternalServer:
+	if target == ErrInternalServer {
 		return e.StatusCode >= 500
-	case ErrServiceUnavailable:
-		return e.StatusCode == http.StatusServiceUnavailable
 	}
-	return false
+	status, ok := sentinelStatus[target]
+	return ok && e.StatusCode == status
 }
 
 // Redact replaces every occurrence of secret in the error's text fields and
