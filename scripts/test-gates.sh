@@ -15,14 +15,14 @@ git init -q && git add -A && git -c user.name=gates -c user.email=gates@localhos
 fail() { echo "gates: FAIL: $*" >&2; exit 1; }
 
 # Removes the optional `system_fingerprint` property from the ChatCompletion schema.
-python3 - <<'PY'
-import re
-s = open("openapi.yaml").read()
-start = s.index("    ChatCompletion:\n")
-i = s.index("        system_fingerprint:\n", start)
-j = s.index("        service_tier:\n", i)
-open("openapi.yaml", "w").write(s[:i] + s[j:])
-PY
+awk '
+  /^    ChatCompletion:$/ { inblock = 1 }
+  inblock && /^        system_fingerprint:$/ { skip = 1; next }
+  skip && /^        service_tier:$/ { skip = 0; inblock = 0 }
+  !skip { print }
+' openapi.yaml >openapi.yaml.new && mv openapi.yaml.new openapi.yaml
+grep -q 'system_fingerprint' <(awk '/^    ChatCompletion:$/,/^    ChatCompletionChoice:$/' openapi.yaml) &&
+  fail "could not remove system_fingerprint from ChatCompletion"
 
 # 1. stale gen/
 if out=$(make -s check-generated 2>&1); then
