@@ -47,6 +47,7 @@ type ConnectionError struct {
 	Err error
 }
 
+// Error describes the failure and the attempts made.
 func (e *ConnectionError) Error() string {
 	return fmt.Sprintf("cerebras: connection error after %d attempt(s): %v", e.Attempts, e.Err)
 }
@@ -66,6 +67,7 @@ type TimeoutError struct {
 	Err error
 }
 
+// Error names the timeout and the attempts made.
 func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("cerebras: request timed out after %s (%d attempt(s)): %v", e.After, e.Attempts, e.Err)
 }
@@ -87,6 +89,7 @@ type ResponseError struct {
 	Err error
 }
 
+// Error quotes the start of the malformed body.
 func (e *ResponseError) Error() string {
 	if len(e.Body) == 0 {
 		return fmt.Sprintf("cerebras: %d response with an empty body", e.StatusCode)

@@ -318,6 +318,7 @@ type SyntaxError struct {
 	msg    string
 }
 
+// Error gives the offset and what was found there.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("invalid JSON at offset %d: %s", e.Offset, e.msg)
 }

@@ -33,6 +33,7 @@ type EventTooLargeError struct {
 	Limit int
 }
 
+// Error names the limit and the option that raises it.
 func (e *EventTooLargeError) Error() string {
 	return fmt.Sprintf("streaming: server-sent event larger than the %d-byte limit (see WithMaxEventSize)", e.Limit)
 }

@@ -33,6 +33,7 @@ type DecodeError struct {
 	Err error
 }
 
+// Error quotes the offending data.
 func (e *DecodeError) Error() string {
 	return fmt.Sprintf("streaming: invalid event data: %v: %q", e.Err, e.Data)
 }
