@@ -37,8 +37,9 @@ spec-validate: ## validate openapi.yaml, its examples and the testdata/ fixtures
 spec-diff: ## fail on breaking changes between BASE:openapi.yaml (default HEAD~1) and the working copy
 	scripts/spec-diff.sh $(BASE)
 
-lint: ## gofmt, go vet and staticcheck (gen/ is vetted, not style-linted)
+lint: ## gofmt, go vet, staticcheck and a tidy go.mod (gen/ is vetted, not style-linted)
 	@out=$$(gofmt -l $(LINT_FILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@$(GO) mod tidy -diff || { echo "lint: go.mod/go.sum are not tidy: run go mod tidy" >&2; exit 1; }
 	$(GO) vet ./...
 	$(STATICCHECK) $(LINT_PKGS)
 
