@@ -388,6 +388,11 @@ func TestTCPWarming(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		if r.URL.Path == "/v1/tcp_warming" {
 			hit <- r.Header
+			// Stall: a synchronous warm-up would hold New for the full second.
+			select {
+			case <-time.After(3 * time.Second):
+			case <-r.Context().Done():
+			}
 		}
 		writeJSON(w, 200, `{}`)
 	})
@@ -396,25 +401,31 @@ func TestTCPWarming(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	if d := time.Since(start); d > 100*time.Millisecond {
+	if d := time.Since(start); d > 500*time.Millisecond {
 		t.Errorf("New blocked for %s", d)
 	}
 	select {
 	case h := <-hit:
-		if h.Get("Authorization") != "Bearer "+testKey {
-			t.Error("warming sent no auth")
+		if h.Get("Authorization") != "Bearer "+testKey || h.Get("X-Stainless-Retry-Count") != "0" {
+			t.Errorf("warming headers %v", h)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("no warming request")
 	}
-	// Per-call options never warm again, and an unreachable server never
-	// fails New.
-	_, _ = c.Models.List(context.Background(), WithMaxRetries(0))
+	// Close stops the stalled warm-up promptly instead of waiting for its 1 s timeout.
+	start = time.Now()
+	_ = c.Close()
+	if d := time.Since(start); d > 900*time.Millisecond {
+		t.Errorf("Close waited %s for the warm-up", d)
+	}
+	// Calls never warm again, and an unreachable server never fails New.
 	if c2, err := New(WithAPIKey(testKey), WithBaseURL("http://127.0.0.1:1"), WithoutEnvironment()); err != nil {
 		t.Fatal(err)
 	} else {
 		c2.Close()
+	}
+	if got := len(srv.requests()); got != 1 {
+		t.Errorf("%d requests, want only the one warm-up", got)
 	}
 }
 
