@@ -125,14 +125,23 @@ type choicePlan struct {
 	finish    gen.FinishReason
 }
 
+// readRequest decodes the body into req and checks that model exists; when
+// it returns false, the error answer has been sent.
+func (x *exchange) readRequest(req any, model func() string) bool {
+	if err := json.Unmarshal(x.body, req); err != nil {
+		x.fail(http.StatusBadRequest, "Invalid request body: "+err.Error(), "invalid_request_error", "", "invalid_body")
+		return false
+	}
+	if id := model(); !knownModel(id) {
+		x.modelNotFound(id)
+		return false
+	}
+	return true
+}
+
 func (x *exchange) chat() {
 	var req gen.ChatCompletionRequest
-	if err := json.Unmarshal(x.body, &req); err != nil {
-		x.fail(http.StatusBadRequest, "Invalid request body: "+err.Error(), "invalid_request_error", "", "invalid_body")
-		return
-	}
-	if !knownModel(req.Model) {
-		x.fail(http.StatusNotFound, fmt.Sprintf("Model %s does not exist or you do not have access to it.", req.Model), "not_found_error", "model", "model_not_found")
+	if !x.readRequest(&req, func() string { return req.Model }) {
 		return
 	}
 	if req.ToolChoice != nil && len(req.Tools) == 0 {
@@ -525,12 +534,7 @@ func (x *exchange) writeEvents(events []string, schema string) {
 
 func (x *exchange) completion() {
 	var req gen.CompletionRequest
-	if err := json.Unmarshal(x.body, &req); err != nil {
-		x.fail(http.StatusBadRequest, "Invalid request body: "+err.Error(), "invalid_request_error", "", "invalid_body")
-		return
-	}
-	if !knownModel(req.Model) {
-		x.fail(http.StatusNotFound, fmt.Sprintf("Model %s does not exist or you do not have access to it.", req.Model), "not_found_error", "model", "model_not_found")
+	if !x.readRequest(&req, func() string { return req.Model }) {
 		return
 	}
 	prompt := promptText(req.Prompt)
@@ -656,6 +660,11 @@ func (x *exchange) retrieveModel() {
 		x.s.writeJSON(x.w, http.StatusOK, nil, string(b), schema)
 		return
 	}
+	x.modelNotFound(id)
+}
+
+// modelNotFound sends the real API's 404 for an unknown model.
+func (x *exchange) modelNotFound(id string) {
 	x.fail(http.StatusNotFound, fmt.Sprintf("Model %s does not exist or you do not have access to it.", id), "not_found_error", "model", "model_not_found")
 }
 

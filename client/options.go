@@ -329,22 +329,21 @@ func WithMaxEventSize(n int) Option {
 
 // WithCFRay sets the CF-RAY header parameter (Cloudflare request tracing).
 func WithCFRay(id string) Option {
-	return func(c *config) error {
-		if err := checkHeaderValue("CF-RAY", id); err != nil {
-			return err
-		}
-		c.headerParams.cfRay = &id
-		return nil
-	}
+	return stringHeaderParam("CF-RAY", id, func(h *headerParams) **string { return &h.cfRay })
 }
 
 // WithAmzCfID sets the X-Amz-Cf-Id header parameter (CloudFront request tracing).
 func WithAmzCfID(id string) Option {
+	return stringHeaderParam("X-Amz-Cf-Id", id, func(h *headerParams) **string { return &h.amzCfID })
+}
+
+// stringHeaderParam sets a string header parameter after checking its value.
+func stringHeaderParam(name, value string, field func(*headerParams) **string) Option {
 	return func(c *config) error {
-		if err := checkHeaderValue("X-Amz-Cf-Id", id); err != nil {
+		if err := checkHeaderValue(name, value); err != nil {
 			return err
 		}
-		c.headerParams.amzCfID = &id
+		*field(&c.headerParams) = &value
 		return nil
 	}
 }

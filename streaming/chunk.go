@@ -206,14 +206,10 @@ func (d *chunkDecoder) finishReason(p **gen.FinishReason) error {
 
 func (d *chunkDecoder) delta(p **gen.ChatCompletionChunkDelta) error {
 	s := &d.s
-	if s.null() {
-		*p = nil
+	dl, ok := objectTarget(s, p)
+	if !ok {
 		return nil
 	}
-	if s.peek() == '{' && *p == nil {
-		*p = new(gen.ChatCompletionChunkDelta)
-	}
-	dl := *p
 	return s.object("delta", deltaKeys, 3, func(name string) error {
 		switch name {
 		case "content":
@@ -271,20 +267,31 @@ func (d *chunkDecoder) toolCall(tc *gen.ToolCall) error {
 
 func (d *chunkDecoder) toolFunction(p **gen.ToolCallFunction) error {
 	s := &d.s
-	if s.null() {
-		*p = nil
+	f, ok := objectTarget(s, p)
+	if !ok {
 		return nil
 	}
-	if s.peek() == '{' && *p == nil {
-		*p = new(gen.ToolCallFunction)
-	}
-	f := *p
 	return s.object("function", functionKeys, 6, func(name string) error {
 		if name == "name" {
 			return s.optString(&f.Name, d.intern)
 		}
 		return s.optString(&f.Arguments, copyString)
 	})
+}
+
+// objectTarget prepares a nullable object field: null sets *p to nil and
+// reports false; otherwise it returns the struct to decode into, reusing the
+// existing one as encoding/json does. A value that is not an object leaves *p
+// alone, for scanner.object to report.
+func objectTarget[T any](s *scanner, p **T) (*T, bool) {
+	if s.null() {
+		*p = nil
+		return nil, false
+	}
+	if s.peek() == '{' && *p == nil {
+		*p = new(T)
+	}
+	return *p, true
 }
 
 // rawInto hands a rare sub-object to encoding/json, into a fresh or the

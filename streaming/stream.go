@@ -83,7 +83,6 @@ type Stream[T any] struct {
 	done    bool
 	ctxDone <-chan struct{} // the request context's Done, checked before each event
 	closed  atomic.Bool
-	started bool
 }
 
 // NewStream returns a stream that decodes the events of resp's body into T.
@@ -194,7 +193,6 @@ func (s *Stream[T]) Next() bool {
 			s.fail(&DecodeError{Data: data, Err: err})
 			return false
 		}
-		s.started = true
 		return true
 	}
 	s.fail(s.readError(s.dec.Err()))

@@ -54,6 +54,14 @@ func sse(body string) http.HandlerFunc {
 	}
 }
 
+// stall holds a handler until the test releases it or the client leaves.
+func stall(r *http.Request, release <-chan struct{}) {
+	select {
+	case <-release:
+	case <-r.Context().Done():
+	}
+}
+
 func chunkJSON(content string) string {
 	return fmt.Sprintf(`{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":%q},"finish_reason":null}]}`, content)
 }
@@ -72,11 +80,10 @@ func collect(s *Stream[gen.ChatCompletionChunk]) []string {
 func TestStreamSemantics(t *testing.T) {
 	a, b := chunkJSON("Hel"), chunkJSON("lo")
 	cases := []struct {
-		name    string
-		body    string
-		want    []string
-		check   func(t *testing.T, err error)
-		wantErr bool
+		name  string
+		body  string
+		want  []string
+		check func(t *testing.T, err error)
 	}{
 		{name: "done ends cleanly", body: "data: " + a + "\n\ndata: " + b + "\n\ndata: [DONE]\n\n", want: []string{"Hel", "lo"}},
 		{name: "events after done are ignored", body: "data: " + a + "\n\ndata: [DONE]\n\ndata: " + b + "\n\n", want: []string{"Hel"}},
@@ -217,10 +224,7 @@ func TestStreamIdleTimeout(t *testing.T) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		_, _ = io.WriteString(w, "data: "+chunkJSON("a")+"\n\n")
 		w.(http.Flusher).Flush()
-		select { // stall
-		case <-release:
-		case <-r.Context().Done():
-		}
+		stall(r, release)
 	})
 	s := NewStream[gen.ChatCompletionChunk](resp, WithIdleTimeout(100*time.Millisecond))
 	start := time.Now()
@@ -244,10 +248,7 @@ func TestStreamCancellation(t *testing.T) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		_, _ = io.WriteString(w, "data: "+chunkJSON("a")+"\n\n")
 		w.(http.Flusher).Flush()
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
+		stall(r, release)
 	})
 	s := NewStream[gen.ChatCompletionChunk](resp)
 	if !s.Next() {
@@ -268,10 +269,7 @@ func TestStreamCloseAbortsBlockedNext(t *testing.T) {
 	resp := serve(t, context.Background(), func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		w.(http.Flusher).Flush()
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
+		stall(r, release)
 	})
 	s := NewStream[gen.ChatCompletionChunk](resp)
 	time.AfterFunc(50*time.Millisecond, func() { _ = s.Close() })
@@ -395,10 +393,7 @@ func TestStreamCancellationSkipsBufferedEvents(t *testing.T) {
 			_, _ = io.WriteString(w, "data: "+chunkJSON(fmt.Sprint(i))+"\n\n")
 		}
 		w.(http.Flusher).Flush()
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
+		stall(r, release)
 	})
 	s := NewStream[gen.ChatCompletionChunk](resp)
 	if !s.Next() {

@@ -160,7 +160,7 @@ func (e *Error) Redact(secret string) {
 // FromResponse builds the error for an HTTP error status from the response
 // headers and (a prefix of) its body. truncated reports that body is a prefix.
 func FromResponse(status int, header http.Header, body []byte, truncated bool) *Error {
-	e := &Error{StatusCode: status, Header: header, RateLimit: ParseRateLimit(header), RequestID: requestID(header)}
+	e := newError(status, header)
 	e.RetryAfter, _ = RetryAfter(header, time.Now())
 	e.setBody(body, truncated)
 	e.parseBody(body)
@@ -174,7 +174,8 @@ func FromResponse(status int, header http.Header, body []byte, truncated bool) *
 // data is `{"error": {...}, "status_code": N}`, or any text for `event: error`.
 // The status is status_code when present, else httpStatus.
 func FromStreamEvent(httpStatus int, header http.Header, data []byte) *Error {
-	e := &Error{StatusCode: httpStatus, Header: header, RateLimit: ParseRateLimit(header), RequestID: requestID(header), InStream: true}
+	e := newError(httpStatus, header)
+	e.InStream = true
 	e.setBody(data, false)
 	var probe struct {
 		StatusCode json.RawMessage `json:"status_code"`
@@ -189,6 +190,11 @@ func FromStreamEvent(httpStatus int, header http.Header, data []byte) *Error {
 		e.Message = "an error occurred during streaming"
 	}
 	return e
+}
+
+// newError fills what every error takes from the response headers.
+func newError(status int, header http.Header) *Error {
+	return &Error{StatusCode: status, Header: header, RateLimit: ParseRateLimit(header), RequestID: requestID(header)}
 }
 
 func (e *Error) setBody(body []byte, truncated bool) {
