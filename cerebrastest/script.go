@@ -70,6 +70,10 @@ type Response struct {
 	After int
 	// Stall is how long a stall lasts; zero stalls until the client leaves.
 	Stall time.Duration
+	// Path, when set, makes this the answer to the next call to that URL
+	// path only (such as "/v1/chat/completions"); calls to other paths pass
+	// it by in the queue. Empty answers the next API call, whatever its path.
+	Path string
 }
 
 // ErrorResponse returns a scripted API error with the body the real API

@@ -90,11 +90,17 @@ func faultFromHeader(v string, firstAttempt bool) (Response, bool) {
 
 // Request is a request the server received.
 type Request struct {
-	Method   string
-	Path     string
+	// Method is the HTTP method, such as "POST".
+	Method string
+	// Path is the URL path, such as "/v1/chat/completions".
+	Path string
+	// RawQuery is the encoded query string without the '?', such as "format=openrouter".
 	RawQuery string
-	Header   http.Header
-	Body     []byte
+	// Header holds the request's headers as the server received them.
+	Header http.Header
+	// Body is the request body byte for byte, as sent (a gzip-encoded body
+	// stays encoded).
+	Body []byte
 }
 
 // Server is a running fake API. Its methods are safe for concurrent use.
@@ -111,6 +117,7 @@ type Server struct {
 	validate   bool
 	chunkDelay time.Duration
 	addr       string
+	warmups    bool
 
 	mu       sync.Mutex
 	queue    []Response
@@ -140,6 +147,12 @@ func WithResponseValidation(on bool) Option { return func(s *Server) { s.validat
 // WithChunkDelay waits d between stream events, so a stream arrives over
 // time as it does from the real API.
 func WithChunkDelay(d time.Duration) Option { return func(s *Server) { s.chunkDelay = d } }
+
+// WithWarmupRequests lists the clients' TCP warm-up requests
+// (GET /v1/tcp_warming, which client.New sends in the background) in
+// Requests. By default they are answered, never from the script, and left
+// out of Requests, so a test sees only the API calls it makes.
+func WithWarmupRequests(include bool) Option { return func(s *Server) { s.warmups = include } }
 
 // WithAddr listens on addr (host:port) instead of a free port on 127.0.0.1.
 func WithAddr(addr string) Option { return func(s *Server) { s.addr = addr } }
@@ -202,8 +215,10 @@ func (s *Server) Close() {
 // OpenConnections returns how many client connections are open now.
 func (s *Server) OpenConnections() int { return int(s.open.Load()) }
 
-// Enqueue scripts the answers to the next requests, in order; requests beyond
-// the queue get the built-in model's answer.
+// Enqueue scripts the answers to the next API calls, in order; calls beyond
+// the queue get the built-in model's answer. A Response with Path set is kept
+// for the next call to that path, and other calls pass it by. TCP warm-up
+// requests never take a scripted response.
 func (s *Server) Enqueue(r ...Response) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -252,15 +267,17 @@ func loadSpec(path string) (*openapi3.T, routers.Router, error) {
 	return ls.doc, ls.router, nil
 }
 
-func (s *Server) dequeue() (Response, bool) {
+// dequeue takes the first scripted response that targets path.
+func (s *Server) dequeue(path string) (Response, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.queue) == 0 {
-		return Response{}, false
+	for i, r := range s.queue {
+		if r.Path == "" || r.Path == path {
+			s.queue = append(s.queue[:i:i], s.queue[i+1:]...)
+			return r, true
+		}
 	}
-	r := s.queue[0]
-	s.queue = s.queue[1:]
-	return r, true
+	return Response{}, false
 }
 
 // ServeHTTP records, authenticates and validates a request, then answers it
@@ -270,16 +287,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
-	s.mu.Unlock()
+	route, params, routeErr := s.router.FindRoute(r)
+	warmup := routeErr == nil && route.Operation.OperationID == warmupOperation
+	if !warmup || s.warmups {
+		s.mu.Lock()
+		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
+		s.mu.Unlock()
+	}
 
 	if !s.authorized(r) {
 		s.writeJSON(w, http.StatusUnauthorized, nil, errorBody("Wrong API Key", "invalid_request_error", "api_key", "wrong_api_key"), "")
 		return
 	}
-	route, params, err := s.router.FindRoute(r)
-	if err != nil {
+	if routeErr != nil {
 		s.writeJSON(w, http.StatusNotFound, nil, `{"detail":"Not Found"}`, "")
 		return
 	}
@@ -293,16 +313,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	x := &exchange{s: s, w: w, r: r, body: body, op: route.Operation.OperationID, params: params}
-	if resp, ok := s.dequeue(); ok {
-		x.script = resp
-	} else if f := r.Header.Get(FaultHeader); f != "" {
-		first := r.Header.Get("X-Stainless-Retry-Count") == "" || r.Header.Get("X-Stainless-Retry-Count") == "0"
-		if resp, ok := faultFromHeader(f, first); ok {
+	// A warm-up is answered outside the script and the fault header: it is
+	// no API call a test makes.
+	if !warmup {
+		if resp, ok := s.dequeue(r.URL.Path); ok {
 			x.script = resp
+		} else if f := r.Header.Get(FaultHeader); f != "" {
+			first := r.Header.Get("X-Stainless-Retry-Count") == "" || r.Header.Get("X-Stainless-Retry-Count") == "0"
+			if resp, ok := faultFromHeader(f, first); ok {
+				x.script = resp
+			}
 		}
 	}
 	x.serve()
 }
+
+// warmupOperation is the operationId of GET /v1/tcp_warming.
+const warmupOperation = "tcpWarming"
 
 func (s *Server) authorized(r *http.Request) bool {
 	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")

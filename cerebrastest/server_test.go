@@ -408,3 +408,77 @@ func TestEmbeddedSpecMatchesRepository(t *testing.T) {
 }
 
 func readFile(path string) ([]byte, error) { return os.ReadFile(path) }
+
+// warmedClient returns a client that warms its connection, as client.New
+// does by default, and a channel that receives the warm-up's status.
+func warmedClient(t *testing.T, srv *cerebrastest.Server, opts ...client.Option) (*client.Client, <-chan int) {
+	t.Helper()
+	warmed := make(chan int, 1)
+	opts = append(opts, client.WithBaseURL(srv.URL), client.WithAPIKey("test-key"), client.WithoutEnvironment(),
+		client.WithMiddleware(func(r *http.Request, next client.Next) (*http.Response, error) {
+			resp, err := next(r)
+			if r.URL.Path == "/v1/tcp_warming" && err == nil {
+				warmed <- resp.StatusCode
+			}
+			return resp, err
+		}))
+	c, err := client.New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c, warmed
+}
+
+func TestWarmupIsOutsideTheScript(t *testing.T) {
+	ctx := context.Background()
+	t.Run("answered, not scripted, not recorded", func(t *testing.T) {
+		srv := cerebrastest.NewServer(t, cerebrastest.WithSpecFile("../openapi.yaml"))
+		srv.Enqueue(cerebrastest.ErrorResponse(400, "invalid_request_error", "scripted", "for the chat call"))
+		c, warmed := warmedClient(t, srv)
+		if status := <-warmed; status != 200 {
+			t.Errorf("warm-up status %d, want 200 from outside the script", status)
+		}
+		if n := len(srv.Requests()); n != 0 {
+			t.Errorf("Requests() lists %d requests before any API call", n)
+		}
+		if _, err := c.Chat.Completions.New(ctx, chat("hi")); !errors.Is(err, client.ErrBadRequest) {
+			t.Errorf("the chat call got %v, want the scripted 400", err)
+		}
+		if got := srv.Requests(); len(got) != 1 || got[0].Path != "/v1/chat/completions" {
+			t.Errorf("Requests() = %+v, want the chat call only", got)
+		}
+	})
+	t.Run("the fault header skips it too", func(t *testing.T) {
+		srv := cerebrastest.NewServer(t, cerebrastest.WithSpecFile("../openapi.yaml"))
+		_, warmed := warmedClient(t, srv, client.WithHeader(cerebrastest.FaultHeader, "503-once"))
+		if status := <-warmed; status != 200 {
+			t.Errorf("warm-up status %d, want 200", status)
+		}
+	})
+	t.Run("WithWarmupRequests lists it", func(t *testing.T) {
+		srv := cerebrastest.NewServer(t, cerebrastest.WithSpecFile("../openapi.yaml"), cerebrastest.WithWarmupRequests(true))
+		_, warmed := warmedClient(t, srv)
+		<-warmed
+		if got := srv.Requests(); len(got) != 1 || got[0].Method != http.MethodGet || got[0].Path != "/v1/tcp_warming" {
+			t.Errorf("Requests() = %+v, want the warm-up", got)
+		}
+	})
+}
+
+func TestScriptedResponseWithPath(t *testing.T) {
+	ctx := context.Background()
+	srv, c := setup(t)
+	srv.Enqueue(cerebrastest.Response{Path: "/v1/chat/completions", Status: 500, Body: `{"error":{"message":"for chat","type":"server_error","param":null,"code":"scripted"}}`})
+	if _, err := c.Models.List(ctx); err != nil {
+		t.Errorf("models.list took the chat call's scripted response: %v", err)
+	}
+	_, err := c.Chat.Completions.New(ctx, chat("hi"), client.WithMaxRetries(0))
+	var apiErr *client.APIError
+	if !errors.As(err, &apiErr) || apiErr.Code != "scripted" {
+		t.Errorf("the chat call got %v, want the scripted 500", err)
+	}
+	if _, err := c.Chat.Completions.New(ctx, chat("hi")); err != nil {
+		t.Errorf("the script was used up, yet: %v", err)
+	}
+}
