@@ -14,7 +14,12 @@ FUZZTIME    ?= 5s
 
 STEADY      := contract/node_modules/.bin/steady
 
-.PHONY: help generate check-generated spec-validate spec-diff lint gates test-go fuzz bench test demo contract-deps
+# A tag unique to this make run (kept by sub-makes), inherited by every process
+# a recipe starts: scripts/leftovers.sh fails when a tagged process outlives the run.
+CEREBRAS_GO_RUN ?= make-$(shell date +%s%N)-$(shell echo $$PPID)
+export CEREBRAS_GO_RUN
+
+.PHONY: help generate check-generated spec-validate spec-diff lint gates test-go fuzz bench test demo contract-deps leftovers
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -53,8 +58,11 @@ $(STEADY): contract/package.json contract/package-lock.json
 	npm ci --prefix contract --no-audit --no-fund
 	@touch $@
 
-test-go: contract-deps ## go test -race ./... (the contract tests need Steady, installed by contract-deps)
-	$(GO) test -race -count=1 ./...
+test-go: contract-deps ## go test -race ./... (the contract tests need Steady, installed by contract-deps), then leftovers
+	rc=0; $(GO) test -race -count=1 ./... || rc=$$?; scripts/leftovers.sh || rc=1; exit $$rc
+
+leftovers: ## fail (and kill them) when processes started by this make run are still alive
+	@scripts/leftovers.sh
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 5s; e.g. make fuzz FUZZTIME=10m)
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
@@ -65,7 +73,8 @@ bench: ## run the benchmarks; each reports its ratios against a baseline measure
 	$(GO) test -count=1 -run 'HeapIsFlat|HeapIsLinear' -v ./streaming | grep -E 'live heap|^(ok|FAIL)'
 
 test: lint spec-validate check-generated spec-diff gates test-go fuzz ## everything CI runs
+	@scripts/leftovers.sh
 	@echo "make test: all checks passed"
 
 demo: ## the main job, offline: run every example against the local fake Cerebras API
-	scripts/demo.sh
+	rc=0; scripts/demo.sh || rc=$$?; scripts/leftovers.sh >/dev/null || rc=1; exit $$rc

@@ -3,7 +3,8 @@
 // endpoint, a call with only the required parameters and one with all of
 // them must be found valid by the mock, and the SDK must decode the mock's
 // response. `make test` installs the pinned Steady with npm ci; the test
-// starts it on 127.0.0.1 and stops it by PID, pass or fail.
+// starts it on 127.0.0.1 in a process group of its own (npm's shim and the
+// native server it spawns) and ends the whole group, pass or fail.
 package contract
 
 import (
@@ -60,12 +61,13 @@ func run(m *testing.M) int {
 		"--validator-query-array-format=repeat", "--validator-form-array-format=repeat",
 		"--validator-query-object-format=brackets", "--validator-form-object-format=brackets", "../openapi.yaml")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	ownProcessGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "contract: starting Steady:", err)
 		return 1
 	}
-	defer func() { // stop by PID, pass or fail
-		_ = cmd.Process.Kill()
+	defer func() { // end the shim and the server it spawned, pass or fail
+		killProcessGroup(cmd)
 		_ = cmd.Wait()
 	}()
 	mockURL = fmt.Sprintf("http://127.0.0.1:%d", port)

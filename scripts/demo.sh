@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job, offline: starts the fake Cerebras API (cmd/cerebras-fake),
-# runs every example program against it, and stops the server by PID.
+# runs every example program against it, and stops the server's process group.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,7 +8,7 @@ work=$(mktemp -d)
 pid=""
 cleanup() {
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
+    kill -- "-$pid" 2>/dev/null || true # the server's whole process group
     wait "$pid" 2>/dev/null || true
   fi
   rm -rf "$work"
@@ -18,8 +18,11 @@ trap cleanup EXIT
 echo "demo: building the fake server and the examples"
 go build -o "$work/bin/" ./cmd/cerebras-fake ./examples/...
 
+# set -m starts the server in a process group of its own (its PID is the group's).
+set -m
 "$work/bin/cerebras-fake" -addr 127.0.0.1:0 -url-file "$work/url" -chunk-delay 15ms >"$work/fake.log" 2>&1 &
 pid=$!
+set +m
 for _ in $(seq 100); do
   [ -s "$work/url" ] && break
   kill -0 "$pid" 2>/dev/null || { cat "$work/fake.log"; echo "demo: the fake server did not start" >&2; exit 1; }

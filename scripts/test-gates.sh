@@ -2,7 +2,9 @@
 # Proves the spec gates bite: in a scratch copy of the repository,
 #  1. an openapi.yaml edit without `make generate` makes `make check-generated` fail;
 #  2. a removed response field makes `make spec-diff` fail as breaking;
-#  3. the same change acknowledged in api/breaking-ignore.txt passes.
+#  3. the same change acknowledged in api/breaking-ignore.txt passes;
+#  4. an acknowledgement without a reason is rejected;
+#  5. a process left behind by a make run makes scripts/leftovers.sh fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,3 +53,16 @@ if out=$(make -s spec-diff BASE=HEAD~1 2>&1); then
   fail "spec-diff accepted an ignore entry without a reason"
 fi
 echo "gates: ok: an ignore entry without a reason is rejected"
+
+# 5. a process left behind is caught (and ended)
+tag="gates-$$-$RANDOM"
+CEREBRAS_GO_RUN=$tag sleep 300 &
+left=$!
+disown "$left" # no job report when it is killed
+if out=$(CEREBRAS_GO_RUN=$tag scripts/leftovers.sh 2>&1); then
+  kill "$left" 2>/dev/null || true
+  fail "leftovers passed although a process of the run is alive: $out"
+fi
+grep -q "pid $left" <<<"$out" || fail "leftovers did not name the process left behind: $out"
+out=$(CEREBRAS_GO_RUN=$tag scripts/leftovers.sh 2>&1) || fail "leftovers did not end the process left behind: $out"
+echo "gates: ok: a process left behind by a make run fails the run and is ended"
