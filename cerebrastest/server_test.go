@@ -360,7 +360,7 @@ func TestScriptedResponsesAndFaults(t *testing.T) {
 		t.Run(f.resp.Fault.String(), func(t *testing.T) {
 			srv, c := setup(t)
 			srv.Enqueue(f.resp)
-			stream, err := c.Chat.Completions.NewStreaming(ctx, chat("one two three four five"), client.WithStreamIdleTimeout(200*time.Millisecond))
+			stream, err := c.Chat.Completions.NewStreaming(ctx, chat("one two three four five"), client.WithStreamIdleTimeout(2*time.Second))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -381,7 +381,8 @@ func TestScriptedResponsesAndFaults(t *testing.T) {
 	t.Run("reset and stall before headers are retried", func(t *testing.T) {
 		srv, c := setup(t)
 		srv.Enqueue(cerebrastest.Response{Fault: cerebrastest.ResetBeforeHeaders}, cerebrastest.Response{Fault: cerebrastest.StallBeforeHeaders})
-		resp, err := c.Chat.Completions.New(ctx, chat("hi"), client.WithRequestTimeout(300*time.Millisecond))
+		// The third attempt must answer within the timeout: far more than a loaded machine needs.
+		resp, err := c.Chat.Completions.New(ctx, chat("hi"), client.WithRequestTimeout(2*time.Second))
 		if err != nil || resp == nil || len(srv.Requests()) != 3 {
 			t.Fatalf("%v after %d requests", err, len(srv.Requests()))
 		}

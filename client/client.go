@@ -184,10 +184,13 @@ func stainlessArch() string {
 	return "other:" + runtime.GOARCH
 }
 
+// warmupTimeout bounds the TCP warm-up request.
+const warmupTimeout = time.Second
+
 // warm sends GET /v1/tcp_warming once, in the background: 1 s timeout, no
 // retries, errors only logged.
 func (c *Client) warm() {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.warmupTimeout)
 	c.warmCancel = cancel
 	c.warmDone = make(chan struct{})
 	go func() {
@@ -195,7 +198,7 @@ func (c *Client) warm() {
 		defer cancel()
 		cl := &call{cfg: c.cfg.clone()}
 		cl.cfg.maxRetries = 0
-		cl.cfg.requestTimeout = time.Second
+		cl.cfg.requestTimeout = c.cfg.warmupTimeout
 		resp, err := c.gen.TCPWarming(context.WithValue(ctx, callKey{}, cl))
 		if err != nil {
 			c.log(&cl.cfg, "cerebras: TCP warming failed", slog.String("error", redact(err.Error(), cl.cfg.apiKey)))

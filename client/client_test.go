@@ -383,40 +383,72 @@ func TestNewAndEnvironment(t *testing.T) {
 	})
 }
 
+// withWarmupTimeout lengthens the warm-up's timeout, so that only a New or
+// Close that waits for the warm-up, never a slow machine, can end it.
+func withWarmupTimeout(d time.Duration) Option {
+	return func(c *config) error { c.warmupTimeout = d; return nil }
+}
+
+// TestTCPWarming checks that New warms the connection in the background and
+// that Close ends a stalled warm-up at once. The warm-up's server stalls until
+// the test ends and its timeout is an hour, so a New or Close that waited for
+// it would never return: each gets a minute, which no machine needs.
 func TestTCPWarming(t *testing.T) {
 	hit := make(chan http.Header, 1)
+	release := make(chan struct{})
+	defer close(release)
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		if r.URL.Path == "/v1/tcp_warming" {
 			hit <- r.Header
-			// Stall: a synchronous warm-up would hold New for the full second.
 			select {
-			case <-time.After(3 * time.Second):
+			case <-release:
 			case <-r.Context().Done():
 			}
 		}
 		writeJSON(w, 200, `{}`)
 	})
-	start := time.Now()
-	c, err := New(WithAPIKey(testKey), WithBaseURL(srv.URL), WithoutEnvironment())
-	if err != nil {
-		t.Fatal(err)
+	warmErr := make(chan error, 1)
+	record := WithMiddleware(func(r *http.Request, next Next) (*http.Response, error) {
+		resp, err := next(r)
+		if r.URL.Path == "/v1/tcp_warming" {
+			warmErr <- err
+		}
+		return resp, err
+	})
+	newDone := make(chan *Client, 1)
+	go func() {
+		c, err := New(WithAPIKey(testKey), WithBaseURL(srv.URL), WithoutEnvironment(), withWarmupTimeout(time.Hour), record)
+		if err != nil {
+			t.Error(err)
+		}
+		newDone <- c
+	}()
+	var c *Client
+	select {
+	case c = <-newDone:
+	case <-time.After(time.Minute):
+		t.Fatal("New blocked on the stalled warm-up")
 	}
-	if d := time.Since(start); d > 500*time.Millisecond {
-		t.Errorf("New blocked for %s", d)
+	if c == nil {
+		t.FailNow()
 	}
 	select {
 	case h := <-hit:
 		if h.Get("Authorization") != "Bearer "+testKey || h.Get("X-Stainless-Retry-Count") != "0" {
 			t.Errorf("warming headers %v", h)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("no warming request")
 	}
-	// Close stops the stalled warm-up promptly instead of waiting for its 1 s timeout.
-	start = time.Now()
-	_ = c.Close()
-	if d := time.Since(start); d > 900*time.Millisecond {
-		t.Errorf("Close waited %s for the warm-up", d)
+	closed := make(chan struct{})
+	go func() { _ = c.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(time.Minute):
+		t.Fatal("Close waited for the stalled warm-up")
+	}
+	if err := <-warmErr; !errors.Is(err, context.Canceled) {
+		t.Errorf("the warm-up ended with %v, want context.Canceled by Close", err)
 	}
 	// Calls never warm again, and an unreachable server never fails New.
 	if c2, err := New(WithAPIKey(testKey), WithBaseURL("http://127.0.0.1:1"), WithoutEnvironment()); err != nil {

