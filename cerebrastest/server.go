@@ -118,6 +118,7 @@ type Server struct {
 	chunkDelay time.Duration
 	addr       string
 	warmups    bool
+	maxBody    int64
 
 	mu       sync.Mutex
 	queue    []Response
@@ -157,6 +158,21 @@ func WithWarmupRequests(include bool) Option { return func(s *Server) { s.warmup
 // WithAddr listens on addr (host:port) instead of a free port on 127.0.0.1.
 func WithAddr(addr string) Option { return func(s *Server) { s.addr = addr } }
 
+// defaultMaxBody is the request body cap unless WithMaxBodyBytes sets one.
+const defaultMaxBody int64 = 32 << 20
+
+// WithMaxBodyBytes caps request bodies at n bytes (default 32 MiB; n <= 0
+// keeps the default). A longer body is answered 413 with an
+// invalid_request_error whose code is request_too_large, before
+// authentication, and is not recorded by Requests.
+func WithMaxBodyBytes(n int64) Option {
+	return func(s *Server) {
+		if n > 0 {
+			s.maxBody = n
+		}
+	}
+}
+
 // NewServer starts a fake API on 127.0.0.1 and stops it when the test ends.
 func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
@@ -173,7 +189,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 func Start(opts ...Option) (*Server, error) { return start(nil, opts) }
 
 func start(t testing.TB, opts []Option) (*Server, error) {
-	s := &Server{t: t, validate: true, stop: make(chan struct{})}
+	s := &Server{t: t, validate: true, maxBody: defaultMaxBody, stop: make(chan struct{})}
 	for _, o := range opts {
 		o(s)
 	}
@@ -283,7 +299,13 @@ func (s *Server) dequeue(path string) (Response, bool) {
 // ServeHTTP records, authenticates and validates a request, then answers it
 // from the script or the model.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 32<<20))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		msg := fmt.Sprintf("Request body exceeds the limit of %d bytes.", tooLarge.Limit)
+		s.writeJSON(w, http.StatusRequestEntityTooLarge, nil, errorBody(msg, "invalid_request_error", "", "request_too_large"), "")
+		return
+	}
 	if err != nil {
 		return
 	}

@@ -623,11 +623,12 @@ type ChatCompletionRequest struct {
 	Logprobs *bool `json:"logprobs,omitempty"`
 
 	// MaxCompletionTokens The maximum number of tokens that can be generated in the completion,
-	// including reasoning tokens. Input plus output is limited by the model's
-	// context length.
+	// including reasoning tokens; at least -1, and -1 means the model's maximum.
+	// Input plus output is limited by the model's context length.
 	MaxCompletionTokens *int `json:"max_completion_tokens,omitempty"`
 
-	// MaxTokens Deprecated in favour of `max_completion_tokens`.
+	// MaxTokens Deprecated in favour of `max_completion_tokens`. At least -1; -1 means the
+	// model's maximum.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
 	MaxTokens *int `json:"max_tokens,omitempty"`
 
@@ -665,7 +666,8 @@ type ChatCompletionRequest struct {
 	// appear, encouraging new topics.
 	PresencePenalty *float64 `json:"presence_penalty,omitempty"`
 
-	// PromptCacheKey An opaque key that co-locates requests sharing a prompt prefix, improving cache hits.
+	// PromptCacheKey An opaque key, at most 1024 characters, that co-locates requests sharing a
+	// prompt prefix, improving cache hits.
 	PromptCacheKey *string `json:"prompt_cache_key,omitempty"`
 
 	// ReasoningEffort How much the model reasons: `none` (no reasoning), `low`, `medium` or
@@ -701,7 +703,7 @@ type ChatCompletionRequest struct {
 	// StreamOptions Options for streaming responses.
 	StreamOptions *StreamOptions `json:"stream_options,omitempty"`
 
-	// Temperature Sampling temperature between 0 and 1.5 (default 1.0). Higher values such as
+	// Temperature Sampling temperature between 0 and 2 (default 1.0). Higher values such as
 	// 0.8 make the output more random, lower values such as 0.2 more focused and
 	// deterministic. Alter this or `top_p`, not both.
 	//
@@ -721,8 +723,9 @@ type ChatCompletionRequest struct {
 	// each position, each with its log probability. Requires `logprobs: true`.
 	TopLogprobs *int `json:"top_logprobs,omitempty"`
 
-	// TopP Nucleus sampling: the model considers the tokens with `top_p` probability
-	// mass, so 0.1 means only the top 10%. Alter this or `temperature`, not both.
+	// TopP Nucleus sampling, between 0 and 1: the model considers the tokens with
+	// `top_p` probability mass, so 0.1 means only the top 10%. Alter this or
+	// `temperature`, not both.
 	TopP *float64 `json:"top_p,omitempty"`
 
 	// User A unique identifier of your end-user, which helps to monitor and detect abuse.
@@ -844,7 +847,7 @@ type CompletionRequest struct {
 	// Logprobs Include the log probabilities of the `logprobs` most likely tokens at each position.
 	Logprobs *int `json:"logprobs,omitempty"`
 
-	// MaxTokens The maximum number of tokens to generate.
+	// MaxTokens The maximum number of tokens to generate; at least -1, and -1 means the model's maximum.
 	MaxTokens *int `json:"max_tokens,omitempty"`
 
 	// MinTokens The minimum number of tokens to generate; -1 means the maximum sequence length.
@@ -864,7 +867,7 @@ type CompletionRequest struct {
 	// Prompt The prompt, as a string, strings, token ids, or lists of token ids.
 	Prompt CompletionPrompt `json:"prompt"`
 
-	// PromptCacheKey An opaque key that co-locates requests sharing a prompt prefix.
+	// PromptCacheKey An opaque key, at most 1024 characters, that co-locates requests sharing a prompt prefix.
 	PromptCacheKey *string `json:"prompt_cache_key,omitempty"`
 
 	// ReasoningFormat Where reasoning goes: `parsed` (the `reasoning` field, with separate
@@ -891,10 +894,10 @@ type CompletionRequest struct {
 	// Suffix Text after the completion. An OpenAI parameter that Cerebras does not support.
 	Suffix *string `json:"suffix,omitempty"`
 
-	// Temperature Sampling temperature between 0 and 1.5 (default 1.0).
+	// Temperature Sampling temperature between 0 and 2 (default 1.0).
 	Temperature *float64 `json:"temperature,omitempty"`
 
-	// TopP Nucleus sampling probability mass.
+	// TopP Nucleus sampling probability mass, between 0 and 1.
 	TopP *float64 `json:"top_p,omitempty"`
 
 	// User A unique identifier of your end-user.
@@ -1348,7 +1351,7 @@ type StopSequences struct {
 // StopSequences0 One stop sequence.
 type StopSequences0 = string
 
-// StopSequences1 Several stop sequences.
+// StopSequences1 Several stop sequences, at most 4.
 type StopSequences1 = []string
 
 // StreamOptions Options for streaming responses.
