@@ -611,3 +611,48 @@ func TestResponseDecodesUnknownFields(t *testing.T) {
 		t.Error("round trip lost the value")
 	}
 }
+
+// TestBaseURLWithV1Suffix: OpenAI-compatible clients (and Cerebras's own
+// OpenAI-compatibility docs) put /v1 in the base URL. The same base, with or
+// without it, must reach the same paths, from WithBaseURL and from
+// CEREBRAS_BASE_URL alike.
+func TestBaseURLWithV1Suffix(t *testing.T) {
+	srv := newServer(t, okJSON(chatJSON))
+	cases := []struct {
+		name, base, wantPath string
+	}{
+		{"bare host", srv.URL, "/v1/chat/completions"},
+		{"trailing slash", srv.URL + "/", "/v1/chat/completions"},
+		{"v1", srv.URL + "/v1", "/v1/chat/completions"},
+		{"v1 and slash", srv.URL + "/v1/", "/v1/chat/completions"},
+		{"v1 and slashes", srv.URL + "/v1//", "/v1/chat/completions"},
+		{"proxy prefix", srv.URL + "/proxy", "/proxy/v1/chat/completions"},
+		{"proxy prefix and v1", srv.URL + "/proxy/v1", "/proxy/v1/chat/completions"},
+		{"only one v1 is dropped", srv.URL + "/v1/v1", "/v1/v1/chat/completions"},
+		{"v1 inside a segment is kept", srv.URL + "/apiv1", "/apiv1/v1/chat/completions"},
+	}
+	for _, tc := range cases {
+		for _, from := range []string{"WithBaseURL", "CEREBRAS_BASE_URL"} {
+			t.Run(tc.name+"/"+from, func(t *testing.T) {
+				opts := []Option{WithAPIKey(testKey), WithTCPWarming(false)}
+				if from == "WithBaseURL" {
+					opts = append(opts, WithoutEnvironment(), WithBaseURL(tc.base))
+				} else {
+					t.Setenv("CEREBRAS_BASE_URL", tc.base)
+					t.Setenv("CEREBRAS_CUSTOM_HEADERS", "")
+				}
+				c, err := New(opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				if _, err := c.Chat.Completions.New(context.Background(), chatParams()); err != nil {
+					t.Fatal(err)
+				}
+				if got := srv.last().Path; got != tc.wantPath {
+					t.Errorf("base %q requested %s, want %s", tc.base, got, tc.wantPath)
+				}
+			})
+		}
+	}
+}

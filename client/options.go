@@ -120,18 +120,35 @@ func WithAPIKey(key string) Option {
 	}
 }
 
-// WithBaseURL sets the API's base URL, without the /v1 suffix, such as
-// "https://api.cerebras.ai" (the default) or a test server's URL. It
-// overrides CEREBRAS_BASE_URL.
+// WithBaseURL sets the API's base URL, such as "https://api.cerebras.ai"
+// (the default) or a test server's URL. The SDK adds /v1 to every path, so
+// one trailing /v1 is dropped: "https://api.cerebras.ai/v1", the form
+// OpenAI-compatible clients use, is the same base. It overrides
+// CEREBRAS_BASE_URL, which is read the same way.
 func WithBaseURL(base string) Option {
 	return func(c *config) error {
-		u, err := url.Parse(base)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("client: invalid base URL %q: want http(s)://host[/path]", base)
+		u, err := normalizeBaseURL(base)
+		if err != nil {
+			return err
 		}
-		c.baseURL = strings.TrimRight(base, "/")
+		c.baseURL = u
 		return nil
 	}
+}
+
+// normalizeBaseURL checks a base URL and drops its trailing slashes and one
+// trailing /v1 segment, the version prefix every operation path already has.
+func normalizeBaseURL(base string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("client: invalid base URL %q: want http(s)://host[/path]", base)
+	}
+	trim := func(p string) string {
+		p = strings.TrimSuffix(strings.TrimRight(p, "/"), "/v1")
+		return strings.TrimRight(p, "/")
+	}
+	u.Path, u.RawPath = trim(u.Path), trim(u.RawPath)
+	return u.String(), nil
 }
 
 // WithHTTPClient sets the HTTP client (any Doer, such as *http.Client). The
