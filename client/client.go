@@ -318,7 +318,7 @@ func apiError(cl *call, resp *http.Response, body []byte) error {
 	if truncated {
 		body = body[:maxErrorBody]
 	}
-	e := apierror.FromResponse(resp.StatusCode, resp.Header, body, truncated)
+	e := apierror.FromResponse(resp, body, truncated)
 	e.Redact(cl.cfg.apiKey)
 	return e
 }

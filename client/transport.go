@@ -149,6 +149,9 @@ func (c *Client) attempt(ctx context.Context, orig *http.Request, cl *call, n in
 
 	start := time.Now()
 	resp, err = do(req)
+	if err == nil && resp.Request == nil {
+		resp.Request = req // a Doer other than *http.Client may leave it out; errors name it
+	}
 	if err == nil && (!cl.stream || resp.StatusCode >= 400) {
 		err = bufferBody(resp)
 		if err != nil {

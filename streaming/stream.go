@@ -201,7 +201,7 @@ func (s *Stream[T]) Next() bool {
 
 // apiError builds the error of an in-band error event.
 func (s *Stream[T]) apiError(data []byte) error {
-	e := apierror.FromStreamEvent(s.resp.StatusCode, s.resp.Header, data)
+	e := apierror.FromStreamEvent(s.resp, data)
 	e.Redact(s.secret)
 	return e
 }

@@ -22,7 +22,7 @@ func FuzzFromResponse(f *testing.F) {
 		if status < 100 || status > 999 {
 			status = 500
 		}
-		e := FromResponse(status, http.Header{"X-Request-Id": {"req"}}, []byte(body), false)
+		e := FromResponse(&http.Response{StatusCode: status, Header: http.Header{"X-Request-Id": {"req"}}}, []byte(body), false)
 		msg := e.Error()
 		if strings.ContainsAny(msg, "\r\n") || !strings.HasPrefix(msg, "cerebras: ") {
 			t.Fatalf("Error() = %q", msg)
@@ -49,7 +49,7 @@ func FuzzFromStreamEvent(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data string) {
-		e := FromStreamEvent(200, http.Header{}, []byte(data))
+		e := FromStreamEvent(&http.Response{StatusCode: 200, Header: http.Header{}}, []byte(data))
 		if !e.InStream || e.StatusCode <= 0 || e.Message == "" || strings.ContainsAny(e.Error(), "\r\n") {
 			t.Fatalf("%+v -> %q", e, e.Error())
 		}
