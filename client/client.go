@@ -19,6 +19,7 @@ import (
 
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/internal/apierror"
+	"github.com/cerebras-go/cerebras/internal/redact"
 )
 
 // Version is the SDK version, sent in the User-Agent header.
@@ -198,7 +199,7 @@ func (c *Client) warm() {
 		cl.cfg.requestTimeout = time.Second
 		resp, err := c.gen.TCPWarming(context.WithValue(ctx, callKey{}, cl))
 		if err != nil {
-			c.log(&cl.cfg, "cerebras: TCP warming failed", slog.String("error", redact(err.Error(), cl.cfg.apiKey)))
+			c.log(&cl.cfg, "cerebras: TCP warming failed", slog.String("error", redact.String(err.Error(), cl.cfg.apiKey)))
 			return
 		}
 		_ = resp.Body.Close()
@@ -323,21 +324,15 @@ func apiError(cl *call, resp *http.Response, body []byte) error {
 	return e
 }
 
-// redact removes the API key from a message.
-func redact(s, key string) string {
-	if key == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, key, "[REDACTED]")
-}
-
 // redactErr guarantees that err's message does not hold the API key (a
-// transport error may quote a URL or header).
+// transport error may quote a URL or header), by the rule of package redact.
 func redactErr(err error, key string) error {
-	if key == "" || !strings.Contains(err.Error(), key) {
+	msg := err.Error()
+	r := redact.String(msg, key)
+	if r == msg {
 		return err
 	}
-	return &redactedError{msg: redact(err.Error(), key), err: err}
+	return &redactedError{msg: r, err: err}
 }
 
 type redactedError struct {

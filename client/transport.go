@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/cerebras-go/cerebras/internal/redact"
 )
 
 // maxErrorBody bounds how much of an error response is read.
@@ -329,7 +331,7 @@ func (c *Client) logAttempt(cfg *config, req *http.Request, attempt int, resp *h
 		}
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", redact(err.Error(), cfg.apiKey)))
+		attrs = append(attrs, slog.String("error", redact.String(err.Error(), cfg.apiKey)))
 	}
 	cfg.logger.LogAttrs(req.Context(), slog.LevelDebug, "cerebras: request", attrs...)
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cerebras-go/cerebras/internal/redact"
 )
 
 // MaxBody is how much of an error body is kept in Error.Body.
@@ -152,20 +154,20 @@ func (e *Error) Is(target error) bool {
 	return ok && e.StatusCode == status
 }
 
-// Redact replaces every occurrence of secret in the error's text fields and
-// body, so a server that echoes the API key cannot leak it through an error.
+// Redact replaces secret in the error's text fields and body, by the rule of
+// package redact (a short secret only where it is a whole token), so a
+// server that echoes the API key cannot leak it through an error.
 func (e *Error) Redact(secret string) {
 	if secret == "" {
 		return
 	}
-	const mask = "[REDACTED]"
 	for _, s := range []*string{&e.Type, &e.Code, &e.Param, &e.Message, &e.ID, &e.RequestID, &e.Path} {
-		*s = strings.ReplaceAll(*s, secret, mask)
+		*s = redact.String(*s, secret)
 	}
 	for i := range e.Details {
-		e.Details[i] = strings.ReplaceAll(e.Details[i], secret, mask)
+		e.Details[i] = redact.String(e.Details[i], secret)
 	}
-	e.Body = bytes.ReplaceAll(e.Body, []byte(secret), []byte(mask))
+	e.Body = redact.Bytes(e.Body, secret)
 }
 
 // FromResponse builds the error for an HTTP error status from the response's
