@@ -51,9 +51,10 @@ type Client struct {
 // New returns a client. The API key comes from WithAPIKey or the
 // CEREBRAS_API_KEY environment variable, the base URL from WithBaseURL,
 // CEREBRAS_BASE_URL or DefaultBaseURL, and extra headers from
-// CEREBRAS_CUSTOM_HEADERS ("Name: value" lines); WithoutEnvironment ignores
-// the environment. Unless WithTCPWarming(false) is given, New starts a
-// best-effort connection warm-up in the background; it never blocks.
+// CEREBRAS_CUSTOM_HEADERS ("Name: value" lines, never Authorization);
+// WithoutEnvironment ignores the environment. Unless WithTCPWarming(false)
+// is given, New starts a best-effort connection warm-up in the background;
+// it never blocks.
 func New(opts ...Option) (*Client, error) {
 	cfg := defaultConfig()
 	if err := cfg.apply(opts); err != nil {

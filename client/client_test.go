@@ -656,3 +656,48 @@ func TestBaseURLWithV1Suffix(t *testing.T) {
 		}
 	}
 }
+
+// TestCustomHeadersCannotReplaceTheKey: an Authorization line in
+// CEREBRAS_CUSTOM_HEADERS (inherited from a shell, a CI job …) would silently
+// replace the API key, so New refuses it and names the line. WithHeader, an
+// explicit choice in code, may still set it, as in openai-go.
+func TestCustomHeadersCannotReplaceTheKey(t *testing.T) {
+	srv := newServer(t, okJSON(modelsJSON))
+	t.Setenv("CEREBRAS_API_KEY", testKey)
+	t.Setenv("CEREBRAS_BASE_URL", srv.URL)
+	for _, headers := range []string{
+		"X-Team: search\nAuthorization: Bearer other-key",
+		"X-Team: search\n authorization :Basic b3RoZXI=",
+		"X-Team: search\nAUTHORIZATION: x",
+	} {
+		t.Setenv("CEREBRAS_CUSTOM_HEADERS", headers)
+		c, err := New(WithTCPWarming(false))
+		if err == nil {
+			_, _ = c.Models.List(context.Background())
+			c.Close()
+			t.Errorf("%q: New accepted it; the server saw Authorization %q", headers, srv.last().Header.Get("Authorization"))
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, "CEREBRAS_CUSTOM_HEADERS line 2") || !strings.Contains(msg, "Authorization") ||
+			strings.Contains(msg, "other") || strings.Contains(msg, "b3RoZXI=") {
+			t.Errorf("%q: err = %q, want it to name the variable, line 2 and the header, not the value", headers, msg)
+		}
+	}
+	if n := len(srv.requests()); n != 0 {
+		t.Errorf("%d requests were sent", n)
+	}
+
+	t.Setenv("CEREBRAS_CUSTOM_HEADERS", "X-Team: search")
+	c, err := New(WithTCPWarming(false), WithHeader("Authorization", "Basic b3RoZXI="))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Models.List(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if h := srv.last().Header; h.Get("Authorization") != "Basic b3RoZXI=" || h.Get("X-Team") != "search" {
+		t.Errorf("WithHeader: headers %v", h)
+	}
+}

@@ -165,8 +165,11 @@ func WithHTTPClient(d Doer) Option {
 	}
 }
 
-// WithHeader sets a request header, replacing any value it had. A value with
-// CR or LF, or an invalid name, is an error.
+// WithHeader sets a request header, replacing any value it had, including
+// the SDK's own: WithHeader("Authorization", …) replaces the API key's
+// `Bearer` header (for a gateway with another scheme; only the API key is
+// redacted from errors). A value with CR or LF, or an invalid name, is an
+// error.
 func WithHeader(name, value string) Option {
 	return func(c *config) error {
 		if !validHeaderName(name) {
@@ -400,7 +403,9 @@ func timeoutHeader(d time.Duration) []string {
 	return []string{strconv.Itoa(int(d / time.Second))}
 }
 
-// parseCustomHeaders reads CEREBRAS_CUSTOM_HEADERS: "Name: value" lines.
+// parseCustomHeaders reads CEREBRAS_CUSTOM_HEADERS: "Name: value" lines. It
+// refuses Authorization: a variable inherited from a shell or a CI job must
+// not silently replace the API key (WithHeader, in code, may).
 func parseCustomHeaders(s string) (http.Header, error) {
 	h := http.Header{}
 	for i, line := range strings.Split(s, "\n") {
@@ -412,6 +417,9 @@ func parseCustomHeaders(s string) (http.Header, error) {
 		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
 		if !ok || !validHeaderName(name) || !validHeaderValue(value) {
 			return nil, fmt.Errorf("client: CEREBRAS_CUSTOM_HEADERS line %d is not a valid \"Name: value\" header", i+1)
+		}
+		if http.CanonicalHeaderKey(name) == "Authorization" {
+			return nil, fmt.Errorf("client: CEREBRAS_CUSTOM_HEADERS line %d sets Authorization, which would replace the API key: set CEREBRAS_API_KEY or use client.WithAPIKey", i+1)
 		}
 		h.Add(name, value)
 	}
