@@ -224,7 +224,8 @@ func (c *Client) Close() error {
 }
 
 // newCall validates the context and merges the call's options over the
-// client's, returning a context that carries them to the transport.
+// client's, returning a context that carries them to the transport. Like
+// New, it refuses an empty API key, which a call's WithAPIKey("") would set.
 func (c *Client) newCall(ctx context.Context, stream bool, opts []Option) (context.Context, *call, error) {
 	if ctx == nil {
 		return nil, nil, errors.New("client: nil Context")
@@ -234,6 +235,9 @@ func (c *Client) newCall(ctx context.Context, stream bool, opts []Option) (conte
 		cl.cfg = c.cfg.clone()
 		if err := cl.cfg.apply(opts); err != nil {
 			return nil, nil, err
+		}
+		if cl.cfg.apiKey == "" { // New guarantees a key, so a call's option removed it
+			return nil, nil, errors.New("client: empty API key: a call's WithAPIKey needs a key; leave the option out to use the client's")
 		}
 	}
 	return context.WithValue(ctx, callKey{}, cl), cl, nil

@@ -315,6 +315,15 @@ func TestBadInputIsRejectedBeforeSending(t *testing.T) {
 			return err
 		},
 		"empty model id": func() error { _, err := c.Models.Get(context.Background(), ""); return err },
+		"empty call-level API key": func() error {
+			_, err := c.Chat.Completions.New(context.Background(), chatParams(), WithAPIKey(""))
+			return err
+		},
+		"blank call-level API key in a stream": func() error {
+			_, err := c.Chat.Completions.NewStreaming(context.Background(), chatParams(), WithAPIKey("  "))
+			return err
+		},
+		"empty call-level API key for models": func() error { _, err := c.Models.List(context.Background(), WithAPIKey("")); return err },
 	}
 	for name, f := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -329,6 +338,9 @@ func TestBadInputIsRejectedBeforeSending(t *testing.T) {
 	}
 	if _, err := c.Chat.Completions.New(context.Background(), chatParams(), WithHeader("X-Evil", "a\r\nb")); !strings.Contains(err.Error(), "CR or LF") {
 		t.Errorf("CRLF error %q does not say why", err)
+	}
+	if _, err := c.Chat.Completions.New(context.Background(), chatParams(), WithAPIKey("")); err == nil || !strings.Contains(err.Error(), "API key") {
+		t.Errorf("empty key error %q does not say why", err)
 	}
 }
 

@@ -107,7 +107,8 @@ func (c *config) apply(opts []Option) error {
 }
 
 // WithAPIKey sets the API key, sent as `Authorization: Bearer <key>`. It
-// overrides CEREBRAS_API_KEY.
+// overrides CEREBRAS_API_KEY. An empty key is an error: in New when the
+// environment has none either, and in a call before anything is sent.
 func WithAPIKey(key string) Option {
 	return func(c *config) error {
 		key = strings.TrimSpace(key)
