@@ -197,7 +197,7 @@ func (c *Client) warm() {
 		defer cancel()
 		cl := &call{cfg: c.cfg.clone()}
 		cl.cfg.maxRetries = 0
-		cl.cfg.requestTimeout = time.Second
+		cl.cfg.setRequestTimeout(time.Second)
 		resp, err := c.gen.TCPWarming(context.WithValue(ctx, callKey{}, cl))
 		if err != nil {
 			c.log(&cl.cfg, "cerebras: TCP warming failed", slog.String("error", redact.String(err.Error(), cl.cfg.apiKey)))

@@ -713,3 +713,37 @@ func TestCustomHeadersCannotReplaceTheKey(t *testing.T) {
 		t.Errorf("WithHeader: headers %v", h)
 	}
 }
+
+// TestTCPWarmingSendsItsOwnTimeout: the warm-up runs under a 1 s timeout
+// whatever the client's request timeout, so its X-Stainless-Timeout must say
+// 1, not the client's value.
+func TestTCPWarmingSendsItsOwnTimeout(t *testing.T) {
+	for name, opt := range map[string]Option{
+		"default timeout": nil,
+		"90 s timeout":    WithRequestTimeout(90 * time.Second),
+		"no timeout":      WithRequestTimeout(0),
+	} {
+		t.Run(name, func(t *testing.T) {
+			hit := make(chan http.Header, 1)
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				if r.URL.Path == "/v1/tcp_warming" {
+					hit <- r.Header
+				}
+				writeJSON(w, 200, `{}`)
+			})
+			c, err := New(WithAPIKey(testKey), WithBaseURL(srv.URL), WithoutEnvironment(), opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			select {
+			case h := <-hit:
+				if got := h.Values("X-Stainless-Timeout"); len(got) != 1 || got[0] != "1" {
+					t.Errorf("warm-up X-Stainless-Timeout = %q, want [1]", got)
+				}
+			case <-time.After(30 * time.Second): // only bounds a broken test; the warm-up is sent at once
+				t.Fatal("no warm-up request")
+			}
+		})
+	}
+}

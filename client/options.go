@@ -258,10 +258,16 @@ func WithRequestTimeout(d time.Duration) Option {
 		if d < 0 {
 			return fmt.Errorf("client: negative request timeout %s", d)
 		}
-		c.requestTimeout = d
-		c.timeoutHeader = timeoutHeader(d)
+		c.setRequestTimeout(d)
 		return nil
 	}
+}
+
+// setRequestTimeout sets the per-attempt timeout and the
+// x-stainless-timeout header that announces it, which must always agree.
+func (c *config) setRequestTimeout(d time.Duration) {
+	c.requestTimeout = d
+	c.timeoutHeader = timeoutHeader(d)
 }
 
 // WithMaxRetries sets how many times a failed attempt is retried (default 2;
