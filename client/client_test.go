@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cerebras-go/cerebras/gen"
+	"github.com/cerebras-go/cerebras/streaming"
 )
 
 // TestEndpoints sends every endpoint's request over loopback HTTP and checks
@@ -53,7 +55,7 @@ func TestEndpoints(t *testing.T) {
 				p := ChatCompletionNewParams{
 					Model: ModelGPTOSS120B,
 					Messages: []ChatMessage{SystemMessage("be brief"), DeveloperMessage("dev"), UserMessageParts(TextPart("hi"), ImageURLPart("https://example.com/a.png"), ImagePart("aGk=")),
-						AssistantMessage("hello"), ToolMessage("call_1", "sunny")},
+						AssistantMessage("hello"), ToolMessage(ToolCall{ID: String("call_1")}, "sunny")},
 					ClearThinking: Bool(false), DisableReasoning: Bool(false), FrequencyPenalty: Float(0), LogitBias: map[string]float64{"42": -100},
 					Logprobs: Bool(true), TopLogprobs: Int(0), MaxCompletionTokens: Int(-1), MaxTokens: Int(-1), MinCompletionTokens: Int(-1), MinTokens: Int(0),
 					ModelParameters: map[string]any{"foo": "bar"}, N: Int(1), ParallelToolCalls: Bool(true),
@@ -293,7 +295,7 @@ func TestBadInputIsRejectedBeforeSending(t *testing.T) {
 			return err
 		},
 		"tool message without id": func() error {
-			_, err := c.Chat.Completions.New(context.Background(), ChatCompletionNewParams{Model: "m", Messages: []ChatMessage{ToolMessage("", "x")}})
+			_, err := c.Chat.Completions.New(context.Background(), ChatCompletionNewParams{Model: "m", Messages: []ChatMessage{ToolMessage(ToolCall{}, "x")}})
 			return err
 		},
 		"stream true in New": func() error {
@@ -746,4 +748,70 @@ func TestTCPWarmingSendsItsOwnTimeout(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestToolMessageAnswersTheCall: ToolMessage takes the tool call itself,
+// from a response or from a stream's accumulator, so its id and the result
+// cannot be swapped; the server must receive the call's id as tool_call_id.
+func TestToolMessageAnswersTheCall(t *testing.T) {
+	const (
+		toolCallJSON = `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"finish_reason":"tool_calls","message":{"role":"assistant","tool_calls":[{"index":0,"id":"call_abc","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]}}]}`
+		chunk        = `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,%s}]}` + "\n\n"
+		wantTool     = `{"content":"21 C and sunny","role":"tool","tool_call_id":"call_abc"}`
+	)
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		body := readAll(r)
+		switch {
+		case strings.Contains(body, `"role":"tool"`):
+			writeJSON(w, 200, chatJSON)
+		case strings.Contains(body, `"stream":true`):
+			w.Header().Set("Content-Type", "text/event-stream")
+			for _, part := range []string{
+				`"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"call_abc","type":"function","function":{"name":"get_weather","arguments":"{\"city\":"}}]}`,
+				`"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\"Paris\"}"}}]}`,
+				`"delta":{},"finish_reason":"tool_calls"`,
+			} {
+				_, _ = fmt.Fprintf(w, chunk, part)
+			}
+			_, _ = io.WriteString(w, "data: [DONE]\n\n")
+		default:
+			writeJSON(w, 200, toolCallJSON)
+		}
+	})
+	c, _ := newTestClient(t, srv)
+	ctx := context.Background()
+	answer := func(name string, m ChatMessage) {
+		t.Helper()
+		if _, err := c.Chat.Completions.New(ctx, ChatCompletionNewParams{Model: "m", Messages: []ChatMessage{UserMessage("Weather in Paris?"), m}}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var sent struct{ Messages []json.RawMessage }
+		if err := json.Unmarshal(srv.last().Body, &sent); err != nil || len(sent.Messages) != 2 || string(sent.Messages[1]) != wantTool {
+			t.Errorf("%s: sent %s, want the tool message %s", name, srv.last().Body, wantTool)
+		}
+	}
+
+	resp, err := c.Chat.Completions.New(ctx, chatParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer("from a response", ToolMessage(resp.Choices[0].Message.ToolCalls[0], "21 C and sunny"))
+
+	stream, err := c.Chat.Completions.NewStreaming(ctx, chatParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var acc streaming.ChatCompletionAccumulator
+	var finished []streaming.FinishedToolCall
+	for chunk, err := range stream.All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc.AddChunk(chunk)
+		finished = append(finished, acc.JustFinishedToolCalls()...)
+	}
+	if len(finished) != 1 {
+		t.Fatalf("finished tool calls %+v", finished)
+	}
+	answer("from a stream", ToolMessage(finished[0], "21 C and sunny"))
 }
