@@ -189,8 +189,9 @@ func (s *Stream[T]) Next() bool {
 			s.fail(s.apiError(ev.Data))
 			return false
 		case err != nil:
-			data := redact.Bytes(bytes.Clone(ev.Data[:min(len(ev.Data), 256)]), s.secret)
-			s.fail(&DecodeError{Data: data, Err: err})
+			// Redact before cutting, so a key across the cut leaves no prefix.
+			data := redact.Bytes(ev.Data, s.secret)
+			s.fail(&DecodeError{Data: bytes.Clone(data[:min(len(data), 256)]), Err: err})
 			return false
 		}
 		return true
