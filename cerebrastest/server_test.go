@@ -245,7 +245,7 @@ func TestToolRoundTrip(t *testing.T) {
 	if err != nil || a.City == "" {
 		t.Fatalf("arguments %+v %v", a, err)
 	}
-	p.Messages = append(p.Messages, client.AssistantMessageFrom(msg), client.ToolMessage(*msg.ToolCalls[0].ID, "21 C and sunny"))
+	p.Messages = append(p.Messages, client.AssistantMessageFrom(msg), client.ToolMessage(msg.ToolCalls[0], "21 C and sunny"))
 	p.ToolChoice = client.ToolChoiceAuto()
 	final, err := c.Chat.Completions.New(ctx, p)
 	if err != nil || *final.Choices[0].Message.Content != "According to the tool: 21 C and sunny" {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/internal/apierror"
+	"github.com/cerebras-go/cerebras/internal/redact"
 )
 
 // Version is the SDK version, sent in the User-Agent header.
@@ -50,9 +51,10 @@ type Client struct {
 // New returns a client. The API key comes from WithAPIKey or the
 // CEREBRAS_API_KEY environment variable, the base URL from WithBaseURL,
 // CEREBRAS_BASE_URL or DefaultBaseURL, and extra headers from
-// CEREBRAS_CUSTOM_HEADERS ("Name: value" lines); WithoutEnvironment ignores
-// the environment. Unless WithTCPWarming(false) is given, New starts a
-// best-effort connection warm-up in the background; it never blocks.
+// CEREBRAS_CUSTOM_HEADERS ("Name: value" lines, never Authorization);
+// WithoutEnvironment ignores the environment. Unless WithTCPWarming(false)
+// is given, New starts a best-effort connection warm-up in the background;
+// it never blocks.
 func New(opts ...Option) (*Client, error) {
 	cfg := defaultConfig()
 	if err := cfg.apply(opts); err != nil {
@@ -198,10 +200,10 @@ func (c *Client) warm() {
 		defer cancel()
 		cl := &call{cfg: c.cfg.clone()}
 		cl.cfg.maxRetries = 0
-		cl.cfg.requestTimeout = c.cfg.warmupTimeout
+		cl.cfg.setRequestTimeout(c.cfg.warmupTimeout)
 		resp, err := c.gen.TCPWarming(context.WithValue(ctx, callKey{}, cl))
 		if err != nil {
-			c.log(&cl.cfg, "cerebras: TCP warming failed", slog.String("error", redact(err.Error(), cl.cfg.apiKey)))
+			c.log(&cl.cfg, "cerebras: TCP warming failed", slog.String("error", redact.String(err.Error(), cl.cfg.apiKey)))
 			return
 		}
 		_ = resp.Body.Close()
@@ -225,7 +227,8 @@ func (c *Client) Close() error {
 }
 
 // newCall validates the context and merges the call's options over the
-// client's, returning a context that carries them to the transport.
+// client's, returning a context that carries them to the transport. Like
+// New, it refuses an empty API key, which a call's WithAPIKey("") would set.
 func (c *Client) newCall(ctx context.Context, stream bool, opts []Option) (context.Context, *call, error) {
 	if ctx == nil {
 		return nil, nil, errors.New("client: nil Context")
@@ -235,6 +238,9 @@ func (c *Client) newCall(ctx context.Context, stream bool, opts []Option) (conte
 		cl.cfg = c.cfg.clone()
 		if err := cl.cfg.apply(opts); err != nil {
 			return nil, nil, err
+		}
+		if cl.cfg.apiKey == "" { // New guarantees a key, so a call's option removed it
+			return nil, nil, errors.New("client: empty API key: a call's WithAPIKey needs a key; leave the option out to use the client's")
 		}
 	}
 	return context.WithValue(ctx, callKey{}, cl), cl, nil
@@ -321,26 +327,20 @@ func apiError(cl *call, resp *http.Response, body []byte) error {
 	if truncated {
 		body = body[:maxErrorBody]
 	}
-	e := apierror.FromResponse(resp.StatusCode, resp.Header, body, truncated)
+	e := apierror.FromResponse(resp, body, truncated)
 	e.Redact(cl.cfg.apiKey)
 	return e
 }
 
-// redact removes the API key from a message.
-func redact(s, key string) string {
-	if key == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, key, "[REDACTED]")
-}
-
 // redactErr guarantees that err's message does not hold the API key (a
-// transport error may quote a URL or header).
+// transport error may quote a URL or header), by the rule of package redact.
 func redactErr(err error, key string) error {
-	if key == "" || !strings.Contains(err.Error(), key) {
+	msg := err.Error()
+	r := redact.String(msg, key)
+	if r == msg {
 		return err
 	}
-	return &redactedError{msg: redact(err.Error(), key), err: err}
+	return &redactedError{msg: r, err: err}
 }
 
 type redactedError struct {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cerebras-go/cerebras/gen"
+	"github.com/cerebras-go/cerebras/streaming"
 )
 
 // TestEndpoints sends every endpoint's request over loopback HTTP and checks
@@ -53,7 +55,7 @@ func TestEndpoints(t *testing.T) {
 				p := ChatCompletionNewParams{
 					Model: ModelGPTOSS120B,
 					Messages: []ChatMessage{SystemMessage("be brief"), DeveloperMessage("dev"), UserMessageParts(TextPart("hi"), ImageURLPart("https://example.com/a.png"), ImagePart("aGk=")),
-						AssistantMessage("hello"), ToolMessage("call_1", "sunny")},
+						AssistantMessage("hello"), ToolMessage(ToolCall{ID: String("call_1")}, "sunny")},
 					ClearThinking: Bool(false), DisableReasoning: Bool(false), FrequencyPenalty: Float(0), LogitBias: map[string]float64{"42": -100},
 					Logprobs: Bool(true), TopLogprobs: Int(0), MaxCompletionTokens: Int(-1), MaxTokens: Int(-1), MinCompletionTokens: Int(-1), MinTokens: Int(0),
 					ModelParameters: map[string]any{"foo": "bar"}, N: Int(1), ParallelToolCalls: Bool(true),
@@ -293,7 +295,7 @@ func TestBadInputIsRejectedBeforeSending(t *testing.T) {
 			return err
 		},
 		"tool message without id": func() error {
-			_, err := c.Chat.Completions.New(context.Background(), ChatCompletionNewParams{Model: "m", Messages: []ChatMessage{ToolMessage("", "x")}})
+			_, err := c.Chat.Completions.New(context.Background(), ChatCompletionNewParams{Model: "m", Messages: []ChatMessage{ToolMessage(ToolCall{}, "x")}})
 			return err
 		},
 		"stream true in New": func() error {
@@ -315,6 +317,15 @@ func TestBadInputIsRejectedBeforeSending(t *testing.T) {
 			return err
 		},
 		"empty model id": func() error { _, err := c.Models.Get(context.Background(), ""); return err },
+		"empty call-level API key": func() error {
+			_, err := c.Chat.Completions.New(context.Background(), chatParams(), WithAPIKey(""))
+			return err
+		},
+		"blank call-level API key in a stream": func() error {
+			_, err := c.Chat.Completions.NewStreaming(context.Background(), chatParams(), WithAPIKey("  "))
+			return err
+		},
+		"empty call-level API key for models": func() error { _, err := c.Models.List(context.Background(), WithAPIKey("")); return err },
 	}
 	for name, f := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -329,6 +340,9 @@ func TestBadInputIsRejectedBeforeSending(t *testing.T) {
 	}
 	if _, err := c.Chat.Completions.New(context.Background(), chatParams(), WithHeader("X-Evil", "a\r\nb")); !strings.Contains(err.Error(), "CR or LF") {
 		t.Errorf("CRLF error %q does not say why", err)
+	}
+	if _, err := c.Chat.Completions.New(context.Background(), chatParams(), WithAPIKey("")); err == nil || !strings.Contains(err.Error(), "API key") {
+		t.Errorf("empty key error %q does not say why", err)
 	}
 }
 
@@ -642,4 +656,194 @@ func TestResponseDecodesUnknownFields(t *testing.T) {
 	if b, _ := json.Marshal(cc); !bytes.Contains(b, []byte("brand_new")) {
 		t.Error("round trip lost the value")
 	}
+}
+
+// TestBaseURLWithV1Suffix: OpenAI-compatible clients (and Cerebras's own
+// OpenAI-compatibility docs) put /v1 in the base URL. The same base, with or
+// without it, must reach the same paths, from WithBaseURL and from
+// CEREBRAS_BASE_URL alike.
+func TestBaseURLWithV1Suffix(t *testing.T) {
+	srv := newServer(t, okJSON(chatJSON))
+	cases := []struct {
+		name, base, wantPath string
+	}{
+		{"bare host", srv.URL, "/v1/chat/completions"},
+		{"trailing slash", srv.URL + "/", "/v1/chat/completions"},
+		{"v1", srv.URL + "/v1", "/v1/chat/completions"},
+		{"v1 and slash", srv.URL + "/v1/", "/v1/chat/completions"},
+		{"v1 and slashes", srv.URL + "/v1//", "/v1/chat/completions"},
+		{"proxy prefix", srv.URL + "/proxy", "/proxy/v1/chat/completions"},
+		{"proxy prefix and v1", srv.URL + "/proxy/v1", "/proxy/v1/chat/completions"},
+		{"only one v1 is dropped", srv.URL + "/v1/v1", "/v1/v1/chat/completions"},
+		{"v1 inside a segment is kept", srv.URL + "/apiv1", "/apiv1/v1/chat/completions"},
+	}
+	for _, tc := range cases {
+		for _, from := range []string{"WithBaseURL", "CEREBRAS_BASE_URL"} {
+			t.Run(tc.name+"/"+from, func(t *testing.T) {
+				opts := []Option{WithAPIKey(testKey), WithTCPWarming(false)}
+				if from == "WithBaseURL" {
+					opts = append(opts, WithoutEnvironment(), WithBaseURL(tc.base))
+				} else {
+					t.Setenv("CEREBRAS_BASE_URL", tc.base)
+					t.Setenv("CEREBRAS_CUSTOM_HEADERS", "")
+				}
+				c, err := New(opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				if _, err := c.Chat.Completions.New(context.Background(), chatParams()); err != nil {
+					t.Fatal(err)
+				}
+				if got := srv.last().Path; got != tc.wantPath {
+					t.Errorf("base %q requested %s, want %s", tc.base, got, tc.wantPath)
+				}
+			})
+		}
+	}
+}
+
+// TestCustomHeadersCannotReplaceTheKey: an Authorization line in
+// CEREBRAS_CUSTOM_HEADERS (inherited from a shell, a CI job …) would silently
+// replace the API key, so New refuses it and names the line. WithHeader, an
+// explicit choice in code, may still set it, as in openai-go.
+func TestCustomHeadersCannotReplaceTheKey(t *testing.T) {
+	srv := newServer(t, okJSON(modelsJSON))
+	t.Setenv("CEREBRAS_API_KEY", testKey)
+	t.Setenv("CEREBRAS_BASE_URL", srv.URL)
+	for _, headers := range []string{
+		"X-Team: search\nAuthorization: Bearer other-key",
+		"X-Team: search\n authorization :Basic b3RoZXI=",
+		"X-Team: search\nAUTHORIZATION: x",
+	} {
+		t.Setenv("CEREBRAS_CUSTOM_HEADERS", headers)
+		c, err := New(WithTCPWarming(false))
+		if err == nil {
+			_, _ = c.Models.List(context.Background())
+			c.Close()
+			t.Errorf("%q: New accepted it; the server saw Authorization %q", headers, srv.last().Header.Get("Authorization"))
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, "CEREBRAS_CUSTOM_HEADERS line 2") || !strings.Contains(msg, "Authorization") ||
+			strings.Contains(msg, "other") || strings.Contains(msg, "b3RoZXI=") {
+			t.Errorf("%q: err = %q, want it to name the variable, line 2 and the header, not the value", headers, msg)
+		}
+	}
+	if n := len(srv.requests()); n != 0 {
+		t.Errorf("%d requests were sent", n)
+	}
+
+	t.Setenv("CEREBRAS_CUSTOM_HEADERS", "X-Team: search")
+	c, err := New(WithTCPWarming(false), WithHeader("Authorization", "Basic b3RoZXI="))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Models.List(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if h := srv.last().Header; h.Get("Authorization") != "Basic b3RoZXI=" || h.Get("X-Team") != "search" {
+		t.Errorf("WithHeader: headers %v", h)
+	}
+}
+
+// TestTCPWarmingSendsItsOwnTimeout: the warm-up runs under a 1 s timeout
+// whatever the client's request timeout, so its X-Stainless-Timeout must say
+// 1, not the client's value.
+func TestTCPWarmingSendsItsOwnTimeout(t *testing.T) {
+	for name, opt := range map[string]Option{
+		"default timeout": nil,
+		"90 s timeout":    WithRequestTimeout(90 * time.Second),
+		"no timeout":      WithRequestTimeout(0),
+	} {
+		t.Run(name, func(t *testing.T) {
+			hit := make(chan http.Header, 1)
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				if r.URL.Path == "/v1/tcp_warming" {
+					hit <- r.Header
+				}
+				writeJSON(w, 200, `{}`)
+			})
+			c, err := New(WithAPIKey(testKey), WithBaseURL(srv.URL), WithoutEnvironment(), opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			select {
+			case h := <-hit:
+				if got := h.Values("X-Stainless-Timeout"); len(got) != 1 || got[0] != "1" {
+					t.Errorf("warm-up X-Stainless-Timeout = %q, want [1]", got)
+				}
+			case <-time.After(30 * time.Second): // only bounds a broken test; the warm-up is sent at once
+				t.Fatal("no warm-up request")
+			}
+		})
+	}
+}
+
+// TestToolMessageAnswersTheCall: ToolMessage takes the tool call itself,
+// from a response or from a stream's accumulator, so its id and the result
+// cannot be swapped; the server must receive the call's id as tool_call_id.
+func TestToolMessageAnswersTheCall(t *testing.T) {
+	const (
+		toolCallJSON = `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"finish_reason":"tool_calls","message":{"role":"assistant","tool_calls":[{"index":0,"id":"call_abc","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]}}]}`
+		chunk        = `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,%s}]}` + "\n\n"
+		wantTool     = `{"content":"21 C and sunny","role":"tool","tool_call_id":"call_abc"}`
+	)
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		body := readAll(r)
+		switch {
+		case strings.Contains(body, `"role":"tool"`):
+			writeJSON(w, 200, chatJSON)
+		case strings.Contains(body, `"stream":true`):
+			w.Header().Set("Content-Type", "text/event-stream")
+			for _, part := range []string{
+				`"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"call_abc","type":"function","function":{"name":"get_weather","arguments":"{\"city\":"}}]}`,
+				`"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\"Paris\"}"}}]}`,
+				`"delta":{},"finish_reason":"tool_calls"`,
+			} {
+				_, _ = fmt.Fprintf(w, chunk, part)
+			}
+			_, _ = io.WriteString(w, "data: [DONE]\n\n")
+		default:
+			writeJSON(w, 200, toolCallJSON)
+		}
+	})
+	c, _ := newTestClient(t, srv)
+	ctx := context.Background()
+	answer := func(name string, m ChatMessage) {
+		t.Helper()
+		if _, err := c.Chat.Completions.New(ctx, ChatCompletionNewParams{Model: "m", Messages: []ChatMessage{UserMessage("Weather in Paris?"), m}}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var sent struct{ Messages []json.RawMessage }
+		if err := json.Unmarshal(srv.last().Body, &sent); err != nil || len(sent.Messages) != 2 || string(sent.Messages[1]) != wantTool {
+			t.Errorf("%s: sent %s, want the tool message %s", name, srv.last().Body, wantTool)
+		}
+	}
+
+	resp, err := c.Chat.Completions.New(ctx, chatParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer("from a response", ToolMessage(resp.Choices[0].Message.ToolCalls[0], "21 C and sunny"))
+
+	stream, err := c.Chat.Completions.NewStreaming(ctx, chatParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var acc streaming.ChatCompletionAccumulator
+	var finished []streaming.FinishedToolCall
+	for chunk, err := range stream.All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc.AddChunk(chunk)
+		finished = append(finished, acc.JustFinishedToolCalls()...)
+	}
+	if len(finished) != 1 {
+		t.Fatalf("finished tool calls %+v", finished)
+	}
+	answer("from a stream", ToolMessage(finished[0], "21 C and sunny"))
 }

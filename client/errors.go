@@ -19,8 +19,11 @@ import (
 //
 // Its fields are StatusCode, Type, Code, Param, Message, ID, Details (FastAPI
 // validation failures), RequestID, Header, RateLimit, RetryAfter, Body (the
-// raw body, at most 64 KiB), BodyTruncated and InStream. Error() is one line
-// with the status and the server's message; it never holds the API key.
+// raw body, at most 64 KiB), BodyTruncated, InStream, and the Method and Path
+// (without the query string) of the request. Error() is one line with the
+// method and path, the status and the server's message, such as
+// "cerebras: POST /v1/chat/completions: 404 Not Found: Not Found"; it never
+// holds the API key.
 type APIError = apierror.Error
 
 // Sentinel errors for the status classes: errors.Is(err, client.ErrRateLimit)

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -119,5 +120,64 @@ func TestAPIKeyIsRedacted(t *testing.T) {
 	_, err = c2.Chat.Completions.New(context.Background(), chatParams())
 	if err == nil || strings.Contains(err.Error(), testKey) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestAPIErrorNamesTheRequest: a 404 from a wrong base URL carries only
+// {"detail":"Not Found"}; the error must say where the request went (method
+// and path), never with the query string, which may hold a secret.
+func TestAPIErrorNamesTheRequest(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if r.URL.Path == "/v1/chat/completions" { // the right path: an error inside the stream
+			w.Header().Set("Content-Type", "text/event-stream")
+			_, _ = io.WriteString(w, `data: {"error":{"message":"overloaded"},"status_code":503}`+"\n\n")
+			return
+		}
+		writeJSON(w, 404, `{"detail":"Not Found"}`)
+	})
+	wrong, _ := newTestClient(t, srv, WithBaseURL(srv.URL+"/wrong"), WithMaxRetries(0), WithQuery("api_key", testKey))
+	right, _ := newTestClient(t, srv, WithMaxRetries(0))
+	ctx := context.Background()
+	streamErr := func(c *Client) error {
+		s, err := c.Chat.Completions.NewStreaming(ctx, chatParams())
+		if err != nil {
+			return err
+		}
+		for _, err := range s.All() {
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	cases := []struct {
+		name         string
+		run          func() error
+		method, path string
+		inStream     bool
+	}{
+		{"chat", func() error { _, err := wrong.Chat.Completions.New(ctx, chatParams()); return err }, "POST", "/wrong/v1/chat/completions", false},
+		{"chat stream", func() error { return streamErr(wrong) }, "POST", "/wrong/v1/chat/completions", false},
+		{"model", func() error { _, err := wrong.Models.Get(ctx, "llama3.1-8b"); return err }, "GET", "/wrong/v1/models/llama3.1-8b", false},
+		{"in stream", func() error { return streamErr(right) }, "POST", "/v1/chat/completions", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.run()
+			var e *APIError
+			if !errors.As(err, &e) {
+				t.Fatalf("err = %T %v", err, err)
+			}
+			if e.Method != tc.method || e.Path != tc.path || e.InStream != tc.inStream {
+				t.Errorf("method %q path %q in stream %v, want %s %s %v", e.Method, e.Path, e.InStream, tc.method, tc.path, tc.inStream)
+			}
+			msg := err.Error()
+			if want := tc.method + " " + tc.path + ": "; !strings.Contains(msg, want) {
+				t.Errorf("Error() = %q, want it to name %q", msg, want)
+			}
+			if strings.Contains(msg, "api_key") || strings.Contains(msg, testKey) || strings.Contains(e.Path, "?") {
+				t.Errorf("Error() = %q holds the query string", msg)
+			}
+		})
 	}
 }

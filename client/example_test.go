@@ -118,6 +118,15 @@ func ExampleUserMessageParts() {
 	// Output: {"content":[{"text":"What is in this image?","type":"text"},{"image_url":{"url":"https://example.com/cat.png"},"type":"image_url"}],"role":"user"}
 }
 
+func ExampleToolMessage() {
+	// In a tool loop the call comes from resp.Choices[0].Message.ToolCalls,
+	// or from a stream accumulator's JustFinishedToolCalls.
+	call := client.ToolCall{ID: client.String("call_1")}
+	b, _ := json.Marshal(client.ToolMessage(call, "21 °C and sunny"))
+	fmt.Println(string(b))
+	// Output: {"content":"21 °C and sunny","role":"tool","tool_call_id":"call_1"}
+}
+
 func ExampleFunctionToolFor() {
 	type getWeather struct {
 		City string `json:"city" description:"City name"`

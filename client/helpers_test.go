@@ -51,7 +51,7 @@ func TestHelpersGolden(t *testing.T) {
 		"user_message_parts":       UserMessageParts(TextPart("what is this?"), ImageURLPart("https://example.com/cat.png"), ImagePart("aGk=")),
 		"assistant_message":        AssistantMessage("hello"),
 		"assistant_message_from":   fromResponse,
-		"tool_message":             ToolMessage("call_1", `{"temp_c":21}`),
+		"tool_message":             ToolMessage(ToolCall{ID: &id}, `{"temp_c":21}`),
 		"tool_choice_auto":         ToolChoiceAuto(),
 		"tool_choice_none":         ToolChoiceNone(),
 		"tool_choice_required":     ToolChoiceRequired(),

@@ -2,6 +2,7 @@ package client
 
 import (
 	"github.com/cerebras-go/cerebras/gen"
+	"github.com/cerebras-go/cerebras/streaming"
 )
 
 // The generated unions (gen.ChatMessage, gen.MessageContent …) are raw JSON
@@ -112,10 +113,36 @@ func AssistantMessageFrom(msg ChatCompletionMessage) ChatMessage {
 	return m
 }
 
-// ToolMessage returns the result of the tool call callID.
-func ToolMessage(callID, content string) ChatMessage {
+// AnyToolCall is a tool call ToolMessage can answer: a ToolCall from a
+// response's message, or a streaming.FinishedToolCall from a stream's
+// accumulator.
+type AnyToolCall interface {
+	ToolCall | streaming.FinishedToolCall
+}
+
+// ToolMessage returns content, the result of running call, as the tool
+// message that answers it:
+//
+//	for _, call := range msg.ToolCalls {
+//		params.Messages = append(params.Messages, client.ToolMessage(call, result))
+//	}
+//
+// It takes the call, not its id, so the id and the result cannot be swapped
+// (openai-go's ToolMessage takes two strings, content first). A call without
+// an id gives a message the SDK refuses to send. To answer a call known only
+// by its id, pass client.ToolCall{ID: client.String(id)}.
+func ToolMessage[C AnyToolCall](call C, content string) ChatMessage {
+	var id string
+	switch c := any(call).(type) {
+	case ToolCall:
+		if c.ID != nil {
+			id = *c.ID
+		}
+	case streaming.FinishedToolCall:
+		id = c.ID
+	}
 	var m ChatMessage
-	_ = m.FromToolMessage(gen.ToolMessage{ToolCallID: callID, Content: assistantText(content)})
+	_ = m.FromToolMessage(gen.ToolMessage{ToolCallID: id, Content: assistantText(content)})
 	return m
 }
 

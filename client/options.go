@@ -109,7 +109,8 @@ func (c *config) apply(opts []Option) error {
 }
 
 // WithAPIKey sets the API key, sent as `Authorization: Bearer <key>`. It
-// overrides CEREBRAS_API_KEY.
+// overrides CEREBRAS_API_KEY. An empty key is an error: in New when the
+// environment has none either, and in a call before anything is sent.
 func WithAPIKey(key string) Option {
 	return func(c *config) error {
 		key = strings.TrimSpace(key)
@@ -122,18 +123,35 @@ func WithAPIKey(key string) Option {
 	}
 }
 
-// WithBaseURL sets the API's base URL, without the /v1 suffix, such as
-// "https://api.cerebras.ai" (the default) or a test server's URL. It
-// overrides CEREBRAS_BASE_URL.
+// WithBaseURL sets the API's base URL, such as "https://api.cerebras.ai"
+// (the default) or a test server's URL. The SDK adds /v1 to every path, so
+// one trailing /v1 is dropped: "https://api.cerebras.ai/v1", the form
+// OpenAI-compatible clients use, is the same base. It overrides
+// CEREBRAS_BASE_URL, which is read the same way.
 func WithBaseURL(base string) Option {
 	return func(c *config) error {
-		u, err := url.Parse(base)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("client: invalid base URL %q: want http(s)://host[/path]", base)
+		u, err := normalizeBaseURL(base)
+		if err != nil {
+			return err
 		}
-		c.baseURL = strings.TrimRight(base, "/")
+		c.baseURL = u
 		return nil
 	}
+}
+
+// normalizeBaseURL checks a base URL and drops its trailing slashes and one
+// trailing /v1 segment, the version prefix every operation path already has.
+func normalizeBaseURL(base string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("client: invalid base URL %q: want http(s)://host[/path]", base)
+	}
+	trim := func(p string) string {
+		p = strings.TrimSuffix(strings.TrimRight(p, "/"), "/v1")
+		return strings.TrimRight(p, "/")
+	}
+	u.Path, u.RawPath = trim(u.Path), trim(u.RawPath)
+	return u.String(), nil
 }
 
 // WithHTTPClient sets the HTTP client (any Doer, such as *http.Client). The
@@ -150,8 +168,11 @@ func WithHTTPClient(d Doer) Option {
 	}
 }
 
-// WithHeader sets a request header, replacing any value it had. A value with
-// CR or LF, or an invalid name, is an error.
+// WithHeader sets a request header, replacing any value it had, including
+// the SDK's own: WithHeader("Authorization", …) replaces the API key's
+// `Bearer` header (for a gateway with another scheme; only the API key is
+// redacted from errors). A value with CR or LF, or an invalid name, is an
+// error.
 func WithHeader(name, value string) Option {
 	return func(c *config) error {
 		if !validHeaderName(name) {
@@ -239,10 +260,16 @@ func WithRequestTimeout(d time.Duration) Option {
 		if d < 0 {
 			return fmt.Errorf("client: negative request timeout %s", d)
 		}
-		c.requestTimeout = d
-		c.timeoutHeader = timeoutHeader(d)
+		c.setRequestTimeout(d)
 		return nil
 	}
+}
+
+// setRequestTimeout sets the per-attempt timeout and the
+// x-stainless-timeout header that announces it, which must always agree.
+func (c *config) setRequestTimeout(d time.Duration) {
+	c.requestTimeout = d
+	c.timeoutHeader = timeoutHeader(d)
 }
 
 // WithMaxRetries sets how many times a failed attempt is retried (default 2;
@@ -385,7 +412,9 @@ func timeoutHeader(d time.Duration) []string {
 	return []string{strconv.Itoa(int(d / time.Second))}
 }
 
-// parseCustomHeaders reads CEREBRAS_CUSTOM_HEADERS: "Name: value" lines.
+// parseCustomHeaders reads CEREBRAS_CUSTOM_HEADERS: "Name: value" lines. It
+// refuses Authorization: a variable inherited from a shell or a CI job must
+// not silently replace the API key (WithHeader, in code, may).
 func parseCustomHeaders(s string) (http.Header, error) {
 	h := http.Header{}
 	for i, line := range strings.Split(s, "\n") {
@@ -397,6 +426,9 @@ func parseCustomHeaders(s string) (http.Header, error) {
 		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
 		if !ok || !validHeaderName(name) || !validHeaderValue(value) {
 			return nil, fmt.Errorf("client: CEREBRAS_CUSTOM_HEADERS line %d is not a valid \"Name: value\" header", i+1)
+		}
+		if http.CanonicalHeaderKey(name) == "Authorization" {
+			return nil, fmt.Errorf("client: CEREBRAS_CUSTOM_HEADERS line %d sets Authorization, which would replace the API key: set CEREBRAS_API_KEY or use client.WithAPIKey", i+1)
 		}
 		h.Add(name, value)
 	}

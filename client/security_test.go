@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cerebras-go/cerebras/streaming"
 )
 
 // TestKeyNeverLeaks runs failures whose causes quote the API key and checks
@@ -204,5 +206,86 @@ func TestResponseBodiesAreAlwaysClosed(t *testing.T) {
 	}
 	if d.opened.Load() < 9 || d.closed.Load() != d.opened.Load() {
 		t.Errorf("%d bodies opened, %d closed", d.opened.Load(), d.closed.Load())
+	}
+}
+
+// TestRedactionOnlyRemovesTheKey: redaction must remove the API key however
+// the server echoes it, and must never alter text that merely contains the
+// key's letters: with the key "test", "X-Cerebrastest-Fault" stays intact; with
+// the key "a", so do "injected_fault" and the request id. {K} marks where the
+// server echoes the key; the error must hold [REDACTED] there and nowhere else.
+func TestRedactionOnlyRemovesTheKey(t *testing.T) {
+	const (
+		requestID = "req-abc-test-0123"
+		errorJSON = `{"error":{"message":"Invalid API key: Bearer {K}. Unknown header X-Cerebrastest-Fault.","type":"invalid_request_error","param":"{K}","code":"injected_fault"},"echo":{"key":"{K}"}`
+		badData   = `{"id": nope, "auth": "{K}", "h": "X-Cerebrastest-Fault"}`
+		doerError = `proxy refused "Authorization: Bearer {K}" (X-Cerebrastest-Fault, injected_fault)`
+	)
+	keys := []string{"a", "test", "csk-abc123def456ghi789jkl012mno345pqr678stu901vwx234"}
+	for _, key := range keys {
+		t.Run(key, func(t *testing.T) {
+			echo := func(s string) string { return strings.ReplaceAll(s, "{K}", key) }
+			want := func(s string) string { return strings.ReplaceAll(s, "{K}", "[REDACTED]") }
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				w.Header().Set("X-Request-Id", requestID)
+				body := readAll(r)
+				switch {
+				case !strings.Contains(body, `"stream":true`):
+					writeJSON(w, 401, echo(errorJSON+"}"))
+				case strings.Contains(body, "in-band"):
+					w.Header().Set("Content-Type", "text/event-stream")
+					_, _ = io.WriteString(w, "data: "+echo(errorJSON+`,"status_code":401}`)+"\n\n")
+				default:
+					w.Header().Set("Content-Type", "text/event-stream")
+					_, _ = io.WriteString(w, "data: "+echo(badData)+"\n\n")
+				}
+			})
+			c, _ := newTestClient(t, srv, WithAPIKey(key), WithMaxRetries(0))
+			ctx := context.Background()
+			checkAPIError := func(err error, body string) {
+				t.Helper()
+				var e *APIError
+				if !errors.As(err, &e) {
+					t.Fatalf("err = %T %v", err, err)
+				}
+				got := []string{e.Message, e.Type, e.Param, e.Code, e.RequestID, string(e.Body)}
+				exp := []string{want("Invalid API key: Bearer {K}. Unknown header X-Cerebrastest-Fault."), "invalid_request_error", "[REDACTED]", "injected_fault", requestID, want(body)}
+				for i := range got {
+					if got[i] != exp[i] {
+						t.Errorf("field %d = %q, want %q", i, got[i], exp[i])
+					}
+				}
+			}
+			_, err := c.Chat.Completions.New(ctx, chatParams())
+			checkAPIError(err, errorJSON+"}")
+
+			streamErr := func(text string) error {
+				t.Helper()
+				s, err := c.Chat.Completions.NewStreaming(ctx, ChatCompletionNewParams{Model: "m", Messages: []ChatMessage{UserMessage(text)}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, err := range s.All() {
+					if err != nil {
+						return err
+					}
+				}
+				t.Fatal("the stream ended without an error")
+				return nil
+			}
+			checkAPIError(streamErr("in-band"), errorJSON+`,"status_code":401}`)
+			var de *streaming.DecodeError
+			if err := streamErr("bad data"); !errors.As(err, &de) || string(de.Data) != want(badData) {
+				t.Errorf("decode error data %q, want %q (%v)", de.Data, want(badData), err)
+			}
+
+			failing, _ := newTestClient(t, srv, WithAPIKey(key), WithMaxRetries(0), WithHTTPClient(doerFunc(func(r *http.Request) (*http.Response, error) {
+				return nil, errors.New(echo(doerError))
+			})))
+			_, err = failing.Chat.Completions.New(ctx, chatParams())
+			if err == nil || !strings.HasSuffix(err.Error(), want(doerError)) {
+				t.Errorf("transport error %q, want it to end with %q", err, want(doerError))
+			}
+		})
 	}
 }

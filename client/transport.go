@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/cerebras-go/cerebras/internal/redact"
 )
 
 // maxErrorBody bounds how much of an error response is read.
@@ -149,6 +151,9 @@ func (c *Client) attempt(ctx context.Context, orig *http.Request, cl *call, n in
 
 	start := time.Now()
 	resp, err = do(req)
+	if err == nil && resp.Request == nil {
+		resp.Request = req // a Doer other than *http.Client may leave it out; errors name it
+	}
 	if err == nil && (!cl.stream || resp.StatusCode >= 400) {
 		err = bufferBody(resp)
 		if err != nil {
@@ -326,7 +331,7 @@ func (c *Client) logAttempt(cfg *config, req *http.Request, attempt int, resp *h
 		}
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", redact(err.Error(), cfg.apiKey)))
+		attrs = append(attrs, slog.String("error", redact.String(err.Error(), cfg.apiKey)))
 	}
 	cfg.logger.LogAttrs(req.Context(), slog.LevelDebug, "cerebras: request", attrs...)
 }

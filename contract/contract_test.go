@@ -173,7 +173,7 @@ func allChatParams() client.ChatCompletionNewParams {
 			client.UserMessageParts(client.TextPart("what is this?"), client.ImageURLPart("https://example.com/cat.png"), client.ImagePart("aGk=")),
 			client.AssistantMessageFrom(client.ChatCompletionMessage{Content: client.String("calling"), Reasoning: client.String("think"),
 				ToolCalls: []client.ToolCall{{ID: client.String("call_1"), Index: client.Int(0), Function: &gen.ToolCallFunction{Name: client.String("get_weather"), Arguments: client.String(`{"city":"Paris"}`)}}}}),
-			client.ToolMessage("call_1", "sunny"),
+			client.ToolMessage(client.ToolCall{ID: client.String("call_1")}, "sunny"),
 		},
 		ClearThinking: client.Bool(false), DisableReasoning: client.Bool(false), FrequencyPenalty: client.Float(-2),
 		LogitBias: map[string]float64{"42": 0}, Logprobs: client.Bool(true), TopLogprobs: client.Int(0),

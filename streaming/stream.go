@@ -14,6 +14,7 @@ import (
 
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/internal/apierror"
+	"github.com/cerebras-go/cerebras/internal/redact"
 )
 
 // ErrTruncated reports a stream that ended before its `data: [DONE]` event,
@@ -51,7 +52,9 @@ type config struct {
 }
 
 // WithRedaction removes secret (the API key) from the errors the stream
-// returns, should the server echo it in an error event or bad data.
+// returns, should the server echo it in an error event or bad data. A secret
+// shorter than 20 bytes is removed only where it is a whole token, so that
+// a test key such as "test" does not mangle "X-Cerebrastest-Fault".
 func WithRedaction(secret string) Option { return func(c *config) { c.secret = secret } }
 
 // WithMaxEventSize sets the largest line or event the stream accepts, in
@@ -186,11 +189,9 @@ func (s *Stream[T]) Next() bool {
 			s.fail(s.apiError(ev.Data))
 			return false
 		case err != nil:
-			data := bytes.Clone(ev.Data[:min(len(ev.Data), 256)])
-			if s.secret != "" {
-				data = bytes.ReplaceAll(data, []byte(s.secret), []byte("[REDACTED]"))
-			}
-			s.fail(&DecodeError{Data: data, Err: err})
+			// Redact before cutting, so a key across the cut leaves no prefix.
+			data := redact.Bytes(ev.Data, s.secret)
+			s.fail(&DecodeError{Data: bytes.Clone(data[:min(len(data), 256)]), Err: err})
 			return false
 		}
 		return true
@@ -201,7 +202,7 @@ func (s *Stream[T]) Next() bool {
 
 // apiError builds the error of an in-band error event.
 func (s *Stream[T]) apiError(data []byte) error {
-	e := apierror.FromStreamEvent(s.resp.StatusCode, s.resp.Header, data)
+	e := apierror.FromStreamEvent(s.resp, data)
 	e.Redact(s.secret)
 	return e
 }

@@ -407,3 +407,25 @@ func TestStreamCancellationSkipsBufferedEvents(t *testing.T) {
 		t.Errorf("err = %v", s.Err())
 	}
 }
+
+// TestDecodeErrorNeverHoldsPartOfTheKey: DecodeError quotes at most 256
+// bytes of bad data; a key the server echoed across that limit must not
+// leave its first half behind.
+func TestDecodeErrorNeverHoldsPartOfTheKey(t *testing.T) {
+	const key = "csk-abc123def456ghi789jkl012mno345pqr678stu901vwx234"
+	data := `{"pad":"` + strings.Repeat("x", 230) + `","key":"` + key + `", nope}`
+	resp := serve(t, context.Background(), sse("data: "+data+"\n\n"))
+	s := NewStream[gen.ChatCompletionChunk](resp, WithRedaction(key))
+	for s.Next() {
+	}
+	var de *DecodeError
+	if !errors.As(s.Err(), &de) {
+		t.Fatalf("err = %v, want a DecodeError", s.Err())
+	}
+	if len(de.Data) > 256 || strings.Contains(string(de.Data), key[:8]) {
+		t.Errorf("data %q (%d bytes) holds part of the key", de.Data, len(de.Data))
+	}
+	if !strings.HasPrefix(string(de.Data), `{"pad":"xxx`) {
+		t.Errorf("data %q lost its start", de.Data)
+	}
+}

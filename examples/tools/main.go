@@ -57,7 +57,7 @@ func main() {
 			}
 			result := getWeather(args)
 			fmt.Printf("tool call: %s(%+v) -> %q\n", *call.Function.Name, args, result)
-			params.Messages = append(params.Messages, client.ToolMessage(*call.ID, result))
+			params.Messages = append(params.Messages, client.ToolMessage(call, result))
 		}
 	}
 	log.Fatal("the model kept calling tools")

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cerebras-go/cerebras/internal/redact"
 )
 
 // MaxBody is how much of an error body is kept in Error.Body.
@@ -68,13 +70,24 @@ type Error struct {
 	BodyTruncated bool
 	// InStream reports an error event received inside a 200 event stream.
 	InStream bool
+	// Method is the HTTP method of the request that failed, such as "POST".
+	Method string
+	// Path is the URL path the request went to, such as
+	// "/v1/chat/completions", so that a 404 from a wrong base URL says where
+	// it went. It never holds the query string.
+	Path string
 }
 
-// Error returns one line: the status, the server's message and its type,
-// code, param and request id. It never includes headers or the request.
+// Error returns one line: the request's method and path, the status, the
+// server's message and its type, code, param and request id. It never
+// includes headers, the query string or the request body.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("cerebras: ")
+	if e.Method != "" || e.Path != "" {
+		b.WriteString(strings.TrimSpace(e.Method + " " + e.Path))
+		b.WriteString(": ")
+	}
 	if e.InStream {
 		b.WriteString("error in stream: ")
 	}
@@ -141,27 +154,28 @@ func (e *Error) Is(target error) bool {
 	return ok && e.StatusCode == status
 }
 
-// Redact replaces every occurrence of secret in the error's text fields and
-// body, so a server that echoes the API key cannot leak it through an error.
+// Redact replaces secret in the error's text fields and body, by the rule of
+// package redact (a short secret only where it is a whole token), so a
+// server that echoes the API key cannot leak it through an error.
 func (e *Error) Redact(secret string) {
 	if secret == "" {
 		return
 	}
-	const mask = "[REDACTED]"
-	for _, s := range []*string{&e.Type, &e.Code, &e.Param, &e.Message, &e.ID, &e.RequestID} {
-		*s = strings.ReplaceAll(*s, secret, mask)
+	for _, s := range []*string{&e.Type, &e.Code, &e.Param, &e.Message, &e.ID, &e.RequestID, &e.Path} {
+		*s = redact.String(*s, secret)
 	}
 	for i := range e.Details {
-		e.Details[i] = strings.ReplaceAll(e.Details[i], secret, mask)
+		e.Details[i] = redact.String(e.Details[i], secret)
 	}
-	e.Body = bytes.ReplaceAll(e.Body, []byte(secret), []byte(mask))
+	e.Body = redact.Bytes(e.Body, secret)
 }
 
-// FromResponse builds the error for an HTTP error status from the response
-// headers and (a prefix of) its body. truncated reports that body is a prefix.
-func FromResponse(status int, header http.Header, body []byte, truncated bool) *Error {
-	e := newError(status, header)
-	e.RetryAfter, _ = RetryAfter(header, time.Now())
+// FromResponse builds the error for an HTTP error status from the response's
+// status, headers and request, and (a prefix of) its body, which the caller
+// has read. truncated reports that body is a prefix.
+func FromResponse(resp *http.Response, body []byte, truncated bool) *Error {
+	e := newError(resp)
+	e.RetryAfter, _ = RetryAfter(resp.Header, time.Now())
 	e.setBody(body, truncated)
 	e.parseBody(body)
 	if e.Message == "" && len(bytes.TrimSpace(body)) == 0 {
@@ -170,11 +184,11 @@ func FromResponse(status int, header http.Header, body []byte, truncated bool) *
 	return e
 }
 
-// FromStreamEvent builds the error for an error event inside a 200 stream:
-// data is `{"error": {...}, "status_code": N}`, or any text for `event: error`.
-// The status is status_code when present, else httpStatus.
-func FromStreamEvent(httpStatus int, header http.Header, data []byte) *Error {
-	e := newError(httpStatus, header)
+// FromStreamEvent builds the error for an error event inside the stream
+// resp: data is `{"error": {...}, "status_code": N}`, or any text for
+// `event: error`. The status is status_code when present, else resp's.
+func FromStreamEvent(resp *http.Response, data []byte) *Error {
+	e := newError(resp)
 	e.InStream = true
 	e.setBody(data, false)
 	var probe struct {
@@ -192,9 +206,18 @@ func FromStreamEvent(httpStatus int, header http.Header, data []byte) *Error {
 	return e
 }
 
-// newError fills what every error takes from the response headers.
-func newError(status int, header http.Header) *Error {
-	return &Error{StatusCode: status, Header: header, RateLimit: ParseRateLimit(header), RequestID: requestID(header)}
+// newError fills what every error takes from the response: its status,
+// headers and the method and path of its request (not the query string).
+func newError(resp *http.Response) *Error {
+	h := resp.Header
+	e := &Error{StatusCode: resp.StatusCode, Header: h, RateLimit: ParseRateLimit(h), RequestID: requestID(h)}
+	if req := resp.Request; req != nil {
+		e.Method = req.Method
+		if req.URL != nil {
+			e.Path = req.URL.Path
+		}
+	}
+	return e
 }
 
 func (e *Error) setBody(body []byte, truncated bool) {
