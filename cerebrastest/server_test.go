@@ -22,6 +22,12 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// patience is the timeout of a test whose server stalls on purpose: the
+// stall lasts until the client gives up, so it always fires, and an answer
+// that is not stalled must come within it, so it is far longer than a
+// loaded 2-core machine needs (2 s was not, beside a CPU hog).
+const patience = 15 * time.Second
+
 func setup(t *testing.T, opts ...cerebrastest.Option) (*cerebrastest.Server, *client.Client) {
 	t.Helper()
 	srv := cerebrastest.NewServer(t, append([]cerebrastest.Option{cerebrastest.WithSpecFile("../openapi.yaml")}, opts...)...)
@@ -360,7 +366,7 @@ func TestScriptedResponsesAndFaults(t *testing.T) {
 		t.Run(f.resp.Fault.String(), func(t *testing.T) {
 			srv, c := setup(t)
 			srv.Enqueue(f.resp)
-			stream, err := c.Chat.Completions.NewStreaming(ctx, chat("one two three four five"), client.WithStreamIdleTimeout(2*time.Second))
+			stream, err := c.Chat.Completions.NewStreaming(ctx, chat("one two three four five"), client.WithStreamIdleTimeout(patience))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -381,8 +387,8 @@ func TestScriptedResponsesAndFaults(t *testing.T) {
 	t.Run("reset and stall before headers are retried", func(t *testing.T) {
 		srv, c := setup(t)
 		srv.Enqueue(cerebrastest.Response{Fault: cerebrastest.ResetBeforeHeaders}, cerebrastest.Response{Fault: cerebrastest.StallBeforeHeaders})
-		// The third attempt must answer within the timeout: far more than a loaded machine needs.
-		resp, err := c.Chat.Completions.New(ctx, chat("hi"), client.WithRequestTimeout(2*time.Second))
+		// The third attempt must answer within the timeout.
+		resp, err := c.Chat.Completions.New(ctx, chat("hi"), client.WithRequestTimeout(patience))
 		if err != nil || resp == nil || len(srv.Requests()) != 3 {
 			t.Fatalf("%v after %d requests", err, len(srv.Requests()))
 		}

@@ -53,7 +53,7 @@ func expectStreamFault(fault string, err error) bool {
 const (
 	// stallTimeout is the per-attempt timeout of requests whose first
 	// attempt stalls; the retry that follows must answer within it.
-	stallTimeout = 10 * time.Second
+	stallTimeout = 15 * time.Second
 	// stallIdleTimeout is the idle timeout of streams that go silent
 	// midway. Firing early, before the first events, is the same error.
 	stallIdleTimeout = time.Second
