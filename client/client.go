@@ -300,7 +300,7 @@ func (c *Client) body(cfg *config, v any) (io.Reader, error) {
 
 // finish turns the response of an ordinary call into a decoded value or an
 // error: an *APIError for an error status, a *ResponseError for an empty or
-// malformed success body.
+// malformed success body, or one that is not a JSON object.
 func finish[T any](cl *call, resp *http.Response, err error) (*T, error) {
 	if err != nil {
 		return nil, redactErr(err, cl.cfg.apiKey)
@@ -312,8 +312,14 @@ func finish[T any](cl *call, resp *http.Response, err error) (*T, error) {
 	if resp.StatusCode >= 400 {
 		return nil, apiError(cl, resp, body)
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
 		return nil, &ResponseError{StatusCode: resp.StatusCode}
+	}
+	// Every response type is an object; null would decode into an empty
+	// value without error, and unions accept any JSON.
+	if trimmed[0] != '{' {
+		return nil, &ResponseError{StatusCode: resp.StatusCode, Body: body[:min(len(body), 1024)], Err: errNotObject}
 	}
 	v := new(T)
 	if err := json.Unmarshal(body, v); err != nil {
@@ -321,6 +327,10 @@ func finish[T any](cl *call, resp *http.Response, err error) (*T, error) {
 	}
 	return v, nil
 }
+
+// errNotObject is the ResponseError cause for a body that is JSON but not
+// an object, or not JSON.
+var errNotObject = errors.New("expected a JSON object")
 
 func apiError(cl *call, resp *http.Response, body []byte) error {
 	truncated := len(body) > maxErrorBody

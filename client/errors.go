@@ -81,8 +81,9 @@ func (e *TimeoutError) Unwrap() []error { return []error{context.DeadlineExceede
 // Timeout reports true, so the error satisfies net.Error-style checks.
 func (e *TimeoutError) Timeout() bool { return true }
 
-// ResponseError reports a successful status whose body is empty or cannot
-// be decoded into the documented type.
+// ResponseError reports a successful status whose body is empty, is not a
+// JSON object (such as null or an array), or cannot be decoded into the
+// documented type.
 type ResponseError struct {
 	// StatusCode is the HTTP status.
 	StatusCode int
