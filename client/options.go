@@ -38,6 +38,12 @@ const (
 	DefaultMaxRetries     = 2
 	DefaultRequestTimeout = 60 * time.Second
 	DefaultMaxRetryDelay  = 60 * time.Second
+
+	// DefaultStreamIdleTimeout is how long a stream may go without sending
+	// a byte before it fails with streaming.ErrIdleTimeout, unless
+	// WithStreamIdleTimeout says otherwise. See WithStreamIdleTimeout for
+	// why five minutes.
+	DefaultStreamIdleTimeout = 5 * time.Minute
 )
 
 // config is the merged configuration of a client or a call.
@@ -81,6 +87,7 @@ func defaultConfig() config {
 		requestTimeout: DefaultRequestTimeout,
 		timeoutHeader:  timeoutHeader(DefaultRequestTimeout),
 		maxRetryDelay:  DefaultMaxRetryDelay,
+		idleTimeout:    DefaultStreamIdleTimeout,
 		tcpWarming:     true,
 		warmupTimeout:  warmupTimeout,
 	}
@@ -332,8 +339,16 @@ func WithTCPWarming(on bool) Option {
 	}
 }
 
-// WithStreamIdleTimeout fails a stream when no data arrives for d (default:
-// no limit beyond the context).
+// WithStreamIdleTimeout fails a stream with streaming.ErrIdleTimeout when
+// no data arrives for d, so that a server or a connection that goes silent
+// after the headers cannot block a stream forever. The default is
+// DefaultStreamIdleTimeout, five minutes: the request timeout covers the
+// wait for the headers, and after them the API sends every token as it is
+// generated, so a silence of minutes means a dead stream. It is still far
+// longer than any pause a working stream has: a slow queue, a reasoning
+// model thinking with reasoning_format "hidden" (which streams nothing
+// until the answer), a proxy that buffers. Zero turns the timeout off,
+// leaving only the context to end a silent stream.
 func WithStreamIdleTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {
