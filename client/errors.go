@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -103,3 +104,10 @@ func (e *ResponseError) Error() string {
 
 // Unwrap returns the decoding error.
 func (e *ResponseError) Unwrap() error { return e.Err }
+
+// ErrNilResponse is wrapped by the error of a call whose HTTP client (the
+// Doer) or a middleware broke the contract of http.Client.Do: it returned a
+// nil response and a nil error, or a response whose Body is nil. That is a
+// bug in that code, so the call fails at once, without retries; the error
+// names the request.
+var ErrNilResponse = errors.New("cerebras: the HTTP client or a middleware returned no response")

@@ -1,12 +1,12 @@
 package client
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -166,13 +166,31 @@ func normalizeBaseURL(base string) (string, error) {
 // whole-request timeout on streams.
 func WithHTTPClient(d Doer) Option {
 	return func(c *config) error {
-		if d == nil {
-			return errors.New("client: WithHTTPClient(nil)")
+		if isNil(d) {
+			arg := "nil"
+			if d != nil {
+				arg = fmt.Sprintf("(%T)(nil)", d)
+			}
+			return fmt.Errorf("client: WithHTTPClient(%s): the HTTP client is nil; leave the option out to use the default client", arg)
 		}
 		c.httpClient = d
 		c.ownDoer = true
 		return nil
 	}
+}
+
+// isNil reports whether d is nil or holds a nil pointer, func, map, slice,
+// channel or interface, such as (*http.Client)(nil), whose Do would
+// dereference nil on the first request.
+func isNil(d Doer) bool {
+	if d == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(d); v.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Slice, reflect.Chan, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
 }
 
 // WithHeader sets a request header, replacing any value it had, including
@@ -243,6 +261,11 @@ func WithExtraBody(fields map[string]any) Option {
 // middleware before call middleware, each in the order given.
 func WithMiddleware(m ...Middleware) Option {
 	return func(c *config) error {
+		for i, mw := range m {
+			if mw == nil {
+				return fmt.Errorf("client: WithMiddleware: middleware %d is nil", i)
+			}
+		}
 		c.middleware = append(c.middleware, m...)
 		return nil
 	}

@@ -65,6 +65,10 @@ func (c *Client) send(req *http.Request, cl *call) (*http.Response, error) {
 	do := c.chain(cfg)
 	for attempt := 0; ; attempt++ {
 		resp, timedOut, err := c.attempt(ctx, req, cl, attempt, do)
+		var fe finalError
+		if errors.As(err, &fe) {
+			return nil, fe.err
+		}
 		if cerr := context.Cause(ctx); cerr != nil {
 			if resp != nil {
 				resp.Body.Close()
@@ -151,6 +155,10 @@ func (c *Client) attempt(ctx context.Context, orig *http.Request, cl *call, n in
 
 	start := time.Now()
 	resp, err = do(req)
+	if err == nil && (resp == nil || resp.Body == nil) {
+		err = finalError{nilResponse(req, resp)}
+		resp = nil
+	}
 	if err == nil && resp.Request == nil {
 		resp.Request = req // a Doer other than *http.Client may leave it out; errors name it
 	}
@@ -178,6 +186,23 @@ func (c *Client) attempt(ctx context.Context, orig *http.Request, cl *call, n in
 		release()
 		return resp, false, nil
 	}
+}
+
+// finalError marks an attempt's error that no retry can cure; send returns
+// the error it wraps as it is.
+type finalError struct{ err error }
+
+func (e finalError) Error() string { return e.err.Error() }
+func (e finalError) Unwrap() error { return e.err }
+
+// nilResponse is the error for a Doer or middleware that returned a nil
+// response, or a response without a Body, and no error.
+func nilResponse(req *http.Request, resp *http.Response) error {
+	what := "a nil *http.Response and a nil error"
+	if resp != nil {
+		what = fmt.Sprintf("a %d response with a nil Body", resp.StatusCode)
+	}
+	return fmt.Errorf("%w: %s %s: Do returned %s", ErrNilResponse, req.Method, req.URL.Path, what)
 }
 
 // bufferBody reads the body into memory (error bodies up to maxErrorBody)
