@@ -65,8 +65,7 @@ func (c *Client) send(req *http.Request, cl *call) (*http.Response, error) {
 	do := c.chain(cfg)
 	for attempt := 0; ; attempt++ {
 		resp, timedOut, err := c.attempt(ctx, req, cl, attempt, do)
-		var fe finalError
-		if errors.As(err, &fe) {
+		if fe, ok := err.(finalError); ok {
 			return nil, fe.err
 		}
 		if cerr := context.Cause(ctx); cerr != nil {
