@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -18,21 +19,24 @@ import (
 // maxErrorBody bounds how much of an error response is read.
 const maxErrorBody = 1 << 20
 
-// Header values shared by every request; http.Header.Add never appends to
-// them in place because their capacity equals their length.
-var (
-	acceptJSON        = []string{"application/json"}
-	acceptEventStream = []string{"text/event-stream"}
-	noCache           = []string{"no-cache"}
-	gzipEncoding      = []string{"gzip"}
-	retryCounts       = func() [][]string {
-		v := make([][]string, 16)
-		for i := range v {
-			v[i] = []string{strconv.Itoa(i)}
-		}
-		return v
-	}()
+// Header values the SDK sends. setHeaders copies every value into the
+// request's own slices, so a middleware that edits one in place changes
+// only that request.
+const (
+	acceptJSON        = "application/json"
+	acceptEventStream = "text/event-stream"
+	noCache           = "no-cache"
+	gzipEncoding      = "gzip"
 )
+
+// retryCounts are the first X-Stainless-Retry-Count values, formatted once.
+var retryCounts = func() []string {
+	v := make([]string, 16)
+	for i := range v {
+		v[i] = strconv.Itoa(i)
+	}
+	return v
+}()
 
 // callKey carries a call's merged configuration to the transport through
 // the request context, since the generated client only passes requests on.
@@ -63,8 +67,12 @@ func (c *Client) send(req *http.Request, cl *call) (*http.Response, error) {
 	ctx := req.Context()
 	cfg := &cl.cfg
 	do := c.chain(cfg)
+	// The first attempt sends the generated request itself, whose URL a
+	// middleware (or the query options) may change in place: retries start
+	// from the URL as it was.
+	pristine := *req.URL
 	for attempt := 0; ; attempt++ {
-		resp, timedOut, err := c.attempt(ctx, req, cl, attempt, do)
+		resp, timedOut, err := c.attempt(ctx, req, &pristine, cl, attempt, do)
 		if fe, ok := err.(finalError); ok {
 			return nil, fe.err
 		}
@@ -106,7 +114,7 @@ func (c *Client) send(req *http.Request, cl *call) (*http.Response, error) {
 // attempt sends one attempt. For ordinary calls, and for error statuses, it
 // reads the body within the attempt (bounded for errors) so that a body that
 // fails mid-way is retried and the per-attempt timeout covers it.
-func (c *Client) attempt(ctx context.Context, orig *http.Request, cl *call, n int, do Next) (resp *http.Response, timedOut bool, err error) {
+func (c *Client) attempt(ctx context.Context, orig *http.Request, origURL *url.URL, cl *call, n int, do Next) (resp *http.Response, timedOut bool, err error) {
 	cfg := &cl.cfg
 	// The per-attempt timeout: a plain deadline for ordinary calls; for
 	// streams a timer that is stopped once the headers arrive.
@@ -137,12 +145,14 @@ func (c *Client) attempt(ctx context.Context, orig *http.Request, cl *call, n in
 	}
 
 	// The first attempt sends the request the generated client built; a
-	// retry sends a fresh copy with the body replayed from GetBody.
+	// retry sends a fresh copy, with the original URL and the body replayed
+	// from GetBody.
 	var req *http.Request
 	if n == 0 {
 		req = orig.WithContext(actx)
 	} else {
 		req = orig.Clone(actx)
+		*req.URL = *origURL
 		if orig.GetBody != nil {
 			if req.Body, err = orig.GetBody(); err != nil {
 				release()
@@ -286,40 +296,53 @@ func (c *Client) chain(cfg *config) Next {
 	return next
 }
 
-// setHeaders adds the SDK's headers, then the caller's, to an attempt.
+// setHeaders gives an attempt its headers: the SDK's, the generated
+// client's (Content-Type, header parameters), then the caller's. The
+// request owns all of them: the values are copied into one new backing
+// array, each slice capped at its length so that an append cannot reach its
+// neighbour, because the sources (the client's prebuilt Authorization,
+// WithHeader values, the generated request that every retry is cloned
+// from) are shared. One map and one slice per attempt, like Header.Clone.
 func (c *Client) setHeaders(req *http.Request, cfg *config, stream bool, attempt int) {
-	// Start from a copy of the SDK's fixed headers (one map clone), then
-	// add what the generated client set (Content-Type, header parameters).
-	h := c.staticHeaders.Clone()
-	for k, v := range req.Header {
-		h[k] = v
-	}
-	req.Header = h
-	h["Authorization"] = cfg.authHeader
-	if stream {
-		h["Accept"] = acceptEventStream
-		h["Cache-Control"] = noCache
-	} else {
-		h["Accept"] = acceptJSON
-	}
-	if attempt < len(retryCounts) {
-		h["X-Stainless-Retry-Count"] = retryCounts[attempt]
-	} else {
-		h["X-Stainless-Retry-Count"] = []string{strconv.Itoa(attempt)}
-	}
-	if cfg.timeoutHeader != nil {
-		h["X-Stainless-Timeout"] = cfg.timeoutHeader
-	}
-	if cfg.gzip && req.Body != nil && req.Body != http.NoBody {
-		h["Content-Encoding"] = gzipEncoding
-	}
-	for k, v := range cfg.headers {
-		if v == nil {
-			delete(h, k)
-		} else {
-			h[k] = v
+	keys, vals := len(c.staticHeaders)+len(req.Header)+len(cfg.headers)+6, 6
+	for _, h := range []http.Header{c.staticHeaders, req.Header, cfg.headers} {
+		for _, vs := range h {
+			vals += len(vs)
 		}
 	}
+	b := headerBuilder{h: make(http.Header, keys), vals: make([]string, 0, vals)}
+	for k, vs := range c.staticHeaders {
+		b.set(k, vs...)
+	}
+	for k, vs := range req.Header {
+		b.set(k, vs...)
+	}
+	b.set("Authorization", cfg.authHeader...)
+	if stream {
+		b.set("Accept", acceptEventStream)
+		b.set("Cache-Control", noCache)
+	} else {
+		b.set("Accept", acceptJSON)
+	}
+	if attempt < len(retryCounts) {
+		b.set("X-Stainless-Retry-Count", retryCounts[attempt])
+	} else {
+		b.set("X-Stainless-Retry-Count", strconv.Itoa(attempt))
+	}
+	if cfg.timeoutHeader != nil {
+		b.set("X-Stainless-Timeout", cfg.timeoutHeader...)
+	}
+	if cfg.gzip && req.Body != nil && req.Body != http.NoBody {
+		b.set("Content-Encoding", gzipEncoding)
+	}
+	for k, vs := range cfg.headers {
+		if vs == nil {
+			delete(b.h, k)
+		} else {
+			b.set(k, vs...)
+		}
+	}
+	req.Header = b.h
 	if len(cfg.query) > 0 {
 		q := req.URL.Query()
 		for k, vs := range cfg.query {
@@ -329,6 +352,20 @@ func (c *Client) setHeaders(req *http.Request, cfg *config, stream bool, attempt
 		}
 		req.URL.RawQuery = q.Encode()
 	}
+}
+
+// headerBuilder fills a header whose values share one backing array.
+type headerBuilder struct {
+	h    http.Header
+	vals []string
+}
+
+// set copies vs into the backing array and sets h[k] to that copy, with no
+// spare capacity.
+func (b *headerBuilder) set(k string, vs ...string) {
+	start := len(b.vals)
+	b.vals = append(b.vals, vs...)
+	b.h[k] = b.vals[start:len(b.vals):len(b.vals)]
 }
 
 func (c *Client) log(cfg *config, msg string, attrs ...slog.Attr) {
