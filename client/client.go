@@ -308,10 +308,10 @@ func finish[T any](cl *call, resp *http.Response, err error) (*T, error) {
 	if cl.cfg.responseInto != nil {
 		*cl.cfg.responseInto = resp
 	}
-	body := bodyBytes(resp)
 	if resp.StatusCode >= 400 {
-		return nil, apiError(cl, resp, body)
+		return nil, apiError(cl, resp)
 	}
+	body, _ := bodyBytes(resp)
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		return nil, &ResponseError{StatusCode: resp.StatusCode}
@@ -332,11 +332,9 @@ func finish[T any](cl *call, resp *http.Response, err error) (*T, error) {
 // an object, or not JSON.
 var errNotObject = errors.New("expected a JSON object")
 
-func apiError(cl *call, resp *http.Response, body []byte) error {
-	truncated := len(body) > maxErrorBody
-	if truncated {
-		body = body[:maxErrorBody]
-	}
+// apiError builds the *APIError of an error status from its buffered body.
+func apiError(cl *call, resp *http.Response) error {
+	body, truncated := bodyBytes(resp)
 	e := apierror.FromResponse(resp, body, truncated)
 	e.Redact(cl.cfg.apiKey)
 	return e

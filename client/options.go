@@ -44,6 +44,12 @@ const (
 	// WithStreamIdleTimeout says otherwise. See WithStreamIdleTimeout for
 	// why five minutes.
 	DefaultStreamIdleTimeout = 5 * time.Minute
+
+	// DefaultMaxResponseSize is the largest response body, after
+	// decompression, that a call reads into memory (64 MiB), unless
+	// WithMaxResponseSize says otherwise. No completion comes near it: the
+	// longest a model can write is a few MiB of JSON.
+	DefaultMaxResponseSize int64 = 64 << 20
 )
 
 // config is the merged configuration of a client or a call.
@@ -68,6 +74,7 @@ type config struct {
 	warmupTimeout  time.Duration // of the TCP warm-up; tests lengthen it
 	idleTimeout    time.Duration
 	maxEventSize   int
+	maxResponse    int64 // largest body read into memory
 	headerParams   headerParams
 	// ownDoer is set when a call's options replaced the client's HTTP client.
 	ownDoer bool
@@ -88,6 +95,7 @@ func defaultConfig() config {
 		timeoutHeader:  timeoutHeader(DefaultRequestTimeout),
 		maxRetryDelay:  DefaultMaxRetryDelay,
 		idleTimeout:    DefaultStreamIdleTimeout,
+		maxResponse:    DefaultMaxResponseSize,
 		tcpWarming:     true,
 		warmupTimeout:  warmupTimeout,
 	}
@@ -390,6 +398,24 @@ func WithMaxEventSize(n int) Option {
 			return fmt.Errorf("client: max event size %d must be positive", n)
 		}
 		c.maxEventSize = n
+		return nil
+	}
+}
+
+// WithMaxResponseSize sets the largest response body, in bytes after
+// decompression, that a call reads into memory (default
+// DefaultMaxResponseSize, 64 MiB). A successful response with a longer body
+// fails the call with a *ResponseTooLargeError (errors.Is(err,
+// ErrResponseTooLarge)), without retrying; an error response's body is cut
+// to the limit instead, keeping its status. Streams are bounded per event
+// by WithMaxEventSize, not by this. n must be positive; math.MaxInt64
+// means no limit.
+func WithMaxResponseSize(n int64) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("client: max response size %d must be positive", n)
+		}
+		c.maxResponse = n
 		return nil
 	}
 }

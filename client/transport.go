@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,8 +17,15 @@ import (
 	"github.com/cerebras-go/cerebras/internal/redact"
 )
 
-// maxErrorBody bounds how much of an error response is read.
+// maxErrorBody bounds how much of an error response is read (the response
+// size limit, if lower, bounds it too); the *APIError keeps the first
+// apierror.MaxBody bytes and parses the message from all of it.
 const maxErrorBody = 1 << 20
+
+// maxSizeHint bounds the buffer allocated for a body before it arrives: a
+// Content-Length is only a claim, so it is believed this far and no
+// further; beyond it the buffer grows with the bytes actually received.
+const maxSizeHint = 64 << 10
 
 // Header values the SDK sends. setHeaders copies every value into the
 // request's own slices, so a middleware that edits one in place changes
@@ -172,7 +180,7 @@ func (c *Client) attempt(ctx context.Context, orig *http.Request, origURL *url.U
 		resp.Request = req // a Doer other than *http.Client may leave it out; errors name it
 	}
 	if err == nil && (!cl.stream || resp.StatusCode >= 400) {
-		err = bufferBody(resp)
+		err = bufferBody(resp, cfg.maxResponse)
 		if err != nil {
 			resp = nil
 		}
@@ -214,61 +222,92 @@ func nilResponse(req *http.Request, resp *http.Response) error {
 	return fmt.Errorf("%w: %s %s: Do returned %s", ErrNilResponse, req.Method, req.URL.Path, what)
 }
 
-// bufferBody reads the body into memory (error bodies up to maxErrorBody)
-// and replaces it with a re-readable *bufferedBody.
-func bufferBody(resp *http.Response) error {
+// bufferBody reads the body into memory and replaces it with a re-readable
+// *bufferedBody. A success body longer than limit (after decompression:
+// Go's transport inflates gzip transparently) fails with a
+// *ResponseTooLargeError, which no retry cures; an error body is read up to
+// min(limit, maxErrorBody) and kept as a truncated prefix, since its status
+// and message matter more than its end.
+func bufferBody(resp *http.Response, limit int64) error {
 	defer resp.Body.Close()
-	limit := int64(-1)
-	if resp.StatusCode >= 400 {
-		limit = maxErrorBody + 1
+	failed := resp.StatusCode >= 400
+	if failed {
+		limit = min(limit, maxErrorBody)
 	}
-	size := 512
-	if cl := resp.ContentLength; cl > 0 && cl < 64<<20 && (limit < 0 || cl <= limit) {
-		size = int(cl) + 1 // +1: EOF is seen without growing
+	tooLarge := func() error { return finalError{&ResponseTooLargeError{StatusCode: resp.StatusCode, Limit: limit}} }
+	if !failed && resp.ContentLength > limit {
+		return tooLarge() // the server says so itself: do not read it
 	}
-	b := make([]byte, 0, size)
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		room := b[len(b):cap(b)]
-		if limit >= 0 && int64(len(b)+len(room)) > limit {
-			room = room[:limit-int64(len(b))]
-		}
-		n, err := resp.Body.Read(room)
-		b = b[:len(b)+n]
-		if err == io.EOF || (limit >= 0 && int64(len(b)) >= limit) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("reading the response body: %w", err)
-		}
+	b, over, err := readAtMost(resp.Body, limit, resp.ContentLength)
+	if err != nil {
+		return fmt.Errorf("reading the response body: %w", err)
 	}
-	bb := &bufferedBody{b: b}
+	if over && !failed {
+		return tooLarge()
+	}
+	bb := &bufferedBody{b: b, truncated: over}
 	bb.Reset(b)
 	resp.Body = bb
 	resp.ContentLength = int64(len(b))
 	return nil
 }
 
-// bufferedBody is a response body already read into memory.
+// readAtMost reads r to its end, or until it has read more than limit
+// bytes: then over is true and b holds the first limit bytes. The buffer
+// starts at the size hint (the claimed Content-Length), at most maxSizeHint,
+// and doubles as bytes arrive, never past limit+1, so memory follows what
+// was received: at most about twice the limit, all buffers together.
+func readAtMost(r io.Reader, limit, hint int64) (b []byte, over bool, err error) {
+	ceiling := int(min(limit, math.MaxInt-1)) + 1 // one byte over tells "over" from "exactly"
+	size := 512
+	if hint >= 0 {
+		size = int(min(hint+1, maxSizeHint)) // +1: EOF is seen without growing
+	}
+	b = make([]byte, 0, min(size, ceiling))
+	for {
+		if len(b) == cap(b) {
+			next := 2 * cap(b)
+			if next >= int(min(limit, math.MaxInt)) {
+				next = ceiling // not limit exactly, which would need one more growth for the last byte
+			}
+			nb := make([]byte, len(b), next)
+			copy(nb, b)
+			b = nb
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		switch {
+		case int64(len(b)) > limit:
+			return b[:limit], true, nil
+		case err == io.EOF:
+			return b, false, nil
+		case err != nil:
+			return nil, false, err
+		}
+	}
+}
+
+// bufferedBody is a response body already read into memory: all of it, or
+// for an error status, a truncated prefix.
 type bufferedBody struct {
 	bytes.Reader
-	b []byte
+	b         []byte
+	truncated bool
 }
 
 func (*bufferedBody) Close() error { return nil }
 
-// bodyBytes returns the bytes of a buffered body without copying them.
-func bodyBytes(resp *http.Response) []byte {
+// bodyBytes returns the bytes of a body that attempt buffered, without
+// copying them, and whether they are only a prefix. attempt buffers every
+// body that is read whole; any other body is closed unread and reads as
+// empty, rather than read without a bound.
+func bodyBytes(resp *http.Response) (b []byte, truncated bool) {
 	if bb, ok := resp.Body.(*bufferedBody); ok {
-		return bb.b
+		return bb.b, bb.truncated
 	}
-	b, _ := io.ReadAll(resp.Body)
-	bb := &bufferedBody{b: b}
-	bb.Reset(b)
-	resp.Body = bb
-	return b
+	resp.Body.Close()
+	resp.Body = http.NoBody
+	return nil, false
 }
 
 // releasingBody cancels the attempt's context when the stream is closed.
