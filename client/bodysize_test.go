@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -232,4 +233,40 @@ func TestDefaultMaxResponseSizeBoundsMemory(t *testing.T) {
 	if bound := 3 * DefaultMaxResponseSize; got > uint64(bound) {
 		t.Errorf("allocated %.1f MiB for a limit of %d MiB", float64(got)/(1<<20), DefaultMaxResponseSize>>20)
 	}
+}
+
+// FuzzReadAtMost: whatever the body, limit, claimed size and read sizes,
+// readAtMost returns the whole body when it fits and exactly its first
+// limit bytes otherwise, in a buffer never larger than limit+1.
+func FuzzReadAtMost(f *testing.F) {
+	for _, s := range []struct {
+		data  string
+		limit int64
+		hint  int64
+	}{{"", 0, -1}, {"x", 0, 1}, {"x", 1, 1}, {"xy", 1, 0}, {strings.Repeat("a", 600), 513, -1}, {strings.Repeat("a", 1024), 1024, 1 << 40}, {"abc", 2, 1}} {
+		f.Add([]byte(s.data), s.limit, s.hint, false)
+		f.Add([]byte(s.data), s.limit, s.hint, true)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, limit, hint int64, oneByte bool) {
+		if limit < 0 {
+			limit = -limit
+		}
+		if limit < 0 { // math.MinInt64
+			limit = 0
+		}
+		var r io.Reader = bytes.NewReader(data)
+		if oneByte {
+			r = iotest.OneByteReader(r)
+		}
+		b, over, err := readAtMost(r, limit, hint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fits := int64(len(data)) <= limit; over == fits || !bytes.Equal(b, data[:min(int64(len(data)), limit)]) {
+			t.Fatalf("len %d, limit %d: got %d bytes, over %v", len(data), limit, len(b), over)
+		}
+		if int64(cap(b)) > limit+1 && cap(b) > 0 {
+			t.Fatalf("limit %d: buffer of %d bytes", limit, cap(b))
+		}
+	})
 }
