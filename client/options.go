@@ -187,15 +187,15 @@ func WithHTTPClient(d Doer) Option {
 	}
 }
 
-// isNil reports whether d is nil or holds a nil pointer, func, map, slice,
-// channel or interface, such as (*http.Client)(nil), whose Do would
-// dereference nil on the first request.
+// isNil reports whether d is nil or holds a nil pointer, func, map, slice
+// or channel, such as (*http.Client)(nil), whose Do would dereference nil
+// on the first request.
 func isNil(d Doer) bool {
 	if d == nil {
 		return true
 	}
 	switch v := reflect.ValueOf(d); v.Kind() {
-	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Slice, reflect.Chan, reflect.Interface:
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Slice, reflect.Chan:
 		return v.IsNil()
 	}
 	return false
