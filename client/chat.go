@@ -28,7 +28,8 @@ type ChatCompletionService struct {
 // params.Stream must not be true: use NewStreaming for a stream. Errors:
 // *APIError for an error status (after retries), *ConnectionError or
 // *TimeoutError when no response arrived, *ResponseError for a malformed
-// response, and the context's error when it is done.
+// response, *ResponseTooLargeError for one longer than WithMaxResponseSize
+// allows, and the context's error when it is done.
 func (s *ChatCompletionService) New(ctx context.Context, params ChatCompletionNewParams, opts ...Option) (*ChatCompletion, error) {
 	if params.Stream != nil && *params.Stream {
 		return nil, errors.New("client: Chat.Completions.New with Stream set to true: use Chat.Completions.NewStreaming to stream")

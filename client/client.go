@@ -300,7 +300,7 @@ func (c *Client) body(cfg *config, v any) (io.Reader, error) {
 
 // finish turns the response of an ordinary call into a decoded value or an
 // error: an *APIError for an error status, a *ResponseError for an empty or
-// malformed success body.
+// malformed success body, or one that is not a JSON object.
 func finish[T any](cl *call, resp *http.Response, err error) (*T, error) {
 	if err != nil {
 		return nil, redactErr(err, cl.cfg.apiKey)
@@ -308,12 +308,18 @@ func finish[T any](cl *call, resp *http.Response, err error) (*T, error) {
 	if cl.cfg.responseInto != nil {
 		*cl.cfg.responseInto = resp
 	}
-	body := bodyBytes(resp)
 	if resp.StatusCode >= 400 {
-		return nil, apiError(cl, resp, body)
+		return nil, apiError(cl, resp)
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
+	body, _ := bodyBytes(resp)
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
 		return nil, &ResponseError{StatusCode: resp.StatusCode}
+	}
+	// Every response type is an object; null would decode into an empty
+	// value without error, and unions accept any JSON.
+	if trimmed[0] != '{' {
+		return nil, &ResponseError{StatusCode: resp.StatusCode, Body: body[:min(len(body), 1024)], Err: errNotObject}
 	}
 	v := new(T)
 	if err := json.Unmarshal(body, v); err != nil {
@@ -322,11 +328,13 @@ func finish[T any](cl *call, resp *http.Response, err error) (*T, error) {
 	return v, nil
 }
 
-func apiError(cl *call, resp *http.Response, body []byte) error {
-	truncated := len(body) > maxErrorBody
-	if truncated {
-		body = body[:maxErrorBody]
-	}
+// errNotObject is the ResponseError cause for a body that is JSON but not
+// an object, or not JSON.
+var errNotObject = errors.New("expected a JSON object")
+
+// apiError builds the *APIError of an error status from its buffered body.
+func apiError(cl *call, resp *http.Response) error {
+	body, truncated := bodyBytes(resp)
 	e := apierror.FromResponse(resp, body, truncated)
 	e.Redact(cl.cfg.apiKey)
 	return e

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -617,6 +618,39 @@ func TestMalformedSuccessIsAnError(t *testing.T) {
 				t.Errorf("completion %v, err %v", cc, err)
 			}
 		})
+	}
+}
+
+// TestNonObjectSuccessIsAnError: every response type is a JSON object, so a
+// 200 whose body is null, an array, a number, a string or a boolean is a
+// *ResponseError for every call, never an empty value and a nil error.
+func TestNonObjectSuccessIsAnError(t *testing.T) {
+	ctx := context.Background()
+	calls := map[string]func(c *Client) (any, error){
+		"chat": func(c *Client) (any, error) { return c.Chat.Completions.New(ctx, chatParams()) },
+		"completion": func(c *Client) (any, error) {
+			return c.Completions.New(ctx, CompletionNewParams{Model: "m", Prompt: Prompt("a")})
+		},
+		"models list":        func(c *Client) (any, error) { return c.Models.List(ctx) },
+		"models list format": func(c *Client) (any, error) { return c.Models.ListFormat(ctx, gen.ModelFormatOpenrouter) },
+		"models get":         func(c *Client) (any, error) { return c.Models.Get(ctx, "m") },
+		"models get format":  func(c *Client) (any, error) { return c.Models.GetFormat(ctx, "m", gen.ModelFormatHuggingface) },
+	}
+	for _, body := range []string{"null", " null\n", "[]", `[{"id":"x"}]`, "1", `"x"`, "true"} {
+		srv := newServer(t, okJSON(body))
+		c, _ := newTestClient(t, srv)
+		for name, call := range calls {
+			t.Run(name+"/"+body, func(t *testing.T) {
+				v, err := call(c)
+				var re *ResponseError
+				if !errors.As(err, &re) || re.StatusCode != 200 || !strings.Contains(err.Error(), "JSON object") {
+					t.Fatalf("value %+v, err %v; want a *ResponseError saying a JSON object was expected", v, err)
+				}
+				if rv := reflect.ValueOf(v); !rv.IsNil() {
+					t.Errorf("value %+v alongside the error", v)
+				}
+			})
+		}
 	}
 }
 

@@ -21,5 +21,5 @@
 // connection errors, timeouts, 408, 409, 429 and 5xx, honouring
 // retry-after-ms, retry-after and x-should-retry. Errors are inspectable
 // with errors.As (*APIError, *ConnectionError, *TimeoutError,
-// *ResponseError) and errors.Is (ErrRateLimit …).
+// *ResponseError, *ResponseTooLargeError) and errors.Is (ErrRateLimit …).
 package client

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -81,8 +82,9 @@ func (e *TimeoutError) Unwrap() []error { return []error{context.DeadlineExceede
 // Timeout reports true, so the error satisfies net.Error-style checks.
 func (e *TimeoutError) Timeout() bool { return true }
 
-// ResponseError reports a successful status whose body is empty or cannot
-// be decoded into the documented type.
+// ResponseError reports a successful status whose body is empty, is not a
+// JSON object (such as null or an array), or cannot be decoded into the
+// documented type.
 type ResponseError struct {
 	// StatusCode is the HTTP status.
 	StatusCode int
@@ -102,3 +104,46 @@ func (e *ResponseError) Error() string {
 
 // Unwrap returns the decoding error.
 func (e *ResponseError) Unwrap() error { return e.Err }
+
+// ErrNilResponse is wrapped by the error of a call whose HTTP client (the
+// Doer) or a middleware broke the contract of http.Client.Do: it returned a
+// nil response and a nil error, or a response whose Body is nil. That is a
+// bug in that code, so the call fails at once, without retries; the error
+// names the request.
+var ErrNilResponse = errors.New("cerebras: the HTTP client or a middleware returned no response")
+
+// ErrResponseTooLarge is matched (errors.Is) by a *ResponseTooLargeError.
+var ErrResponseTooLarge = errors.New("cerebras: response body too large")
+
+// ResponseTooLargeError reports a successful response whose body is longer
+// than the limit WithMaxResponseSize sets (DefaultMaxResponseSize unless
+// raised). The SDK stops reading at the limit, so memory stays bounded
+// whatever the server sends or claims; the call is not retried.
+type ResponseTooLargeError struct {
+	// StatusCode is the HTTP status.
+	StatusCode int
+	// Limit is the limit, in bytes after decompression, that the body exceeded.
+	Limit int64
+}
+
+// Error names the limit and the option that raises it.
+func (e *ResponseTooLargeError) Error() string {
+	return fmt.Sprintf("cerebras: the %d response body is larger than the %s limit (raise it with client.WithMaxResponseSize)",
+		e.StatusCode, formatBytes(e.Limit))
+}
+
+// Is reports whether target is ErrResponseTooLarge.
+func (e *ResponseTooLargeError) Is(target error) bool { return target == ErrResponseTooLarge }
+
+// formatBytes writes n as whole KiB, MiB or GiB when it is one, else in bytes.
+func formatBytes(n int64) string {
+	for _, u := range []struct {
+		size int64
+		name string
+	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
+		if n >= u.size && n%u.size == 0 {
+			return fmt.Sprintf("%d %s", n/u.size, u.name)
+		}
+	}
+	return fmt.Sprintf("%d-byte", n)
+}

@@ -53,6 +53,7 @@ func router(t testing.TB) routers.Router {
 // recorded is one request the test server received.
 type recorded struct {
 	Method, Path, RawQuery string
+	RequestURI             string // as sent: the path still escaped
 	Header                 http.Header
 	Body                   []byte // decompressed when gzip-encoded
 	SpecErr                error  // the request's violation of openapi.yaml, if any
@@ -78,7 +79,7 @@ func newServer(t testing.TB, handle func(w http.ResponseWriter, r *http.Request,
 				body, _ = io.ReadAll(zr)
 			}
 		}
-		rec := recorded{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Body: body}
+		rec := recorded{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, RequestURI: r.RequestURI, Header: r.Header.Clone(), Body: body}
 		vr := r.Clone(context.Background())
 		vr.Body = io.NopCloser(bytes.NewReader(body))
 		vr.Header.Del("Content-Encoding")

@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"errors"
 
 	"github.com/cerebras-go/cerebras/gen"
 )
@@ -33,10 +32,11 @@ func (s *ModelService) ListFormat(ctx context.Context, format ModelFormat, opts 
 	return finish[gen.ModelListResponse](cl, resp, err)
 }
 
-// Get returns one model, in the default format.
+// Get returns one model, in the default format. The id is sent as one path
+// segment: "", "." and ".." are refused before sending.
 func (s *ModelService) Get(ctx context.Context, id string, opts ...Option) (*Model, error) {
-	if id == "" {
-		return nil, errors.New("client: Models.Get with an empty model id")
+	if err := checkPathID("Models.Get", "model id", id); err != nil {
+		return nil, err
 	}
 	ctx, cl, err := s.c.newCall(ctx, false, opts)
 	if err != nil {
@@ -49,8 +49,8 @@ func (s *ModelService) Get(ctx context.Context, id string, opts ...Option) (*Mod
 // GetFormat returns one model in the given format; read it with the union's
 // AsModel, AsOpenRouterModel or AsHuggingFaceModel.
 func (s *ModelService) GetFormat(ctx context.Context, id string, format ModelFormat, opts ...Option) (*gen.ModelResponse, error) {
-	if id == "" {
-		return nil, errors.New("client: Models.GetFormat with an empty model id")
+	if err := checkPathID("Models.GetFormat", "model id", id); err != nil {
+		return nil, err
 	}
 	ctx, cl, err := s.c.newCall(ctx, false, opts)
 	if err != nil {

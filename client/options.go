@@ -1,12 +1,12 @@
 package client
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +38,18 @@ const (
 	DefaultMaxRetries     = 2
 	DefaultRequestTimeout = 60 * time.Second
 	DefaultMaxRetryDelay  = 60 * time.Second
+
+	// DefaultStreamIdleTimeout is how long a stream may go without sending
+	// a byte before it fails with streaming.ErrIdleTimeout, unless
+	// WithStreamIdleTimeout says otherwise. See WithStreamIdleTimeout for
+	// why five minutes.
+	DefaultStreamIdleTimeout = 5 * time.Minute
+
+	// DefaultMaxResponseSize is the largest response body, after
+	// decompression, that a call reads into memory (64 MiB), unless
+	// WithMaxResponseSize says otherwise. No completion comes near it: the
+	// longest a model can write is a few MiB of JSON.
+	DefaultMaxResponseSize int64 = 64 << 20
 )
 
 // config is the merged configuration of a client or a call.
@@ -62,6 +74,7 @@ type config struct {
 	warmupTimeout  time.Duration // of the TCP warm-up; tests lengthen it
 	idleTimeout    time.Duration
 	maxEventSize   int
+	maxResponse    int64 // largest body read into memory
 	headerParams   headerParams
 	// ownDoer is set when a call's options replaced the client's HTTP client.
 	ownDoer bool
@@ -81,6 +94,8 @@ func defaultConfig() config {
 		requestTimeout: DefaultRequestTimeout,
 		timeoutHeader:  timeoutHeader(DefaultRequestTimeout),
 		maxRetryDelay:  DefaultMaxRetryDelay,
+		idleTimeout:    DefaultStreamIdleTimeout,
+		maxResponse:    DefaultMaxResponseSize,
 		tcpWarming:     true,
 		warmupTimeout:  warmupTimeout,
 	}
@@ -159,13 +174,31 @@ func normalizeBaseURL(base string) (string, error) {
 // whole-request timeout on streams.
 func WithHTTPClient(d Doer) Option {
 	return func(c *config) error {
-		if d == nil {
-			return errors.New("client: WithHTTPClient(nil)")
+		if isNil(d) {
+			arg := "nil"
+			if d != nil {
+				arg = fmt.Sprintf("(%T)(nil)", d)
+			}
+			return fmt.Errorf("client: WithHTTPClient(%s): the HTTP client is nil; leave the option out to use the default client", arg)
 		}
 		c.httpClient = d
 		c.ownDoer = true
 		return nil
 	}
+}
+
+// isNil reports whether d is nil or holds a nil pointer, func, map, slice
+// or channel, such as (*http.Client)(nil), whose Do would dereference nil
+// on the first request.
+func isNil(d Doer) bool {
+	if d == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(d); v.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Slice, reflect.Chan:
+		return v.IsNil()
+	}
+	return false
 }
 
 // WithHeader sets a request header, replacing any value it had, including
@@ -236,6 +269,11 @@ func WithExtraBody(fields map[string]any) Option {
 // middleware before call middleware, each in the order given.
 func WithMiddleware(m ...Middleware) Option {
 	return func(c *config) error {
+		for i, mw := range m {
+			if mw == nil {
+				return fmt.Errorf("client: WithMiddleware: middleware %d is nil", i)
+			}
+		}
 		c.middleware = append(c.middleware, m...)
 		return nil
 	}
@@ -332,8 +370,16 @@ func WithTCPWarming(on bool) Option {
 	}
 }
 
-// WithStreamIdleTimeout fails a stream when no data arrives for d (default:
-// no limit beyond the context).
+// WithStreamIdleTimeout fails a stream with streaming.ErrIdleTimeout when
+// no data arrives for d, so that a server or a connection that goes silent
+// after the headers cannot block a stream forever. The default is
+// DefaultStreamIdleTimeout, five minutes: the request timeout covers the
+// wait for the headers, and after them the API sends every token as it is
+// generated, so a silence of minutes means a dead stream. It is still far
+// longer than any pause a working stream has: a slow queue, a reasoning
+// model thinking with reasoning_format "hidden" (which streams nothing
+// until the answer), a proxy that buffers. Zero turns the timeout off,
+// leaving only the context to end a silent stream.
 func WithStreamIdleTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {
@@ -352,6 +398,24 @@ func WithMaxEventSize(n int) Option {
 			return fmt.Errorf("client: max event size %d must be positive", n)
 		}
 		c.maxEventSize = n
+		return nil
+	}
+}
+
+// WithMaxResponseSize sets the largest response body, in bytes after
+// decompression, that a call reads into memory (default
+// DefaultMaxResponseSize, 64 MiB). A successful response with a longer body
+// fails the call with a *ResponseTooLargeError (errors.Is(err,
+// ErrResponseTooLarge)), without retrying; an error response's body is cut
+// to the limit instead, keeping its status. Streams are bounded per event
+// by WithMaxEventSize, not by this. n must be positive; math.MaxInt64
+// means no limit.
+func WithMaxResponseSize(n int64) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("client: max response size %d must be positive", n)
+		}
+		c.maxResponse = n
 		return nil
 	}
 }

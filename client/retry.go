@@ -18,13 +18,13 @@ const (
 )
 
 // retryableStatus reports whether a response should be retried: an
-// x-should-retry header of "true" or "false" decides; otherwise 408, 409, 429
-// and every 5xx are retried.
+// x-should-retry header of "true" or "false" (in any case) decides;
+// otherwise 408, 409, 429 and every 5xx are retried.
 func retryableStatus(resp *http.Response) bool {
-	switch strings.TrimSpace(resp.Header.Get("X-Should-Retry")) {
-	case "true":
+	switch v := strings.TrimSpace(resp.Header.Get("X-Should-Retry")); {
+	case strings.EqualFold(v, "true"):
 		return true
-	case "false":
+	case strings.EqualFold(v, "false"):
 		return false
 	}
 	switch s := resp.StatusCode; {

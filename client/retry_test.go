@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"testing"
@@ -20,6 +21,8 @@ func TestRetryStatuses(t *testing.T) {
 		{400, "", 1}, {401, "", 1}, {402, "", 1}, {403, "", 1}, {404, "", 1}, {422, "", 1},
 		{408, "", 3}, {409, "", 3}, {429, "", 3}, {500, "", 3}, {502, "", 3}, {503, "", 3}, {504, "", 3},
 		{400, "true", 3}, {500, "false", 1}, {429, "false", 1}, {503, "maybe", 3},
+		// The header's value is a boolean in any case, with any spacing.
+		{500, "FALSE", 1}, {429, "False", 1}, {503, " false\t", 1}, {400, "TRUE", 3}, {422, "True", 3},
 	}
 	for _, tc := range cases {
 		t.Run(strconv.Itoa(tc.status)+"/"+tc.shouldRetry, func(t *testing.T) {
@@ -82,6 +85,23 @@ func TestRetryDelayTable(t *testing.T) {
 		{"retry-after-ms 0 yields to retry-after", map[string]string{"Retry-After-Ms": "0", "Retry-After": "3"}, 0, 3 * time.Second, true},
 		{"retry-after-ms garbage", map[string]string{"Retry-After-Ms": "x"}, 0, 500 * time.Millisecond, true},
 		{"retry-after-ms over the cap", map[string]string{"Retry-After-Ms": "60001"}, 0, 60001 * time.Millisecond, false},
+		// However large the delay is written, it stays above the cap: values
+		// beyond a Duration saturate instead of being dropped for the backoff.
+		{"retry-after 1e9 over the cap", map[string]string{"Retry-After": "1e9"}, 0, 1e9 * time.Second, false},
+		{"retry-after 99999999999 saturates", map[string]string{"Retry-After": "99999999999"}, 0, maxDuration, false},
+		{"retry-after 1e308 saturates", map[string]string{"Retry-After": "1e308"}, 0, maxDuration, false},
+		{"retry-after Infinity saturates", map[string]string{"Retry-After": "Infinity"}, 0, maxDuration, false},
+		{"retry-after +Inf saturates", map[string]string{"Retry-After": "+Inf"}, 0, maxDuration, false},
+		{"retry-after -Inf backs off", map[string]string{"Retry-After": "-Inf"}, 0, 500 * time.Millisecond, true},
+		{"retry-after -1e308 backs off", map[string]string{"Retry-After": "-1e308"}, 0, 500 * time.Millisecond, true},
+		{"retry-after NaN backs off", map[string]string{"Retry-After": "NaN"}, 0, 500 * time.Millisecond, true},
+		{"date in year 9999", map[string]string{"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"}, 0, maxDuration, false},
+		{"retry-after-ms 1e15 saturates", map[string]string{"Retry-After-Ms": "1e15"}, 0, maxDuration, false},
+		{"retry-after-ms 1e308 saturates", map[string]string{"Retry-After-Ms": "1e308"}, 0, maxDuration, false},
+		{"retry-after-ms Infinity saturates", map[string]string{"Retry-After-Ms": "Infinity"}, 0, maxDuration, false},
+		{"retry-after-ms 1e15 wins over a short retry-after", map[string]string{"Retry-After-Ms": "1e15", "Retry-After": "1"}, 0, maxDuration, false},
+		{"retry-after-ms NaN yields to retry-after", map[string]string{"Retry-After-Ms": "NaN", "Retry-After": "2"}, 0, 2 * time.Second, true},
+		{"retry-after-ms -Inf yields to retry-after", map[string]string{"Retry-After-Ms": "-Inf", "Retry-After": "2"}, 0, 2 * time.Second, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,6 +116,9 @@ func TestRetryDelayTable(t *testing.T) {
 		})
 	}
 }
+
+// maxDuration is the largest Duration, where a server's delay saturates.
+const maxDuration = time.Duration(math.MaxInt64)
 
 func TestBackoffJitterBounds(t *testing.T) {
 	for attempt := range 6 {
@@ -151,6 +174,28 @@ func TestRetryHonoursServerDelayAndCap(t *testing.T) {
 			t.Errorf("with a 3m cap, delays %v", *delays)
 		}
 	})
+}
+
+// TestRetryRefusesEnormousDelays: over real HTTP, a delay too large for a
+// Duration (however written) is over the cap like any other, so the call
+// returns at once with the error instead of retrying after the backoff.
+func TestRetryRefusesEnormousDelays(t *testing.T) {
+	for _, h := range [][2]string{
+		{"Retry-After", "1e308"}, {"Retry-After", "Infinity"}, {"Retry-After", "99999999999"}, {"Retry-After-Ms", "1e15"},
+	} {
+		t.Run(h[0]+"="+h[1], func(t *testing.T) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				w.Header().Set(h[0], h[1])
+				writeJSON(w, 429, `{"error":{"message":"come back much later"}}`)
+			})
+			c, delays := newTestClient(t, srv)
+			_, err := c.Chat.Completions.New(context.Background(), chatParams())
+			var apiErr *APIError
+			if !errors.As(err, &apiErr) || apiErr.RetryAfter != maxDuration || len(*delays) != 0 || len(srv.requests()) != 1 {
+				t.Errorf("err %v (retry after %s), delays %v, %d requests", err, apiErr.RetryAfter, *delays, len(srv.requests()))
+			}
+		})
+	}
 }
 
 func TestRetryReplaysTheBody(t *testing.T) {

@@ -18,7 +18,7 @@ func openStream[T any](cl *call, resp *http.Response, err error) (*streaming.Str
 		*cl.cfg.responseInto = resp
 	}
 	if resp.StatusCode >= 400 {
-		return nil, apiError(cl, resp, bodyBytes(resp))
+		return nil, apiError(cl, resp)
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
 		if mt, _, _ := mime.ParseMediaType(ct); mt != "text/event-stream" {

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -15,24 +17,34 @@ import (
 	"github.com/cerebras-go/cerebras/internal/redact"
 )
 
-// maxErrorBody bounds how much of an error response is read.
+// maxErrorBody bounds how much of an error response is read (the response
+// size limit, if lower, bounds it too); the *APIError keeps the first
+// apierror.MaxBody bytes and parses the message from all of it.
 const maxErrorBody = 1 << 20
 
-// Header values shared by every request; http.Header.Add never appends to
-// them in place because their capacity equals their length.
-var (
-	acceptJSON        = []string{"application/json"}
-	acceptEventStream = []string{"text/event-stream"}
-	noCache           = []string{"no-cache"}
-	gzipEncoding      = []string{"gzip"}
-	retryCounts       = func() [][]string {
-		v := make([][]string, 16)
-		for i := range v {
-			v[i] = []string{strconv.Itoa(i)}
-		}
-		return v
-	}()
+// maxSizeHint bounds the buffer allocated for a body before it arrives: a
+// Content-Length is only a claim, so it is believed this far and no
+// further; beyond it the buffer grows with the bytes actually received.
+const maxSizeHint = 64 << 10
+
+// Header values the SDK sends. setHeaders copies every value into the
+// request's own slices, so a middleware that edits one in place changes
+// only that request.
+const (
+	acceptJSON        = "application/json"
+	acceptEventStream = "text/event-stream"
+	noCache           = "no-cache"
+	gzipEncoding      = "gzip"
 )
+
+// retryCounts are the first X-Stainless-Retry-Count values, formatted once.
+var retryCounts = func() []string {
+	v := make([]string, 16)
+	for i := range v {
+		v[i] = strconv.Itoa(i)
+	}
+	return v
+}()
 
 // callKey carries a call's merged configuration to the transport through
 // the request context, since the generated client only passes requests on.
@@ -63,8 +75,15 @@ func (c *Client) send(req *http.Request, cl *call) (*http.Response, error) {
 	ctx := req.Context()
 	cfg := &cl.cfg
 	do := c.chain(cfg)
+	// The first attempt sends the generated request itself, whose URL a
+	// middleware (or the query options) may change in place: retries start
+	// from the URL as it was.
+	pristine := *req.URL
 	for attempt := 0; ; attempt++ {
-		resp, timedOut, err := c.attempt(ctx, req, cl, attempt, do)
+		resp, timedOut, err := c.attempt(ctx, req, &pristine, cl, attempt, do)
+		if fe, ok := err.(finalError); ok {
+			return nil, fe.err
+		}
 		if cerr := context.Cause(ctx); cerr != nil {
 			if resp != nil {
 				resp.Body.Close()
@@ -103,7 +122,7 @@ func (c *Client) send(req *http.Request, cl *call) (*http.Response, error) {
 // attempt sends one attempt. For ordinary calls, and for error statuses, it
 // reads the body within the attempt (bounded for errors) so that a body that
 // fails mid-way is retried and the per-attempt timeout covers it.
-func (c *Client) attempt(ctx context.Context, orig *http.Request, cl *call, n int, do Next) (resp *http.Response, timedOut bool, err error) {
+func (c *Client) attempt(ctx context.Context, orig *http.Request, origURL *url.URL, cl *call, n int, do Next) (resp *http.Response, timedOut bool, err error) {
 	cfg := &cl.cfg
 	// The per-attempt timeout: a plain deadline for ordinary calls; for
 	// streams a timer that is stopped once the headers arrive.
@@ -134,12 +153,14 @@ func (c *Client) attempt(ctx context.Context, orig *http.Request, cl *call, n in
 	}
 
 	// The first attempt sends the request the generated client built; a
-	// retry sends a fresh copy with the body replayed from GetBody.
+	// retry sends a fresh copy, with the original URL and the body replayed
+	// from GetBody.
 	var req *http.Request
 	if n == 0 {
 		req = orig.WithContext(actx)
 	} else {
 		req = orig.Clone(actx)
+		*req.URL = *origURL
 		if orig.GetBody != nil {
 			if req.Body, err = orig.GetBody(); err != nil {
 				release()
@@ -151,11 +172,15 @@ func (c *Client) attempt(ctx context.Context, orig *http.Request, cl *call, n in
 
 	start := time.Now()
 	resp, err = do(req)
+	if err == nil && (resp == nil || resp.Body == nil) {
+		err = finalError{nilResponse(req, resp)}
+		resp = nil
+	}
 	if err == nil && resp.Request == nil {
 		resp.Request = req // a Doer other than *http.Client may leave it out; errors name it
 	}
 	if err == nil && (!cl.stream || resp.StatusCode >= 400) {
-		err = bufferBody(resp)
+		err = bufferBody(resp, cfg.maxResponse)
 		if err != nil {
 			resp = nil
 		}
@@ -180,61 +205,109 @@ func (c *Client) attempt(ctx context.Context, orig *http.Request, cl *call, n in
 	}
 }
 
-// bufferBody reads the body into memory (error bodies up to maxErrorBody)
-// and replaces it with a re-readable *bufferedBody.
-func bufferBody(resp *http.Response) error {
+// finalError marks an attempt's error that no retry can cure; send returns
+// the error it wraps as it is.
+type finalError struct{ err error }
+
+func (e finalError) Error() string { return e.err.Error() }
+func (e finalError) Unwrap() error { return e.err }
+
+// nilResponse is the error for a Doer or middleware that returned a nil
+// response, or a response without a Body, and no error.
+func nilResponse(req *http.Request, resp *http.Response) error {
+	what := "a nil *http.Response and a nil error"
+	if resp != nil {
+		what = fmt.Sprintf("a %d response with a nil Body", resp.StatusCode)
+	}
+	return fmt.Errorf("%w: %s %s: Do returned %s", ErrNilResponse, req.Method, req.URL.Path, what)
+}
+
+// bufferBody reads the body into memory and replaces it with a re-readable
+// *bufferedBody. A success body longer than limit (after decompression:
+// Go's transport inflates gzip transparently) fails with a
+// *ResponseTooLargeError, which no retry cures; an error body is read up to
+// min(limit, maxErrorBody) and kept as a truncated prefix, since its status
+// and message matter more than its end.
+func bufferBody(resp *http.Response, limit int64) error {
 	defer resp.Body.Close()
-	limit := int64(-1)
-	if resp.StatusCode >= 400 {
-		limit = maxErrorBody + 1
+	failed := resp.StatusCode >= 400
+	if failed {
+		limit = min(limit, maxErrorBody)
 	}
-	size := 512
-	if cl := resp.ContentLength; cl > 0 && cl < 64<<20 && (limit < 0 || cl <= limit) {
-		size = int(cl) + 1 // +1: EOF is seen without growing
+	tooLarge := func() error { return finalError{&ResponseTooLargeError{StatusCode: resp.StatusCode, Limit: limit}} }
+	if !failed && resp.ContentLength > limit {
+		return tooLarge() // the server says so itself: do not read it
 	}
-	b := make([]byte, 0, size)
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		room := b[len(b):cap(b)]
-		if limit >= 0 && int64(len(b)+len(room)) > limit {
-			room = room[:limit-int64(len(b))]
-		}
-		n, err := resp.Body.Read(room)
-		b = b[:len(b)+n]
-		if err == io.EOF || (limit >= 0 && int64(len(b)) >= limit) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("reading the response body: %w", err)
-		}
+	b, over, err := readAtMost(resp.Body, limit, resp.ContentLength)
+	if err != nil {
+		return fmt.Errorf("reading the response body: %w", err)
 	}
-	bb := &bufferedBody{b: b}
+	if over && !failed {
+		return tooLarge()
+	}
+	bb := &bufferedBody{b: b, truncated: over}
 	bb.Reset(b)
 	resp.Body = bb
 	resp.ContentLength = int64(len(b))
 	return nil
 }
 
-// bufferedBody is a response body already read into memory.
+// readAtMost reads r to its end, or until it has read more than limit
+// bytes: then over is true and b holds the first limit bytes. The buffer
+// starts at the size hint (the claimed Content-Length), at most maxSizeHint,
+// and doubles as bytes arrive, never past limit+1, so memory follows what
+// was received: at most about twice the limit, all buffers together.
+func readAtMost(r io.Reader, limit, hint int64) (b []byte, over bool, err error) {
+	ceiling := int(min(limit, math.MaxInt-1)) + 1 // one byte over tells "over" from "exactly"
+	size := 512
+	if hint >= 0 {
+		size = int(min(hint+1, maxSizeHint)) // +1: EOF is seen without growing
+	}
+	b = make([]byte, 0, min(size, ceiling))
+	for {
+		if len(b) == cap(b) {
+			next := 2 * cap(b)
+			if next >= int(min(limit, math.MaxInt)) {
+				next = ceiling // not limit exactly, which would need one more growth for the last byte
+			}
+			nb := make([]byte, len(b), next)
+			copy(nb, b)
+			b = nb
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		switch {
+		case int64(len(b)) > limit:
+			return b[:limit], true, nil
+		case err == io.EOF:
+			return b, false, nil
+		case err != nil:
+			return nil, false, err
+		}
+	}
+}
+
+// bufferedBody is a response body already read into memory: all of it, or
+// for an error status, a truncated prefix.
 type bufferedBody struct {
 	bytes.Reader
-	b []byte
+	b         []byte
+	truncated bool
 }
 
 func (*bufferedBody) Close() error { return nil }
 
-// bodyBytes returns the bytes of a buffered body without copying them.
-func bodyBytes(resp *http.Response) []byte {
+// bodyBytes returns the bytes of a body that attempt buffered, without
+// copying them, and whether they are only a prefix. attempt buffers every
+// body that is read whole; any other body is closed unread and reads as
+// empty, rather than read without a bound.
+func bodyBytes(resp *http.Response) (b []byte, truncated bool) {
 	if bb, ok := resp.Body.(*bufferedBody); ok {
-		return bb.b
+		return bb.b, bb.truncated
 	}
-	b, _ := io.ReadAll(resp.Body)
-	bb := &bufferedBody{b: b}
-	bb.Reset(b)
-	resp.Body = bb
-	return b
+	resp.Body.Close()
+	resp.Body = http.NoBody
+	return nil, false
 }
 
 // releasingBody cancels the attempt's context when the stream is closed.
@@ -262,40 +335,53 @@ func (c *Client) chain(cfg *config) Next {
 	return next
 }
 
-// setHeaders adds the SDK's headers, then the caller's, to an attempt.
+// setHeaders gives an attempt its headers: the SDK's, the generated
+// client's (Content-Type, header parameters), then the caller's. The
+// request owns all of them: the values are copied into one new backing
+// array, each slice capped at its length so that an append cannot reach its
+// neighbour, because the sources (the client's prebuilt Authorization,
+// WithHeader values, the generated request that every retry is cloned
+// from) are shared. One map and one slice per attempt, like Header.Clone.
 func (c *Client) setHeaders(req *http.Request, cfg *config, stream bool, attempt int) {
-	// Start from a copy of the SDK's fixed headers (one map clone), then
-	// add what the generated client set (Content-Type, header parameters).
-	h := c.staticHeaders.Clone()
-	for k, v := range req.Header {
-		h[k] = v
-	}
-	req.Header = h
-	h["Authorization"] = cfg.authHeader
-	if stream {
-		h["Accept"] = acceptEventStream
-		h["Cache-Control"] = noCache
-	} else {
-		h["Accept"] = acceptJSON
-	}
-	if attempt < len(retryCounts) {
-		h["X-Stainless-Retry-Count"] = retryCounts[attempt]
-	} else {
-		h["X-Stainless-Retry-Count"] = []string{strconv.Itoa(attempt)}
-	}
-	if cfg.timeoutHeader != nil {
-		h["X-Stainless-Timeout"] = cfg.timeoutHeader
-	}
-	if cfg.gzip && req.Body != nil && req.Body != http.NoBody {
-		h["Content-Encoding"] = gzipEncoding
-	}
-	for k, v := range cfg.headers {
-		if v == nil {
-			delete(h, k)
-		} else {
-			h[k] = v
+	keys, vals := len(c.staticHeaders)+len(req.Header)+len(cfg.headers)+6, 6
+	for _, h := range []http.Header{c.staticHeaders, req.Header, cfg.headers} {
+		for _, vs := range h {
+			vals += len(vs)
 		}
 	}
+	b := headerBuilder{h: make(http.Header, keys), vals: make([]string, 0, vals)}
+	for k, vs := range c.staticHeaders {
+		b.set(k, vs...)
+	}
+	for k, vs := range req.Header {
+		b.set(k, vs...)
+	}
+	b.set("Authorization", cfg.authHeader...)
+	if stream {
+		b.set("Accept", acceptEventStream)
+		b.set("Cache-Control", noCache)
+	} else {
+		b.set("Accept", acceptJSON)
+	}
+	if attempt < len(retryCounts) {
+		b.set("X-Stainless-Retry-Count", retryCounts[attempt])
+	} else {
+		b.set("X-Stainless-Retry-Count", strconv.Itoa(attempt))
+	}
+	if cfg.timeoutHeader != nil {
+		b.set("X-Stainless-Timeout", cfg.timeoutHeader...)
+	}
+	if cfg.gzip && req.Body != nil && req.Body != http.NoBody {
+		b.set("Content-Encoding", gzipEncoding)
+	}
+	for k, vs := range cfg.headers {
+		if vs == nil {
+			delete(b.h, k)
+		} else {
+			b.set(k, vs...)
+		}
+	}
+	req.Header = b.h
 	if len(cfg.query) > 0 {
 		q := req.URL.Query()
 		for k, vs := range cfg.query {
@@ -305,6 +391,20 @@ func (c *Client) setHeaders(req *http.Request, cfg *config, stream bool, attempt
 		}
 		req.URL.RawQuery = q.Encode()
 	}
+}
+
+// headerBuilder fills a header whose values share one backing array.
+type headerBuilder struct {
+	h    http.Header
+	vals []string
+}
+
+// set copies vs into the backing array and sets h[k] to that copy, with no
+// spare capacity.
+func (b *headerBuilder) set(k string, vs ...string) {
+	start := len(b.vals)
+	b.vals = append(b.vals, vs...)
+	b.h[k] = b.vals[start:len(b.vals):len(b.vals)]
 }
 
 func (c *Client) log(cfg *config, msg string, attrs ...slog.Attr) {

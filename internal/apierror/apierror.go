@@ -62,7 +62,8 @@ type Error struct {
 	// RateLimit is parsed from the x-ratelimit-* headers.
 	RateLimit RateLimit
 	// RetryAfter is the delay the server asked for (retry-after-ms or
-	// retry-after), or 0 when it asked for none.
+	// retry-after), or 0 when it asked for none. A delay too long for a
+	// Duration is the largest Duration.
 	RetryAfter time.Duration
 	// Body is the raw response body (or the stream event's data), at most MaxBody bytes.
 	Body []byte

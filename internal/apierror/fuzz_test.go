@@ -3,6 +3,7 @@ package apierror
 import (
 	"bytes"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +64,9 @@ func FuzzRateLimitAndRetryAfter(f *testing.F) {
 	for _, s := range [][3]string{
 		{"14400", "33011.382867097855", "250"}, {"-1", "NaN", "1e308"}, {"", "Inf", "0"}, {"9223372036854775808", "-3", "x"},
 		{"1", now.Add(20 * time.Second).UTC().Format(http.TimeFormat), "1.5"},
+		// Delays too large for a Duration, which once overflowed to the backoff.
+		{"1", "99999999999", "1e15"}, {"1", "Infinity", "+Inf"}, {"1", "1e9", "-Inf"}, {"1", "-1e308", "NaN"},
+		{"1", "Fri, 31 Dec 9999 23:59:59 GMT", "9223372036854.775807"},
 	} {
 		f.Add(s[0], s[1], s[2])
 	}
@@ -80,6 +84,21 @@ func FuzzRateLimitAndRetryAfter(f *testing.F) {
 		d, ok := RetryAfter(h, now)
 		if !ok && d != 0 {
 			t.Fatalf("not ok but %s", d)
+		}
+		// However it is written, a delay of at least a minute is at least a
+		// minute (saturating), so the retry cap sees it: never a short delay.
+		for name, unit := range map[string]float64{"Retry-After": 1, "Retry-After-Ms": 1e-3} {
+			for _, v := range []string{reset, retry} {
+				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				if err != nil || !(f*unit >= 60) {
+					continue
+				}
+				one := http.Header{}
+				one.Set(name, v)
+				if d, ok := RetryAfter(one, now); !ok || d < time.Minute {
+					t.Fatalf("%s: %q = %s, %v; want at least a minute", name, v, d, ok)
+				}
+			}
 		}
 	})
 }

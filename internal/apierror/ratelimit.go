@@ -76,11 +76,14 @@ func Seconds(v string) (time.Duration, bool) {
 // RetryAfter returns the delay a response asks for: retry-after-ms
 // (milliseconds) when it is positive, else retry-after as seconds or as an
 // HTTP date. ok is false when neither header gives a usable value; the delay
-// may be zero or negative (a date in the past).
+// may be zero or negative (a date in the past). A delay too long for a
+// Duration, such as "1e308" or "Infinity", saturates at the largest Duration
+// rather than being dropped, so that a retry cap refuses it like any other
+// long delay; NaN is not a delay.
 func RetryAfter(h http.Header, now time.Time) (d time.Duration, ok bool) {
 	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 && !math.IsInf(ms, 0) && ms < float64(math.MaxInt64/int64(time.Millisecond)) {
-			return time.Duration(ms * float64(time.Millisecond)), true
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
+			return scale(ms, time.Millisecond), true
 		}
 	}
 	v := strings.TrimSpace(h.Get("Retry-After"))
@@ -88,13 +91,31 @@ func RetryAfter(h http.Header, now time.Time) (d time.Duration, ok bool) {
 		return 0, false
 	}
 	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if math.IsNaN(s) || math.IsInf(s, 0) || math.Abs(s) > float64(math.MaxInt64/int64(time.Second)) {
+		if math.IsNaN(s) {
 			return 0, false
 		}
-		return time.Duration(s * float64(time.Second)), true
+		return scale(s, time.Second), true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return t.Sub(now), true
+		return t.Sub(now), true // Sub saturates
 	}
 	return 0, false
+}
+
+// scale converts f units to a Duration, saturating at the largest and
+// smallest Durations (±Inf included). The bounds are checked on the float,
+// before converting: converting an out-of-range float to an integer is
+// implementation-defined in Go, and on amd64 gives math.MinInt64. f is not
+// NaN.
+func scale(f float64, unit time.Duration) time.Duration {
+	// float64(math.MaxInt64) rounds up to 2⁶³, one past the largest
+	// Duration, so the comparison is >=.
+	switch ns := f * float64(unit); {
+	case ns >= float64(math.MaxInt64):
+		return math.MaxInt64
+	case ns <= float64(math.MinInt64):
+		return math.MinInt64
+	default:
+		return time.Duration(ns)
+	}
 }
