@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime"
 	"strings"
@@ -42,6 +43,7 @@ type Client struct {
 	sleep         func(context.Context, time.Duration) error
 	do            Next // cfg.httpClient.Do, bound once
 	ownsHTTP      *http.Client
+	base          *url.URL // cfg.baseURL, the only origin the API key is sent to
 
 	warmCancel context.CancelFunc
 	warmDone   chan struct{}
@@ -71,10 +73,16 @@ func New(opts ...Option) (*Client, error) {
 	if cfg.baseURL == "" {
 		cfg.baseURL = DefaultBaseURL
 	}
-	c := &Client{cfg: cfg, jitter: defaultJitter, sleep: sleep, staticHeaders: staticHeaders()}
+	base, err := url.Parse(cfg.baseURL)
+	if err != nil { // WithBaseURL checked it
+		return nil, errors.New("client: the base URL does not parse")
+	}
+	c := &Client{cfg: cfg, base: base, jitter: defaultJitter, sleep: sleep, staticHeaders: staticHeaders()}
 	if c.cfg.httpClient == nil {
 		c.ownsHTTP = defaultHTTPClient()
 		c.cfg.httpClient = c.ownsHTTP
+	} else {
+		c.cfg.httpClient = guardRedirects(c.cfg.httpClient)
 	}
 	c.do = c.cfg.httpClient.Do
 	c.cfg.ownDoer = false // calls that set their own HTTP client set it again
@@ -124,8 +132,8 @@ func (c *config) applyEnv() error {
 }
 
 // defaultHTTPClient reuses connections, bounds dialing (5 s) and waiting for
-// response headers, and has no whole-request timeout, which would cut long
-// streams off.
+// response headers, has no whole-request timeout, which would cut long
+// streams off, and follows redirects only within the request's origin.
 func defaultHTTPClient() *http.Client {
 	var tr *http.Transport
 	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
@@ -136,7 +144,7 @@ func defaultHTTPClient() *http.Client {
 	tr.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	tr.ResponseHeaderTimeout = 10 * time.Minute
 	tr.MaxIdleConnsPerHost = 64
-	return &http.Client{Transport: tr}
+	return &http.Client{Transport: tr, CheckRedirect: checkRedirect(nil)}
 }
 
 // staticHeaders are sent with every request.
@@ -241,6 +249,9 @@ func (c *Client) newCall(ctx context.Context, stream bool, opts []Option) (conte
 		}
 		if cl.cfg.apiKey == "" { // New guarantees a key, so a call's option removed it
 			return nil, nil, errors.New("client: empty API key: a call's WithAPIKey needs a key; leave the option out to use the client's")
+		}
+		if cl.cfg.ownDoer {
+			cl.cfg.httpClient = guardRedirects(cl.cfg.httpClient)
 		}
 	}
 	return context.WithValue(ctx, callKey{}, cl), cl, nil

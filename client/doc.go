@@ -21,5 +21,8 @@
 // connection errors, timeouts, 408, 409, 429 and 5xx, honouring
 // retry-after-ms, retry-after and x-should-retry. Errors are inspectable
 // with errors.As (*APIError, *ConnectionError, *TimeoutError,
-// *ResponseError) and errors.Is (ErrRateLimit …).
+// *ResponseError, *RedirectError) and errors.Is (ErrRateLimit …).
+//
+// The API key and request bodies are sent only to the base URL's scheme,
+// host and port: a redirect anywhere else is refused with a *RedirectError.
 package client

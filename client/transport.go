@@ -74,6 +74,10 @@ func (c *Client) send(req *http.Request, cl *call) (*http.Response, error) {
 		var delay time.Duration
 		switch {
 		case err != nil:
+			var redirect *RedirectError
+			if errors.As(err, &redirect) { // a retry would meet the same redirect
+				return nil, redirect.redacted(cfg.apiKey)
+			}
 			if attempt >= cfg.maxRetries {
 				if timedOut {
 					return nil, &TimeoutError{Attempts: attempt + 1, After: cfg.requestTimeout, Err: err}
@@ -249,12 +253,17 @@ func (b *releasingBody) Close() error {
 	return err
 }
 
-// chain builds the middleware chain around the HTTP client.
+// chain builds the middleware chain around the HTTP client. Below the
+// middleware, keyStaysHome keeps the API key off requests a middleware
+// points at another origin.
 func (c *Client) chain(cfg *config) Next {
 	if len(cfg.middleware) == 0 && !cfg.ownDoer {
 		return c.do
 	}
 	next := Next(cfg.httpClient.Do)
+	if len(cfg.middleware) > 0 {
+		next = c.keyStaysHome(cfg, next)
+	}
 	for i := len(cfg.middleware) - 1; i >= 0; i-- {
 		m, n := cfg.middleware[i], next
 		next = func(r *http.Request) (*http.Response, error) { return m(r, n) }
