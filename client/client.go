@@ -20,7 +20,6 @@ import (
 
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/internal/apierror"
-	"github.com/cerebras-go/cerebras/internal/redact"
 )
 
 // Version is the SDK version, sent in the User-Agent header.
@@ -211,7 +210,7 @@ func (c *Client) warm() {
 		cl.cfg.setRequestTimeout(c.cfg.warmupTimeout)
 		resp, err := c.gen.TCPWarming(context.WithValue(ctx, callKey{}, cl))
 		if err != nil {
-			c.log(&cl.cfg, "cerebras: TCP warming failed", slog.String("error", redact.String(err.Error(), cl.cfg.apiKey)))
+			c.log(&cl.cfg, "cerebras: TCP warming failed", slog.String("error", err.Error()))
 			return
 		}
 		_ = resp.Body.Close()
@@ -328,7 +327,7 @@ func finish[T any](cl *call, resp *http.Response, err error) (*T, error) {
 	}
 	v := new(T)
 	if err := json.Unmarshal(body, v); err != nil {
-		return nil, &ResponseError{StatusCode: resp.StatusCode, Body: body[:min(len(body), 1024)], Err: err}
+		return nil, responseError(cl, resp.StatusCode, body, err)
 	}
 	return v, nil
 }
@@ -342,22 +341,3 @@ func apiError(cl *call, resp *http.Response, body []byte) error {
 	e.Redact(cl.cfg.apiKey)
 	return e
 }
-
-// redactErr guarantees that err's message does not hold the API key (a
-// transport error may quote a URL or header), by the rule of package redact.
-func redactErr(err error, key string) error {
-	msg := err.Error()
-	r := redact.String(msg, key)
-	if r == msg {
-		return err
-	}
-	return &redactedError{msg: r, err: err}
-}
-
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }

@@ -144,7 +144,7 @@ func WithBaseURL(base string) Option {
 func normalizeBaseURL(base string) (string, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("client: invalid base URL %q: want http(s)://host[/path]", base)
+		return "", fmt.Errorf("client: invalid base URL %q: want http(s)://host[/path]", redactURL(base))
 	}
 	trim := func(p string) string {
 		p = strings.TrimSuffix(strings.TrimRight(p, "/"), "/v1")

@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
-
-	"github.com/cerebras-go/cerebras/internal/redact"
 )
 
 // maxErrorBody bounds how much of an error response is read.
@@ -80,9 +78,9 @@ func (c *Client) send(req *http.Request, cl *call) (*http.Response, error) {
 			}
 			if attempt >= cfg.maxRetries {
 				if timedOut {
-					return nil, &TimeoutError{Attempts: attempt + 1, After: cfg.requestTimeout, Err: err}
+					return nil, &TimeoutError{Attempts: attempt + 1, After: cfg.requestTimeout, Err: redactErr(err, cfg.apiKey)}
 				}
-				return nil, &ConnectionError{Attempts: attempt + 1, Err: err}
+				return nil, &ConnectionError{Attempts: attempt + 1, Err: redactErr(err, cfg.apiKey)}
 			}
 			delay = backoff(attempt, c.jitter)
 		case resp.StatusCode >= 400 && retryableStatus(resp) && attempt < cfg.maxRetries:
@@ -320,7 +318,7 @@ func (c *Client) log(cfg *config, msg string, attrs ...slog.Attr) {
 	if cfg.logger == nil {
 		return
 	}
-	cfg.logger.LogAttrs(context.Background(), slog.LevelDebug, msg, attrs...)
+	logAttrs(context.Background(), cfg, msg, attrs)
 }
 
 func (c *Client) logAttempt(cfg *config, req *http.Request, attempt int, resp *http.Response, err error, d time.Duration) {
@@ -340,7 +338,7 @@ func (c *Client) logAttempt(cfg *config, req *http.Request, attempt int, resp *h
 		}
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", redact.String(err.Error(), cfg.apiKey)))
+		attrs = append(attrs, slog.String("error", err.Error()))
 	}
-	cfg.logger.LogAttrs(req.Context(), slog.LevelDebug, "cerebras: request", attrs...)
+	logAttrs(req.Context(), cfg, "cerebras: request", attrs)
 }
