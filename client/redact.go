@@ -2,17 +2,20 @@ package client
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/cerebras-go/cerebras/internal/redact"
 )
 
 // Everything the SDK hands a user (errors, the fields of errors, debug log
-// lines) goes through package redact's one rule before it leaves the SDK:
-// values are redacted when they are built, so that every way of printing
-// them is safe.
+// lines, a printed Client) goes through package redact's one rule before it
+// leaves the SDK: values are redacted when they are built, so that every
+// way of printing them is safe, and the two values that must hold the key,
+// Client and config, print themselves without it.
 
 // maxResponseErrorBody bounds ResponseError.Body.
 const maxResponseErrorBody = 1 << 10
@@ -89,4 +92,57 @@ func redactURL(raw string) string {
 		return raw
 	}
 	return prefix + user + ":xxxxx" + rest[at:]
+}
+
+// String describes the client by its base URL, such as
+// "client.Client(https://api.cerebras.ai)". It never holds the API key.
+func (c *Client) String() string {
+	if c == nil {
+		return "<nil>"
+	}
+	return "client.Client(" + c.baseURL() + ")"
+}
+
+// GoString is the %#v form: the base URL, and the API key masked.
+func (c *Client) GoString() string {
+	if c == nil {
+		return "(*client.Client)(nil)"
+	}
+	return "&client.Client{baseURL: " + strconv.Quote(c.baseURL()) + ", apiKey: " + strconv.Quote(redact.Mask) + "}"
+}
+
+// Format prints the client with String (GoString for %#v) whatever the
+// verb, so that no verb reaches the API key.
+func (c *Client) Format(f fmt.State, verb rune) { format(f, verb, c.String(), c.GoString()) }
+
+// LogValue logs the client as its base URL, never the API key.
+func (c *Client) LogValue() slog.Value {
+	if c == nil {
+		return slog.StringValue("<nil>")
+	}
+	return slog.GroupValue(slog.String("base_url", c.baseURL()))
+}
+
+func (c *Client) baseURL() string { return redact.String(c.base.Redacted(), c.cfg.apiKey) }
+
+// String, GoString and Format keep the key out of a printed configuration.
+func (c config) String() string {
+	return "client.config{baseURL: " + c.printedBaseURL() + ", apiKey: " + redact.Mask + "}"
+}
+
+func (c config) GoString() string {
+	return "client.config{baseURL: " + strconv.Quote(c.printedBaseURL()) + ", apiKey: " + strconv.Quote(redact.Mask) + "}"
+}
+
+func (c config) Format(f fmt.State, verb rune) { format(f, verb, c.String(), c.GoString()) }
+
+func (c config) printedBaseURL() string { return redact.String(redactURL(c.baseURL), c.apiKey) }
+
+// format prints s with the verb and flags of f, or goSyntax for %#v.
+func format(f fmt.State, verb rune, s, goSyntax string) {
+	if verb == 'v' && f.Flag('#') {
+		_, _ = fmt.Fprint(f, goSyntax)
+		return
+	}
+	_, _ = fmt.Fprintf(f, fmt.FormatString(f, verb), s)
 }
