@@ -60,8 +60,8 @@ func (e *redactedError) Unwrap() error { return e.err }
 func logAttrs(ctx context.Context, cfg *config, msg string, attrs []slog.Attr) {
 	for i, a := range attrs {
 		if a.Value.Kind() == slog.KindString {
-			if s := a.Value.String(); redact.String(s, cfg.apiKey) != s {
-				attrs[i].Value = slog.StringValue(redact.String(s, cfg.apiKey))
+			if s, r := a.Value.String(), redact.String(a.Value.String(), cfg.apiKey); r != s {
+				attrs[i].Value = slog.StringValue(r)
 			}
 		}
 	}
