@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime"
 	"strings"
@@ -19,7 +20,6 @@ import (
 
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/internal/apierror"
-	"github.com/cerebras-go/cerebras/internal/redact"
 )
 
 // Version is the SDK version, sent in the User-Agent header.
@@ -42,6 +42,7 @@ type Client struct {
 	sleep         func(context.Context, time.Duration) error
 	do            Next // cfg.httpClient.Do, bound once
 	ownsHTTP      *http.Client
+	base          *url.URL // cfg.baseURL, the only origin the API key is sent to
 
 	warmCancel context.CancelFunc
 	warmDone   chan struct{}
@@ -71,10 +72,16 @@ func New(opts ...Option) (*Client, error) {
 	if cfg.baseURL == "" {
 		cfg.baseURL = DefaultBaseURL
 	}
-	c := &Client{cfg: cfg, jitter: defaultJitter, sleep: sleep, staticHeaders: staticHeaders()}
+	base, err := url.Parse(cfg.baseURL)
+	if err != nil { // WithBaseURL checked it
+		return nil, errors.New("client: the base URL does not parse")
+	}
+	c := &Client{cfg: cfg, base: base, jitter: defaultJitter, sleep: sleep, staticHeaders: staticHeaders()}
 	if c.cfg.httpClient == nil {
 		c.ownsHTTP = defaultHTTPClient()
 		c.cfg.httpClient = c.ownsHTTP
+	} else {
+		c.cfg.httpClient = guardRedirects(c.cfg.httpClient)
 	}
 	c.do = c.cfg.httpClient.Do
 	c.cfg.ownDoer = false // calls that set their own HTTP client set it again
@@ -124,8 +131,8 @@ func (c *config) applyEnv() error {
 }
 
 // defaultHTTPClient reuses connections, bounds dialing (5 s) and waiting for
-// response headers, and has no whole-request timeout, which would cut long
-// streams off.
+// response headers, has no whole-request timeout, which would cut long
+// streams off, and follows redirects only within the request's origin.
 func defaultHTTPClient() *http.Client {
 	var tr *http.Transport
 	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
@@ -136,7 +143,7 @@ func defaultHTTPClient() *http.Client {
 	tr.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	tr.ResponseHeaderTimeout = 10 * time.Minute
 	tr.MaxIdleConnsPerHost = 64
-	return &http.Client{Transport: tr}
+	return &http.Client{Transport: tr, CheckRedirect: checkRedirect(nil)}
 }
 
 // staticHeaders are sent with every request.
@@ -203,7 +210,7 @@ func (c *Client) warm() {
 		cl.cfg.setRequestTimeout(c.cfg.warmupTimeout)
 		resp, err := c.gen.TCPWarming(context.WithValue(ctx, callKey{}, cl))
 		if err != nil {
-			c.log(&cl.cfg, "cerebras: TCP warming failed", slog.String("error", redact.String(err.Error(), cl.cfg.apiKey)))
+			c.log(&cl.cfg, "cerebras: TCP warming failed", slog.String("error", err.Error()))
 			return
 		}
 		_ = resp.Body.Close()
@@ -241,6 +248,9 @@ func (c *Client) newCall(ctx context.Context, stream bool, opts []Option) (conte
 		}
 		if cl.cfg.apiKey == "" { // New guarantees a key, so a call's option removed it
 			return nil, nil, errors.New("client: empty API key: a call's WithAPIKey needs a key; leave the option out to use the client's")
+		}
+		if cl.cfg.ownDoer {
+			cl.cfg.httpClient = guardRedirects(cl.cfg.httpClient)
 		}
 	}
 	return context.WithValue(ctx, callKey{}, cl), cl, nil
@@ -323,7 +333,7 @@ func finish[T any](cl *call, resp *http.Response, err error) (*T, error) {
 	}
 	v := new(T)
 	if err := json.Unmarshal(body, v); err != nil {
-		return nil, &ResponseError{StatusCode: resp.StatusCode, Body: body[:min(len(body), 1024)], Err: err}
+		return nil, responseError(cl, resp.StatusCode, body, err)
 	}
 	return v, nil
 }
@@ -339,22 +349,3 @@ func apiError(cl *call, resp *http.Response) error {
 	e.Redact(cl.cfg.apiKey)
 	return e
 }
-
-// redactErr guarantees that err's message does not hold the API key (a
-// transport error may quote a URL or header), by the rule of package redact.
-func redactErr(err error, key string) error {
-	msg := err.Error()
-	r := redact.String(msg, key)
-	if r == msg {
-		return err
-	}
-	return &redactedError{msg: r, err: err}
-}
-
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }

@@ -16,6 +16,10 @@
 //	}
 //	fmt.Println(*resp.Choices[0].Message.Content)
 //
+// The API key and request bodies go only to the base URL's scheme, host
+// and port: a redirect anywhere else fails with a *RedirectError, and no
+// error, log line or printed Client holds the key.
+//
 // One Option type configures both the client (New) and single calls, where
 // call options win. Failed attempts are retried (2 retries by default) on
 // connection errors, timeouts, 408, 409, 429 and 5xx, honouring

@@ -59,6 +59,27 @@ func (e *ConnectionError) Error() string {
 // Unwrap returns the cause.
 func (e *ConnectionError) Unwrap() error { return e.Err }
 
+// RedirectError reports a redirect the SDK refused to follow because it
+// leads away from the base URL's origin: its scheme, host and port. The API
+// key and the request body are sent only there, so a redirect from https
+// to http, to another port or to another host is never followed, and
+// neither is one from http to https (use an https base URL instead). A
+// redirect within the origin is followed. The request is not retried.
+type RedirectError struct {
+	// StatusCode is the redirect's status, such as 307.
+	StatusCode int
+	// From is the URL that answered with the redirect, without its query.
+	From string
+	// To is where the redirect pointed, without its query and with any
+	// password masked.
+	To string
+}
+
+// Error names the redirect and why it was refused.
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("cerebras: refused a %d redirect from %s to %s: the API key is only sent to the base URL's scheme, host and port", e.StatusCode, e.From, e.To)
+}
+
 // TimeoutError reports attempts that each ran out of their request timeout
 // (WithRequestTimeout), after all retries. It wraps the cause, so
 // errors.Is(err, context.DeadlineExceeded) holds.

@@ -159,7 +159,7 @@ func WithBaseURL(base string) Option {
 func normalizeBaseURL(base string) (string, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("client: invalid base URL %q: want http(s)://host[/path]", base)
+		return "", fmt.Errorf("client: invalid base URL %q: want http(s)://host[/path]", redactURL(base))
 	}
 	trim := func(p string) string {
 		p = strings.TrimSuffix(strings.TrimRight(p, "/"), "/v1")
@@ -172,6 +172,13 @@ func normalizeBaseURL(base string) (string, error) {
 // WithHTTPClient sets the HTTP client (any Doer, such as *http.Client). The
 // default reuses connections, dials with a 5 s timeout and never puts a
 // whole-request timeout on streams.
+//
+// The API key and request bodies are only sent to the base URL's scheme,
+// host and port, so a redirect anywhere else fails with a *RedirectError.
+// The SDK's own client and an *http.Client enforce this: the SDK uses a
+// shallow copy of an *http.Client, whose CheckRedirect, if any, still
+// decides the redirects within the origin. Any other Doer must not follow
+// redirects to another origin itself.
 func WithHTTPClient(d Doer) Option {
 	return func(c *config) error {
 		if isNil(d) {
@@ -266,7 +273,9 @@ func WithExtraBody(fields map[string]any) Option {
 }
 
 // WithMiddleware appends middleware, which runs on every attempt: client
-// middleware before call middleware, each in the order given.
+// middleware before call middleware, each in the order given. A request
+// that middleware points at another origin (scheme, host or port) than the
+// base URL's is sent without the API key.
 func WithMiddleware(m ...Middleware) Option {
 	return func(c *config) error {
 		for i, mw := range m {

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -97,31 +95,6 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 func readAll(r *http.Request) string {
 	b, _ := io.ReadAll(r.Body)
 	return string(b)
-}
-
-// TestRedirectToAnotherHostDropsAuthorization: a redirect to a different
-// host must not carry the API key there.
-func TestRedirectToAnotherHostDropsAuthorization(t *testing.T) {
-	var gotAuth atomic.Value
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		gotAuth.Store(r.Header.Get("Authorization"))
-		writeJSON(w, 200, modelsJSON)
-	}))
-	defer other.Close()
-	_, port, _ := net.SplitHostPort(other.Listener.Addr().String())
-	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		http.Redirect(w, r, "http://localhost:"+port+r.URL.Path, http.StatusTemporaryRedirect)
-	})
-	c, _ := newTestClient(t, srv)
-	if _, err := c.Models.List(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if v, _ := gotAuth.Load().(string); v != "" {
-		t.Errorf("the other host received Authorization %q", v)
-	}
-	if srv.last().Header.Get("Authorization") != "Bearer "+testKey {
-		t.Error("the API host did not receive the key")
-	}
 }
 
 // countingDoer counts response bodies handed out and closed.

@@ -22,9 +22,10 @@ func openStream[T any](cl *call, resp *http.Response, err error) (*streaming.Str
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
 		if mt, _, _ := mime.ParseMediaType(ct); mt != "text/event-stream" {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+			// Read past the 1 KiB kept, so that redaction sees a key across the cut whole.
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, int64(maxResponseErrorBody+len(cl.cfg.apiKey)+1)))
 			resp.Body.Close()
-			return nil, &ResponseError{StatusCode: resp.StatusCode, Body: body, Err: errNotEventStream(ct)}
+			return nil, responseError(cl, resp.StatusCode, body, errNotEventStream(ct))
 		}
 	}
 	opts := []streaming.Option{streaming.WithRedaction(cl.cfg.apiKey)}

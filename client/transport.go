@@ -13,8 +13,6 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
-
-	"github.com/cerebras-go/cerebras/internal/redact"
 )
 
 // maxErrorBody bounds how much of an error response is read (the response
@@ -93,11 +91,15 @@ func (c *Client) send(req *http.Request, cl *call) (*http.Response, error) {
 		var delay time.Duration
 		switch {
 		case err != nil:
+			var redirect *RedirectError
+			if errors.As(err, &redirect) { // a retry would meet the same redirect
+				return nil, redirect.redacted(cfg.apiKey)
+			}
 			if attempt >= cfg.maxRetries {
 				if timedOut {
-					return nil, &TimeoutError{Attempts: attempt + 1, After: cfg.requestTimeout, Err: err}
+					return nil, &TimeoutError{Attempts: attempt + 1, After: cfg.requestTimeout, Err: redactErr(err, cfg.apiKey)}
 				}
-				return nil, &ConnectionError{Attempts: attempt + 1, Err: err}
+				return nil, &ConnectionError{Attempts: attempt + 1, Err: redactErr(err, cfg.apiKey)}
 			}
 			delay = backoff(attempt, c.jitter)
 		case resp.StatusCode >= 400 && retryableStatus(resp) && attempt < cfg.maxRetries:
@@ -322,12 +324,17 @@ func (b *releasingBody) Close() error {
 	return err
 }
 
-// chain builds the middleware chain around the HTTP client.
+// chain builds the middleware chain around the HTTP client. Below the
+// middleware, keyStaysHome keeps the API key off requests a middleware
+// points at another origin.
 func (c *Client) chain(cfg *config) Next {
 	if len(cfg.middleware) == 0 && !cfg.ownDoer {
 		return c.do
 	}
 	next := Next(cfg.httpClient.Do)
+	if len(cfg.middleware) > 0 {
+		next = c.keyStaysHome(cfg, next)
+	}
 	for i := len(cfg.middleware) - 1; i >= 0; i-- {
 		m, n := cfg.middleware[i], next
 		next = func(r *http.Request) (*http.Response, error) { return m(r, n) }
@@ -411,7 +418,7 @@ func (c *Client) log(cfg *config, msg string, attrs ...slog.Attr) {
 	if cfg.logger == nil {
 		return
 	}
-	cfg.logger.LogAttrs(context.Background(), slog.LevelDebug, msg, attrs...)
+	logAttrs(context.Background(), cfg, msg, attrs)
 }
 
 func (c *Client) logAttempt(cfg *config, req *http.Request, attempt int, resp *http.Response, err error, d time.Duration) {
@@ -431,7 +438,7 @@ func (c *Client) logAttempt(cfg *config, req *http.Request, attempt int, resp *h
 		}
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", redact.String(err.Error(), cfg.apiKey)))
+		attrs = append(attrs, slog.String("error", err.Error()))
 	}
-	cfg.logger.LogAttrs(req.Context(), slog.LevelDebug, "cerebras: request", attrs...)
+	logAttrs(req.Context(), cfg, "cerebras: request", attrs)
 }

@@ -155,9 +155,12 @@ func (e *Error) Is(target error) bool {
 	return ok && e.StatusCode == status
 }
 
-// Redact replaces secret in the error's text fields and body, by the rule of
-// package redact (a short secret only where it is a whole token), so a
-// server that echoes the API key cannot leak it through an error.
+// Redact replaces secret in the error's text fields, header values and
+// body, by the rule of package redact (a short secret only where it is a
+// whole token), so a server that echoes the API key (into a message, a
+// request id or any header) cannot leak it through an error or a print
+// of one. Header becomes a redacted copy when a value changes; the
+// response keeps its own.
 func (e *Error) Redact(secret string) {
 	if secret == "" {
 		return
@@ -168,7 +171,28 @@ func (e *Error) Redact(secret string) {
 	for i := range e.Details {
 		e.Details[i] = redact.String(e.Details[i], secret)
 	}
+	e.Header = redactHeader(e.Header, secret)
 	e.Body = redact.Bytes(e.Body, secret)
+}
+
+// redactHeader returns h, or a copy of it with secret replaced in its
+// values when any holds it.
+func redactHeader(h http.Header, secret string) http.Header {
+	var out http.Header
+	for k, vs := range h {
+		for i, v := range vs {
+			if r := redact.String(v, secret); r != v {
+				if out == nil {
+					out = h.Clone()
+				}
+				out[k][i] = r
+			}
+		}
+	}
+	if out == nil {
+		return h
+	}
+	return out
 }
 
 // FromResponse builds the error for an HTTP error status from the response's
