@@ -329,7 +329,7 @@ func finish[T any](cl *call, resp *http.Response, err error) (*T, error) {
 	// Every response type is an object; null would decode into an empty
 	// value without error, and unions accept any JSON.
 	if trimmed[0] != '{' {
-		return nil, &ResponseError{StatusCode: resp.StatusCode, Body: body[:min(len(body), 1024)], Err: errNotObject}
+		return nil, responseError(cl, resp.StatusCode, body, errNotObject)
 	}
 	v := new(T)
 	if err := json.Unmarshal(body, v); err != nil {
