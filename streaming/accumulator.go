@@ -63,7 +63,8 @@ type choiceAcc struct {
 	finish            *gen.FinishReason
 	logprobs          *gen.ChatCompletionLogprobs
 	reasoningLogprobs *gen.ChatCompletionLogprobs
-	tools             []*toolAcc
+	tools             []*toolAcc       // in the order they first appeared
+	byIndex           map[int]*toolAcc // the first call with each index: no scans
 	toolsDone         bool
 }
 
@@ -157,12 +158,7 @@ func (ch *choiceAcc) addToolCall(tc *gen.ToolCall) {
 	var t *toolAcc
 	switch {
 	case tc.Index != nil && *tc.Index >= 0:
-		for _, x := range ch.tools {
-			if x.index == *tc.Index {
-				t = x
-				break
-			}
-		}
+		t = ch.byIndex[*tc.Index]
 	case len(ch.tools) > 0:
 		// No usable index: a fragment without a new id continues the last call.
 		last := ch.tools[len(ch.tools)-1]
@@ -177,6 +173,12 @@ func (ch *choiceAcc) addToolCall(tc *gen.ToolCall) {
 		}
 		t = &toolAcc{index: idx}
 		ch.tools = append(ch.tools, t)
+		if ch.byIndex == nil {
+			ch.byIndex = make(map[int]*toolAcc)
+		}
+		if ch.byIndex[idx] == nil {
+			ch.byIndex[idx] = t
+		}
 		ch.toolsDone = false
 	}
 	if tc.ID != nil && t.id == "" {

@@ -3,8 +3,10 @@ package streaming
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cerebras-go/cerebras/gen"
 )
@@ -165,4 +167,51 @@ func FuzzAccumulator(f *testing.F) {
 			}
 		}
 	})
+}
+
+// bestOf returns the shortest of several runs of f: the run least disturbed
+// by the rest of a loaded machine.
+func bestOf(runs int, f func()) time.Duration {
+	best := time.Duration(math.MaxInt64)
+	for range runs {
+		start := time.Now()
+		f()
+		best = min(best, time.Since(start))
+	}
+	return best
+}
+
+// manyToolCalls returns a chunk with n tool-call fragments, one per index:
+// the shape of one huge event of parallel calls.
+func manyToolCalls(n int) gen.ChatCompletionChunk {
+	calls := make([]gen.ToolCall, n)
+	for i := range calls {
+		calls[i] = gen.ToolCall{Index: ptr(i), Function: &gen.ToolCallFunction{Arguments: ptr("{}")}}
+	}
+	return toolChunk(calls...)
+}
+
+// TestAccumulatorIsLinearInToolCalls: the accumulator's cost is linear in
+// the number of tool-call indexes, as its doc says. Four times the calls
+// must cost less than eight times the time (quadratic would be sixteen),
+// each size timed at its best of several runs in this same process.
+func TestAccumulatorIsLinearInToolCalls(t *testing.T) {
+	const n = 4000
+	small, large := manyToolCalls(n), manyToolCalls(4*n)
+	run := func(c gen.ChatCompletionChunk) func() {
+		return func() {
+			var acc ChatCompletionAccumulator
+			acc.AddChunk(c)
+			acc.AddChunk(finishChunk(0, gen.FinishReasonToolCalls))
+			if got := len(acc.JustFinishedToolCalls()); got != len(c.Choices[0].Delta.ToolCalls) {
+				t.Fatalf("%d calls finished, want %d", got, len(c.Choices[0].Delta.ToolCalls))
+			}
+		}
+	}
+	tSmall, tLarge := bestOf(7, run(small)), bestOf(7, run(large))
+	ratio := float64(tLarge) / float64(tSmall)
+	t.Logf("%d tool calls: %s; %d: %s; ratio %.1f (linear 4, quadratic 16)", n, tSmall, 4*n, tLarge, ratio)
+	if ratio >= 8 {
+		t.Errorf("4x the tool calls cost %.1fx the time: quadratic", ratio)
+	}
 }
