@@ -37,7 +37,7 @@ type ChatCompletionAccumulator struct {
 }
 
 // FinishedToolCall is a tool call whose arguments are complete: its choice
-// reported a finish_reason.
+// reported a finish_reason. The accumulator reports each call once.
 type FinishedToolCall struct {
 	// ChoiceIndex is the index of the choice that made the call.
 	ChoiceIndex int
@@ -65,7 +65,7 @@ type choiceAcc struct {
 	reasoningLogprobs *gen.ChatCompletionLogprobs
 	tools             []*toolAcc       // in the order they first appeared
 	byIndex           map[int]*toolAcc // the first call with each index: no scans
-	toolsDone         bool
+	reported          int              // tools[:reported] were reported finished
 }
 
 type toolAcc struct {
@@ -179,7 +179,6 @@ func (ch *choiceAcc) addToolCall(tc *gen.ToolCall) {
 		if ch.byIndex[idx] == nil {
 			ch.byIndex[idx] = t
 		}
-		ch.toolsDone = false
 	}
 	if tc.ID != nil && t.id == "" {
 		t.id = *tc.ID
@@ -197,12 +196,13 @@ func (ch *choiceAcc) addToolCall(tc *gen.ToolCall) {
 	}
 }
 
+// finishTools reports the choice's calls not yet reported, each exactly
+// once: a tool runner must never run a call twice, and each call's
+// arguments are validated once.
 func (a *ChatCompletionAccumulator) finishTools(ch *choiceAcc) {
-	if ch.toolsDone {
-		return
-	}
-	ch.toolsDone = true
-	for _, t := range ch.tools {
+	fresh := ch.tools[ch.reported:]
+	ch.reported = len(ch.tools)
+	for _, t := range fresh {
 		args := t.arguments()
 		var err error
 		if !json.Valid([]byte(args)) {
@@ -235,7 +235,11 @@ func appendLogprobs(dst, src *gen.ChatCompletionLogprobs) *gen.ChatCompletionLog
 
 // JustFinishedToolCalls returns the tool calls completed by the last AddChunk
 // (those of a choice that just reported its finish_reason). With parallel
-// tool calls, all of them finish together. The slice is reused by AddChunk.
+// tool calls, all of them finish together. Each call is reported exactly
+// once: a later finish_reason of the same choice reports only the calls that
+// began since, so running every call returned here never runs one twice. (A
+// fragment that arrives for a call after it was reported still reaches
+// ChatCompletion.) The slice is reused by AddChunk.
 func (a *ChatCompletionAccumulator) JustFinishedToolCalls() []FinishedToolCall {
 	return a.finished
 }
