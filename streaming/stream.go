@@ -62,8 +62,11 @@ func WithRedaction(secret string) Option { return func(c *config) { c.secret = s
 // with an *EventTooLargeError.
 func WithMaxEventSize(n int) Option { return func(c *config) { c.maxEventSize = n } }
 
-// WithIdleTimeout fails the stream with ErrIdleTimeout when no data arrives
-// for d. Zero (the default) waits for as long as the request's context allows.
+// WithIdleTimeout fails the stream with ErrIdleTimeout when a read waits
+// longer than d for the server to send data. Only waiting on the network is
+// timed: the caller's own pauses between calls to Next, and events already
+// received, never count. Zero (the default) waits for as long as the
+// request's context allows.
 func WithIdleTimeout(d time.Duration) Option { return func(c *config) { c.idleTimeout = d } }
 
 // Stream is a stream of typed events decoded from a server-sent event
@@ -298,7 +301,10 @@ func (s *Stream[T]) finish() {
 	_ = s.Close()
 }
 
-// idleReader fails reads that wait longer than timeout by closing the body.
+// idleReader fails a read that waits longer than timeout by closing the
+// body. Its timer runs only while a Read is in progress: the decoder reads
+// only when it needs bytes it does not hold, so neither the caller's pauses
+// between calls to Next nor events already buffered count as idle time.
 type idleReader struct {
 	r       io.ReadCloser
 	timeout time.Duration
@@ -312,12 +318,14 @@ func newIdleReader(r io.ReadCloser, d time.Duration) *idleReader {
 		ir.fired.Store(true)
 		_ = r.Close()
 	})
+	ir.timer.Stop() // armed by Read, not before the first one
 	return ir
 }
 
 func (ir *idleReader) Read(p []byte) (int, error) {
 	ir.timer.Reset(ir.timeout)
 	n, err := ir.r.Read(p)
+	ir.timer.Stop()
 	if err != nil && ir.fired.Load() {
 		err = ErrIdleTimeout
 	}

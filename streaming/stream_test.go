@@ -240,6 +240,44 @@ func TestStreamIdleTimeout(t *testing.T) {
 	}
 }
 
+// TestStreamIdleTimeoutIgnoresTheConsumer: the idle timeout times the
+// server, not the caller. The server sends everything promptly; a consumer
+// that pauses longer than the timeout, before its first Next and between
+// chunks, still gets every chunk and a clean end. The chunks are larger
+// than the decoder's first buffer, so that it reads again after each pause.
+func TestStreamIdleTimeoutIgnoresTheConsumer(t *testing.T) {
+	const idle = 500 * time.Millisecond // generous: a read of bytes already sent must beat it on a loaded machine
+	text := map[string]string{"a": strings.Repeat("a", 30<<10), "b": strings.Repeat("b", 30<<10), "c": strings.Repeat("c", 30<<10)}
+	for _, pauseFirst := range []bool{true, false} {
+		t.Run(fmt.Sprintf("pause before the first Next %v", pauseFirst), func(t *testing.T) {
+			t.Parallel()
+			sent := make(chan struct{})
+			body := "data: " + chunkJSON(text["a"]) + "\n\ndata: " + chunkJSON(text["b"]) + "\n\ndata: " + chunkJSON(text["c"]) + "\n\ndata: [DONE]\n\n"
+			resp := serve(t, context.Background(), func(w http.ResponseWriter, r *http.Request) {
+				defer close(sent)
+				sse(body)(w, r)
+			})
+			s := NewStream[gen.ChatCompletionChunk](resp, WithIdleTimeout(idle))
+			defer s.Close()
+			// Everything is on the wire before the consumer pauses, so no
+			// read below waits on the server.
+			<-sent
+			pause := func() { time.Sleep(idle + 350*time.Millisecond) }
+			if pauseFirst {
+				pause()
+			}
+			var got []string
+			for s.Next() {
+				got = append(got, (*s.Current().Choices[0].Delta.Content)[:1])
+				pause()
+			}
+			if err := s.Err(); err != nil || strings.Join(got, "") != "abc" {
+				t.Errorf("got %q of 3 chunks, then %v; want all 3 and a clean end", got, err)
+			}
+		})
+	}
+}
+
 func TestStreamCancellation(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	release := make(chan struct{})
