@@ -41,7 +41,8 @@ func (e *EventTooLargeError) Error() string {
 // Decoder reads server-sent events from a stream, following the WHATWG
 // event-stream rules: lines end in "\n", "\r" or "\r\n"; `data`, `event`,
 // `id` and `retry` fields; one leading space stripped from a value; `:`
-// comments ignored; an event dispatched on a blank line. Unlike the rules, an
+// comments ignored; an event dispatched on a blank line; one UTF-8 byte order
+// mark at the very start of the stream ignored. Unlike the rules, an
 // event cut off by the end of the stream (no final blank line) is still
 // delivered, so a caller never loses the last event. Buffers are reused, so
 // decoding allocates nothing per line in the steady state.
@@ -53,6 +54,7 @@ type Decoder struct {
 	scanned int // bytes at buf[start:] already searched for a line end
 	max     int
 	eof     bool
+	started bool // a leading byte order mark has been looked for
 	skipLF  bool // the previous line ended in '\r'; a following '\n' belongs to it
 	err     error
 	data    []byte
@@ -185,6 +187,13 @@ func isDigits(b []byte) bool {
 // buffer and is valid until the next call.
 func (d *Decoder) line() ([]byte, bool) {
 	for {
+		if !d.started && !d.skipBOM() {
+			if err := d.fill(); err != nil {
+				d.err = err
+				return nil, false
+			}
+			continue
+		}
 		if d.skipLF && d.start < d.end {
 			if d.buf[d.start] == '\n' {
 				d.start++
@@ -232,6 +241,24 @@ func (d *Decoder) line() ([]byte, bool) {
 			return nil, false
 		}
 	}
+}
+
+// bom is the UTF-8 byte order mark, which the event-stream rules ignore
+// at the start of a stream (and only there).
+var bom = []byte("\xEF\xBB\xBF")
+
+// skipBOM drops a leading byte order mark. It reports false when the bytes
+// read so far are too few to tell.
+func (d *Decoder) skipBOM() bool {
+	b := d.buf[d.start:d.end]
+	if len(b) < len(bom) && bytes.HasPrefix(bom, b) && !d.eof {
+		return false
+	}
+	if bytes.HasPrefix(b, bom) {
+		d.start += len(bom)
+	}
+	d.started = true
+	return true
 }
 
 // fill reads more input, compacting or growing the buffer as needed.

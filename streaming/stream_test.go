@@ -197,6 +197,16 @@ func TestStreamSemantics(t *testing.T) {
 	}
 }
 
+// TestStreamLeadingBOM: a stream that starts with a UTF-8 byte order mark
+// (some proxies add one) loses nothing.
+func TestStreamLeadingBOM(t *testing.T) {
+	resp := serve(t, context.Background(), sse("\xEF\xBB\xBFdata: "+chunkJSON("first")+"\n\ndata: "+chunkJSON("second")+"\n\ndata: [DONE]\n\n"))
+	s := NewStream[gen.ChatCompletionChunk](resp)
+	if got := collect(s); strings.Join(got, ",") != "first,second" || s.Err() != nil {
+		t.Errorf("got %q, err %v; want [first second] and a clean end", got, s.Err())
+	}
+}
+
 func TestStreamDroppedConnection(t *testing.T) {
 	resp := serve(t, context.Background(), func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
