@@ -25,6 +25,10 @@ type Event struct {
 	ID string
 	// Retry is the last valid `retry:` field in milliseconds, or -1.
 	Retry int
+	// Unterminated reports an event that the end of the stream dispatched,
+	// not a blank line: the stream may have been cut off in the middle of
+	// it, and its data may be incomplete.
+	Unterminated bool
 }
 
 // EventTooLargeError reports a line or an event larger than the decoder's limit.
@@ -44,7 +48,7 @@ func (e *EventTooLargeError) Error() string {
 // comments ignored; an event dispatched on a blank line; one UTF-8 byte order
 // mark at the very start of the stream ignored. Unlike the rules, an
 // event cut off by the end of the stream (no final blank line) is still
-// delivered, so a caller never loses the last event. Buffers are reused, so
+// delivered, marked Unterminated, so a caller never loses the last event. Buffers are reused, so
 // decoding allocates nothing per line in the steady state.
 type Decoder struct {
 	r       io.Reader
@@ -88,6 +92,7 @@ func (d *Decoder) Next() bool {
 			if d.err == io.EOF {
 				// The end of the stream dispatches a pending event.
 				if d.dispatch() {
+					d.ev.Unterminated = true
 					return true
 				}
 			}

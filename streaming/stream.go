@@ -18,7 +18,11 @@ import (
 )
 
 // ErrTruncated reports a stream that ended before its `data: [DONE]` event,
-// such as a connection closed by a proxy. It wraps io.ErrUnexpectedEOF.
+// such as a connection closed by a proxy, wherever it was cut. It wraps
+// io.ErrUnexpectedEOF. When the cut fell in the middle of an event, the
+// error also wraps what that partial event gave, for diagnosis: the
+// *DecodeError of its data (or the *client.APIError of a partial error
+// event), reachable with errors.As.
 var ErrTruncated = fmt.Errorf("streaming: stream ended before [DONE]: %w", io.ErrUnexpectedEOF)
 
 // ErrIdleTimeout reports a stream that sent nothing for longer than the idle
@@ -99,7 +103,7 @@ type Stream[T any] struct {
 // data has a top-level "error" that is not null, or an `event: error`, ends it
 // with a *client.APIError (the same type as HTTP errors). Named events of
 // other types are skipped. The end of the body before `[DONE]` is
-// ErrTruncated.
+// ErrTruncated, even in the middle of an event.
 func NewStream[T any](resp *http.Response, opts ...Option) *Stream[T] {
 	var cfg config
 	for _, o := range opts {
@@ -172,7 +176,11 @@ func (s *Stream[T]) Next() bool {
 		switch ev.Type {
 		case "", "message":
 		case "error":
-			s.fail(s.apiError(ev.Data))
+			err := s.apiError(ev.Data)
+			if ev.Unterminated && !json.Valid(ev.Data) {
+				err = cutOff(err) // the error's text may be partial too
+			}
+			s.fail(err)
 			return false
 		default:
 			continue // a named event this SDK does not know: not a chunk
@@ -194,13 +202,23 @@ func (s *Stream[T]) Next() bool {
 		case err != nil:
 			// Redact before cutting, so a key across the cut leaves no prefix.
 			data := redact.Bytes(ev.Data, s.secret)
-			s.fail(&DecodeError{Data: bytes.Clone(data[:min(len(data), 256)]), Err: err})
+			err = &DecodeError{Data: bytes.Clone(data[:min(len(data), 256)]), Err: err}
+			if ev.Unterminated {
+				err = cutOff(err) // not bad data: the rest never came
+			}
+			s.fail(err)
 			return false
 		}
 		return true
 	}
 	s.fail(s.readError(s.dec.Err()))
 	return false
+}
+
+// cutOff reports the failure err of an event that the end of the stream
+// cut off as a truncation that wraps err.
+func cutOff(err error) error {
+	return fmt.Errorf("%w: the last event was cut off: %w", ErrTruncated, err)
 }
 
 // apiError builds the error of an in-band error event.

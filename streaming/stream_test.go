@@ -2,12 +2,14 @@ package streaming
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -224,6 +226,68 @@ func TestStreamDroppedConnection(t *testing.T) {
 	}
 	if err := s.Err(); !errors.Is(err, ErrTruncated) {
 		t.Errorf("err = %v, want ErrTruncated", err)
+	}
+}
+
+// TestStreamCutMidEvent: a body that ends cleanly (a proxy that closes the
+// chunked body properly, a Content-Length) in the middle of an event's JSON
+// is a truncation, not bad data; the partial data rides along for diagnosis.
+func TestStreamCutMidEvent(t *testing.T) {
+	resp := serve(t, context.Background(), func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: "+chunkJSON("a")+"\n\ndata: {\"id\":\"cut")
+	})
+	s := NewStream[gen.ChatCompletionChunk](resp)
+	if got := collect(s); strings.Join(got, "") != "a" {
+		t.Errorf("complete events before the cut = %q", got)
+	}
+	err := s.Err()
+	if !errors.Is(err, ErrTruncated) || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("err = %v, want ErrTruncated", err)
+	}
+	var de *DecodeError
+	if !errors.As(err, &de) || string(de.Data) != `{"id":"cut` {
+		t.Errorf("err = %v, want it to carry the partial data", err)
+	}
+}
+
+// TestStreamCutMidErrorEvent: an error event cut off by the end of the
+// stream is both the error and a truncation; a complete one is the error.
+func TestStreamCutMidErrorEvent(t *testing.T) {
+	for _, c := range []struct {
+		body      string
+		truncated bool
+	}{
+		{"event: error\ndata: {\"error\":{\"message\":\"over", true},
+		{"event: error\ndata: upstream we", true},
+		{"event: error\ndata: {\"error\":{\"message\":\"overloaded\"}}", false},
+		{"event: error\ndata: {\"error\":{\"message\":\"overloaded\"}}\n\n", false},
+	} {
+		s := NewStream[gen.ChatCompletionChunk](&http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(c.body))})
+		for s.Next() {
+		}
+		var apiErr *apierror.Error
+		if !errors.As(s.Err(), &apiErr) || errors.Is(s.Err(), ErrTruncated) != c.truncated {
+			t.Errorf("%q: err = %v, want an APIError, truncated %v", c.body, s.Err(), c.truncated)
+		}
+	}
+}
+
+// TestStreamTruncatedAnywhere cuts a complete stream after every byte
+// before its [DONE]: each cut delivers the chunks it holds in full and
+// ends with ErrTruncated, whatever byte it stopped on.
+func TestStreamTruncatedAnywhere(t *testing.T) {
+	full := "data: " + chunkJSON("a") + "\n\n: keep-alive\r\n\r\nevent: ping\ndata: {}\n\ndata: {\"id\":\"x\",\"created\":12345,\"choices\":[{\"index\":0,\"delta\":{\"content\":\"b\\u00e9\"}}]}\r\n\r\ndata: [DONE]\n\n"
+	done := strings.Index(full, "[DONE]") + len("[DONE]")
+	for cut := range done {
+		s := NewStream[gen.ChatCompletionChunk](&http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(full[:cut]))})
+		got := strings.Join(collect(s), "")
+		if !strings.HasPrefix("abé", got) {
+			t.Errorf("cut at %d (%q): chunks %q", cut, full[max(0, cut-10):cut], got)
+		}
+		if err := s.Err(); !errors.Is(err, ErrTruncated) {
+			t.Errorf("cut at %d (%q): err = %v, want ErrTruncated", cut, full[max(0, cut-10):cut], err)
+		}
 	}
 }
 
@@ -476,4 +540,39 @@ func TestDecodeErrorNeverHoldsPartOfTheKey(t *testing.T) {
 	if !strings.HasPrefix(string(de.Data), `{"pad":"xxx`) {
 		t.Errorf("data %q lost its start", de.Data)
 	}
+}
+
+// FuzzStreamTruncation: a stream of two chunks with any content, cut after
+// any byte, delivers the chunks it holds in full, then ends with
+// ErrTruncated if the cut came before [DONE] and cleanly otherwise.
+func FuzzStreamTruncation(f *testing.F) {
+	f.Add("hello", uint(40), false)
+	f.Add("h\u00e9\n\"x\"", uint(1000), true)
+	f.Add("", uint(0), false)
+	f.Fuzz(func(t *testing.T, content string, cut uint, crlf bool) {
+		quoted, _ := json.Marshal(content)
+		sep := "\n\n"
+		if crlf {
+			sep = "\r\n\r\n"
+		}
+		event := `data: {"id":"c","created":1,"choices":[{"index":0,"delta":{"content":` + string(quoted) + `}}]}` + sep
+		full := event + ": ping" + sep + event + "data: [DONE]" + sep
+		done := strings.Index(full, "[DONE]") + len("[DONE]")
+		n := int(cut % uint(len(full)+1))
+		s := NewStream[gen.ChatCompletionChunk](&http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(full[:n]))})
+		chunks := 0
+		for s.Next() {
+			if got := *s.Current().Choices[0].Delta.Content; got != content {
+				t.Fatalf("cut at %d: chunk content %q, want %q", n, got, content)
+			}
+			chunks++
+		}
+		err := s.Err()
+		switch {
+		case n >= done && (err != nil || chunks != 2):
+			t.Fatalf("cut at %d, after [DONE]: %d chunks, err %v", n, chunks, err)
+		case n < done && !errors.Is(err, ErrTruncated):
+			t.Fatalf("cut at %d (%s): err = %v, want ErrTruncated", n, strconv.Quote(full[:n]), err)
+		}
+	})
 }
