@@ -117,12 +117,20 @@ func TestStreamSemantics(t *testing.T) {
 			},
 		},
 		{
-			name: "in-band error without status keeps the HTTP status", want: nil,
+			name: "in-band error without status has none", want: nil,
 			body: `data: {"error":{"message":"boom"}}` + "\n\n",
 			check: func(t *testing.T, err error) {
 				var apiErr *apierror.Error
-				if !errors.As(err, &apiErr) || apiErr.StatusCode != 200 || apiErr.Message != "boom" {
-					t.Errorf("err = %v", err)
+				if !errors.As(err, &apiErr) || apiErr.StatusCode != 0 || !apiErr.InStream || apiErr.Message != "boom" {
+					t.Errorf("err = %#v", err)
+				}
+				if msg := err.Error(); !strings.Contains(msg, "error in stream: boom") || strings.Contains(msg, "200") {
+					t.Errorf("Error() = %q, want an in-stream error without a status", msg)
+				}
+				for _, sentinel := range []error{apierror.ErrBadRequest, apierror.ErrRateLimit, apierror.ErrInternalServer, apierror.ErrServiceUnavailable} {
+					if errors.Is(err, sentinel) {
+						t.Errorf("errors.Is(err, %v) = true for an error that gave no status", sentinel)
+					}
 				}
 			},
 		},
