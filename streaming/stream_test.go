@@ -584,3 +584,34 @@ func FuzzStreamTruncation(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeErrorNamesTheTypeNotTheValue: a value of the wrong type is
+// reported by field and JSON type. Quoting the value would leak the start
+// of a key the server echoed there, which no redaction of the whole key
+// can catch.
+func TestDecodeErrorNamesTheTypeNotTheValue(t *testing.T) {
+	const key = "csk-abc123def456ghi789jkl012mno345pqr678stu901vwx234"
+	for _, data := range []string{
+		`{"created":"` + key + `"}`,
+		`{"choices":[{"delta":{"tool_calls":[{"index":"` + key + `"}]}}]}`,
+		`{"choices":[{"index":0,"finish_reason":{"x":"` + key + `"}}]}`,
+	} {
+		resp := serve(t, context.Background(), sse("data: "+data+"\n\n"))
+		s := NewStream[gen.ChatCompletionChunk](resp, WithRedaction(key))
+		for s.Next() {
+		}
+		var de *DecodeError
+		var te *json.UnmarshalTypeError
+		if !errors.As(s.Err(), &de) || !errors.As(s.Err(), &te) {
+			t.Fatalf("err = %v, want a DecodeError wrapping a *json.UnmarshalTypeError", s.Err())
+		}
+		if msg := s.Err().Error(); strings.Contains(msg, key[:8]) || strings.Contains(te.Error(), key[:4]) {
+			t.Errorf("error %q holds part of the key", msg)
+		}
+	}
+	// The message names the field and the JSON type, as encoding/json's does.
+	_, err := (&chunkDecoder{}).decode([]byte(`{"created":"`+key+`"}`), new(gen.ChatCompletionChunk))
+	if want := "json: cannot unmarshal string into Go struct field ChatCompletionChunk.created of type int64"; err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %q", err, want)
+	}
+}
