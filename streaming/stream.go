@@ -9,6 +9,8 @@ import (
 	"io"
 	"iter"
 	"net/http"
+	"reflect"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -252,6 +254,60 @@ func (s *Stream[T]) readError(err error) error {
 			return err
 		}
 		return fmt.Errorf("streaming: connection lost before [DONE]: %w", err)
+	}
+}
+
+// String describes the stream for a log: its element type, the response's
+// status and request id, and its state. It never prints the key the stream
+// redacts ("key [REDACTED]" says there is one), nor the response's headers.
+func (s *Stream[T]) String() string {
+	if s == nil {
+		return "<nil>"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "streaming.Stream[%s]{", reflect.TypeFor[T]())
+	if s.resp != nil {
+		fmt.Fprintf(&b, "status %d, ", s.resp.StatusCode)
+		if id := s.resp.Header.Get("X-Request-Id"); id != "" {
+			fmt.Fprintf(&b, "request id %s, ", redact.String(id, s.secret))
+		}
+	}
+	switch {
+	case s.done:
+		b.WriteString("done")
+	case s.err != nil:
+		b.WriteString("failed: " + redact.String(s.err.Error(), s.secret))
+	case s.closed.Load():
+		b.WriteString("closed")
+	default:
+		b.WriteString("open")
+	}
+	if s.secret != "" {
+		b.WriteString(", key " + redact.Mask)
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// GoString is String for %#v: the fields of a Stream hold the key it
+// redacts, so they are never printed.
+func (s *Stream[T]) GoString() string {
+	if s == nil {
+		return "(*streaming.Stream)(nil)"
+	}
+	return "&" + s.String()
+}
+
+// Format prints String for every verb (GoString for %#v), so that no verb
+// or flag prints the stream's fields, among them the key it redacts.
+func (s *Stream[T]) Format(f fmt.State, verb rune) {
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		_, _ = io.WriteString(f, s.GoString())
+	case verb == 'q':
+		_, _ = fmt.Fprintf(f, "%q", s.String())
+	default:
+		_, _ = io.WriteString(f, s.String())
 	}
 }
 

@@ -615,3 +615,34 @@ func TestDecodeErrorNamesTheTypeNotTheValue(t *testing.T) {
 		t.Errorf("err = %v, want %q", err, want)
 	}
 }
+
+// TestStreamFormatHidesTheKey: printing a stream, with any verb, never
+// prints the API key it redacts.
+func TestStreamFormatHidesTheKey(t *testing.T) {
+	const key = "csk-abc123def456ghi789jkl012mno345pqr678stu901vwx234"
+	resp := serve(t, context.Background(), sse("data: "+chunkJSON("a")+"\n\ndata: [DONE]\n\n"))
+	s := NewStream[gen.ChatCompletionChunk](resp, WithRedaction(key))
+	defer s.Close()
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d", "%T %v"} {
+		args := []any{s}
+		if strings.Count(verb, "%") == 2 {
+			args = append(args, s)
+		}
+		got := fmt.Sprintf(verb, args...)
+		if strings.Contains(got, key[:8]) || strings.Contains(got, fmt.Sprintf("%x", key[:8])) {
+			t.Errorf("Sprintf(%q) = %q holds the key", verb, got)
+		}
+	}
+	if got, want := fmt.Sprint(s), "streaming.Stream[gen.ChatCompletionChunk]{status 200, request id req-123, open, key [REDACTED]}"; got != want {
+		t.Errorf("Sprint = %q, want %q", got, want)
+	}
+	for s.Next() {
+	}
+	if got, want := fmt.Sprintf("%#v", s), "&streaming.Stream[gen.ChatCompletionChunk]{status 200, request id req-123, done, key [REDACTED]}"; got != want {
+		t.Errorf("%%#v = %q, want %q", got, want)
+	}
+	var none *Stream[gen.ChatCompletionChunk]
+	if got := fmt.Sprint(none); got != "<nil>" {
+		t.Errorf("Sprint(nil) = %q", got)
+	}
+}
