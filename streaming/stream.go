@@ -369,7 +369,10 @@ func (s *Stream[T]) finish() {
 	if s.closed.Load() {
 		return
 	}
-	t := time.AfterFunc(50*time.Millisecond, func() { _ = s.Close() })
+	// The timer holds the body, not the stream, so that a finished stream's
+	// buffers are not kept alive until it fires.
+	body := s.body
+	t := time.AfterFunc(50*time.Millisecond, func() { _ = body.Close() })
 	_, _ = io.Copy(io.Discard, io.LimitReader(s.body, 64<<10))
 	t.Stop()
 	_ = s.Close()

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -645,4 +646,32 @@ func TestStreamFormatHidesTheKey(t *testing.T) {
 	if got := fmt.Sprint(none); got != "<nil>" {
 		t.Errorf("Sprint(nil) = %q", got)
 	}
+}
+
+// TestFinishedStreamIsNotRetained: once a stream has ended and the caller
+// drops it, its buffers (twice its largest event) are garbage at once,
+// not held by the timer that bounds the read after [DONE].
+func TestFinishedStreamIsNotRetained(t *testing.T) {
+	const size = 4 << 20
+	body := "data: " + chunkJSON(strings.Repeat("x", size)) + "\n\ndata: [DONE]\n\n"
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var kept []gen.ChatCompletionChunk
+	func() {
+		s := NewStream[gen.ChatCompletionChunk](&http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(body))})
+		for s.Next() {
+			kept = append(kept, s.Current())
+		}
+		if s.Err() != nil || len(kept) != 1 {
+			t.Fatalf("%d chunks, err %v", len(kept), s.Err())
+		}
+	}()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	// What the caller kept: the one chunk, its text.
+	if live := int64(after.HeapAlloc) - int64(before.HeapAlloc); live > size+size/2 {
+		t.Errorf("%d bytes live after a stream of one %d-byte chunk ended and was dropped", live, size)
+	}
+	runtime.KeepAlive(kept)
 }
