@@ -205,7 +205,11 @@ func decodeSlice[E any](d *chunkDecoder, p *[]E, t reflect.Type, elem func(*chun
 			break
 		}
 		if n == len(v) {
-			v = slices.Grow(v, 1)[:n+1]
+			grow := 1
+			if n == cap(v) && n > 0 {
+				grow = s.countElems() // size a long array once, not by repeated growth
+			}
+			v = slices.Grow(v, grow)[:n+1]
 		}
 		n++
 		if err := elem(d, &v[n-1]); err != nil {
@@ -833,6 +837,23 @@ func (s *scanner) number() error {
 	}
 	s.i = i
 	return nil
+}
+
+// countElems counts the elements from the one at the scanner to the end
+// of its array, without moving the scanner; at least 1.
+func (s *scanner) countElems() int {
+	i, depth := s.i, s.depth
+	defer func() { s.i, s.depth = i, depth }()
+	n := 0
+	for first := false; ; n++ {
+		if s.skipValue() != nil {
+			return max(n, 1)
+		}
+		more, err := s.nextElem(&first)
+		if err != nil || !more {
+			return n + 1
+		}
+	}
 }
 
 // raw consumes one value and returns its bytes.

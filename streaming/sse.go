@@ -31,14 +31,27 @@ type Event struct {
 	Unterminated bool
 }
 
-// EventTooLargeError reports a line or an event larger than the decoder's limit.
+// EventTooLargeError reports a line or an event larger than the decoder's
+// limit or, from a Stream, an event whose decoded value would take far more
+// memory than its bytes (Decoded).
 type EventTooLargeError struct {
-	// Limit is the limit in bytes.
+	// Limit is the limit in bytes: on the event's size, or when Decoded on
+	// the memory its value may take (4 times its size plus 64 KiB).
 	Limit int
+	// Decoded reports an event within the size limit that is refused before
+	// it is decoded because its value would take more than Limit bytes of
+	// memory: only elements that decode into much more than their bytes,
+	// such as thousands of empty objects, do that.
+	Decoded bool
+	// Size is the event's size in bytes, when Decoded.
+	Size int
 }
 
-// Error names the limit and the option that raises it.
+// Error names the limit and, for the size limit, the option that raises it.
 func (e *EventTooLargeError) Error() string {
+	if e.Decoded {
+		return fmt.Sprintf("streaming: a %d-byte server-sent event would take more than %d bytes once decoded (4 times its size plus 64 KiB)", e.Size, e.Limit)
+	}
 	return fmt.Sprintf("streaming: server-sent event larger than the %d-byte limit (see WithMaxEventSize)", e.Limit)
 }
 

@@ -65,7 +65,9 @@ func WithRedaction(secret string) Option { return func(c *config) { c.secret = s
 
 // WithMaxEventSize sets the largest line or event the stream accepts, in
 // bytes (default DefaultMaxEventSize, 32 MiB). A larger one fails the stream
-// with an *EventTooLargeError.
+// with an *EventTooLargeError. So does an event whose decoded value would
+// take more than 4 times its size plus 64 KiB of memory (Decoded): one event
+// never costs more than a small multiple of its bytes.
 func WithMaxEventSize(n int) Option { return func(c *config) { c.maxEventSize = n } }
 
 // WithIdleTimeout fails the stream with ErrIdleTimeout when a read waits
@@ -89,6 +91,7 @@ type Stream[T any] struct {
 	dec     *Decoder
 	idle    *idleReader
 	decode  func([]byte, *T) (bool, error)
+	sizes   *sizeInfo // of T, to bound what an event may take decoded
 	secret  string
 	cur     T
 	err     error
@@ -111,7 +114,7 @@ func NewStream[T any](resp *http.Response, opts ...Option) *Stream[T] {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	s := &Stream[T]{resp: resp, body: resp.Body, decode: decoderFor[T](), secret: cfg.secret}
+	s := &Stream[T]{resp: resp, body: resp.Body, decode: decoderFor[T](), sizes: sizeInfoOf(reflect.TypeFor[T]()), secret: cfg.secret}
 	if resp.Request != nil {
 		s.ctxDone = resp.Request.Context().Done()
 	}
@@ -194,6 +197,10 @@ func (s *Stream[T]) Next() bool {
 		if len(bytes.TrimSpace(ev.Data)) == 0 {
 			continue
 		}
+		if err := s.checkDecodedSize(ev.Data); err != nil {
+			s.fail(err)
+			return false
+		}
 		var zero T
 		s.cur = zero // decode into fresh memory: earlier elements stay intact
 		isErr, err := s.decode(ev.Data, &s.cur)
@@ -215,6 +222,19 @@ func (s *Stream[T]) Next() bool {
 	}
 	s.fail(s.readError(s.dec.Err()))
 	return false
+}
+
+// checkDecodedSize refuses an event whose value would take more than
+// decodedLimit of memory, before decoding it.
+func (s *Stream[T]) checkDecodedSize(data []byte) error {
+	if len(data) < measureFrom {
+		return nil
+	}
+	limit := decodedLimit(len(data))
+	if n, ok := decodedSize(s.sizes, data, limit); ok && n > limit {
+		return &EventTooLargeError{Limit: limit, Decoded: true, Size: len(data)}
+	}
+	return nil
 }
 
 // cutOff reports the failure err of an event that the end of the stream
