@@ -37,7 +37,7 @@ type ChatCompletionAccumulator struct {
 }
 
 // FinishedToolCall is a tool call whose arguments are complete: its choice
-// reported a finish_reason.
+// reported a finish_reason. The accumulator reports each call once.
 type FinishedToolCall struct {
 	// ChoiceIndex is the index of the choice that made the call.
 	ChoiceIndex int
@@ -63,8 +63,9 @@ type choiceAcc struct {
 	finish            *gen.FinishReason
 	logprobs          *gen.ChatCompletionLogprobs
 	reasoningLogprobs *gen.ChatCompletionLogprobs
-	tools             []*toolAcc
-	toolsDone         bool
+	tools             []*toolAcc       // in the order they first appeared
+	byIndex           map[int]*toolAcc // the first call with each index: no scans
+	reported          int              // tools[:reported] were reported finished
 }
 
 type toolAcc struct {
@@ -157,12 +158,7 @@ func (ch *choiceAcc) addToolCall(tc *gen.ToolCall) {
 	var t *toolAcc
 	switch {
 	case tc.Index != nil && *tc.Index >= 0:
-		for _, x := range ch.tools {
-			if x.index == *tc.Index {
-				t = x
-				break
-			}
-		}
+		t = ch.byIndex[*tc.Index]
 	case len(ch.tools) > 0:
 		// No usable index: a fragment without a new id continues the last call.
 		last := ch.tools[len(ch.tools)-1]
@@ -177,7 +173,12 @@ func (ch *choiceAcc) addToolCall(tc *gen.ToolCall) {
 		}
 		t = &toolAcc{index: idx}
 		ch.tools = append(ch.tools, t)
-		ch.toolsDone = false
+		if ch.byIndex == nil {
+			ch.byIndex = make(map[int]*toolAcc)
+		}
+		if ch.byIndex[idx] == nil {
+			ch.byIndex[idx] = t
+		}
 	}
 	if tc.ID != nil && t.id == "" {
 		t.id = *tc.ID
@@ -195,12 +196,13 @@ func (ch *choiceAcc) addToolCall(tc *gen.ToolCall) {
 	}
 }
 
+// finishTools reports the choice's calls not yet reported, each exactly
+// once: a tool runner must never run a call twice, and each call's
+// arguments are validated once.
 func (a *ChatCompletionAccumulator) finishTools(ch *choiceAcc) {
-	if ch.toolsDone {
-		return
-	}
-	ch.toolsDone = true
-	for _, t := range ch.tools {
+	fresh := ch.tools[ch.reported:]
+	ch.reported = len(ch.tools)
+	for _, t := range fresh {
 		args := t.arguments()
 		var err error
 		if !json.Valid([]byte(args)) {
@@ -233,7 +235,11 @@ func appendLogprobs(dst, src *gen.ChatCompletionLogprobs) *gen.ChatCompletionLog
 
 // JustFinishedToolCalls returns the tool calls completed by the last AddChunk
 // (those of a choice that just reported its finish_reason). With parallel
-// tool calls, all of them finish together. The slice is reused by AddChunk.
+// tool calls, all of them finish together. Each call is reported exactly
+// once: a later finish_reason of the same choice reports only the calls that
+// began since, so running every call returned here never runs one twice. (A
+// fragment that arrives for a call after it was reported still reaches
+// ChatCompletion.) The slice is reused by AddChunk.
 func (a *ChatCompletionAccumulator) JustFinishedToolCalls() []FinishedToolCall {
 	return a.finished
 }

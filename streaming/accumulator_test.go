@@ -1,10 +1,13 @@
 package streaming
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cerebras-go/cerebras/gen"
 )
@@ -162,6 +165,226 @@ func FuzzAccumulator(f *testing.F) {
 			}
 			if got != want[ch.Index] {
 				t.Fatalf("choice %d content %q, want %q", ch.Index, got, want[ch.Index])
+			}
+		}
+	})
+}
+
+// bestOf returns the shortest of several runs of f: the run least disturbed
+// by the rest of a loaded machine.
+func bestOf(runs int, f func()) time.Duration {
+	best := time.Duration(math.MaxInt64)
+	for range runs {
+		start := time.Now()
+		f()
+		best = min(best, time.Since(start))
+	}
+	return best
+}
+
+// manyToolCalls returns a chunk with n tool-call fragments, one per index:
+// the shape of one huge event of parallel calls.
+func manyToolCalls(n int) gen.ChatCompletionChunk {
+	calls := make([]gen.ToolCall, n)
+	for i := range calls {
+		calls[i] = gen.ToolCall{Index: ptr(i), Function: &gen.ToolCallFunction{Arguments: ptr("{}")}}
+	}
+	return toolChunk(calls...)
+}
+
+// TestAccumulatorIsLinearInToolCalls: the accumulator's cost is linear in
+// the number of tool-call indexes, as its doc says. Four times the calls
+// must cost less than eight times the time (quadratic would be sixteen),
+// each size timed at its best of several runs in this same process.
+func TestAccumulatorIsLinearInToolCalls(t *testing.T) {
+	const n = 4000
+	small, large := manyToolCalls(n), manyToolCalls(4*n)
+	run := func(c gen.ChatCompletionChunk) func() {
+		return func() {
+			var acc ChatCompletionAccumulator
+			acc.AddChunk(c)
+			acc.AddChunk(finishChunk(0, gen.FinishReasonToolCalls))
+			if got := len(acc.JustFinishedToolCalls()); got != len(c.Choices[0].Delta.ToolCalls) {
+				t.Fatalf("%d calls finished, want %d", got, len(c.Choices[0].Delta.ToolCalls))
+			}
+		}
+	}
+	tSmall, tLarge := bestOf(7, run(small)), bestOf(7, run(large))
+	ratio := float64(tLarge) / float64(tSmall)
+	t.Logf("%d tool calls: %s; %d: %s; ratio %.1f (linear 4, quadratic 16)", n, tSmall, 4*n, tLarge, ratio)
+	if ratio >= 8 {
+		t.Errorf("4x the tool calls cost %.1fx the time: quadratic", ratio)
+	}
+}
+
+// TestAccumulatorReportsEachToolCallOnce: a call reported finished is never
+// reported again by a later finish of its choice, so a tool runner built on
+// JustFinishedToolCalls never runs a tool twice.
+func TestAccumulatorReportsEachToolCallOnce(t *testing.T) {
+	var acc ChatCompletionAccumulator
+	finished := func() []string {
+		var ids []string
+		for _, d := range acc.JustFinishedToolCalls() {
+			ids = append(ids, d.ID)
+		}
+		return ids
+	}
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: ptr(0), ID: ptr("a"), Function: &gen.ToolCallFunction{Name: ptr("f"), Arguments: ptr(`{}`)}}))
+	acc.AddChunk(finishChunk(0, gen.FinishReasonToolCalls))
+	if got := finished(); strings.Join(got, ",") != "a" {
+		t.Fatalf("first finish reported %q, want [a]", got)
+	}
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: ptr(1), ID: ptr("b"), Function: &gen.ToolCallFunction{Name: ptr("g"), Arguments: ptr(`{}`)}}))
+	acc.AddChunk(finishChunk(0, gen.FinishReasonToolCalls))
+	if got := finished(); strings.Join(got, ",") != "b" {
+		t.Errorf("second finish reported %q, want [b] (a was already reported)", got)
+	}
+	acc.AddChunk(finishChunk(0, gen.FinishReasonToolCalls))
+	if got := finished(); len(got) != 0 {
+		t.Errorf("a finish with no new call reported %q", got)
+	}
+	// Every call still reaches the completion.
+	if calls := acc.ChatCompletion().Choices[0].Message.ToolCalls; len(calls) != 2 {
+		t.Errorf("completion has %d tool calls, want 2", len(calls))
+	}
+
+	// n calls, each followed by a finish: n reports (and n validations of
+	// arguments) in all, not n(n+1)/2.
+	var many ChatCompletionAccumulator
+	reports := 0
+	for i := range 100 {
+		many.AddChunk(toolChunk(gen.ToolCall{Index: ptr(i), ID: ptr(fmt.Sprint(i)), Function: &gen.ToolCallFunction{Arguments: ptr(`{}`)}}))
+		many.AddChunk(finishChunk(0, gen.FinishReasonToolCalls))
+		reports += len(many.JustFinishedToolCalls())
+	}
+	if reports != 100 {
+		t.Errorf("100 calls were reported %d times", reports)
+	}
+}
+
+// modelCall and modelChoice are the obviously correct (and quadratic)
+// accumulator FuzzAccumulatorToolCalls checks the real one against.
+type modelCall struct {
+	index          int
+	id, name, args string
+}
+
+type modelChoice struct {
+	calls    []*modelCall
+	reported int
+}
+
+func (m *modelChoice) add(tc gen.ToolCall) {
+	var c *modelCall
+	switch {
+	case tc.Index != nil && *tc.Index >= 0:
+		for _, x := range m.calls {
+			if x.index == *tc.Index {
+				c = x
+				break
+			}
+		}
+	case len(m.calls) > 0:
+		if last := m.calls[len(m.calls)-1]; tc.ID == nil || *tc.ID == "" || *tc.ID == last.id {
+			c = last
+		}
+	}
+	if c == nil {
+		c = &modelCall{index: len(m.calls)}
+		if tc.Index != nil && *tc.Index >= 0 {
+			c.index = *tc.Index
+		}
+		m.calls = append(m.calls, c)
+	}
+	if tc.ID != nil && c.id == "" {
+		c.id = *tc.ID
+	}
+	if f := tc.Function; f != nil {
+		if f.Name != nil && c.name == "" {
+			c.name = *f.Name
+		}
+		if f.Arguments != nil {
+			c.args += *f.Arguments
+		}
+	}
+}
+
+func (c *modelCall) arguments() string {
+	if c.args == "" {
+		return "{}"
+	}
+	return c.args
+}
+
+// FuzzAccumulatorToolCalls: over many choices and tool-call indexes (missing
+// and negative ones included), the accumulator merges fragments exactly as
+// a naive scan does, reports each call finished exactly once, in order, and
+// validates its arguments.
+func FuzzAccumulatorToolCalls(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 1, 0, 2, 1, 0, 0, 3, 1, 0, 1, 0}, `{"a":`)
+	f.Add([]byte{4, 5, 0, 255, 0, 254, 4, 200, 5, 0, 0, 255, 1, 0, 4, 7}, "1}")
+	f.Add(bytes.Repeat([]byte{0, 63, 4, 33, 1, 0, 5, 0}, 40), "{}")
+	f.Fuzz(func(t *testing.T, script []byte, args string) {
+		var acc ChatCompletionAccumulator
+		model := map[int]*modelChoice{}
+		// Each op is two bytes: kind and choice, then an index: 0-253, or
+		// 254 for -1, or 255 for none.
+		for i := 0; i+1 < len(script); i += 2 {
+			kind, choice, index := script[i]&3, int(script[i]>>2)&1, script[i+1]
+			m := model[choice]
+			if m == nil {
+				m = &modelChoice{}
+				model[choice] = m
+			}
+			if kind == 1 {
+				acc.AddChunk(finishChunk(choice, gen.FinishReasonToolCalls))
+				want := m.calls[m.reported:]
+				m.reported = len(m.calls)
+				got := acc.JustFinishedToolCalls()
+				if len(got) != len(want) {
+					t.Fatalf("op %d: %d calls finished, want %d", i, len(got), len(want))
+				}
+				for j, g := range got {
+					w := want[j]
+					if g.ChoiceIndex != choice || g.Index != w.index || g.ID != w.id || g.Name != w.name || g.Arguments != w.arguments() {
+						t.Fatalf("op %d: finished %+v, want %+v", i, g, *w)
+					}
+					if (g.Err == nil) != json.Valid([]byte(g.Arguments)) {
+						t.Fatalf("op %d: Err %v for arguments %q", i, g.Err, g.Arguments)
+					}
+				}
+				continue
+			}
+			tc := gen.ToolCall{Function: &gen.ToolCallFunction{Arguments: ptr(args), Name: ptr(fmt.Sprint("f", i))}}
+			switch {
+			case index == 255: // no index; a new id every other time
+				if kind == 2 {
+					tc.ID = ptr(fmt.Sprint("id", i))
+				}
+			case index == 254:
+				tc.Index = ptr(-1)
+			default:
+				tc.Index = ptr(int(index))
+				tc.ID = ptr(fmt.Sprint("id", index))
+			}
+			m.add(tc)
+			c := toolChunk(tc)
+			c.Choices[0].Index = choice
+			acc.AddChunk(c)
+			if len(acc.JustFinishedToolCalls()) != 0 {
+				t.Fatalf("op %d: a fragment finished calls", i)
+			}
+		}
+		for _, ch := range acc.ChatCompletion().Choices {
+			want := model[ch.Index].calls
+			if len(ch.Message.ToolCalls) != len(want) {
+				t.Fatalf("choice %d: %d tool calls, want %d", ch.Index, len(ch.Message.ToolCalls), len(want))
+			}
+			for j, tc := range ch.Message.ToolCalls {
+				w := want[j]
+				if *tc.Index != w.index || *tc.ID != w.id || *tc.Function.Name != w.name || *tc.Function.Arguments != w.arguments() {
+					t.Fatalf("choice %d call %d: %d %q %q %q, want %+v", ch.Index, j, *tc.Index, *tc.ID, *tc.Function.Name, *tc.Function.Arguments, *w)
+				}
 			}
 		}
 	})

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -12,12 +15,17 @@ import (
 )
 
 // chunkDecoder decodes a chat completion chunk in one pass over its bytes,
-// straight into the generated gen.ChatCompletionChunk. It is strict (invalid
-// JSON and type mismatches are errors, as with encoding/json, whose results it
-// reproduces) and cheap: strings repeated in every chunk of a stream (id,
-// model, fingerprint) are interned, and rare, large sub-objects (usage,
-// time_info, logprobs) are handed to encoding/json as raw bytes. It also
-// reports a non-null top-level "error" in the same pass, so in-band errors cost
+// straight into the generated gen.ChatCompletionChunk. It reproduces
+// encoding/json's results exactly: the same inputs are invalid (nesting
+// included: at most 10000 open objects and arrays), keys match the same
+// fields (exactly, else case-insensitively), a
+// repeated key decodes into what the first one left (so the last wins), and
+// a value of the wrong type is the same *json.UnmarshalTypeError, naming the
+// field and the JSON type (never the value), with decoding going on after
+// it. It is cheap: strings repeated in every chunk of a stream (id, model,
+// fingerprint) are interned, and rare, large sub-objects (usage, time_info,
+// logprobs) are handed to encoding/json as raw bytes. It also reports a
+// non-null top-level "error" in the same pass, so in-band errors cost
 // nothing extra.
 type chunkDecoder struct {
 	s       scanner
@@ -28,16 +36,31 @@ type chunkDecoder struct {
 	next    int
 }
 
-const maxDepth = 10000 // encoding/json's nesting limit
+const maxDepth = 10000 // encoding/json's nesting limit: open objects and arrays
 
 var errNotObject = errors.New("event data is not a JSON object")
 
+// The Go types the decoder fills, as type errors name them.
+var (
+	chunkType     = reflect.TypeFor[gen.ChatCompletionChunk]()
+	choicesType   = reflect.TypeFor[[]gen.ChatCompletionChunkChoice]()
+	choiceType    = reflect.TypeFor[gen.ChatCompletionChunkChoice]()
+	deltaType     = reflect.TypeFor[gen.ChatCompletionChunkDelta]()
+	toolCallsType = reflect.TypeFor[[]gen.ToolCall]()
+	toolCallType  = reflect.TypeFor[gen.ToolCall]()
+	functionType  = reflect.TypeFor[gen.ToolCallFunction]()
+	finishType    = reflect.TypeFor[gen.FinishReason]()
+	stringType    = reflect.TypeFor[string]()
+	intType       = reflect.TypeFor[int]()
+	int64Type     = reflect.TypeFor[int64]()
+)
+
 func (d *chunkDecoder) decode(data []byte, c *gen.ChatCompletionChunk) (isErr bool, err error) {
-	d.s = scanner{b: data}
+	d.s.reset(data)
 	s := &d.s
 	if s.peek() != '{' {
 		if s.i < len(s.b) {
-			if err := s.skipValue(0); err != nil {
+			if err := s.skipValue(); err != nil {
 				return false, err
 			}
 			if s.ws(); s.i < len(s.b) {
@@ -46,7 +69,7 @@ func (d *chunkDecoder) decode(data []byte, c *gen.ChatCompletionChunk) (isErr bo
 		}
 		return false, errNotObject
 	}
-	err = s.object("chunk", chunkKeys, 1, func(name string) error {
+	err = s.object(chunkType, chunkKeys, func(name string) error {
 		switch name {
 		case "id":
 			return d.internString(&c.ID, &d.id)
@@ -63,24 +86,31 @@ func (d *chunkDecoder) decode(data []byte, c *gen.ChatCompletionChunk) (isErr bo
 		case "service_tier_used":
 			return s.optString(&c.ServiceTierUsed, d.intern)
 		case "choices":
-			return d.choices(c)
+			return decodeSlice(d, &c.Choices, choicesType, (*chunkDecoder).choice)
 		case "usage":
 			return rawInto(s, &c.Usage)
 		case "time_info":
 			return rawInto(s, &c.TimeInfo)
 		default: // "error"
 			raw, err := s.raw()
-			isErr = isErr || (err == nil && isError(raw))
+			isErr = err == nil && isError(raw) // the last "error" wins
 			return err
 		}
 	})
-	if err != nil {
+	if err == nil {
+		if s.ws(); s.i < len(s.b) {
+			err = s.syntax("after top-level value")
+		}
+	}
+	switch {
+	case err != nil:
 		return false, err
+	case isErr:
+		return true, nil
+	case s.mismatch != nil:
+		return false, s.mismatch
 	}
-	if s.ws(); s.i < len(s.b) {
-		return false, s.syntax("after top-level value")
-	}
-	return isErr, nil
+	return false, nil
 }
 
 // Field names of the objects the decoder knows, in lookup order.
@@ -93,8 +123,10 @@ var (
 )
 
 // lookup returns the name in names that key matches, exactly or else
-// case-insensitively as encoding/json does, or "" for an unknown key. It
-// never allocates: the names are constants and comparing string(key) is free.
+// case-insensitively as encoding/json does (its key folding is
+// bytes.EqualFold's: "ſ" matches "s", the Kelvin sign "k"), or "" for an
+// unknown key. It never allocates: the names are constants and comparing
+// string(key) is free.
 func lookup(key []byte, names []string) string {
 	for _, n := range names {
 		if string(key) == n {
@@ -113,6 +145,9 @@ func (d *chunkDecoder) internString(dst *string, last *string) error {
 	s := &d.s
 	if s.null() {
 		return nil
+	}
+	if s.peek() != '"' {
+		return s.wrongType(stringType)
 	}
 	b, err := s.str()
 	if err != nil {
@@ -142,17 +177,51 @@ func (d *chunkDecoder) intern(b []byte) string {
 	return v
 }
 
-func (d *chunkDecoder) choices(c *gen.ChatCompletionChunk) error {
+// decodeSlice decodes an array into *p as encoding/json does: element i
+// decodes into the slice's element i where there is one (so a repeated key
+// merges into what the first left, stale elements past its length
+// included), then the slice is cut to the array's length; an empty array
+// gives an empty slice, null a nil one. t is the slice's type.
+func decodeSlice[E any](d *chunkDecoder, p *[]E, t reflect.Type, elem func(*chunkDecoder, *E) error) error {
 	s := &d.s
 	if s.null() {
-		c.Choices = nil
+		*p = nil
 		return nil
 	}
-	c.Choices = make([]gen.ChatCompletionChunkChoice, 0, 1)
-	return s.array("choices", func() error {
-		c.Choices = append(c.Choices, gen.ChatCompletionChunkChoice{})
-		return d.choice(&c.Choices[len(c.Choices)-1])
-	})
+	if s.peek() != '[' {
+		return s.wrongType(t)
+	}
+	if err := s.open(); err != nil {
+		return err
+	}
+	v, n := *p, 0
+	for first := true; ; {
+		more, err := s.nextElem(&first)
+		if err != nil {
+			*p = v
+			return err
+		}
+		if !more {
+			break
+		}
+		if n == len(v) {
+			grow := 1
+			if n == cap(v) && n > 0 {
+				grow = s.countElems() // size a long array once, not by repeated growth
+			}
+			v = slices.Grow(v, grow)[:n+1]
+		}
+		n++
+		if err := elem(d, &v[n-1]); err != nil {
+			*p = v
+			return err
+		}
+	}
+	s.depth--
+	if *p = v[:n]; n == 0 {
+		*p = []E{}
+	}
+	return nil
 }
 
 func (d *chunkDecoder) choice(ch *gen.ChatCompletionChunkChoice) error {
@@ -160,7 +229,7 @@ func (d *chunkDecoder) choice(ch *gen.ChatCompletionChunkChoice) error {
 	if s.null() {
 		return nil
 	}
-	return s.object("choice", choiceKeys, 2, func(name string) error {
+	return s.object(choiceType, choiceKeys, func(name string) error {
 		switch name {
 		case "index":
 			return s.intField(&ch.Index)
@@ -181,6 +250,9 @@ func (d *chunkDecoder) finishReason(p **gen.FinishReason) error {
 	if s.null() {
 		*p = nil
 		return nil
+	}
+	if s.peek() != '"' {
+		return s.wrongType(finishType)
 	}
 	b, err := s.str()
 	if err != nil {
@@ -210,7 +282,7 @@ func (d *chunkDecoder) delta(p **gen.ChatCompletionChunkDelta) error {
 	if !ok {
 		return nil
 	}
-	return s.object("delta", deltaKeys, 3, func(name string) error {
+	return s.object(deltaType, deltaKeys, func(name string) error {
 		switch name {
 		case "content":
 			return s.optString(&dl.Content, copyString)
@@ -219,24 +291,9 @@ func (d *chunkDecoder) delta(p **gen.ChatCompletionChunkDelta) error {
 		case "role":
 			return s.optString(&dl.Role, d.intern)
 		default: // "tool_calls"
-			return d.toolCalls(&dl.ToolCalls)
+			return decodeSlice(d, &dl.ToolCalls, toolCallsType, (*chunkDecoder).toolCall)
 		}
 	})
-}
-
-func (d *chunkDecoder) toolCalls(p *[]gen.ToolCall) error {
-	s := &d.s
-	if s.null() {
-		*p = nil
-		return nil
-	}
-	calls := make([]gen.ToolCall, 0, 1)
-	err := s.array("tool_calls", func() error {
-		calls = append(calls, gen.ToolCall{})
-		return d.toolCall(&calls[len(calls)-1])
-	})
-	*p = calls
-	return err
 }
 
 func (d *chunkDecoder) toolCall(tc *gen.ToolCall) error {
@@ -244,7 +301,7 @@ func (d *chunkDecoder) toolCall(tc *gen.ToolCall) error {
 	if s.null() {
 		return nil
 	}
-	return s.object("tool call", toolCallKeys, 5, func(name string) error {
+	return s.object(toolCallType, toolCallKeys, func(name string) error {
 		switch name {
 		case "index":
 			if s.null() {
@@ -271,7 +328,7 @@ func (d *chunkDecoder) toolFunction(p **gen.ToolCallFunction) error {
 	if !ok {
 		return nil
 	}
-	return s.object("function", functionKeys, 6, func(name string) error {
+	return s.object(functionType, functionKeys, func(name string) error {
 		if name == "name" {
 			return s.optString(&f.Name, d.intern)
 		}
@@ -282,7 +339,7 @@ func (d *chunkDecoder) toolFunction(p **gen.ToolCallFunction) error {
 // objectTarget prepares a nullable object field: null sets *p to nil and
 // reports false; otherwise it returns the struct to decode into, reusing the
 // existing one as encoding/json does. A value that is not an object leaves *p
-// alone, for scanner.object to report.
+// alone, for scanner.object to report as a type mismatch.
 func objectTarget[T any](s *scanner, p **T) (*T, bool) {
 	if s.null() {
 		*p = nil
@@ -295,12 +352,14 @@ func objectTarget[T any](s *scanner, p **T) (*T, bool) {
 }
 
 // rawInto hands a rare sub-object to encoding/json, into a fresh or the
-// existing pointee (null sets the pointer to nil).
+// existing pointee (null sets the pointer to nil). A type mismatch inside it
+// is recorded with the context encoding/json gives it in the whole chunk.
 func rawInto[T any](s *scanner, p **T) error {
 	if s.null() {
 		*p = nil
 		return nil
 	}
+	start := s.i
 	raw, err := s.raw()
 	if err != nil {
 		return err
@@ -308,14 +367,42 @@ func rawInto[T any](s *scanner, p **T) error {
 	if *p == nil {
 		*p = new(T)
 	}
-	return json.Unmarshal(raw, *p)
+	err = json.Unmarshal(raw, *p)
+	var te *json.UnmarshalTypeError
+	if err == nil || !errors.As(err, &te) {
+		return err
+	}
+	if s.mismatch == nil {
+		path := strings.Join(s.path, ".")
+		if te.Struct == "" { // the value itself is not an object
+			te.Struct = s.strct.Name()
+			te.Field = path
+		} else {
+			te.Field = path + "." + te.Field
+		}
+		te.Offset += int64(start)
+		s.mismatch = te
+	}
+	return nil
 }
 
 // scanner is a strict, allocation-free JSON tokenizer over one buffer.
 type scanner struct {
-	b       []byte
-	i       int
-	scratch []byte
+	b        []byte
+	i        int
+	depth    int // objects and arrays open at i
+	numStart int // where the last integer began
+	scratch  []byte
+	// For type errors: the struct whose field is being decoded, the JSON
+	// names of the fields being decoded (outermost first), and the first
+	// mismatch, after which decoding goes on, as in encoding/json.
+	strct    reflect.Type
+	path     []string
+	mismatch *json.UnmarshalTypeError
+}
+
+func (s *scanner) reset(b []byte) {
+	*s = scanner{b: b, scratch: s.scratch, path: s.path[:0]}
 }
 
 // SyntaxError reports invalid JSON at a byte offset.
@@ -337,12 +424,47 @@ func (s *scanner) syntax(what string) error {
 	return &SyntaxError{Offset: s.i, msg: fmt.Sprintf("unexpected %q %s", s.b[s.i], what)}
 }
 
-func (s *scanner) typeErr(field, want string) error {
-	start := s.i
-	if err := s.skipValue(1); err != nil {
+// wrongType skips a value that cannot decode into the Go type t and
+// records the mismatch, if it is the first, as encoding/json does: naming
+// the field and the value's JSON type, never the value (a server may echo
+// the API key in any string). Decoding goes on.
+func (s *scanner) wrongType(t reflect.Type) error {
+	what := "number"
+	switch s.peek() {
+	case '"':
+		what = "string"
+	case '{':
+		what = "object"
+	case '[':
+		what = "array"
+	case 't', 'f':
+		what = "bool"
+	}
+	if err := s.skipValue(); err != nil {
 		return err
 	}
-	return fmt.Errorf("json: cannot unmarshal %.20q into %s of type %s", s.b[start:s.i], field, want)
+	s.typeMismatch(what, t)
+	return nil
+}
+
+func (s *scanner) typeMismatch(what string, t reflect.Type) {
+	if s.mismatch != nil {
+		return
+	}
+	s.mismatch = &json.UnmarshalTypeError{Value: what, Type: t, Offset: int64(s.i)}
+	if s.strct != nil {
+		s.mismatch.Struct = s.strct.Name()
+		s.mismatch.Field = strings.Join(s.path, ".")
+	}
+}
+
+// open enters the object or array at i, within encoding/json's limit.
+func (s *scanner) open() error {
+	s.i++
+	if s.depth++; s.depth > maxDepth {
+		return &SyntaxError{Offset: s.i - 1, msg: "exceeded max depth"}
+	}
+	return nil
 }
 
 func (s *scanner) ws() {
@@ -422,43 +544,34 @@ func (s *scanner) nextElem(first *bool) (bool, error) {
 	return true, nil
 }
 
-// object walks an object (a value starting with '{'), calling field for
-// each known key and skipping the others; depth is its nesting level.
-func (s *scanner) object(what string, names []string, depth int, field func(name string) error) error {
+// object walks an object that decodes into the struct type t, calling
+// field for each known key and skipping the others. A value that is not an
+// object is a type mismatch.
+func (s *scanner) object(t reflect.Type, names []string, field func(name string) error) error {
 	if s.peek() != '{' {
-		return s.typeErr(what, "object")
+		return s.wrongType(t)
 	}
-	s.i++
-	first := true
-	for {
+	if err := s.open(); err != nil {
+		return err
+	}
+	outer, depth := s.strct, len(s.path)
+	for first := true; ; {
 		key, done, err := s.nextKey(&first)
-		if err != nil || done {
-			return err
-		}
-		if name := lookup(key, names); name != "" {
-			err = field(name)
-		} else {
-			err = s.skipValue(depth)
-		}
 		if err != nil {
 			return err
 		}
-	}
-}
-
-// array walks an array, calling elem with the scanner at each element.
-func (s *scanner) array(what string, elem func() error) error {
-	if s.peek() != '[' {
-		return s.typeErr(what, "array")
-	}
-	s.i++
-	first := true
-	for {
-		more, err := s.nextElem(&first)
-		if err != nil || !more {
-			return err
+		if done {
+			s.depth--
+			return nil
 		}
-		if err := elem(); err != nil {
+		if name := lookup(key, names); name != "" {
+			s.strct, s.path = t, append(s.path, name)
+			err = field(name)
+			s.strct, s.path = outer, s.path[:depth]
+		} else {
+			err = s.skipValue()
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -469,7 +582,7 @@ func (s *scanner) array(what string, elem func() error) error {
 // Invalid UTF-8 and lone surrogates become U+FFFD, as in encoding/json.
 func (s *scanner) str() ([]byte, error) {
 	if s.peek() != '"' {
-		return nil, s.typeErr("string field", "string")
+		return nil, s.syntax("looking for a string")
 	}
 	s.i++
 	start := s.i
@@ -608,6 +721,9 @@ func (s *scanner) optString(p **string, conv func([]byte) string) error {
 		*p = nil
 		return nil
 	}
+	if s.peek() != '"' {
+		return s.wrongType(stringType)
+	}
 	b, err := s.str()
 	if err != nil {
 		return err
@@ -622,48 +738,58 @@ func (s *scanner) optString(p **string, conv func([]byte) string) error {
 func copyString(b []byte) string { return string(b) }
 
 func (s *scanner) intField(dst *int) error {
-	var v int64
-	if err := s.int64Field(&v); err != nil {
-		return err
+	v, ok, err := s.integer(intType)
+	if ok && int64(int(v)) == v {
+		*dst = int(v)
+	} else if ok {
+		s.typeMismatch("number "+string(s.b[s.numStart:s.i]), intType)
 	}
-	*dst = int(v)
-	return nil
+	return err
 }
 
-// int64Field decodes an integer; null leaves dst unchanged. A fraction, an
-// exponent or an out-of-range value is an error, as in encoding/json.
 func (s *scanner) int64Field(dst *int64) error {
+	v, ok, err := s.integer(int64Type)
+	if ok {
+		*dst = v
+	}
+	return err
+}
+
+// integer decodes an integer for a field of type t; null and type
+// mismatches (recorded) report !ok. A fraction, an exponent or an
+// out-of-range value is a mismatch too, as in encoding/json.
+func (s *scanner) integer(t reflect.Type) (v int64, ok bool, err error) {
 	if s.null() {
-		return nil
+		return 0, false, nil
 	}
-	start := s.i
+	if c := s.peek(); c != '-' && (c < '0' || c > '9') {
+		return 0, false, s.wrongType(t)
+	}
+	s.numStart = s.i
 	if err := s.number(); err != nil {
-		if s.i == start {
-			return s.typeErr("integer field", "int64")
-		}
-		return err
+		return 0, false, err
 	}
-	num := s.b[start:s.i]
+	num := s.b[s.numStart:s.i]
 	neg := num[0] == '-'
 	if neg {
 		num = num[1:]
 	}
-	var v uint64
+	var u uint64
 	for _, c := range num {
-		if c < '0' || c > '9' || v > (1<<63)/10 {
-			return fmt.Errorf("json: cannot unmarshal number %s into an integer field", s.b[start:s.i])
+		if c < '0' || c > '9' || u > (1<<63)/10 {
+			s.typeMismatch("number "+string(s.b[s.numStart:s.i]), t)
+			return 0, false, nil
 		}
-		v = v*10 + uint64(c-'0')
+		u = u*10 + uint64(c-'0')
 	}
-	if (!neg && v > 1<<63-1) || v > 1<<63 {
-		return fmt.Errorf("json: cannot unmarshal number %s into an integer field", s.b[start:s.i])
+	if (!neg && u > 1<<63-1) || u > 1<<63 {
+		s.typeMismatch("number "+string(s.b[s.numStart:s.i]), t)
+		return 0, false, nil
 	}
 	if neg {
-		*dst = -int64(v)
-	} else {
-		*dst = int64(v)
+		return -int64(u), true, nil
 	}
-	return nil
+	return int64(u), true, nil
 }
 
 // number consumes a JSON number.
@@ -713,43 +839,67 @@ func (s *scanner) number() error {
 	return nil
 }
 
+// countElems counts the elements from the one at the scanner to the end
+// of its array, without moving the scanner; at least 1.
+func (s *scanner) countElems() int {
+	i, depth := s.i, s.depth
+	defer func() { s.i, s.depth = i, depth }()
+	n := 0
+	for first := false; ; n++ {
+		if s.skipValue() != nil {
+			return max(n, 1)
+		}
+		more, err := s.nextElem(&first)
+		if err != nil || !more {
+			return n + 1
+		}
+	}
+}
+
 // raw consumes one value and returns its bytes.
 func (s *scanner) raw() ([]byte, error) {
 	s.ws()
 	start := s.i
-	if err := s.skipValue(1); err != nil {
+	if err := s.skipValue(); err != nil {
 		return nil, err
 	}
 	return s.b[start:s.i], nil
 }
 
 // skipValue consumes and validates one value of any type.
-func (s *scanner) skipValue(depth int) error {
-	if depth > maxDepth {
-		return errors.New("json: exceeded max depth")
-	}
+func (s *scanner) skipValue() error {
 	switch c := s.peek(); c {
 	case '{':
-		s.i++
-		first := true
-		for {
+		if err := s.open(); err != nil {
+			return err
+		}
+		for first := true; ; {
 			_, done, err := s.nextKey(&first)
-			if err != nil || done {
+			if err != nil {
 				return err
 			}
-			if err := s.skipValue(depth + 1); err != nil {
+			if done {
+				s.depth--
+				return nil
+			}
+			if err := s.skipValue(); err != nil {
 				return err
 			}
 		}
 	case '[':
-		s.i++
-		first := true
-		for {
+		if err := s.open(); err != nil {
+			return err
+		}
+		for first := true; ; {
 			more, err := s.nextElem(&first)
-			if err != nil || !more {
+			if err != nil {
 				return err
 			}
-			if err := s.skipValue(depth + 1); err != nil {
+			if !more {
+				s.depth--
+				return nil
+			}
+			if err := s.skipValue(); err != nil {
 				return err
 			}
 		}

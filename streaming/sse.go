@@ -25,25 +25,43 @@ type Event struct {
 	ID string
 	// Retry is the last valid `retry:` field in milliseconds, or -1.
 	Retry int
+	// Unterminated reports an event that the end of the stream dispatched,
+	// not a blank line: the stream may have been cut off in the middle of
+	// it, and its data may be incomplete.
+	Unterminated bool
 }
 
-// EventTooLargeError reports a line or an event larger than the decoder's limit.
+// EventTooLargeError reports a line or an event larger than the decoder's
+// limit or, from a Stream, an event whose decoded value would take far more
+// memory than its bytes (Decoded).
 type EventTooLargeError struct {
-	// Limit is the limit in bytes.
+	// Limit is the limit in bytes: on the event's size, or when Decoded on
+	// the memory its value may take (4 times its size plus 64 KiB).
 	Limit int
+	// Decoded reports an event within the size limit that is refused before
+	// it is decoded because its value would take more than Limit bytes of
+	// memory: only elements that decode into much more than their bytes,
+	// such as thousands of empty objects, do that.
+	Decoded bool
+	// Size is the event's size in bytes, when Decoded.
+	Size int
 }
 
-// Error names the limit and the option that raises it.
+// Error names the limit and, for the size limit, the option that raises it.
 func (e *EventTooLargeError) Error() string {
+	if e.Decoded {
+		return fmt.Sprintf("streaming: a %d-byte server-sent event would take more than %d bytes once decoded (4 times its size plus 64 KiB)", e.Size, e.Limit)
+	}
 	return fmt.Sprintf("streaming: server-sent event larger than the %d-byte limit (see WithMaxEventSize)", e.Limit)
 }
 
 // Decoder reads server-sent events from a stream, following the WHATWG
 // event-stream rules: lines end in "\n", "\r" or "\r\n"; `data`, `event`,
 // `id` and `retry` fields; one leading space stripped from a value; `:`
-// comments ignored; an event dispatched on a blank line. Unlike the rules, an
+// comments ignored; an event dispatched on a blank line; one UTF-8 byte order
+// mark at the very start of the stream ignored. Unlike the rules, an
 // event cut off by the end of the stream (no final blank line) is still
-// delivered, so a caller never loses the last event. Buffers are reused, so
+// delivered, marked Unterminated, so a caller never loses the last event. Buffers are reused, so
 // decoding allocates nothing per line in the steady state.
 type Decoder struct {
 	r       io.Reader
@@ -53,6 +71,7 @@ type Decoder struct {
 	scanned int // bytes at buf[start:] already searched for a line end
 	max     int
 	eof     bool
+	started bool // a leading byte order mark has been looked for
 	skipLF  bool // the previous line ended in '\r'; a following '\n' belongs to it
 	err     error
 	data    []byte
@@ -86,6 +105,7 @@ func (d *Decoder) Next() bool {
 			if d.err == io.EOF {
 				// The end of the stream dispatches a pending event.
 				if d.dispatch() {
+					d.ev.Unterminated = true
 					return true
 				}
 			}
@@ -185,6 +205,13 @@ func isDigits(b []byte) bool {
 // buffer and is valid until the next call.
 func (d *Decoder) line() ([]byte, bool) {
 	for {
+		if !d.started && !d.skipBOM() {
+			if err := d.fill(); err != nil {
+				d.err = err
+				return nil, false
+			}
+			continue
+		}
 		if d.skipLF && d.start < d.end {
 			if d.buf[d.start] == '\n' {
 				d.start++
@@ -232,6 +259,24 @@ func (d *Decoder) line() ([]byte, bool) {
 			return nil, false
 		}
 	}
+}
+
+// bom is the UTF-8 byte order mark, which the event-stream rules ignore
+// at the start of a stream (and only there).
+var bom = []byte("\xEF\xBB\xBF")
+
+// skipBOM drops a leading byte order mark. It reports false when the bytes
+// read so far are too few to tell.
+func (d *Decoder) skipBOM() bool {
+	b := d.buf[d.start:d.end]
+	if len(b) < len(bom) && bytes.HasPrefix(bom, b) && !d.eof {
+		return false
+	}
+	if bytes.HasPrefix(b, bom) {
+		d.start += len(bom)
+	}
+	d.started = true
+	return true
 }
 
 // fill reads more input, compacting or growing the buffer as needed.

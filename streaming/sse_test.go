@@ -64,6 +64,12 @@ func TestDecoder(t *testing.T) {
 		{"last line without newline", "data: a\n\ndata: [DONE]", []ev{{Data: "a", Retry: -1}, {Data: "[DONE]", Retry: -1}}},
 		{"utf-8", "data: héllo 世界 🚀\n\n", []ev{{Data: "héllo 世界 🚀", Retry: -1}}},
 		{"2 MB line", "data: " + long + "\n\n", []ev{{Data: long, Retry: -1}}},
+		{"leading BOM stripped", "\xEF\xBB\xBFdata: a\n\ndata: b\n\n", []ev{{Data: "a", Retry: -1}, {Data: "b", Retry: -1}}},
+		{"leading BOM before a comment", "\xEF\xBB\xBF: hi\ndata: a\n\n", []ev{{Data: "a", Retry: -1}}},
+		{"only one BOM stripped", "\xEF\xBB\xBF\xEF\xBB\xBFdata: a\n\ndata: b\n\n", []ev{{Data: "b", Retry: -1}}},
+		{"BOM later is not stripped", "data: a\n\n\xEF\xBB\xBFdata: b\n\ndata: c\n\n", []ev{{Data: "a", Retry: -1}, {Data: "c", Retry: -1}}},
+		{"BOM in a value is kept", "data: \xEF\xBB\xBFa\n\n", []ev{{Data: "\xEF\xBB\xBFa", Retry: -1}}},
+		{"part of a BOM is not one", "\xEF\xBBdata: a\n\ndata: b\n\n", []ev{{Data: "b", Retry: -1}}},
 		{"escaped double newline in JSON", "data: {\"a\":\"x\\n\\ny\"}\n\n", []ev{{Data: `{"a":"x\n\ny"}`, Retry: -1}}},
 	}
 	for _, c := range cases {
@@ -182,7 +188,7 @@ func TestDecoderAllocations(t *testing.T) {
 func FuzzDecoder(f *testing.F) {
 	for _, s := range []string{
 		"data: a\n\n", "data: a\r\n\r\ndata: b\r\r", "event: e\ndata:x\nid: 1\nretry: 5\n\n: c\n",
-		"data: héllo 世界\n\ndata", "\r\n\r\r\n\n", "data: [DONE]",
+		"data: héllo 世界\n\ndata", "\r\n\r\r\n\n", "data: [DONE]", "\xEF\xBB\xBFdata: a\n\n", "\xEF\xBB\xBF\xEF\xBB\xBF\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -198,6 +204,36 @@ func FuzzDecoder(f *testing.F) {
 			}
 			if strings.ContainsAny(whole[i].Data, "\r") {
 				t.Fatalf("event %d data holds a CR: %q", i, whole[i].Data)
+			}
+		}
+	})
+}
+
+// FuzzDecoderBOM: a byte order mark at the start of a stream changes
+// nothing, however the input is split across reads; one anywhere else is
+// data.
+func FuzzDecoderBOM(f *testing.F) {
+	for _, s := range []string{"data: a\n\n", "\xEF\xBB", "\xEFdata: a\n\n", ": c\ndata: x\r\n\r\n", "", "data: [DONE]", "\xBB\xBF\n\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if bytes.HasPrefix(in, []byte("\xEF\xBB\xBF")) {
+			return // its own BOM would be stripped: not the same stream
+		}
+		plain, errP := decodeAll(t, bytes.NewReader(in), 1<<16)
+		withBOM := append([]byte("\xEF\xBB\xBF"), in...)
+		for name, r := range map[string]io.Reader{
+			"whole":    bytes.NewReader(withBOM),
+			"bytewise": iotest.OneByteReader(bytes.NewReader(withBOM)),
+		} {
+			got, err := decodeAll(t, r, 1<<16)
+			if (err == nil) != (errP == nil) || len(got) != len(plain) {
+				t.Fatalf("%s: with a BOM %d events, %v; without %d events, %v", name, len(got), err, len(plain), errP)
+			}
+			for i := range got {
+				if got[i] != plain[i] {
+					t.Fatalf("%s: event %d with a BOM %q, without %q", name, i, got[i], plain[i])
+				}
 			}
 		}
 	})

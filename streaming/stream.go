@@ -9,6 +9,8 @@ import (
 	"io"
 	"iter"
 	"net/http"
+	"reflect"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -18,7 +20,11 @@ import (
 )
 
 // ErrTruncated reports a stream that ended before its `data: [DONE]` event,
-// such as a connection closed by a proxy. It wraps io.ErrUnexpectedEOF.
+// such as a connection closed by a proxy, wherever it was cut. It wraps
+// io.ErrUnexpectedEOF. When the cut fell in the middle of an event, the
+// error also wraps what that partial event gave, for diagnosis: the
+// *DecodeError of its data (or the *client.APIError of a partial error
+// event), reachable with errors.As.
 var ErrTruncated = fmt.Errorf("streaming: stream ended before [DONE]: %w", io.ErrUnexpectedEOF)
 
 // ErrIdleTimeout reports a stream that sent nothing for longer than the idle
@@ -59,11 +65,16 @@ func WithRedaction(secret string) Option { return func(c *config) { c.secret = s
 
 // WithMaxEventSize sets the largest line or event the stream accepts, in
 // bytes (default DefaultMaxEventSize, 32 MiB). A larger one fails the stream
-// with an *EventTooLargeError.
+// with an *EventTooLargeError. So does an event whose decoded value would
+// take more than 4 times its size plus 64 KiB of memory (Decoded): one event
+// never costs more than a small multiple of its bytes.
 func WithMaxEventSize(n int) Option { return func(c *config) { c.maxEventSize = n } }
 
-// WithIdleTimeout fails the stream with ErrIdleTimeout when no data arrives
-// for d. Zero (the default) waits for as long as the request's context allows.
+// WithIdleTimeout fails the stream with ErrIdleTimeout when a read waits
+// longer than d for the server to send data. Only waiting on the network is
+// timed: the caller's own pauses between calls to Next, and events already
+// received, never count. Zero (the default) waits for as long as the
+// request's context allows.
 func WithIdleTimeout(d time.Duration) Option { return func(c *config) { c.idleTimeout = d } }
 
 // Stream is a stream of typed events decoded from a server-sent event
@@ -80,6 +91,7 @@ type Stream[T any] struct {
 	dec     *Decoder
 	idle    *idleReader
 	decode  func([]byte, *T) (bool, error)
+	sizes   *sizeInfo // of T, to bound what an event may take decoded
 	secret  string
 	cur     T
 	err     error
@@ -96,13 +108,13 @@ type Stream[T any] struct {
 // data has a top-level "error" that is not null, or an `event: error`, ends it
 // with a *client.APIError (the same type as HTTP errors). Named events of
 // other types are skipped. The end of the body before `[DONE]` is
-// ErrTruncated.
+// ErrTruncated, even in the middle of an event.
 func NewStream[T any](resp *http.Response, opts ...Option) *Stream[T] {
 	var cfg config
 	for _, o := range opts {
 		o(&cfg)
 	}
-	s := &Stream[T]{resp: resp, body: resp.Body, decode: decoderFor[T](), secret: cfg.secret}
+	s := &Stream[T]{resp: resp, body: resp.Body, decode: decoderFor[T](), sizes: sizeInfoOf(reflect.TypeFor[T]()), secret: cfg.secret}
 	if resp.Request != nil {
 		s.ctxDone = resp.Request.Context().Done()
 	}
@@ -169,7 +181,11 @@ func (s *Stream[T]) Next() bool {
 		switch ev.Type {
 		case "", "message":
 		case "error":
-			s.fail(s.apiError(ev.Data))
+			err := s.apiError(ev.Data)
+			if ev.Unterminated && !json.Valid(ev.Data) {
+				err = cutOff(err) // the error's text may be partial too
+			}
+			s.fail(err)
 			return false
 		default:
 			continue // a named event this SDK does not know: not a chunk
@@ -181,6 +197,10 @@ func (s *Stream[T]) Next() bool {
 		if len(bytes.TrimSpace(ev.Data)) == 0 {
 			continue
 		}
+		if err := s.checkDecodedSize(ev.Data); err != nil {
+			s.fail(err)
+			return false
+		}
 		var zero T
 		s.cur = zero // decode into fresh memory: earlier elements stay intact
 		isErr, err := s.decode(ev.Data, &s.cur)
@@ -191,13 +211,36 @@ func (s *Stream[T]) Next() bool {
 		case err != nil:
 			// Redact before cutting, so a key across the cut leaves no prefix.
 			data := redact.Bytes(ev.Data, s.secret)
-			s.fail(&DecodeError{Data: bytes.Clone(data[:min(len(data), 256)]), Err: err})
+			err = &DecodeError{Data: bytes.Clone(data[:min(len(data), 256)]), Err: err}
+			if ev.Unterminated {
+				err = cutOff(err) // not bad data: the rest never came
+			}
+			s.fail(err)
 			return false
 		}
 		return true
 	}
 	s.fail(s.readError(s.dec.Err()))
 	return false
+}
+
+// checkDecodedSize refuses an event whose value would take more than
+// decodedLimit of memory, before decoding it.
+func (s *Stream[T]) checkDecodedSize(data []byte) error {
+	if len(data) < measureFrom {
+		return nil
+	}
+	limit := decodedLimit(len(data))
+	if n, ok := decodedSize(s.sizes, data, limit); ok && n > limit {
+		return &EventTooLargeError{Limit: limit, Decoded: true, Size: len(data)}
+	}
+	return nil
+}
+
+// cutOff reports the failure err of an event that the end of the stream
+// cut off as a truncation that wraps err.
+func cutOff(err error) error {
+	return fmt.Errorf("%w: the last event was cut off: %w", ErrTruncated, err)
 }
 
 // apiError builds the error of an in-band error event.
@@ -231,6 +274,60 @@ func (s *Stream[T]) readError(err error) error {
 			return err
 		}
 		return fmt.Errorf("streaming: connection lost before [DONE]: %w", err)
+	}
+}
+
+// String describes the stream for a log: its element type, the response's
+// status and request id, and its state. It never prints the key the stream
+// redacts ("key [REDACTED]" says there is one), nor the response's headers.
+func (s *Stream[T]) String() string {
+	if s == nil {
+		return "<nil>"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "streaming.Stream[%s]{", reflect.TypeFor[T]())
+	if s.resp != nil {
+		fmt.Fprintf(&b, "status %d, ", s.resp.StatusCode)
+		if id := s.resp.Header.Get("X-Request-Id"); id != "" {
+			fmt.Fprintf(&b, "request id %s, ", redact.String(id, s.secret))
+		}
+	}
+	switch {
+	case s.done:
+		b.WriteString("done")
+	case s.err != nil:
+		b.WriteString("failed: " + redact.String(s.err.Error(), s.secret))
+	case s.closed.Load():
+		b.WriteString("closed")
+	default:
+		b.WriteString("open")
+	}
+	if s.secret != "" {
+		b.WriteString(", key " + redact.Mask)
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// GoString is String for %#v: the fields of a Stream hold the key it
+// redacts, so they are never printed.
+func (s *Stream[T]) GoString() string {
+	if s == nil {
+		return "(*streaming.Stream)(nil)"
+	}
+	return "&" + s.String()
+}
+
+// Format prints String for every verb (GoString for %#v), so that no verb
+// or flag prints the stream's fields, among them the key it redacts.
+func (s *Stream[T]) Format(f fmt.State, verb rune) {
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		_, _ = io.WriteString(f, s.GoString())
+	case verb == 'q':
+		_, _ = fmt.Fprintf(f, "%q", s.String())
+	default:
+		_, _ = io.WriteString(f, s.String())
 	}
 }
 
@@ -292,13 +389,19 @@ func (s *Stream[T]) finish() {
 	if s.closed.Load() {
 		return
 	}
-	t := time.AfterFunc(50*time.Millisecond, func() { _ = s.Close() })
+	// The timer holds the body, not the stream, so that a finished stream's
+	// buffers are not kept alive until it fires.
+	body := s.body
+	t := time.AfterFunc(50*time.Millisecond, func() { _ = body.Close() })
 	_, _ = io.Copy(io.Discard, io.LimitReader(s.body, 64<<10))
 	t.Stop()
 	_ = s.Close()
 }
 
-// idleReader fails reads that wait longer than timeout by closing the body.
+// idleReader fails a read that waits longer than timeout by closing the
+// body. Its timer runs only while a Read is in progress: the decoder reads
+// only when it needs bytes it does not hold, so neither the caller's pauses
+// between calls to Next nor events already buffered count as idle time.
 type idleReader struct {
 	r       io.ReadCloser
 	timeout time.Duration
@@ -312,12 +415,14 @@ func newIdleReader(r io.ReadCloser, d time.Duration) *idleReader {
 		ir.fired.Store(true)
 		_ = r.Close()
 	})
+	ir.timer.Stop() // armed by Read, not before the first one
 	return ir
 }
 
 func (ir *idleReader) Read(p []byte) (int, error) {
 	ir.timer.Reset(ir.timeout)
 	n, err := ir.r.Read(p)
+	ir.timer.Stop()
 	if err != nil && ir.fired.Load() {
 		err = ErrIdleTimeout
 	}

@@ -2,12 +2,15 @@ package streaming
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -115,12 +118,20 @@ func TestStreamSemantics(t *testing.T) {
 			},
 		},
 		{
-			name: "in-band error without status keeps the HTTP status", want: nil,
+			name: "in-band error without status has none", want: nil,
 			body: `data: {"error":{"message":"boom"}}` + "\n\n",
 			check: func(t *testing.T, err error) {
 				var apiErr *apierror.Error
-				if !errors.As(err, &apiErr) || apiErr.StatusCode != 200 || apiErr.Message != "boom" {
-					t.Errorf("err = %v", err)
+				if !errors.As(err, &apiErr) || apiErr.StatusCode != 0 || !apiErr.InStream || apiErr.Message != "boom" {
+					t.Errorf("err = %#v", err)
+				}
+				if msg := err.Error(); !strings.Contains(msg, "error in stream: boom") || strings.Contains(msg, "200") {
+					t.Errorf("Error() = %q, want an in-stream error without a status", msg)
+				}
+				for _, sentinel := range []error{apierror.ErrBadRequest, apierror.ErrRateLimit, apierror.ErrInternalServer, apierror.ErrServiceUnavailable} {
+					if errors.Is(err, sentinel) {
+						t.Errorf("errors.Is(err, %v) = true for an error that gave no status", sentinel)
+					}
 				}
 			},
 		},
@@ -197,6 +208,16 @@ func TestStreamSemantics(t *testing.T) {
 	}
 }
 
+// TestStreamLeadingBOM: a stream that starts with a UTF-8 byte order mark
+// (some proxies add one) loses nothing.
+func TestStreamLeadingBOM(t *testing.T) {
+	resp := serve(t, context.Background(), sse("\xEF\xBB\xBFdata: "+chunkJSON("first")+"\n\ndata: "+chunkJSON("second")+"\n\ndata: [DONE]\n\n"))
+	s := NewStream[gen.ChatCompletionChunk](resp)
+	if got := collect(s); strings.Join(got, ",") != "first,second" || s.Err() != nil {
+		t.Errorf("got %q, err %v; want [first second] and a clean end", got, s.Err())
+	}
+}
+
 func TestStreamDroppedConnection(t *testing.T) {
 	resp := serve(t, context.Background(), func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -214,6 +235,68 @@ func TestStreamDroppedConnection(t *testing.T) {
 	}
 	if err := s.Err(); !errors.Is(err, ErrTruncated) {
 		t.Errorf("err = %v, want ErrTruncated", err)
+	}
+}
+
+// TestStreamCutMidEvent: a body that ends cleanly (a proxy that closes the
+// chunked body properly, a Content-Length) in the middle of an event's JSON
+// is a truncation, not bad data; the partial data rides along for diagnosis.
+func TestStreamCutMidEvent(t *testing.T) {
+	resp := serve(t, context.Background(), func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: "+chunkJSON("a")+"\n\ndata: {\"id\":\"cut")
+	})
+	s := NewStream[gen.ChatCompletionChunk](resp)
+	if got := collect(s); strings.Join(got, "") != "a" {
+		t.Errorf("complete events before the cut = %q", got)
+	}
+	err := s.Err()
+	if !errors.Is(err, ErrTruncated) || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("err = %v, want ErrTruncated", err)
+	}
+	var de *DecodeError
+	if !errors.As(err, &de) || string(de.Data) != `{"id":"cut` {
+		t.Errorf("err = %v, want it to carry the partial data", err)
+	}
+}
+
+// TestStreamCutMidErrorEvent: an error event cut off by the end of the
+// stream is both the error and a truncation; a complete one is the error.
+func TestStreamCutMidErrorEvent(t *testing.T) {
+	for _, c := range []struct {
+		body      string
+		truncated bool
+	}{
+		{"event: error\ndata: {\"error\":{\"message\":\"over", true},
+		{"event: error\ndata: upstream we", true},
+		{"event: error\ndata: {\"error\":{\"message\":\"overloaded\"}}", false},
+		{"event: error\ndata: {\"error\":{\"message\":\"overloaded\"}}\n\n", false},
+	} {
+		s := NewStream[gen.ChatCompletionChunk](&http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(c.body))})
+		for s.Next() {
+		}
+		var apiErr *apierror.Error
+		if !errors.As(s.Err(), &apiErr) || errors.Is(s.Err(), ErrTruncated) != c.truncated {
+			t.Errorf("%q: err = %v, want an APIError, truncated %v", c.body, s.Err(), c.truncated)
+		}
+	}
+}
+
+// TestStreamTruncatedAnywhere cuts a complete stream after every byte
+// before its [DONE]: each cut delivers the chunks it holds in full and
+// ends with ErrTruncated, whatever byte it stopped on.
+func TestStreamTruncatedAnywhere(t *testing.T) {
+	full := "data: " + chunkJSON("a") + "\n\n: keep-alive\r\n\r\nevent: ping\ndata: {}\n\ndata: {\"id\":\"x\",\"created\":12345,\"choices\":[{\"index\":0,\"delta\":{\"content\":\"b\\u00e9\"}}]}\r\n\r\ndata: [DONE]\n\n"
+	done := strings.Index(full, "[DONE]") + len("[DONE]")
+	for cut := range done {
+		s := NewStream[gen.ChatCompletionChunk](&http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(full[:cut]))})
+		got := strings.Join(collect(s), "")
+		if !strings.HasPrefix("abé", got) {
+			t.Errorf("cut at %d (%q): chunks %q", cut, full[max(0, cut-10):cut], got)
+		}
+		if err := s.Err(); !errors.Is(err, ErrTruncated) {
+			t.Errorf("cut at %d (%q): err = %v, want ErrTruncated", cut, full[max(0, cut-10):cut], err)
+		}
 	}
 }
 
@@ -237,6 +320,44 @@ func TestStreamIdleTimeout(t *testing.T) {
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("the stall was detected after %s", d)
+	}
+}
+
+// TestStreamIdleTimeoutIgnoresTheConsumer: the idle timeout times the
+// server, not the caller. The server sends everything promptly; a consumer
+// that pauses longer than the timeout, before its first Next and between
+// chunks, still gets every chunk and a clean end. The chunks are larger
+// than the decoder's first buffer, so that it reads again after each pause.
+func TestStreamIdleTimeoutIgnoresTheConsumer(t *testing.T) {
+	const idle = 500 * time.Millisecond // generous: a read of bytes already sent must beat it on a loaded machine
+	text := map[string]string{"a": strings.Repeat("a", 30<<10), "b": strings.Repeat("b", 30<<10), "c": strings.Repeat("c", 30<<10)}
+	for _, pauseFirst := range []bool{true, false} {
+		t.Run(fmt.Sprintf("pause before the first Next %v", pauseFirst), func(t *testing.T) {
+			t.Parallel()
+			sent := make(chan struct{})
+			body := "data: " + chunkJSON(text["a"]) + "\n\ndata: " + chunkJSON(text["b"]) + "\n\ndata: " + chunkJSON(text["c"]) + "\n\ndata: [DONE]\n\n"
+			resp := serve(t, context.Background(), func(w http.ResponseWriter, r *http.Request) {
+				defer close(sent)
+				sse(body)(w, r)
+			})
+			s := NewStream[gen.ChatCompletionChunk](resp, WithIdleTimeout(idle))
+			defer s.Close()
+			// Everything is on the wire before the consumer pauses, so no
+			// read below waits on the server.
+			<-sent
+			pause := func() { time.Sleep(idle + 350*time.Millisecond) }
+			if pauseFirst {
+				pause()
+			}
+			var got []string
+			for s.Next() {
+				got = append(got, (*s.Current().Choices[0].Delta.Content)[:1])
+				pause()
+			}
+			if err := s.Err(); err != nil || strings.Join(got, "") != "abc" {
+				t.Errorf("got %q of 3 chunks, then %v; want all 3 and a clean end", got, err)
+			}
+		})
 	}
 }
 
@@ -428,4 +549,130 @@ func TestDecodeErrorNeverHoldsPartOfTheKey(t *testing.T) {
 	if !strings.HasPrefix(string(de.Data), `{"pad":"xxx`) {
 		t.Errorf("data %q lost its start", de.Data)
 	}
+}
+
+// FuzzStreamTruncation: a stream of two chunks with any content, cut after
+// any byte, delivers the chunks it holds in full, then ends with
+// ErrTruncated if the cut came before [DONE] and cleanly otherwise.
+func FuzzStreamTruncation(f *testing.F) {
+	f.Add("hello", uint(40), false)
+	f.Add("h\u00e9\n\"x\"", uint(1000), true)
+	f.Add("", uint(0), false)
+	f.Fuzz(func(t *testing.T, content string, cut uint, crlf bool) {
+		quoted, _ := json.Marshal(content)
+		_ = json.Unmarshal(quoted, &content) // what the server meant: invalid UTF-8 is U+FFFD
+		sep := "\n\n"
+		if crlf {
+			sep = "\r\n\r\n"
+		}
+		event := `data: {"id":"c","created":1,"choices":[{"index":0,"delta":{"content":` + string(quoted) + `}}]}` + sep
+		full := event + ": ping" + sep + event + "data: [DONE]" + sep
+		done := strings.Index(full, "[DONE]") + len("[DONE]")
+		n := int(cut % uint(len(full)+1))
+		s := NewStream[gen.ChatCompletionChunk](&http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(full[:n]))})
+		chunks := 0
+		for s.Next() {
+			if got := *s.Current().Choices[0].Delta.Content; got != content {
+				t.Fatalf("cut at %d: chunk content %q, want %q", n, got, content)
+			}
+			chunks++
+		}
+		err := s.Err()
+		switch {
+		case n >= done && (err != nil || chunks != 2):
+			t.Fatalf("cut at %d, after [DONE]: %d chunks, err %v", n, chunks, err)
+		case n < done && !errors.Is(err, ErrTruncated):
+			t.Fatalf("cut at %d (%s): err = %v, want ErrTruncated", n, strconv.Quote(full[:n]), err)
+		}
+	})
+}
+
+// TestDecodeErrorNamesTheTypeNotTheValue: a value of the wrong type is
+// reported by field and JSON type. Quoting the value would leak the start
+// of a key the server echoed there, which no redaction of the whole key
+// can catch.
+func TestDecodeErrorNamesTheTypeNotTheValue(t *testing.T) {
+	const key = "csk-abc123def456ghi789jkl012mno345pqr678stu901vwx234"
+	for _, data := range []string{
+		`{"created":"` + key + `"}`,
+		`{"choices":[{"delta":{"tool_calls":[{"index":"` + key + `"}]}}]}`,
+		`{"choices":[{"index":0,"finish_reason":{"x":"` + key + `"}}]}`,
+	} {
+		resp := serve(t, context.Background(), sse("data: "+data+"\n\n"))
+		s := NewStream[gen.ChatCompletionChunk](resp, WithRedaction(key))
+		for s.Next() {
+		}
+		var de *DecodeError
+		var te *json.UnmarshalTypeError
+		if !errors.As(s.Err(), &de) || !errors.As(s.Err(), &te) {
+			t.Fatalf("err = %v, want a DecodeError wrapping a *json.UnmarshalTypeError", s.Err())
+		}
+		if msg := s.Err().Error(); strings.Contains(msg, key[:8]) || strings.Contains(te.Error(), key[:4]) {
+			t.Errorf("error %q holds part of the key", msg)
+		}
+	}
+	// The message names the field and the JSON type, as encoding/json's does.
+	_, err := (&chunkDecoder{}).decode([]byte(`{"created":"`+key+`"}`), new(gen.ChatCompletionChunk))
+	if want := "json: cannot unmarshal string into Go struct field ChatCompletionChunk.created of type int64"; err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %q", err, want)
+	}
+}
+
+// TestStreamFormatHidesTheKey: printing a stream, with any verb, never
+// prints the API key it redacts.
+func TestStreamFormatHidesTheKey(t *testing.T) {
+	const key = "csk-abc123def456ghi789jkl012mno345pqr678stu901vwx234"
+	resp := serve(t, context.Background(), sse("data: "+chunkJSON("a")+"\n\ndata: [DONE]\n\n"))
+	s := NewStream[gen.ChatCompletionChunk](resp, WithRedaction(key))
+	defer s.Close()
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d", "%T %v"} {
+		args := []any{s}
+		if strings.Count(verb, "%") == 2 {
+			args = append(args, s)
+		}
+		got := fmt.Sprintf(verb, args...)
+		if strings.Contains(got, key[:8]) || strings.Contains(got, fmt.Sprintf("%x", key[:8])) {
+			t.Errorf("Sprintf(%q) = %q holds the key", verb, got)
+		}
+	}
+	if got, want := fmt.Sprint(s), "streaming.Stream[gen.ChatCompletionChunk]{status 200, request id req-123, open, key [REDACTED]}"; got != want {
+		t.Errorf("Sprint = %q, want %q", got, want)
+	}
+	for s.Next() {
+	}
+	if got, want := fmt.Sprintf("%#v", s), "&streaming.Stream[gen.ChatCompletionChunk]{status 200, request id req-123, done, key [REDACTED]}"; got != want {
+		t.Errorf("%%#v = %q, want %q", got, want)
+	}
+	var none *Stream[gen.ChatCompletionChunk]
+	if got := fmt.Sprint(none); got != "<nil>" {
+		t.Errorf("Sprint(nil) = %q", got)
+	}
+}
+
+// TestFinishedStreamIsNotRetained: once a stream has ended and the caller
+// drops it, its buffers (twice its largest event) are garbage at once,
+// not held by the timer that bounds the read after [DONE].
+func TestFinishedStreamIsNotRetained(t *testing.T) {
+	const size = 4 << 20
+	body := "data: " + chunkJSON(strings.Repeat("x", size)) + "\n\ndata: [DONE]\n\n"
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var kept []gen.ChatCompletionChunk
+	func() {
+		s := NewStream[gen.ChatCompletionChunk](&http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(body))})
+		for s.Next() {
+			kept = append(kept, s.Current())
+		}
+		if s.Err() != nil || len(kept) != 1 {
+			t.Fatalf("%d chunks, err %v", len(kept), s.Err())
+		}
+	}()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	// What the caller kept: the one chunk, its text.
+	if live := int64(after.HeapAlloc) - int64(before.HeapAlloc); live > size+size/2 {
+		t.Errorf("%d bytes live after a stream of one %d-byte chunk ended and was dropped", live, size)
+	}
+	runtime.KeepAlive(kept)
 }

@@ -41,7 +41,9 @@ var (
 // Error is an error reported by the Cerebras API: an HTTP error status, or an
 // error event inside a 200 event stream (InStream).
 type Error struct {
-	// StatusCode is the HTTP status, or the status_code of an in-stream error.
+	// StatusCode is the HTTP status, or the status_code of an in-stream
+	// error. An in-stream error that gives no status_code has none: 0 (not
+	// the stream's 200), so it matches none of the status sentinels.
 	StatusCode int
 	// Type is the error class, such as "invalid_request_error".
 	Type string
@@ -79,8 +81,9 @@ type Error struct {
 	Path string
 }
 
-// Error returns one line: the request's method and path, the status, the
-// server's message and its type, code, param and request id. It never
+// Error returns one line: the request's method and path, "error in stream"
+// for an in-stream error, the status (unless an in-stream error gave none),
+// the server's message and its type, code, param and request id. It never
 // includes headers, the query string or the request body.
 func (e *Error) Error() string {
 	var b strings.Builder
@@ -90,12 +93,17 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 	}
 	if e.InStream {
-		b.WriteString("error in stream: ")
+		b.WriteString("error in stream")
 	}
-	b.WriteString(strconv.Itoa(e.StatusCode))
-	if t := http.StatusText(e.StatusCode); t != "" {
-		b.WriteByte(' ')
-		b.WriteString(t)
+	if e.StatusCode != 0 || !e.InStream {
+		if e.InStream {
+			b.WriteString(": ")
+		}
+		b.WriteString(strconv.Itoa(e.StatusCode))
+		if t := http.StatusText(e.StatusCode); t != "" {
+			b.WriteByte(' ')
+			b.WriteString(t)
+		}
 	}
 	if e.Message != "" {
 		b.WriteString(": ")
@@ -211,10 +219,12 @@ func FromResponse(resp *http.Response, body []byte, truncated bool) *Error {
 
 // FromStreamEvent builds the error for an error event inside the stream
 // resp: data is `{"error": {...}, "status_code": N}`, or any text for
-// `event: error`. The status is status_code when present, else resp's.
+// `event: error`. The status is status_code when it is a positive integer,
+// else 0: the stream's own 200 says nothing about the error.
 func FromStreamEvent(resp *http.Response, data []byte) *Error {
 	e := newError(resp)
 	e.InStream = true
+	e.StatusCode = 0
 	e.setBody(data, false)
 	var probe struct {
 		StatusCode json.RawMessage `json:"status_code"`

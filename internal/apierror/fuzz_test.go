@@ -53,7 +53,14 @@ func FuzzFromStreamEvent(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data string) {
 		e := FromStreamEvent(&http.Response{StatusCode: 200, Header: http.Header{}}, []byte(data))
-		if !e.InStream || e.StatusCode <= 0 || e.Message == "" || strings.ContainsAny(e.Error(), "\r\n") {
+		// A status, when the event gave one, follows "error in stream: ";
+		// without one, the message does (never a made-up 0 or 200).
+		next := oneLine(e.Message)
+		if e.StatusCode != 0 {
+			next = strconv.Itoa(e.StatusCode) + " "
+		}
+		if !e.InStream || e.StatusCode < 0 || e.Message == "" || strings.ContainsAny(e.Error(), "\r\n") ||
+			!strings.HasPrefix(e.Error(), "cerebras: error in stream: "+next) {
 			t.Fatalf("%+v -> %q", e, e.Error())
 		}
 	})
