@@ -14,6 +14,10 @@ FUZZTIME    ?= 5s
 
 STEADY      := contract/node_modules/.bin/steady
 
+# Targets run one at a time, even under make -j: scripts/leftovers.sh, run at
+# the end of test-go, test and demo, must not find a sibling recipe still at work.
+.NOTPARALLEL:
+
 # A tag unique to this make run (kept by sub-makes), inherited by every process
 # a recipe starts: scripts/leftovers.sh fails when a tagged process outlives the run.
 CEREBRAS_GO_RUN ?= make-$(shell date +%s%N)-$(shell echo $$PPID)

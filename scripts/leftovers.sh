@@ -22,19 +22,23 @@ while [ "$pid" -gt 1 ]; do
   pid=$ppid
 done
 
-# scan prints the PIDs of tagged processes that are not ours.
+# scan prints the PIDs of tagged processes that are not ours. The go
+# command's telemetry sidecar (at most one a day, detached on purpose) is the
+# toolchain's, not the run's: it is recognised by GO_TELEMETRY_CHILD.
 scan() {
-  local dir p entry
+  local dir p entry tagged telemetry
   for dir in /proc/[0-9]*; do
     p=${dir#/proc/}
     [ -n "${mine[$p]:-}" ] && continue
     [ "$p" = "$BASHPID" ] && continue
+    tagged=false telemetry=false
     while IFS= read -r -d '' entry; do
-      if [ "$entry" = "CEREBRAS_GO_RUN=$tag" ]; then
-        echo "$p"
-        break
-      fi
+      case $entry in
+        "CEREBRAS_GO_RUN=$tag") tagged=true ;;
+        GO_TELEMETRY_CHILD=*) telemetry=true ;;
+      esac
     done 2>/dev/null <"$dir/environ" || true
+    if $tagged && ! $telemetry; then echo "$p"; fi
   done
 }
 
