@@ -71,7 +71,6 @@ func tokenByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }
 
-
 // Prefix returns the first n bytes of the redacted b, and whether it cut
 // anything off. It redacts all of b before it cuts, so that a key across
 // the cut is masked whole, however many masks came before it (a mask is
