@@ -321,7 +321,7 @@ func finish[T any](cl *call, resp *http.Response, err error) (*T, error) {
 	if resp.StatusCode >= 400 {
 		return nil, apiError(cl, resp)
 	}
-	body, _ := bodyBytes(resp)
+	body, partial := bodyBytes(resp)
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		return nil, &ResponseError{StatusCode: resp.StatusCode}
@@ -329,11 +329,11 @@ func finish[T any](cl *call, resp *http.Response, err error) (*T, error) {
 	// Every response type is an object; null would decode into an empty
 	// value without error, and unions accept any JSON.
 	if trimmed[0] != '{' {
-		return nil, responseError(cl, resp.StatusCode, body, errNotObject)
+		return nil, responseError(cl, resp.StatusCode, body, partial, errNotObject)
 	}
 	v := new(T)
 	if err := json.Unmarshal(body, v); err != nil {
-		return nil, responseError(cl, resp.StatusCode, body, err)
+		return nil, responseError(cl, resp.StatusCode, body, partial, err)
 	}
 	return v, nil
 }
@@ -345,7 +345,7 @@ var errNotObject = errors.New("expected a JSON object")
 // apiError builds the *APIError of an error status from its buffered body.
 func apiError(cl *call, resp *http.Response) error {
 	body, truncated := bodyBytes(resp)
-	e := apierror.FromResponse(resp, body, truncated)
+	e := apierror.FromResponse(resp, body, truncated, cl.cfg.apiKey)
 	e.Redact(cl.cfg.apiKey)
 	return e
 }

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -22,13 +23,14 @@ const maxResponseErrorBody = 1 << 10
 
 // responseError is the *ResponseError of a success response whose body is
 // not what it should be. The key is removed from the body and from the
-// cause (a decoding error or a content type may quote the server); the
-// body is redacted a little past the cut, so that a key across it is
-// found whole and leaves no prefix.
-func responseError(cl *call, status int, body []byte, cause error) *ResponseError {
+// cause (a decoding error or a content type may quote the server). The
+// body is cut by redact.Prefix, after redaction, so that a key across the
+// cut leaves no prefix; partial reports that body is only the start of
+// the response's.
+func responseError(cl *call, status int, body []byte, partial bool, cause error) *ResponseError {
 	key := cl.cfg.apiKey
-	b := redact.Bytes(body[:min(len(body), maxResponseErrorBody+len(key)+1)], key)
-	return &ResponseError{StatusCode: status, Body: b[:min(len(b), maxResponseErrorBody)], Err: redactErr(cause, key)}
+	b, _ := redact.Prefix(body, key, maxResponseErrorBody, partial)
+	return &ResponseError{StatusCode: status, Body: bytes.Clone(b), Err: redactErr(cause, key)}
 }
 
 // redactErr guarantees that err's message does not hold the API key (a

@@ -22,10 +22,13 @@ func openStream[T any](cl *call, resp *http.Response, err error) (*streaming.Str
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
 		if mt, _, _ := mime.ParseMediaType(ct); mt != "text/event-stream" {
-			// Read past the 1 KiB kept, so that redaction sees a key across the cut whole.
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, int64(maxResponseErrorBody+len(cl.cfg.apiKey)+1)))
+			// Read as much as an error body, not just the 1 KiB kept: the
+			// masks of earlier keys make the redacted text shorter than what
+			// was read. responseError drops a key the read cuts off.
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody+1))
 			resp.Body.Close()
-			return nil, responseError(cl, resp.StatusCode, body, errNotEventStream(ct))
+			partial := len(body) > maxErrorBody
+			return nil, responseError(cl, resp.StatusCode, body[:min(len(body), maxErrorBody)], partial, errNotEventStream(ct))
 		}
 	}
 	opts := []streaming.Option{streaming.WithRedaction(cl.cfg.apiKey)}

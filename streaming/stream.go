@@ -209,9 +209,9 @@ func (s *Stream[T]) Next() bool {
 			s.fail(s.apiError(ev.Data))
 			return false
 		case err != nil:
-			// Redact before cutting, so a key across the cut leaves no prefix.
-			data := redact.Bytes(ev.Data, s.secret)
-			err = &DecodeError{Data: bytes.Clone(data[:min(len(data), 256)]), Err: err}
+			// Cut after redacting, so a key across the cut leaves no prefix.
+			data, _ := redact.Prefix(ev.Data, s.secret, 256, false)
+			err = &DecodeError{Data: bytes.Clone(data), Err: err}
 			if ev.Unterminated {
 				err = cutOff(err) // not bad data: the rest never came
 			}
@@ -245,7 +245,7 @@ func cutOff(err error) error {
 
 // apiError builds the error of an in-band error event.
 func (s *Stream[T]) apiError(data []byte) error {
-	e := apierror.FromStreamEvent(s.resp, data)
+	e := apierror.FromStreamEvent(s.resp, data, s.secret)
 	e.Redact(s.secret)
 	return e
 }

@@ -205,12 +205,15 @@ func redactHeader(h http.Header, secret string) http.Header {
 
 // FromResponse builds the error for an HTTP error status from the response's
 // status, headers and request, and (a prefix of) its body, which the caller
-// has read. truncated reports that body is a prefix.
-func FromResponse(resp *http.Response, body []byte, truncated bool) *Error {
+// has read. truncated reports that body is a prefix. The body and the
+// message taken from a non-JSON body are cut only after secret (the API
+// key) is redacted, so that a key across a cut leaves no prefix of itself;
+// the caller still calls Redact for the other fields.
+func FromResponse(resp *http.Response, body []byte, truncated bool, secret string) *Error {
 	e := newError(resp)
 	e.RetryAfter, _ = RetryAfter(resp.Header, time.Now())
-	e.setBody(body, truncated)
-	e.parseBody(body)
+	e.setBody(body, truncated, secret)
+	e.parseBody(body, truncated, secret)
 	if e.Message == "" && len(bytes.TrimSpace(body)) == 0 {
 		e.Message = "(empty body)"
 	}
@@ -220,12 +223,13 @@ func FromResponse(resp *http.Response, body []byte, truncated bool) *Error {
 // FromStreamEvent builds the error for an error event inside the stream
 // resp: data is `{"error": {...}, "status_code": N}`, or any text for
 // `event: error`. The status is status_code when it is a positive integer,
-// else 0: the stream's own 200 says nothing about the error.
-func FromStreamEvent(resp *http.Response, data []byte) *Error {
+// else 0: the stream's own 200 says nothing about the error. As in
+// FromResponse, secret is redacted before any cut.
+func FromStreamEvent(resp *http.Response, data []byte, secret string) *Error {
 	e := newError(resp)
 	e.InStream = true
 	e.StatusCode = 0
-	e.setBody(data, false)
+	e.setBody(data, false, secret)
 	var probe struct {
 		StatusCode json.RawMessage `json:"status_code"`
 	}
@@ -234,7 +238,7 @@ func FromStreamEvent(resp *http.Response, data []byte) *Error {
 			e.StatusCode = n
 		}
 	}
-	e.parseBody(data)
+	e.parseBody(data, false, secret)
 	if e.Message == "" {
 		e.Message = "an error occurred during streaming"
 	}
@@ -255,20 +259,20 @@ func newError(resp *http.Response) *Error {
 	return e
 }
 
-func (e *Error) setBody(body []byte, truncated bool) {
-	if len(body) > MaxBody {
-		body, truncated = body[:MaxBody], true
-	}
-	e.Body = bytes.Clone(body)
-	e.BodyTruncated = truncated
+// setBody keeps the first MaxBody bytes of the redacted body.
+func (e *Error) setBody(body []byte, truncated bool, secret string) {
+	b, cut := redact.Prefix(body, secret, MaxBody, truncated)
+	e.Body = bytes.Clone(b)
+	e.BodyTruncated = cut
 }
 
 // parseBody fills the fields from the wrapped {"error":{...}}, flat
 // {message,type,param,code}, FastAPI {"detail": ...} or non-JSON shapes.
-func (e *Error) parseBody(body []byte) {
+// truncated and secret are for textMessage's cut.
+func (e *Error) parseBody(body []byte, truncated bool, secret string) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
-		e.Message = textMessage(body)
+		e.Message = textMessage(body, truncated, secret)
 		return
 	}
 	fields := top
@@ -339,15 +343,21 @@ func jsonString(raw json.RawMessage) (string, bool) {
 }
 
 // textMessage turns a non-JSON body (plain text, HTML) into a one-line
-// message of bounded length.
-func textMessage(body []byte) string {
-	s := strings.Join(strings.Fields(string(body)), " ")
-	if len(s) > maxMessage {
-		cut := maxMessage
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
+// message of bounded length, redacted before it is cut (truncated reports
+// that body is a prefix of the response's).
+func textMessage(body []byte, truncated bool, secret string) string {
+	s, cut := redact.PrefixString(strings.Join(strings.Fields(string(body)), " "), secret, maxMessage, truncated)
+	if cut {
+		// Drop a rune the cut split, rather than show it as U+FFFD.
+		for i := len(s) - 1; i >= 0 && i >= len(s)-utf8.UTFMax; i-- {
+			if utf8.RuneStart(s[i]) {
+				if !utf8.FullRuneInString(s[i:]) {
+					s = s[:i]
+				}
+				break
+			}
 		}
-		s = s[:cut] + "…"
+		s += "…"
 	}
 	return strings.ToValidUTF8(s, "\uFFFD")
 }

@@ -25,7 +25,7 @@ func TestFromStreamEventStatus(t *testing.T) {
 		{`upstream went away`, 0, "cerebras: POST /v1/chat/completions: error in stream: upstream went away", nil},
 		{`{"error":{"message":"odd"},"status_code":-5}`, 0, "cerebras: POST /v1/chat/completions: error in stream: odd", nil},
 	} {
-		e := FromStreamEvent(resp, []byte(c.data))
+		e := FromStreamEvent(resp, []byte(c.data), "")
 		if e.StatusCode != c.status || !e.InStream || e.Error() != c.text {
 			t.Errorf("%s:\n got status %d, %q\nwant status %d, %q", c.data, e.StatusCode, e.Error(), c.status, c.text)
 		}

@@ -23,7 +23,7 @@ func FuzzFromResponse(f *testing.F) {
 		if status < 100 || status > 999 {
 			status = 500
 		}
-		e := FromResponse(&http.Response{StatusCode: status, Header: http.Header{"X-Request-Id": {"req"}}}, []byte(body), false)
+		e := FromResponse(&http.Response{StatusCode: status, Header: http.Header{"X-Request-Id": {"req"}}}, []byte(body), false, "")
 		msg := e.Error()
 		if strings.ContainsAny(msg, "\r\n") || !strings.HasPrefix(msg, "cerebras: ") {
 			t.Fatalf("Error() = %q", msg)
@@ -52,7 +52,7 @@ func FuzzFromStreamEvent(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data string) {
-		e := FromStreamEvent(&http.Response{StatusCode: 200, Header: http.Header{}}, []byte(data))
+		e := FromStreamEvent(&http.Response{StatusCode: 200, Header: http.Header{}}, []byte(data), "")
 		// A status, when the event gave one, follows "error in stream: ";
 		// without one, the message does (never a made-up 0 or 200).
 		next := oneLine(e.Message)

@@ -70,3 +70,50 @@ func Bytes(b []byte, key string) []byte {
 func tokenByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }
+
+// Prefix returns the first n bytes of the redacted b, and whether it cut
+// anything off. It redacts all of b before it cuts, so that a key across
+// the cut is masked whole, however many masks came before it (a mask is
+// shorter than a long key, so a window of n+len(key) input bytes is not
+// enough), and the cut leaves at most a prefix of the mask, never of the
+// key. Every cut of text that may hold the key must go through Prefix.
+//
+// partial reports that b is only the start of the text (a read stopped
+// there): a key that the end of b cuts off would then be a prefix of
+// itself that redaction cannot match, so a tail of b that is a prefix of
+// the key is dropped, and Prefix reports a cut.
+//
+// The result may share memory with b.
+func Prefix(b []byte, key string, n int, partial bool) ([]byte, bool) {
+	r := Bytes(b, key)
+	if partial {
+		r = r[:len(r)-partialKey(string(r), key)]
+	}
+	if len(r) > n {
+		return r[:n], true
+	}
+	return r, partial
+}
+
+// PrefixString is Prefix for a string.
+func PrefixString(s, key string, n int, partial bool) (string, bool) {
+	r := String(s, key)
+	if partial {
+		r = r[:len(r)-partialKey(r, key)]
+	}
+	if len(r) > n {
+		return r[:n], true
+	}
+	return r, partial
+}
+
+// partialKey is the length of the longest tail of s that is a proper
+// prefix of key: what is left of a key that the end of s cut off.
+func partialKey(s, key string) int {
+	for j := min(len(key)-1, len(s)); j > 0; j-- {
+		if strings.HasSuffix(s, key[:j]) {
+			return j
+		}
+	}
+	return 0
+}

@@ -2,6 +2,7 @@ package redact
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -86,4 +87,110 @@ func tokenOnly(key string) bool {
 		}
 	}
 	return true
+}
+
+func TestPrefixCases(t *testing.T) {
+	cases := []struct {
+		in, key string
+		n       int
+		partial bool
+		want    string
+		cut     bool
+	}{
+		{"Bearer test", "test", 9, false, "Bearer [R", true},
+		{"Bearer test", "test", 100, false, "Bearer [REDACTED]", false},
+		{"testing", "test", 3, false, "tes", true}, // not the key: kept
+		{"Bearer te", "test", 100, true, "Bearer ", true},
+		{"abc", "test", 3, false, "abc", false},
+		{"abc", "test", 0, false, "", true},
+		{"abc", "", 2, false, "ab", true},
+		{"abc", "", 2, true, "ab", true},
+	}
+	for _, tc := range cases {
+		got, cut := PrefixString(tc.in, tc.key, tc.n, tc.partial)
+		if got != tc.want || cut != tc.cut {
+			t.Errorf("PrefixString(%q, %q, %d, %v) = %q, %v, want %q, %v", tc.in, tc.key, tc.n, tc.partial, got, cut, tc.want, tc.cut)
+		}
+		b, bcut := Prefix([]byte(tc.in), tc.key, tc.n, tc.partial)
+		if string(b) != got || bcut != cut {
+			t.Errorf("Prefix and PrefixString differ on %q", tc.in)
+		}
+	}
+}
+
+// TestPrefixNeverKeepsAKeyPrefix places one to three keys at random
+// positions around the cut, in a filler that holds none of the key's
+// bytes, and checks that no byte of a key reaches the result: keys before
+// the cut are masked, one across it leaves no prefix, and so does one that
+// the end of a partial input cuts off.
+func TestPrefixNeverKeepsAKeyPrefix(t *testing.T) {
+	for _, key := range []string{"csk-abc123def456ghi789jkl012mno345pqr678stu901vwz234", "csk-0123456789"} {
+		rng := rand.New(rand.NewPCG(1, uint64(len(key))))
+		for range 20000 {
+			n := 1 + rng.IntN(300)
+			var b strings.Builder
+			for range 1 + rng.IntN(3) {
+				b.WriteString(strings.Repeat(".", 1+rng.IntN(n+len(key)))) // a short key is one only as a whole token
+				b.WriteString(key)
+			}
+			b.WriteString(strings.Repeat(".", rng.IntN(3)))
+			text := b.String()
+			full := String(text, key)
+			for _, partial := range []bool{false, true} {
+				in := text
+				if partial {
+					in = text[:rng.IntN(len(text)+1)]
+				}
+				got, cut := PrefixString(in, key, n, partial)
+				if strings.ContainsAny(got, "csk") {
+					t.Fatalf("PrefixString(%q, %d, partial %v) = %q keeps part of the key", in, n, partial, got)
+				}
+				if !strings.HasPrefix(full, got) || len(got) > n {
+					t.Fatalf("PrefixString(%q, %d, partial %v) = %q is not a prefix of %q", in, n, partial, got, full)
+				}
+				if !partial && (got != full[:min(n, len(full))] || cut != (len(full) > n)) {
+					t.Fatalf("PrefixString(%q, %d) = %q, %v, want the first %d bytes of %q", in, n, got, cut, n, full)
+				}
+			}
+		}
+	}
+}
+
+// FuzzPrefix: the result is a prefix of the redacted input, no longer than
+// n, the whole cut when the input is whole; and for a long key made of
+// bytes the filler lacks ('K' starts it), no part of any key survives,
+// wherever the keys are and wherever a partial input stops.
+func FuzzPrefix(f *testing.F) {
+	f.Add("a", "b", "-abc123def456ghi789jkl", uint16(30), uint16(40), true)
+	f.Add("xxxxxxxxxx", "y", "-0123456789012345678901234", uint16(5), uint16(50), false)
+	f.Fuzz(func(t *testing.T, pre, post, keyTail string, n16, m16 uint16, partial bool) {
+		if strings.Contains(pre+post+keyTail, Mask) {
+			return
+		}
+		key := "K" + strings.ReplaceAll(keyTail, "K", "")
+		pre, post = strings.ReplaceAll(pre, "K", ""), strings.ReplaceAll(post, "K", "")
+		text := pre + key + post + key + pre
+		n := int(n16) % (len(text) + 2)
+		in := text
+		if partial {
+			in = text[:int(m16)%(len(text)+1)]
+		}
+		got, cut := PrefixString(in, key, n, partial)
+		full := String(in, key)
+		if len(got) > n || !strings.HasPrefix(full, got) {
+			t.Fatalf("PrefixString(%q, %q, %d, %v) = %q, not a prefix of %q", in, key, n, partial, got, full)
+		}
+		if !partial && (got != full[:min(n, len(full))] || cut != (len(full) > n)) {
+			t.Fatalf("PrefixString(%q, %q, %d) = %q, %v", in, key, n, got, cut)
+		}
+		if partial && !cut {
+			t.Fatal("a partial input must report a cut")
+		}
+		if len(key) >= MinAnywhere && strings.Contains(got, "K") {
+			t.Fatalf("PrefixString(%q, %q, %d, %v) = %q keeps part of the key", in, key, n, partial, got)
+		}
+		if b, bcut := Prefix([]byte(in), key, n, partial); string(b) != got || bcut != cut {
+			t.Fatal("Prefix and PrefixString differ")
+		}
+	})
 }
