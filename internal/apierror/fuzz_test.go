@@ -48,6 +48,8 @@ func FuzzFromStreamEvent(f *testing.F) {
 		`{"error":{"message":"Tokens per minute limit exceeded","type":"too_many_requests_error","code":"token_quota_exceeded"},"status_code":429}`,
 		`{"error":{"message":"x"},"status_code":"429"}`, `{"error":{},"status_code":-5}`, `upstream went away`, `{"error":"boom"}`, ``,
 		`{"status_code":99999999999999999999}`,
+		// A status with no HTTP status text: "1: message", not "1 : message".
+		`{"error":{"message":"an error occurred during streaming"},"status_code":1}`,
 	} {
 		f.Add(s)
 	}
@@ -57,7 +59,7 @@ func FuzzFromStreamEvent(f *testing.F) {
 		// without one, the message does (never a made-up 0 or 200).
 		next := oneLine(e.Message)
 		if e.StatusCode != 0 {
-			next = strconv.Itoa(e.StatusCode) + " "
+			next = strconv.Itoa(e.StatusCode) // then " Status Text" or ": message", if any
 		}
 		if !e.InStream || e.StatusCode < 0 || e.Message == "" || strings.ContainsAny(e.Error(), "\r\n") ||
 			!strings.HasPrefix(e.Error(), "cerebras: error in stream: "+next) {
