@@ -29,6 +29,11 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("completion: Once upon a time%s\n", *resp.Choices[0].Text)
-	fmt.Println("finish reason:", *resp.Choices[0].FinishReason)
+	choice := resp.Choices[0]
+	if choice.Text != nil {
+		fmt.Printf("completion: Once upon a time%s\n", *choice.Text)
+	}
+	if choice.FinishReason != nil {
+		fmt.Println("finish reason:", *choice.FinishReason)
+	}
 }

@@ -34,7 +34,9 @@ func main() {
 				errs <- err
 				return
 			}
-			answers[i] = *resp.Choices[0].Message.Content
+			if content := resp.Choices[0].Message.Content; content != nil {
+				answers[i] = *content
+			}
 		})
 	}
 	wg.Wait()

@@ -35,7 +35,7 @@ func main() {
 				fmt.Print(*choice.Delta.Content)
 			}
 		}
-		if chunk.Usage != nil { // the final chunk carries usage and time_info
+		if chunk.Usage != nil && chunk.Usage.TotalTokens != nil { // the final chunk carries usage and time_info
 			fmt.Printf("\n(%d tokens)", *chunk.Usage.TotalTokens)
 		}
 	}
