@@ -40,8 +40,8 @@ func ExampleNewServer() {
 		fmt.Println("error:", err)
 		return
 	}
-	if content := resp.Choices[0].Message.Content; content != nil {
-		fmt.Println(*content)
+	if content := resp.Choices[0].Message.Content; content != "" {
+		fmt.Println(content)
 	}
 	// Output: You said: Hello!
 }

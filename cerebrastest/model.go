@@ -15,17 +15,15 @@ const created = 1732233600
 
 // Models the fake serves; any other model id is a 404, as from the real API.
 var knownModels = []gen.Model{
-	{ID: "gpt-oss-120b", OwnedBy: ptr("OpenAI")},
-	{ID: "llama3.1-8b", OwnedBy: ptr("Meta")},
-	{ID: "llama-3.3-70b", OwnedBy: ptr("Meta")},
-	{ID: "qwen-3-32b", OwnedBy: ptr("Qwen")},
-	{ID: "zai-glm-4.7", OwnedBy: ptr("Z.ai")},
+	{ID: "gpt-oss-120b", OwnedBy: "OpenAI"},
+	{ID: "llama3.1-8b", OwnedBy: "Meta"},
+	{ID: "llama-3.3-70b", OwnedBy: "Meta"},
+	{ID: "qwen-3-32b", OwnedBy: "Qwen"},
+	{ID: "zai-glm-4.7", OwnedBy: "Z.ai"},
 }
 
 // reasoningModels reason by default.
 var reasoningModels = map[string]bool{"gpt-oss-120b": true, "qwen-3-32b": true, "zai-glm-4.7": true}
-
-func ptr[T any](v T) *T { return &v }
 
 func knownModel(id string) bool {
 	for _, m := range knownModels {
@@ -172,17 +170,17 @@ func (x *exchange) chat() {
 		return
 	}
 	c := gen.ChatCompletion{ID: id, Object: "chat.completion", Created: created, Model: req.Model,
-		SystemFingerprint: ptr("fp_cerebrastest"), Usage: usage, TimeInfo: timeInfo()}
+		SystemFingerprint: "fp_cerebrastest", Usage: usage, TimeInfo: timeInfo()}
 	for i, p := range plans {
-		msg := gen.ChatCompletionMessage{Role: ptr("assistant")}
+		msg := gen.ChatCompletionMessage{Role: "assistant"}
 		if p.toolCalls == nil || len(p.tokens) > 0 {
-			msg.Content = ptr(strings.Join(p.tokens, ""))
+			msg.Content = strings.Join(p.tokens, "")
 		}
 		if p.reasoning != "" {
-			msg.Reasoning = ptr(p.reasoning)
+			msg.Reasoning = p.reasoning
 		}
 		msg.ToolCalls = p.toolCalls
-		ch := gen.ChatCompletionChoice{Index: i, Message: msg, FinishReason: ptr(p.finish)}
+		ch := gen.ChatCompletionChoice{Index: i, Message: msg, FinishReason: p.finish}
 		if logprobs {
 			ch.Logprobs = &gen.ChatCompletionLogprobs{Content: tokenLogprobs(p.tokens, top)}
 		}
@@ -272,8 +270,8 @@ func (x *exchange) planChat(req *gen.ChatCompletionRequest, conv conversation, c
 	if tool := chooseTool(req, conv); tool != nil {
 		args, _ := json.Marshal(fromSchema(tool.Function.Parameters, conv.lastUser))
 		p.toolCalls = []gen.ToolCall{{
-			Index: ptr(0), ID: ptr(fmt.Sprintf("call_fake_%d_%d", x.s.ids.Add(1), choice)), Type: ptr("function"),
-			Function: &gen.ToolCallFunction{Name: ptr(tool.Function.Name), Arguments: ptr(string(args))},
+			Index: 0, ID: fmt.Sprintf("call_fake_%d_%d", x.s.ids.Add(1), choice), Type: "function",
+			Function: gen.ToolCallFunction{Name: tool.Function.Name, Arguments: string(args)},
 		}}
 		p.finish = gen.FinishReasonToolCalls
 		p.reasoning = reasoning(req, conv, "I should call "+tool.Function.Name+".")
@@ -431,21 +429,21 @@ func chatUsage(conv conversation, plans []choicePlan) *gen.Usage {
 		reasoningTokens += len(strings.Fields(p.reasoning))
 	}
 	completion += reasoningTokens
-	return &gen.Usage{PromptTokens: ptr(prompt), CompletionTokens: ptr(completion), TotalTokens: ptr(prompt + completion),
-		PromptTokensDetails:     &gen.PromptTokensDetails{CachedTokens: ptr(0)},
-		CompletionTokensDetails: &gen.CompletionTokensDetails{ReasoningTokens: ptr(reasoningTokens)}}
+	return &gen.Usage{PromptTokens: prompt, CompletionTokens: completion, TotalTokens: prompt + completion,
+		PromptTokensDetails:     gen.PromptTokensDetails{CachedTokens: 0},
+		CompletionTokensDetails: gen.CompletionTokensDetails{ReasoningTokens: reasoningTokens}}
 }
 
 func timeInfo() *gen.TimeInfo {
-	return &gen.TimeInfo{QueueTime: ptr(0.000073161), PromptTime: ptr(0.0010744798888888889),
-		CompletionTime: ptr(0.005658071111111111), TotalTime: ptr(0.022224903106689453), Created: ptr(float64(created))}
+	return &gen.TimeInfo{QueueTime: 0.000073161, PromptTime: 0.0010744798888888889,
+		CompletionTime: 0.005658071111111111, TotalTime: 0.022224903106689453, Created: float64(created)}
 }
 
 // streamChat sends the plans as chunks: a role chunk, reasoning and content
 // deltas (or tool-call fragments), a finish chunk per choice, a final chunk
 // with usage and time_info, and [DONE].
 func (x *exchange) streamChat(id, model string, plans []choicePlan, usage *gen.Usage, logprobs bool, top int) {
-	base := gen.ChatCompletionChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: model, SystemFingerprint: ptr("fp_cerebrastest")}
+	base := gen.ChatCompletionChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: model, SystemFingerprint: "fp_cerebrastest"}
 	var events []string
 	emit := func(choices ...gen.ChatCompletionChunkChoice) {
 		c := base
@@ -454,28 +452,28 @@ func (x *exchange) streamChat(id, model string, plans []choicePlan, usage *gen.U
 		events = append(events, string(b))
 	}
 	for i, p := range plans {
-		emit(gen.ChatCompletionChunkChoice{Index: i, Delta: &gen.ChatCompletionChunkDelta{Role: ptr("assistant"), Content: ptr("")}})
+		emit(gen.ChatCompletionChunkChoice{Index: i, Delta: gen.ChatCompletionChunkDelta{Role: "assistant", Content: ""}})
 		for _, r := range tokenize(p.reasoning) {
-			emit(gen.ChatCompletionChunkChoice{Index: i, Delta: &gen.ChatCompletionChunkDelta{Reasoning: ptr(r)}})
+			emit(gen.ChatCompletionChunkChoice{Index: i, Delta: gen.ChatCompletionChunkDelta{Reasoning: r}})
 		}
 		lps := tokenLogprobs(p.tokens, top)
 		for k, t := range p.tokens {
-			ch := gen.ChatCompletionChunkChoice{Index: i, Delta: &gen.ChatCompletionChunkDelta{Content: ptr(t)}}
+			ch := gen.ChatCompletionChunkChoice{Index: i, Delta: gen.ChatCompletionChunkDelta{Content: t}}
 			if logprobs {
 				ch.Logprobs = &gen.ChatCompletionLogprobs{Content: lps[k : k+1]}
 			}
 			emit(ch)
 		}
 		for _, tc := range p.toolCalls {
-			emit(gen.ChatCompletionChunkChoice{Index: i, Delta: &gen.ChatCompletionChunkDelta{ToolCalls: []gen.ToolCall{{
-				Index: tc.Index, ID: tc.ID, Type: tc.Type, Function: &gen.ToolCallFunction{Name: tc.Function.Name, Arguments: ptr("")}}}}})
-			args := *tc.Function.Arguments
+			emit(gen.ChatCompletionChunkChoice{Index: i, Delta: gen.ChatCompletionChunkDelta{ToolCalls: []gen.ToolCall{{
+				Index: tc.Index, ID: tc.ID, Type: tc.Type, Function: gen.ToolCallFunction{Name: tc.Function.Name, Arguments: ""}}}}})
+			args := tc.Function.Arguments
 			for start := 0; start < len(args); start += 8 {
-				emit(gen.ChatCompletionChunkChoice{Index: i, Delta: &gen.ChatCompletionChunkDelta{ToolCalls: []gen.ToolCall{{
-					Index: tc.Index, Function: &gen.ToolCallFunction{Arguments: ptr(args[start:min(start+8, len(args))])}}}}})
+				emit(gen.ChatCompletionChunkChoice{Index: i, Delta: gen.ChatCompletionChunkDelta{ToolCalls: []gen.ToolCall{{
+					Index: tc.Index, Function: gen.ToolCallFunction{Arguments: args[start:min(start+8, len(args))]}}}}})
 			}
 		}
-		emit(gen.ChatCompletionChunkChoice{Index: i, Delta: &gen.ChatCompletionChunkDelta{}, FinishReason: ptr(p.finish)})
+		emit(gen.ChatCompletionChunkChoice{Index: i, Delta: gen.ChatCompletionChunkDelta{}, FinishReason: p.finish})
 	}
 	final := base
 	final.Choices = []gen.ChatCompletionChunkChoice{}
@@ -557,18 +555,18 @@ func (x *exchange) completion() {
 	}
 	id := fmt.Sprintf("cmpl-fake-%d", x.s.ids.Add(1))
 	promptTokens := len(strings.Fields(prompt))
-	usage := &gen.Usage{PromptTokens: ptr(promptTokens), CompletionTokens: ptr(n * len(tokens)), TotalTokens: ptr(promptTokens + n*len(tokens))}
+	usage := &gen.Usage{PromptTokens: promptTokens, CompletionTokens: n * len(tokens), TotalTokens: promptTokens + n*len(tokens)}
 	x.rateLimitHeaders()
 	if req.Stream != nil && *req.Stream {
 		var events []string
 		for i := range n {
 			for _, t := range tokens {
 				b, _ := json.Marshal(gen.Completion{ID: id, Object: "text_completion", Created: created, Model: req.Model,
-					Choices: []gen.CompletionChoice{{Index: i, Text: ptr(t)}}})
+					Choices: []gen.CompletionChoice{{Index: i, Text: t}}})
 				events = append(events, string(b))
 			}
 			b, _ := json.Marshal(gen.Completion{ID: id, Object: "text_completion", Created: created, Model: req.Model,
-				Choices: []gen.CompletionChoice{{Index: i, Text: ptr(""), FinishReason: ptr(finish)}}})
+				Choices: []gen.CompletionChoice{{Index: i, Text: "", FinishReason: finish}}})
 			events = append(events, string(b))
 		}
 		b, _ := json.Marshal(gen.Completion{ID: id, Object: "text_completion", Created: created, Model: req.Model,
@@ -576,9 +574,9 @@ func (x *exchange) completion() {
 		x.writeEvents(append(events, string(b)), "Completion")
 		return
 	}
-	c := gen.Completion{ID: id, Object: "text_completion", Created: created, Model: req.Model, SystemFingerprint: ptr("fp_cerebrastest"), Usage: usage, TimeInfo: timeInfo()}
+	c := gen.Completion{ID: id, Object: "text_completion", Created: created, Model: req.Model, SystemFingerprint: "fp_cerebrastest", Usage: usage, TimeInfo: timeInfo()}
 	for i := range n {
-		ch := gen.CompletionChoice{Index: i, Text: ptr(strings.Join(tokens, "")), FinishReason: ptr(finish)}
+		ch := gen.CompletionChoice{Index: i, Text: strings.Join(tokens, ""), FinishReason: finish}
 		if req.Logprobs != nil && *req.Logprobs > 0 {
 			lp := &gen.CompletionLogprobs{Tokens: tokens}
 			offset := 0
@@ -636,7 +634,7 @@ func (x *exchange) listModels() {
 		for _, m := range knownModels {
 			data = append(data, defaultModel(m))
 		}
-		body = gen.ModelList{Object: ptr("list"), Data: data}
+		body = gen.ModelList{Object: "list", Data: data}
 	}
 	b, _ := json.Marshal(body)
 	x.s.writeJSON(x.w, http.StatusOK, nil, string(b), schema)
@@ -669,16 +667,16 @@ func (x *exchange) modelNotFound(id string) {
 }
 
 func defaultModel(m gen.Model) gen.Model {
-	return gen.Model{ID: m.ID, Object: ptr("model"), Created: ptr(int64(created)), OwnedBy: m.OwnedBy}
+	return gen.Model{ID: m.ID, Object: "model", Created: int64(created), OwnedBy: m.OwnedBy}
 }
 
 func openRouterModel(m gen.Model) gen.OpenRouterModel {
-	return gen.OpenRouterModel{ID: "cerebras/" + m.ID, Name: ptr(m.ID), Created: ptr(int64(created)), ContextLength: ptr(131072),
-		MaxOutputLength: ptr(40960), Pricing: &gen.OpenRouterPricing{Prompt: ptr("0.00000035"), Completion: ptr("0.00000075")}}
+	return gen.OpenRouterModel{ID: "cerebras/" + m.ID, Name: m.ID, Created: int64(created), ContextLength: 131072,
+		MaxOutputLength: 40960, Pricing: gen.OpenRouterPricing{Prompt: "0.00000035", Completion: "0.00000075"}}
 }
 
 func huggingFaceModel(m gen.Model) gen.HuggingFaceModel {
-	return gen.HuggingFaceModel{ID: m.ID, Object: ptr("model"), Created: ptr(int64(created)), OwnedBy: m.OwnedBy, ContextLength: ptr(131072),
-		Pricing:      &gen.HuggingFacePricing{Input: ptr(0.35), Output: ptr(0.75)},
-		Capabilities: &gen.HuggingFaceCapabilities{FunctionCalling: ptr(true), Streaming: ptr(true), StructuredOutputs: ptr(true), Vision: ptr(false)}}
+	return gen.HuggingFaceModel{ID: m.ID, Object: "model", Created: int64(created), OwnedBy: m.OwnedBy, ContextLength: 131072,
+		Pricing:      gen.HuggingFacePricing{Input: 0.35, Output: 0.75},
+		Capabilities: gen.HuggingFaceCapabilities{FunctionCalling: true, Streaming: true, StructuredOutputs: true, Vision: false}}
 }

@@ -124,10 +124,10 @@ func TestChatEchoAndStreamAgree(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "You said: Tell me about wafers"
-	if got := *resp.Choices[0].Message.Content; got != want || *resp.Choices[0].FinishReason != gen.FinishReasonStop {
+	if got := resp.Choices[0].Message.Content; got != want || resp.Choices[0].FinishReason != gen.FinishReasonStop {
 		t.Errorf("content %q", got)
 	}
-	if *resp.Usage.TotalTokens != *resp.Usage.PromptTokens+*resp.Usage.CompletionTokens || resp.TimeInfo == nil {
+	if resp.Usage.TotalTokens != resp.Usage.PromptTokens+resp.Usage.CompletionTokens || resp.TimeInfo == nil {
 		t.Errorf("usage %+v", resp.Usage)
 	}
 	stream, err := c.Chat.Completions.NewStreaming(ctx, chat("Tell me about wafers"))
@@ -142,8 +142,8 @@ func TestChatEchoAndStreamAgree(t *testing.T) {
 		acc.AddChunk(chunk)
 	}
 	got := acc.ChatCompletion()
-	if *got.Choices[0].Message.Content != want || got.Usage == nil || got.TimeInfo == nil || acc.Chunks() < 6 {
-		t.Errorf("streamed %q in %d chunks, usage %v", *got.Choices[0].Message.Content, acc.Chunks(), got.Usage)
+	if got.Choices[0].Message.Content != want || got.Usage == nil || got.TimeInfo == nil || acc.Chunks() < 6 {
+		t.Errorf("streamed %q in %d chunks, usage %v", got.Choices[0].Message.Content, acc.Chunks(), got.Usage)
 	}
 }
 
@@ -154,7 +154,7 @@ func TestChatParameters(t *testing.T) {
 		p := chat("hi")
 		p.N = client.Int(3)
 		resp, err := c.Chat.Completions.New(ctx, p)
-		if err != nil || len(resp.Choices) != 3 || *resp.Choices[0].Message.Content == *resp.Choices[2].Message.Content {
+		if err != nil || len(resp.Choices) != 3 || resp.Choices[0].Message.Content == resp.Choices[2].Message.Content {
 			t.Fatalf("%v %v", resp, err)
 		}
 	})
@@ -162,16 +162,16 @@ func TestChatParameters(t *testing.T) {
 		p := chat("one two three")
 		p.Stop = client.Stop(" three")
 		resp, _ := c.Chat.Completions.New(ctx, p)
-		if *resp.Choices[0].Message.Content != "You said: one two" {
-			t.Errorf("%q", *resp.Choices[0].Message.Content)
+		if resp.Choices[0].Message.Content != "You said: one two" {
+			t.Errorf("%q", resp.Choices[0].Message.Content)
 		}
 	})
 	t.Run("max tokens", func(t *testing.T) {
 		p := chat("one two three four")
 		p.MaxCompletionTokens = client.Int(2)
 		resp, _ := c.Chat.Completions.New(ctx, p)
-		if *resp.Choices[0].Message.Content != "You said:" || *resp.Choices[0].FinishReason != gen.FinishReasonLength {
-			t.Errorf("%q %v", *resp.Choices[0].Message.Content, *resp.Choices[0].FinishReason)
+		if resp.Choices[0].Message.Content != "You said:" || resp.Choices[0].FinishReason != gen.FinishReasonLength {
+			t.Errorf("%q %v", resp.Choices[0].Message.Content, resp.Choices[0].FinishReason)
 		}
 	})
 	t.Run("logprobs", func(t *testing.T) {
@@ -187,12 +187,12 @@ func TestChatParameters(t *testing.T) {
 		p := chat("think")
 		p.Model = client.ModelGPTOSS120B
 		resp, _ := c.Chat.Completions.New(ctx, p)
-		if resp.Choices[0].Message.Reasoning == nil {
+		if resp.Choices[0].Message.Reasoning == "" {
 			t.Error("no reasoning from a reasoning model")
 		}
 		p.ReasoningFormat = client.Ptr(gen.ReasoningFormatHidden)
 		resp, _ = c.Chat.Completions.New(ctx, p)
-		if resp.Choices[0].Message.Reasoning != nil {
+		if resp.Choices[0].Message.Reasoning != "" {
 			t.Error("hidden reasoning was sent")
 		}
 	})
@@ -200,8 +200,8 @@ func TestChatParameters(t *testing.T) {
 		p := chat("hi")
 		p.ResponseFormat = client.ResponseFormatJSONObject()
 		resp, _ := c.Chat.Completions.New(ctx, p)
-		if !json.Valid([]byte(*resp.Choices[0].Message.Content)) {
-			t.Errorf("%q", *resp.Choices[0].Message.Content)
+		if !json.Valid([]byte(resp.Choices[0].Message.Content)) {
+			t.Errorf("%q", resp.Choices[0].Message.Content)
 		}
 	})
 	t.Run("json schema", func(t *testing.T) {
@@ -220,7 +220,7 @@ func TestChatParameters(t *testing.T) {
 		resp, _ := c.Chat.Completions.New(ctx, p)
 		r, err := client.DecodeContent[report](resp.Choices[0].Message)
 		if err != nil || r.City == "" || r.Degrees != 1 || !r.Sunny || len(r.Tags) != 1 {
-			t.Errorf("%+v %v (%q)", r, err, *resp.Choices[0].Message.Content)
+			t.Errorf("%+v %v (%q)", r, err, resp.Choices[0].Message.Content)
 		}
 	})
 }
@@ -244,7 +244,7 @@ func TestToolRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg := resp.Choices[0].Message
-	if *resp.Choices[0].FinishReason != gen.FinishReasonToolCalls || len(msg.ToolCalls) != 1 {
+	if resp.Choices[0].FinishReason != gen.FinishReasonToolCalls || len(msg.ToolCalls) != 1 {
 		t.Fatalf("%+v", resp.Choices[0])
 	}
 	a, err := client.DecodeArguments[args](msg.ToolCalls[0])
@@ -254,7 +254,7 @@ func TestToolRoundTrip(t *testing.T) {
 	p.Messages = append(p.Messages, client.AssistantMessageFrom(msg), client.ToolMessage(msg.ToolCalls[0], "21 C and sunny"))
 	p.ToolChoice = client.ToolChoiceAuto()
 	final, err := c.Chat.Completions.New(ctx, p)
-	if err != nil || *final.Choices[0].Message.Content != "According to the tool: 21 C and sunny" {
+	if err != nil || final.Choices[0].Message.Content != "According to the tool: 21 C and sunny" {
 		t.Fatalf("%v %v", final, err)
 	}
 
@@ -274,7 +274,7 @@ func TestToolRoundTrip(t *testing.T) {
 		acc.AddChunk(chunk)
 		finished = append(finished, acc.JustFinishedToolCalls()...)
 	}
-	if len(finished) != 1 || finished[0].Err != nil || finished[0].Name != "get_weather" || *acc.ChatCompletion().Choices[0].Message.ToolCalls[0].Function.Arguments != *msg.ToolCalls[0].Function.Arguments {
+	if len(finished) != 1 || finished[0].Err != nil || finished[0].Name != "get_weather" || acc.ChatCompletion().Choices[0].Message.ToolCalls[0].Function.Arguments != msg.ToolCalls[0].Function.Arguments {
 		t.Errorf("finished %+v", finished)
 	}
 }
@@ -283,7 +283,7 @@ func TestCompletionsAndModels(t *testing.T) {
 	_, c := setup(t)
 	ctx := context.Background()
 	comp, err := c.Completions.New(ctx, client.CompletionNewParams{Model: client.ModelLlama318B, Prompt: client.Prompt("Once"), MaxTokens: client.Int(4), Logprobs: client.Int(1)})
-	if err != nil || *comp.Choices[0].FinishReason != gen.FinishReasonLength || comp.Choices[0].Logprobs == nil {
+	if err != nil || comp.Choices[0].FinishReason != gen.FinishReasonLength || comp.Choices[0].Logprobs == nil {
 		t.Fatalf("%+v %v", comp, err)
 	}
 	stream, err := c.Completions.NewStreaming(ctx, client.CompletionNewParams{Model: client.ModelLlama318B, Prompt: client.Prompt("Once"), MaxTokens: client.Int(4)})
@@ -296,11 +296,11 @@ func TestCompletionsAndModels(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, ch := range chunk.Choices {
-			text += *ch.Text
+			text += ch.Text
 		}
 	}
-	if text != *comp.Choices[0].Text {
-		t.Errorf("streamed %q, want %q", text, *comp.Choices[0].Text)
+	if text != comp.Choices[0].Text {
+		t.Errorf("streamed %q, want %q", text, comp.Choices[0].Text)
 	}
 	models, err := c.Models.List(ctx)
 	if err != nil || len(models.Data) < 3 {
@@ -317,7 +317,7 @@ func TestCompletionsAndModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h, err := hf.AsHuggingFaceModel(); err != nil || h.ContextLength == nil {
+	if h, err := hf.AsHuggingFaceModel(); err != nil || h.ContextLength == 0 {
 		t.Errorf("%+v %v", h, err)
 	}
 	if _, err := c.Models.ListFormat(ctx, gen.ModelFormatOpenrouter); err != nil {

@@ -43,7 +43,7 @@ func TestEndpoints(t *testing.T) {
 			wantBody: `{"messages":[{"content":"Hello!","role":"user"}],"model":"llama3.1-8b"}`,
 			check: func(t *testing.T, v any) {
 				cc := v.(*ChatCompletion)
-				if *cc.Choices[0].Message.Content != "Hello! How can I assist you today?" || *cc.Usage.TotalTokens != 22 {
+				if cc.Choices[0].Message.Content != "Hello! How can I assist you today?" || cc.Usage.TotalTokens != 22 {
 					t.Errorf("decoded %+v", cc)
 				}
 			},
@@ -56,7 +56,7 @@ func TestEndpoints(t *testing.T) {
 				p := ChatCompletionNewParams{
 					Model: ModelGPTOSS120B,
 					Messages: []ChatMessage{SystemMessage("be brief"), DeveloperMessage("dev"), UserMessageParts(TextPart("hi"), ImageURLPart("https://example.com/a.png"), ImagePart("aGk=")),
-						AssistantMessage("hello"), ToolMessage(ToolCall{ID: String("call_1")}, "sunny")},
+						AssistantMessage("hello"), ToolMessage(ToolCall{ID: "call_1"}, "sunny")},
 					ClearThinking: Bool(false), DisableReasoning: Bool(false), FrequencyPenalty: Float(0), LogitBias: map[string]float64{"42": -100},
 					Logprobs: Bool(true), TopLogprobs: Int(0), MaxCompletionTokens: Int(-1), MaxTokens: Int(-1), MinCompletionTokens: Int(-1), MinTokens: Int(0),
 					ModelParameters: map[string]any{"foo": "bar"}, N: Int(1), ParallelToolCalls: Bool(true),
@@ -80,7 +80,7 @@ func TestEndpoints(t *testing.T) {
 			wantBody:   `{"max_tokens":16,"model":"llama3.1-8b","prompt":"Once upon a time","seed":0,"temperature":0}`,
 			wantHeader: map[string]string{"Cf-Ray": "ray-2", "X-Delay-Time": "1"},
 			check: func(t *testing.T, v any) {
-				if *v.(*Completion).Choices[0].Text != " there was" {
+				if v.(*Completion).Choices[0].Text != " there was" {
 					t.Errorf("decoded %+v", v)
 				}
 			},
@@ -107,7 +107,7 @@ func TestEndpoints(t *testing.T) {
 			call: func(c *Client) (any, error) { return c.Models.ListFormat(ctx, gen.ModelFormatOpenrouter) },
 			check: func(t *testing.T, v any) {
 				l, err := v.(*gen.ModelListResponse).AsOpenRouterModelList()
-				if err != nil || l.Data[0].ID != "cerebras/gpt-oss-120b" || *l.Data[0].ContextLength != 131072 {
+				if err != nil || l.Data[0].ID != "cerebras/gpt-oss-120b" || l.Data[0].ContextLength != 131072 {
 					t.Errorf("decoded %+v %v", l, err)
 				}
 			},
@@ -214,7 +214,7 @@ func TestStreamingEndpoints(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got += *chunk.Choices[0].Delta.Content
+		got += chunk.Choices[0].Delta.Content
 	}
 	r := srv.last()
 	if got != "Hi" || string(r.Body) != `{"messages":[{"content":"Hello!","role":"user"}],"model":"llama3.1-8b","stream":true}` || r.SpecErr != nil {
@@ -230,7 +230,7 @@ func TestStreamingEndpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cs.Close()
-	if !cs.Next() || *cs.Current().Choices[0].Text != " there was" {
+	if !cs.Next() || cs.Current().Choices[0].Text != " there was" {
 		t.Fatalf("completion stream: %v", cs.Err())
 	}
 	if cs.Next() || cs.Err() != nil {
@@ -684,7 +684,7 @@ func TestResponseDecodesUnknownFields(t *testing.T) {
 	srv := newServer(t, okJSON(`{"id":"x","object":"chat.completion","created":1,"model":"m","new_field":{"a":1},"choices":[{"index":0,"finish_reason":"brand_new","message":{"role":"assistant","content":"ok"}}]}`))
 	c, _ := newTestClient(t, srv)
 	cc, err := c.Chat.Completions.New(context.Background(), chatParams())
-	if err != nil || *cc.Choices[0].FinishReason != "brand_new" {
+	if err != nil || cc.Choices[0].FinishReason != "brand_new" {
 		t.Fatalf("%v %v", cc, err)
 	}
 	if b, _ := json.Marshal(cc); !bytes.Contains(b, []byte("brand_new")) {

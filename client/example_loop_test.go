@@ -47,8 +47,8 @@ func Example_toolLoop() {
 		}
 		msg := resp.Choices[0].Message
 		if len(msg.ToolCalls) == 0 {
-			if msg.Content != nil {
-				fmt.Println("assistant:", *msg.Content)
+			if msg.Content != "" {
+				fmt.Println("assistant:", msg.Content)
 			}
 			return
 		}

@@ -59,8 +59,10 @@ func ExampleChatCompletionService_New() {
 		fmt.Println("error:", err)
 		return
 	}
-	fmt.Println(*resp.Choices[0].Message.Content)
-	fmt.Println(*resp.Usage.TotalTokens, "tokens")
+	fmt.Println(resp.Choices[0].Message.Content)
+	if u := resp.Usage; u != nil { // nil when the server sends no usage
+		fmt.Println(u.TotalTokens, "tokens")
+	}
 	// Output:
 	// Hello! How can I assist you today?
 	// 22 tokens
@@ -84,7 +86,9 @@ func ExampleChatCompletionService_NewStreaming() {
 			fmt.Println("error:", err)
 			return
 		}
-		fmt.Print(*chunk.Choices[0].Delta.Content)
+		for _, choice := range chunk.Choices { // a usage-only chunk has none
+			fmt.Print(choice.Delta.Content)
+		}
 	}
 	fmt.Println()
 	// Output: Hello, world!
@@ -121,7 +125,7 @@ func ExampleUserMessageParts() {
 func ExampleToolMessage() {
 	// In a tool loop the call comes from resp.Choices[0].Message.ToolCalls,
 	// or from a stream accumulator's JustFinishedToolCalls.
-	call := client.ToolCall{ID: client.String("call_1")}
+	call := client.ToolCall{ID: "call_1"}
 	b, _ := json.Marshal(client.ToolMessage(call, "21 °C and sunny"))
 	fmt.Println(string(b))
 	// Output: {"content":"21 °C and sunny","role":"tool","tool_call_id":"call_1"}
@@ -155,7 +159,7 @@ func ExampleResponseFormatFor() {
 	fmt.Println(string(b))
 
 	// Later, decode the reply into the same type.
-	got, err := client.DecodeContent[answer](client.ChatCompletionMessage{Content: client.String(`{"answer":"42","confidence":0.9}`)})
+	got, err := client.DecodeContent[answer](client.ChatCompletionMessage{Content: `{"answer":"42","confidence":0.9}`})
 	fmt.Println(got.Answer, got.Confidence, err)
 	// Output:
 	// {"json_schema":{"name":"answer","schema":{"additionalProperties":false,"properties":{"answer":{"type":"string"},"confidence":{"type":"number"}},"required":["answer","confidence"],"type":"object"},"strict":true},"type":"json_schema"}

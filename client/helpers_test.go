@@ -42,8 +42,8 @@ func golden(t *testing.T, name string, v any) {
 
 func TestHelpersGolden(t *testing.T) {
 	reasoning, content, id, name, args, idx := "thinking", "calling", "call_1", "get_weather", `{"city":"Paris"}`, 0
-	fromResponse := AssistantMessageFrom(ChatCompletionMessage{Content: &content, Reasoning: &reasoning,
-		ToolCalls: []ToolCall{{ID: &id, Index: &idx, Function: &gen.ToolCallFunction{Name: &name, Arguments: &args}}, {ID: Ptr("call_2"), Function: &gen.ToolCallFunction{Name: Ptr("noargs")}}}})
+	fromResponse := AssistantMessageFrom(ChatCompletionMessage{Content: content, Reasoning: reasoning,
+		ToolCalls: []ToolCall{{ID: id, Index: idx, Function: gen.ToolCallFunction{Name: name, Arguments: args}}, {ID: "call_2", Function: gen.ToolCallFunction{Name: "noargs"}}}})
 	cases := map[string]any{
 		"system_message":           SystemMessage("be brief"),
 		"developer_message":        DeveloperMessage("dev"),
@@ -51,7 +51,7 @@ func TestHelpersGolden(t *testing.T) {
 		"user_message_parts":       UserMessageParts(TextPart("what is this?"), ImageURLPart("https://example.com/cat.png"), ImagePart("aGk=")),
 		"assistant_message":        AssistantMessage("hello"),
 		"assistant_message_from":   fromResponse,
-		"tool_message":             ToolMessage(ToolCall{ID: &id}, `{"temp_c":21}`),
+		"tool_message":             ToolMessage(ToolCall{ID: id}, `{"temp_c":21}`),
 		"tool_choice_auto":         ToolChoiceAuto(),
 		"tool_choice_none":         ToolChoiceNone(),
 		"tool_choice_required":     ToolChoiceRequired(),
@@ -122,20 +122,20 @@ func TestSchemaHelpers(t *testing.T) {
 		t.Errorf("a channel field: err = %v", err)
 	}
 
-	w, err := DecodeContent[weather](ChatCompletionMessage{Content: Ptr(`{"city":"Paris","temp_c":21.5,"tags":["sunny"],"at":"2026-11-22T10:00:00Z","station":{"id":7}}`)})
+	w, err := DecodeContent[weather](ChatCompletionMessage{Content: `{"city":"Paris","temp_c":21.5,"tags":["sunny"],"at":"2026-11-22T10:00:00Z","station":{"id":7}}`})
 	if err != nil || w.City != "Paris" || w.TempC != 21.5 || w.Station.ID != 7 {
 		t.Errorf("decoded %+v, %v", w, err)
 	}
 	if _, err := DecodeContent[weather](ChatCompletionMessage{}); err == nil {
 		t.Error("no content decoded without error")
 	}
-	if _, err := DecodeContent[weather](ChatCompletionMessage{Content: Ptr(`{"city":`)}); err == nil || !strings.Contains(err.Error(), `{\"city\":`) {
+	if _, err := DecodeContent[weather](ChatCompletionMessage{Content: `{"city":`}); err == nil || !strings.Contains(err.Error(), `{\"city\":`) {
 		t.Errorf("bad content: %v", err)
 	}
 	type args struct {
 		City string `json:"city"`
 	}
-	a, err := DecodeArguments[args](ToolCall{Function: &gen.ToolCallFunction{Arguments: Ptr(`{"city":"Oslo"}`)}})
+	a, err := DecodeArguments[args](ToolCall{Function: gen.ToolCallFunction{Arguments: `{"city":"Oslo"}`}})
 	if err != nil || a.City != "Oslo" {
 		t.Errorf("%+v %v", a, err)
 	}

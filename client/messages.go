@@ -82,26 +82,18 @@ func AssistantMessage(content string) ChatMessage {
 //	params.Messages = append(params.Messages, client.AssistantMessageFrom(resp.Choices[0].Message))
 func AssistantMessageFrom(msg ChatCompletionMessage) ChatMessage {
 	a := gen.AssistantMessage{}
-	if msg.Content != nil {
-		c := assistantText(*msg.Content)
+	if msg.Content != "" || len(msg.ToolCalls) == 0 {
+		c := assistantText(msg.Content)
 		a.Content = &c
 	}
-	if msg.Reasoning != nil && *msg.Reasoning != "" {
-		r := assistantText(*msg.Reasoning)
+	if msg.Reasoning != "" {
+		r := assistantText(msg.Reasoning)
 		a.Reasoning = &r
 	}
-	for _, tc := range msg.ToolCalls {
-		call := gen.AssistantToolCall{Type: gen.AssistantToolCallTypeFunction, Index: tc.Index}
-		if tc.ID != nil {
-			call.ID = *tc.ID
-		}
-		if f := tc.Function; f != nil {
-			if f.Name != nil {
-				call.Function.Name = *f.Name
-			}
-			if f.Arguments != nil {
-				call.Function.Arguments = *f.Arguments
-			}
+	for i, tc := range msg.ToolCalls {
+		call := gen.AssistantToolCall{
+			Type: gen.AssistantToolCallTypeFunction, Index: Int(i), ID: tc.ID,
+			Function: gen.AssistantToolCallFunction{Name: tc.Function.Name, Arguments: tc.Function.Arguments},
 		}
 		if call.Function.Arguments == "" {
 			call.Function.Arguments = "{}"
@@ -130,14 +122,12 @@ type AnyToolCall interface {
 // It takes the call, not its id, so the id and the result cannot be swapped
 // (openai-go's ToolMessage takes two strings, content first). A call without
 // an id gives a message the SDK refuses to send. To answer a call known only
-// by its id, pass client.ToolCall{ID: client.String(id)}.
+// by its id, pass client.ToolCall{ID: id}.
 func ToolMessage[C AnyToolCall](call C, content string) ChatMessage {
 	var id string
 	switch c := any(call).(type) {
 	case ToolCall:
-		if c.ID != nil {
-			id = *c.ID
-		}
+		id = c.ID
 	case streaming.FinishedToolCall:
 		id = c.ID
 	}

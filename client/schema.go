@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"time"
+
+	"github.com/cerebras-go/cerebras/streaming"
 )
 
 // The schema helpers derive JSON Schemas from Go types in the form
@@ -71,22 +73,31 @@ func FunctionToolFor[Args any](name, description string) (Tool, error) {
 // DecodeContent decodes a message's JSON content (structured outputs) into T.
 func DecodeContent[T any](msg ChatCompletionMessage) (T, error) {
 	var v T
-	if msg.Content == nil || strings.TrimSpace(*msg.Content) == "" {
+	if strings.TrimSpace(msg.Content) == "" {
 		return v, errors.New("client: DecodeContent: the message has no content")
 	}
-	if err := json.Unmarshal([]byte(*msg.Content), &v); err != nil {
-		return v, fmt.Errorf("client: decoding the message content into %T: %w (content %.120q)", v, err, *msg.Content)
+	if err := json.Unmarshal([]byte(msg.Content), &v); err != nil {
+		return v, fmt.Errorf("client: decoding the message content into %T: %w (content %.120q)", v, err, msg.Content)
 	}
 	return v, nil
 }
 
-// DecodeArguments decodes a tool call's JSON arguments into T. Empty
-// arguments decode as {}.
-func DecodeArguments[T any](call ToolCall) (T, error) {
+// DecodeArguments decodes a tool call's JSON arguments into T: a ToolCall of
+// a response's message, or a streaming.FinishedToolCall of a stream's
+// accumulator. Empty arguments decode as {}.
+//
+//	args, err := client.DecodeArguments[WeatherArgs](call)
+func DecodeArguments[T any, C AnyToolCall](call C) (T, error) {
 	var v T
-	args := "{}"
-	if call.Function != nil && call.Function.Arguments != nil && strings.TrimSpace(*call.Function.Arguments) != "" {
-		args = *call.Function.Arguments
+	var args string
+	switch c := any(call).(type) {
+	case ToolCall:
+		args = c.Function.Arguments
+	case streaming.FinishedToolCall:
+		args = c.Arguments
+	}
+	if strings.TrimSpace(args) == "" {
+		args = "{}"
 	}
 	if err := json.Unmarshal([]byte(args), &v); err != nil {
 		return v, fmt.Errorf("client: decoding tool call arguments into %T: %w (arguments %.120q)", v, err, args)

@@ -171,9 +171,9 @@ func allChatParams() client.ChatCompletionNewParams {
 		Messages: []client.ChatMessage{
 			client.SystemMessage("be brief"), client.DeveloperMessage("no markdown"),
 			client.UserMessageParts(client.TextPart("what is this?"), client.ImageURLPart("https://example.com/cat.png"), client.ImagePart("aGk=")),
-			client.AssistantMessageFrom(client.ChatCompletionMessage{Content: client.String("calling"), Reasoning: client.String("think"),
-				ToolCalls: []client.ToolCall{{ID: client.String("call_1"), Index: client.Int(0), Function: &gen.ToolCallFunction{Name: client.String("get_weather"), Arguments: client.String(`{"city":"Paris"}`)}}}}),
-			client.ToolMessage(client.ToolCall{ID: client.String("call_1")}, "sunny"),
+			client.AssistantMessageFrom(client.ChatCompletionMessage{Content: "calling", Reasoning: "think",
+				ToolCalls: []client.ToolCall{{ID: "call_1", Index: 0, Function: gen.ToolCallFunction{Name: "get_weather", Arguments: `{"city":"Paris"}`}}}}),
+			client.ToolMessage(client.ToolCall{ID: "call_1"}, "sunny"),
 		},
 		ClearThinking: client.Bool(false), DisableReasoning: client.Bool(false), FrequencyPenalty: client.Float(-2),
 		LogitBias: map[string]float64{"42": 0}, Logprobs: client.Bool(true), TopLogprobs: client.Int(0),
@@ -210,8 +210,8 @@ func TestChatCompletions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if resp.ID != "chatcmpl-292e278f-514e-4186-9010-91ce6a14168b" || *resp.Choices[0].Message.Content != "Hello! How can I assist you today?" ||
-				*resp.Usage.TotalTokens != 22 || *resp.TimeInfo.QueueTime != 0.000073161 {
+			if resp.ID != "chatcmpl-292e278f-514e-4186-9010-91ce6a14168b" || resp.Choices[0].Message.Content != "Hello! How can I assist you today?" ||
+				resp.Usage.TotalTokens != 22 || resp.TimeInfo.QueueTime != 0.000073161 {
 				t.Errorf("decoded %+v", resp)
 			}
 			stream, err := c.Chat.Completions.NewStreaming(ctx, tc.params, tc.opts...)
@@ -225,15 +225,15 @@ func TestChatCompletions(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, ch := range chunk.Choices {
-					if ch.Delta != nil && ch.Delta.Content != nil {
-						content += *ch.Delta.Content
+					if ch.Delta.Content != "" {
+						content += ch.Delta.Content
 					}
 				}
 				if chunk.Usage != nil {
 					usage = chunk.Usage
 				}
 			}
-			if content != "Hello!" || usage == nil || *usage.TotalTokens != 14 {
+			if content != "Hello!" || usage == nil || usage.TotalTokens != 14 {
 				t.Errorf("streamed %q, usage %v", content, usage)
 			}
 			requireValid(t, v)
@@ -264,7 +264,7 @@ func TestCompletions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if resp.Object != "text_completion" || *resp.Choices[0].Text != ", there was a small village nestled in the hills." {
+			if resp.Object != "text_completion" || resp.Choices[0].Text != ", there was a small village nestled in the hills." {
 				t.Errorf("decoded %+v", resp)
 			}
 			stream, err := c.Completions.NewStreaming(ctx, tc.params, tc.opts...)
@@ -277,7 +277,7 @@ func TestCompletions(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, ch := range chunk.Choices {
-					text += *ch.Text
+					text += ch.Text
 				}
 			}
 			if text != ", there was a village." {
@@ -297,7 +297,7 @@ func TestModels(t *testing.T) {
 			t.Fatalf("%+v %v", list, err)
 		}
 		m, err := c.Models.Get(ctx, "llama3.1-8b")
-		if err != nil || m.ID != "llama3.1-8b" || *m.OwnedBy != "Meta" {
+		if err != nil || m.ID != "llama3.1-8b" || m.OwnedBy != "Meta" {
 			t.Fatalf("%+v %v", m, err)
 		}
 		requireValid(t, v)

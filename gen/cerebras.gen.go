@@ -458,15 +458,15 @@ type ChatCompletion struct {
 	Object string `json:"object"`
 
 	// ServiceTier The service tier requested.
-	ServiceTier *string `json:"service_tier,omitempty"`
+	ServiceTier string `json:"service_tier,omitempty"`
 
 	// ServiceTierUsed The tier that served the request, when `service_tier` was `auto`.
-	ServiceTierUsed *string `json:"service_tier_used,omitempty"`
+	ServiceTierUsed string `json:"service_tier_used,omitempty"`
 
 	// SystemFingerprint The backend configuration the model ran with.
 	//
 	// Example: fp_70185065a4
-	SystemFingerprint *string `json:"system_fingerprint,omitempty"`
+	SystemFingerprint string `json:"system_fingerprint,omitempty"`
 
 	// TimeInfo Timing of the request, in seconds. When streaming, only on the final chunk.
 	TimeInfo *TimeInfo `json:"time_info,omitempty"`
@@ -479,7 +479,7 @@ type ChatCompletion struct {
 type ChatCompletionChoice struct {
 	// FinishReason Why the model stopped: `stop` (a natural end or a stop sequence), `length`
 	// (the token limit), `tool_calls` (it called tools) or `content_filter`.
-	FinishReason *FinishReason `json:"finish_reason,omitempty"`
+	FinishReason FinishReason `json:"finish_reason,omitempty"`
 
 	// Index The index of the choice.
 	Index int `json:"index"`
@@ -515,13 +515,13 @@ type ChatCompletionChunk struct {
 	Object string `json:"object"`
 
 	// ServiceTier The service tier requested.
-	ServiceTier *string `json:"service_tier,omitempty"`
+	ServiceTier string `json:"service_tier,omitempty"`
 
 	// ServiceTierUsed The tier that served the request, when `service_tier` was `auto`.
-	ServiceTierUsed *string `json:"service_tier_used,omitempty"`
+	ServiceTierUsed string `json:"service_tier_used,omitempty"`
 
 	// SystemFingerprint The backend configuration the model ran with.
-	SystemFingerprint *string `json:"system_fingerprint,omitempty"`
+	SystemFingerprint string `json:"system_fingerprint,omitempty"`
 
 	// TimeInfo Timing of the request, in seconds. When streaming, only on the final chunk.
 	TimeInfo *TimeInfo `json:"time_info,omitempty"`
@@ -533,11 +533,11 @@ type ChatCompletionChunk struct {
 // ChatCompletionChunkChoice A delta of one choice.
 type ChatCompletionChunkChoice struct {
 	// Delta The new part of the message.
-	Delta *ChatCompletionChunkDelta `json:"delta,omitempty"`
+	Delta ChatCompletionChunkDelta `json:"delta,omitempty"`
 
 	// FinishReason Why the model stopped: `stop` (a natural end or a stop sequence), `length`
 	// (the token limit), `tool_calls` (it called tools) or `content_filter`.
-	FinishReason *FinishReason `json:"finish_reason,omitempty"`
+	FinishReason FinishReason `json:"finish_reason,omitempty"`
 
 	// Index The index of the choice this delta belongs to.
 	Index int `json:"index"`
@@ -552,13 +552,13 @@ type ChatCompletionChunkChoice struct {
 // ChatCompletionChunkDelta The new part of the message.
 type ChatCompletionChunkDelta struct {
 	// Content New content text.
-	Content *string `json:"content,omitempty"`
+	Content string `json:"content,omitempty"`
 
 	// Reasoning New reasoning text.
-	Reasoning *string `json:"reasoning,omitempty"`
+	Reasoning string `json:"reasoning,omitempty"`
 
 	// Role The author's role, `assistant`, on the first chunk only.
-	Role *string `json:"role,omitempty"`
+	Role string `json:"role,omitempty"`
 
 	// ToolCalls Tool call fragments, keyed by `index`.
 	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
@@ -585,15 +585,15 @@ type ChatCompletionMessage struct {
 	// Content The message text.
 	//
 	// Example: Hello! How can I assist you today?
-	Content *string `json:"content,omitempty"`
+	Content string `json:"content,omitempty"`
 
 	// Reasoning The model's reasoning, for reasoning models with a parsed reasoning format.
-	Reasoning *string `json:"reasoning,omitempty"`
+	Reasoning string `json:"reasoning,omitempty"`
 
 	// Role The author's role, `assistant`.
 	//
 	// Example: assistant
-	Role *string `json:"role,omitempty"`
+	Role string `json:"role,omitempty"`
 
 	// ToolCalls The tool calls the model made.
 	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
@@ -757,7 +757,7 @@ type Completion struct {
 	Object string `json:"object"`
 
 	// SystemFingerprint The backend configuration the model ran with.
-	SystemFingerprint *string `json:"system_fingerprint,omitempty"`
+	SystemFingerprint string `json:"system_fingerprint,omitempty"`
 
 	// TimeInfo Timing of the request, in seconds. When streaming, only on the final chunk.
 	TimeInfo *TimeInfo `json:"time_info,omitempty"`
@@ -770,7 +770,7 @@ type Completion struct {
 type CompletionChoice struct {
 	// FinishReason Why the model stopped: `stop` (a natural end or a stop sequence), `length`
 	// (the token limit), `tool_calls` (it called tools) or `content_filter`.
-	FinishReason *FinishReason `json:"finish_reason,omitempty"`
+	FinishReason FinishReason `json:"finish_reason,omitempty"`
 
 	// Index The index of the choice.
 	Index int `json:"index"`
@@ -782,7 +782,7 @@ type CompletionChoice struct {
 	ReasoningLogprobs *CompletionLogprobs `json:"reasoning_logprobs,omitempty"`
 
 	// Text The generated text (a delta when streaming).
-	Text *string `json:"text,omitempty"`
+	Text string `json:"text,omitempty"`
 
 	// Tokens The raw token ids, with `return_raw_tokens`.
 	Tokens []int `json:"tokens,omitempty"`
@@ -907,13 +907,13 @@ type CompletionRequest struct {
 // CompletionTokensDetails A breakdown of the completion tokens.
 type CompletionTokensDetails struct {
 	// AcceptedPredictionTokens Predicted-output tokens that appeared in the completion.
-	AcceptedPredictionTokens *int `json:"accepted_prediction_tokens,omitempty"`
+	AcceptedPredictionTokens int `json:"accepted_prediction_tokens,omitempty"`
 
 	// ReasoningTokens Tokens spent on reasoning.
-	ReasoningTokens *int `json:"reasoning_tokens,omitempty"`
+	ReasoningTokens int `json:"reasoning_tokens,omitempty"`
 
 	// RejectedPredictionTokens Predicted-output tokens that did not appear in the completion.
-	RejectedPredictionTokens *int `json:"rejected_prediction_tokens,omitempty"`
+	RejectedPredictionTokens int `json:"rejected_prediction_tokens,omitempty"`
 }
 
 // ContentPart One part of a message's content, discriminated by `type`.
@@ -924,7 +924,7 @@ type ContentPart struct {
 // Datacenter A datacenter location.
 type Datacenter struct {
 	// CountryCode The ISO country code.
-	CountryCode *string `json:"country_code,omitempty"`
+	CountryCode string `json:"country_code,omitempty"`
 }
 
 // DeveloperMessage Developer instructions. Currently only for OpenAI models, where it is
@@ -1017,43 +1017,43 @@ type HTTPValidationError struct {
 // HuggingFaceCapabilities What the model supports.
 type HuggingFaceCapabilities struct {
 	// FunctionCalling Tool calling.
-	FunctionCalling *bool `json:"function_calling,omitempty"`
+	FunctionCalling bool `json:"function_calling,omitempty"`
 
 	// Streaming Streaming.
-	Streaming *bool `json:"streaming,omitempty"`
+	Streaming bool `json:"streaming,omitempty"`
 
 	// StructuredOutputs Structured outputs.
-	StructuredOutputs *bool `json:"structured_outputs,omitempty"`
+	StructuredOutputs bool `json:"structured_outputs,omitempty"`
 
 	// Vision Image input.
-	Vision *bool `json:"vision,omitempty"`
+	Vision bool `json:"vision,omitempty"`
 }
 
 // HuggingFaceModel A model in the Hugging Face format.
 type HuggingFaceModel struct {
 	// Capabilities What the model supports.
-	Capabilities *HuggingFaceCapabilities `json:"capabilities,omitempty"`
+	Capabilities HuggingFaceCapabilities `json:"capabilities,omitempty,omitzero"`
 
 	// ContextLength The context window in tokens.
-	ContextLength *int `json:"context_length,omitempty"`
+	ContextLength int `json:"context_length,omitempty"`
 
 	// Created When the model was created, in Unix seconds.
-	Created *int64 `json:"created,omitempty"`
+	Created int64 `json:"created,omitempty"`
 
 	// HuggingFaceID The Hugging Face repository id.
-	HuggingFaceID *string `json:"hugging_face_id,omitempty"`
+	HuggingFaceID string `json:"hugging_face_id,omitempty"`
 
 	// ID The model id.
 	ID string `json:"id"`
 
 	// Object Always `model`.
-	Object *string `json:"object,omitempty"`
+	Object string `json:"object,omitempty"`
 
 	// OwnedBy The organisation that owns the model.
-	OwnedBy *string `json:"owned_by,omitempty"`
+	OwnedBy string `json:"owned_by,omitempty"`
 
 	// Pricing Prices in USD per million tokens.
-	Pricing *HuggingFacePricing `json:"pricing,omitempty"`
+	Pricing HuggingFacePricing `json:"pricing,omitempty,omitzero"`
 }
 
 // HuggingFaceModelList The model list in the Hugging Face format.
@@ -1065,10 +1065,10 @@ type HuggingFaceModelList struct {
 // HuggingFacePricing Prices in USD per million tokens.
 type HuggingFacePricing struct {
 	// Input Price per million input tokens.
-	Input *float64 `json:"input,omitempty"`
+	Input float64 `json:"input,omitempty"`
 
 	// Output Price per million output tokens.
-	Output *float64 `json:"output,omitempty"`
+	Output float64 `json:"output,omitempty"`
 }
 
 // ImageContentPart An inline image, Cerebras-specific.
@@ -1138,7 +1138,7 @@ type MessageContent1 = []ContentPart
 // Model A model, in the default (OpenAI-compatible) format.
 type Model struct {
 	// Created When the model was created, in Unix seconds.
-	Created *int64 `json:"created,omitempty"`
+	Created int64 `json:"created,omitempty"`
 
 	// ID The model id, used as `model` in requests.
 	//
@@ -1146,10 +1146,10 @@ type Model struct {
 	ID string `json:"id"`
 
 	// Object Always `model`.
-	Object *string `json:"object,omitempty"`
+	Object string `json:"object,omitempty"`
 
 	// OwnedBy The organisation that owns the model.
-	OwnedBy *string `json:"owned_by,omitempty"`
+	OwnedBy string `json:"owned_by,omitempty"`
 }
 
 // ModelFormat The shape of model responses.
@@ -1161,7 +1161,7 @@ type ModelList struct {
 	Data []Model `json:"data"`
 
 	// Object Always `list`.
-	Object *string `json:"object,omitempty"`
+	Object string `json:"object,omitempty"`
 }
 
 // ModelListResponse The model list in the shape `format` selected.
@@ -1195,25 +1195,25 @@ type NamedToolChoiceFunction struct {
 // OpenRouterInfo OpenRouter identifiers.
 type OpenRouterInfo struct {
 	// Slug The OpenRouter slug.
-	Slug *string `json:"slug,omitempty"`
+	Slug string `json:"slug,omitempty"`
 }
 
 // OpenRouterModel A model in the OpenRouter format.
 type OpenRouterModel struct {
 	// ContextLength The context window in tokens.
-	ContextLength *int `json:"context_length,omitempty"`
+	ContextLength int `json:"context_length,omitempty"`
 
 	// Created When the model was created, in Unix seconds.
-	Created *int64 `json:"created,omitempty"`
+	Created int64 `json:"created,omitempty"`
 
 	// Datacenters Where the model is served.
 	Datacenters []Datacenter `json:"datacenters,omitempty"`
 
 	// Description A description of the model.
-	Description *string `json:"description,omitempty"`
+	Description string `json:"description,omitempty"`
 
 	// HuggingFaceID The Hugging Face repository id.
-	HuggingFaceID *string `json:"hugging_face_id,omitempty"`
+	HuggingFaceID string `json:"hugging_face_id,omitempty"`
 
 	// ID The model id, such as `cerebras/gpt-oss-120b`.
 	ID string `json:"id"`
@@ -1222,22 +1222,22 @@ type OpenRouterModel struct {
 	InputModalities []string `json:"input_modalities,omitempty"`
 
 	// MaxOutputLength The maximum output length in tokens.
-	MaxOutputLength *int `json:"max_output_length,omitempty"`
+	MaxOutputLength int `json:"max_output_length,omitempty"`
 
 	// Name The display name.
-	Name *string `json:"name,omitempty"`
+	Name string `json:"name,omitempty"`
 
 	// Openrouter OpenRouter identifiers.
-	Openrouter *OpenRouterInfo `json:"openrouter,omitempty"`
+	Openrouter OpenRouterInfo `json:"openrouter,omitempty,omitzero"`
 
 	// OutputModalities Produced output modalities.
 	OutputModalities []string `json:"output_modalities,omitempty"`
 
 	// Pricing Prices in USD per token, as decimal strings.
-	Pricing *OpenRouterPricing `json:"pricing,omitempty"`
+	Pricing OpenRouterPricing `json:"pricing,omitempty,omitzero"`
 
 	// Quantization The weight quantization.
-	Quantization *string `json:"quantization,omitempty"`
+	Quantization string `json:"quantization,omitempty"`
 
 	// SupportedFeatures Supported features.
 	SupportedFeatures []string `json:"supported_features,omitempty"`
@@ -1255,22 +1255,22 @@ type OpenRouterModelList struct {
 // OpenRouterPricing Prices in USD per token, as decimal strings.
 type OpenRouterPricing struct {
 	// Completion Price per completion token.
-	Completion *string `json:"completion,omitempty"`
+	Completion string `json:"completion,omitempty"`
 
 	// Image Price per image.
-	Image *string `json:"image,omitempty"`
+	Image string `json:"image,omitempty"`
 
 	// InputCacheRead Price per cached input token read.
-	InputCacheRead *string `json:"input_cache_read,omitempty"`
+	InputCacheRead string `json:"input_cache_read,omitempty"`
 
 	// InputCacheWrite Price per cached input token written.
-	InputCacheWrite *string `json:"input_cache_write,omitempty"`
+	InputCacheWrite string `json:"input_cache_write,omitempty"`
 
 	// Prompt Price per prompt token.
-	Prompt *string `json:"prompt,omitempty"`
+	Prompt string `json:"prompt,omitempty"`
 
 	// Request Price per request.
-	Request *string `json:"request,omitempty"`
+	Request string `json:"request,omitempty"`
 }
 
 // Prediction Predicted output (Predicted Outputs). When most of the response is known
@@ -1289,7 +1289,7 @@ type PredictionType string
 // PromptTokensDetails A breakdown of the prompt tokens.
 type PromptTokensDetails struct {
 	// CachedTokens Prompt tokens served from the prompt cache.
-	CachedTokens *int `json:"cached_tokens,omitempty"`
+	CachedTokens int `json:"cached_tokens,omitempty"`
 }
 
 // ReasoningEffort How much the model reasons: `none` (no reasoning), `low`, `medium` or
@@ -1406,27 +1406,27 @@ type TimeInfo struct {
 	// CompletionTime Seconds spent generating the completion.
 	//
 	// Example: 0.005658071111111111
-	CompletionTime *float64 `json:"completion_time,omitempty"`
+	CompletionTime float64 `json:"completion_time,omitempty"`
 
 	// Created When the timing was recorded, in Unix seconds.
 	//
 	// Example: 1723733419
-	Created *float64 `json:"created,omitempty"`
+	Created float64 `json:"created,omitempty"`
 
 	// PromptTime Seconds spent processing the prompt.
 	//
 	// Example: 0.0010744798888888889
-	PromptTime *float64 `json:"prompt_time,omitempty"`
+	PromptTime float64 `json:"prompt_time,omitempty"`
 
 	// QueueTime Seconds spent in the queue.
 	//
 	// Example: 0.000073161
-	QueueTime *float64 `json:"queue_time,omitempty"`
+	QueueTime float64 `json:"queue_time,omitempty"`
 
 	// TotalTime Total seconds for the request.
 	//
 	// Example: 0.022224903106689453
-	TotalTime *float64 `json:"total_time,omitempty"`
+	TotalTime float64 `json:"total_time,omitempty"`
 }
 
 // TokenLogprob The log probability of one output token and its alternatives.
@@ -1461,25 +1461,25 @@ type ToolType string
 // first fragment and `function.arguments` concatenate.
 type ToolCall struct {
 	// Function The function the model called.
-	Function *ToolCallFunction `json:"function,omitempty"`
+	Function ToolCallFunction `json:"function,omitempty,omitzero"`
 
 	// ID The tool call id.
-	ID *string `json:"id,omitempty"`
+	ID string `json:"id,omitempty"`
 
 	// Index The position of the call among the turn's tool calls.
-	Index *int `json:"index,omitempty"`
+	Index int `json:"index,omitempty"`
 
 	// Type The tool type, `function`.
-	Type *string `json:"type,omitempty"`
+	Type string `json:"type,omitempty"`
 }
 
 // ToolCallFunction The function the model called.
 type ToolCallFunction struct {
 	// Arguments The arguments as a JSON-encoded string; it may not be valid JSON.
-	Arguments *string `json:"arguments,omitempty"`
+	Arguments string `json:"arguments,omitempty"`
 
 	// Name The function name.
-	Name *string `json:"name,omitempty"`
+	Name string `json:"name,omitempty"`
 }
 
 // ToolChoice Controls which tool, if any, the model calls: `none`, `auto`, `required`, or
@@ -1532,26 +1532,26 @@ type Usage struct {
 	// CompletionTokens Tokens in the completion, including reasoning tokens.
 	//
 	// Example: 10
-	CompletionTokens *int `json:"completion_tokens,omitempty"`
+	CompletionTokens int `json:"completion_tokens,omitempty"`
 
 	// CompletionTokensDetails A breakdown of the completion tokens.
-	CompletionTokensDetails *CompletionTokensDetails `json:"completion_tokens_details,omitempty"`
+	CompletionTokensDetails CompletionTokensDetails `json:"completion_tokens_details,omitempty,omitzero"`
 
 	// ImageTokens Tokens spent on images.
-	ImageTokens *int `json:"image_tokens,omitempty"`
+	ImageTokens int `json:"image_tokens,omitempty"`
 
 	// PromptTokens Tokens in the prompt.
 	//
 	// Example: 12
-	PromptTokens *int `json:"prompt_tokens,omitempty"`
+	PromptTokens int `json:"prompt_tokens,omitempty"`
 
 	// PromptTokensDetails A breakdown of the prompt tokens.
-	PromptTokensDetails *PromptTokensDetails `json:"prompt_tokens_details,omitempty"`
+	PromptTokensDetails PromptTokensDetails `json:"prompt_tokens_details,omitempty,omitzero"`
 
 	// TotalTokens Prompt plus completion tokens.
 	//
 	// Example: 22
-	TotalTokens *int `json:"total_tokens,omitempty"`
+	TotalTokens int `json:"total_tokens,omitempty"`
 }
 
 // UserMessage A message from the end user.

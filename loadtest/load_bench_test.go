@@ -142,7 +142,7 @@ func BenchmarkConcurrentStreams(b *testing.B) {
 			if n == 0 {
 				ttfc = time.Since(start)
 			}
-			if len(chunk.Choices) > 0 && chunk.Choices[0].Delta != nil && chunk.Choices[0].Delta.Content != nil {
+			if len(chunk.Choices) > 0 && chunk.Choices[0].Delta.Content != "" {
 				n++
 			}
 		}

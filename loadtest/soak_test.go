@@ -218,11 +218,11 @@ func runStream(ctx context.Context, c *client.Client, p client.ChatCompletionNew
 
 // messageText is the content, or the tool call's arguments.
 func messageText(m client.ChatCompletionMessage) string {
-	if len(m.ToolCalls) > 0 && m.ToolCalls[0].Function != nil && m.ToolCalls[0].Function.Arguments != nil {
-		return *m.ToolCalls[0].Function.Arguments
+	if len(m.ToolCalls) > 0 && m.ToolCalls[0].Function.Arguments != "" {
+		return m.ToolCalls[0].Function.Arguments
 	}
-	if m.Content != nil {
-		return *m.Content
+	if m.Content != "" {
+		return m.Content
 	}
 	return ""
 }

@@ -25,9 +25,9 @@ import (
 type ChatCompletionAccumulator struct {
 	id, model       string
 	created         int64
-	fingerprint     *string
-	serviceTier     *string
-	serviceTierUsed *string
+	fingerprint     string
+	serviceTier     string
+	serviceTierUsed string
 	usage           *gen.Usage
 	timeInfo        *gen.TimeInfo
 	choices         map[int]*choiceAcc
@@ -58,14 +58,13 @@ type choiceAcc struct {
 	role              string
 	content           strings.Builder
 	reasoning         strings.Builder
-	hasContent        bool
-	hasReasoning      bool
-	finish            *gen.FinishReason
+	finish            gen.FinishReason
 	logprobs          *gen.ChatCompletionLogprobs
 	reasoningLogprobs *gen.ChatCompletionLogprobs
 	tools             []*toolAcc       // in the order they first appeared
 	byIndex           map[int]*toolAcc // the first call with each index: no scans
-	reported          int              // tools[:reported] were reported finished
+	byID              map[string]*toolAcc
+	reported          int // tools[:reported] were reported finished
 }
 
 type toolAcc struct {
@@ -91,13 +90,13 @@ func (a *ChatCompletionAccumulator) AddChunk(c gen.ChatCompletionChunk) {
 	if a.created == 0 {
 		a.created = c.Created
 	}
-	if c.SystemFingerprint != nil {
+	if c.SystemFingerprint != "" {
 		a.fingerprint = c.SystemFingerprint
 	}
-	if c.ServiceTier != nil {
+	if c.ServiceTier != "" {
 		a.serviceTier = c.ServiceTier
 	}
-	if c.ServiceTierUsed != nil {
+	if c.ServiceTierUsed != "" {
 		a.serviceTierUsed = c.ServiceTierUsed
 	}
 	if c.Usage != nil {
@@ -129,27 +128,19 @@ func (a *ChatCompletionAccumulator) choice(index int) *choiceAcc {
 
 func (a *ChatCompletionAccumulator) addChoice(cc *gen.ChatCompletionChunkChoice) {
 	ch := a.choice(cc.Index)
-	if d := cc.Delta; d != nil {
-		if d.Role != nil && ch.role == "" {
-			ch.role = *d.Role
-		}
-		if d.Content != nil {
-			ch.content.WriteString(*d.Content)
-			ch.hasContent = true
-		}
-		if d.Reasoning != nil {
-			ch.reasoning.WriteString(*d.Reasoning)
-			ch.hasReasoning = true
-		}
-		for i := range d.ToolCalls {
-			ch.addToolCall(&d.ToolCalls[i])
-		}
+	d := &cc.Delta
+	if d.Role != "" && ch.role == "" {
+		ch.role = d.Role
+	}
+	ch.content.WriteString(d.Content)
+	ch.reasoning.WriteString(d.Reasoning)
+	for i := range d.ToolCalls {
+		ch.addToolCall(&d.ToolCalls[i])
 	}
 	ch.logprobs = appendLogprobs(ch.logprobs, cc.Logprobs)
 	ch.reasoningLogprobs = appendLogprobs(ch.reasoningLogprobs, cc.ReasoningLogprobs)
-	if cc.FinishReason != nil {
-		fr := *cc.FinishReason
-		ch.finish = &fr
+	if cc.FinishReason != "" {
+		ch.finish = cc.FinishReason
 		a.finishTools(ch)
 	}
 }
@@ -157,19 +148,21 @@ func (a *ChatCompletionAccumulator) addChoice(cc *gen.ChatCompletionChunkChoice)
 func (ch *choiceAcc) addToolCall(tc *gen.ToolCall) {
 	var t *toolAcc
 	switch {
-	case tc.Index != nil && *tc.Index >= 0:
-		t = ch.byIndex[*tc.Index]
+	case tc.Index >= 0:
+		t = ch.byIndex[tc.Index]
 	case len(ch.tools) > 0:
 		// No usable index: a fragment without a new id continues the last call.
-		last := ch.tools[len(ch.tools)-1]
-		if tc.ID == nil || *tc.ID == "" || *tc.ID == last.id {
-			t = last
-		}
+		t = ch.tools[len(ch.tools)-1]
+	}
+	if t != nil && tc.ID != "" && t.id != "" && tc.ID != t.id {
+		// A fragment with another call's id never continues this one,
+		// whatever its index says (an absent index reads as 0).
+		t = ch.byID[tc.ID]
 	}
 	if t == nil {
 		idx := len(ch.tools)
-		if tc.Index != nil && *tc.Index >= 0 {
-			idx = *tc.Index
+		if tc.Index >= 0 && ch.byIndex[tc.Index] == nil {
+			idx = tc.Index
 		}
 		t = &toolAcc{index: idx}
 		ch.tools = append(ch.tools, t)
@@ -180,20 +173,24 @@ func (ch *choiceAcc) addToolCall(tc *gen.ToolCall) {
 			ch.byIndex[idx] = t
 		}
 	}
-	if tc.ID != nil && t.id == "" {
-		t.id = *tc.ID
-	}
-	if tc.Type != nil && t.typ == "" {
-		t.typ = *tc.Type
-	}
-	if f := tc.Function; f != nil {
-		if f.Name != nil && t.name == "" {
-			t.name = *f.Name
+	if t.id == "" && tc.ID != "" {
+		if ch.byID == nil {
+			ch.byID = make(map[string]*toolAcc)
 		}
-		if f.Arguments != nil {
-			t.args.WriteString(*f.Arguments)
+		if ch.byID[tc.ID] == nil {
+			ch.byID[tc.ID] = t
 		}
 	}
+	if t.id == "" {
+		t.id = tc.ID
+	}
+	if t.typ == "" {
+		t.typ = tc.Type
+	}
+	if t.name == "" {
+		t.name = tc.Function.Name
+	}
+	t.args.WriteString(tc.Function.Arguments)
 }
 
 // finishTools reports the choice's calls not yet reported, each exactly
@@ -263,23 +260,17 @@ func (a *ChatCompletionAccumulator) ChatCompletion() gen.ChatCompletion {
 		if role == "" {
 			role = "assistant"
 		}
-		msg.Role = &role
-		if ch.hasContent {
-			s := ch.content.String()
-			msg.Content = &s
-		}
-		if ch.hasReasoning {
-			s := ch.reasoning.String()
-			msg.Reasoning = &s
-		}
+		msg.Role = role
+		msg.Content = ch.content.String()
+		msg.Reasoning = ch.reasoning.String()
 		for _, t := range ch.tools {
-			idx, id, typ, name, args := t.index, t.id, t.typ, t.name, t.arguments()
+			typ := t.typ
 			if typ == "" {
 				typ = "function"
 			}
 			msg.ToolCalls = append(msg.ToolCalls, gen.ToolCall{
-				Index: &idx, ID: &id, Type: &typ,
-				Function: &gen.ToolCallFunction{Name: &name, Arguments: &args},
+				Index: t.index, ID: t.id, Type: typ,
+				Function: gen.ToolCallFunction{Name: t.name, Arguments: t.arguments()},
 			})
 		}
 		c.Choices = append(c.Choices, gen.ChatCompletionChoice{

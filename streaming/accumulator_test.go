@@ -13,32 +13,30 @@ import (
 	"github.com/cerebras-go/cerebras/gen"
 )
 
-func ptr[T any](v T) *T { return &v }
-
 func contentChunk(index int, content string) gen.ChatCompletionChunk {
 	return gen.ChatCompletionChunk{ID: "c1", Model: "m", Created: 7,
-		Choices: []gen.ChatCompletionChunkChoice{{Index: index, Delta: &gen.ChatCompletionChunkDelta{Content: ptr(content)}}}}
+		Choices: []gen.ChatCompletionChunkChoice{{Index: index, Delta: gen.ChatCompletionChunkDelta{Content: content}}}}
 }
 
 func finishChunk(index int, reason gen.FinishReason) gen.ChatCompletionChunk {
-	return gen.ChatCompletionChunk{Choices: []gen.ChatCompletionChunkChoice{{Index: index, FinishReason: &reason}}}
+	return gen.ChatCompletionChunk{Choices: []gen.ChatCompletionChunkChoice{{Index: index, FinishReason: reason}}}
 }
 
 func toolChunk(calls ...gen.ToolCall) gen.ChatCompletionChunk {
-	return gen.ChatCompletionChunk{Choices: []gen.ChatCompletionChunkChoice{{Delta: &gen.ChatCompletionChunkDelta{ToolCalls: calls}}}}
+	return gen.ChatCompletionChunk{Choices: []gen.ChatCompletionChunkChoice{{Delta: gen.ChatCompletionChunkDelta{ToolCalls: calls}}}}
 }
 
 func TestAccumulatorContentReasoningUsage(t *testing.T) {
 	var acc ChatCompletionAccumulator
-	acc.AddChunk(gen.ChatCompletionChunk{ID: "c1", Model: "m", Created: 7, SystemFingerprint: ptr("fp"),
-		Choices: []gen.ChatCompletionChunkChoice{{Delta: &gen.ChatCompletionChunkDelta{Role: ptr("assistant"), Reasoning: ptr("think ")}}}})
-	acc.AddChunk(gen.ChatCompletionChunk{Choices: []gen.ChatCompletionChunkChoice{{Delta: &gen.ChatCompletionChunkDelta{Reasoning: ptr("hard")},
+	acc.AddChunk(gen.ChatCompletionChunk{ID: "c1", Model: "m", Created: 7, SystemFingerprint: "fp",
+		Choices: []gen.ChatCompletionChunkChoice{{Delta: gen.ChatCompletionChunkDelta{Role: "assistant", Reasoning: "think "}}}})
+	acc.AddChunk(gen.ChatCompletionChunk{Choices: []gen.ChatCompletionChunkChoice{{Delta: gen.ChatCompletionChunkDelta{Reasoning: "hard"},
 		Logprobs: &gen.ChatCompletionLogprobs{Content: []gen.TokenLogprob{{Token: "a", Logprob: -1}}}}}})
 	acc.AddChunk(contentChunk(0, "Hello"))
-	acc.AddChunk(gen.ChatCompletionChunk{Choices: []gen.ChatCompletionChunkChoice{{Delta: &gen.ChatCompletionChunkDelta{Content: ptr(", world")},
+	acc.AddChunk(gen.ChatCompletionChunk{Choices: []gen.ChatCompletionChunkChoice{{Delta: gen.ChatCompletionChunkDelta{Content: ", world"},
 		Logprobs: &gen.ChatCompletionLogprobs{Content: []gen.TokenLogprob{{Token: "b", Logprob: -2}}}}}})
 	acc.AddChunk(finishChunk(0, gen.FinishReasonStop))
-	acc.AddChunk(gen.ChatCompletionChunk{Usage: &gen.Usage{TotalTokens: ptr(22)}, TimeInfo: &gen.TimeInfo{TotalTime: ptr(0.5)}})
+	acc.AddChunk(gen.ChatCompletionChunk{Usage: &gen.Usage{TotalTokens: 22}, TimeInfo: &gen.TimeInfo{TotalTime: 0.5}})
 
 	c := acc.ChatCompletion()
 	got, _ := json.Marshal(c)
@@ -55,12 +53,12 @@ func TestAccumulatorContentReasoningUsage(t *testing.T) {
 // fragments without ids after the first; the call finishes with finish_reason.
 func TestAccumulatorToolCallAcross200Chunks(t *testing.T) {
 	var acc ChatCompletionAccumulator
-	acc.AddChunk(toolChunk(gen.ToolCall{Index: ptr(0), ID: ptr("call_0"), Type: ptr("function"),
-		Function: &gen.ToolCallFunction{Name: ptr("lookup"), Arguments: ptr("")}}))
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: 0, ID: "call_0", Type: "function",
+		Function: gen.ToolCallFunction{Name: "lookup", Arguments: ""}}))
 	args := `{"items":[` + strings.Repeat(`"xxxxxxxx",`, 199) + `"end"]}`
 	for i := range 200 {
 		part := args[i*len(args)/200 : (i+1)*len(args)/200]
-		acc.AddChunk(toolChunk(gen.ToolCall{Index: ptr(0), Function: &gen.ToolCallFunction{Arguments: ptr(part)}}))
+		acc.AddChunk(toolChunk(gen.ToolCall{Index: 0, Function: gen.ToolCallFunction{Arguments: part}}))
 		if len(acc.JustFinishedToolCalls()) != 0 {
 			t.Fatal("a tool call finished before finish_reason")
 		}
@@ -71,7 +69,7 @@ func TestAccumulatorToolCallAcross200Chunks(t *testing.T) {
 		t.Fatalf("finished = %+v", done)
 	}
 	msg := acc.ChatCompletion().Choices[0].Message
-	if len(msg.ToolCalls) != 1 || *msg.ToolCalls[0].Function.Arguments != args || *msg.ToolCalls[0].Type != "function" {
+	if len(msg.ToolCalls) != 1 || msg.ToolCalls[0].Function.Arguments != args || msg.ToolCalls[0].Type != "function" {
 		t.Errorf("message tool calls = %+v", msg.ToolCalls)
 	}
 	acc.AddChunk(gen.ChatCompletionChunk{})
@@ -83,15 +81,15 @@ func TestAccumulatorToolCallAcross200Chunks(t *testing.T) {
 func TestAccumulatorParallelAndOddToolCalls(t *testing.T) {
 	var acc ChatCompletionAccumulator
 	// Two parallel calls, interleaved by index.
-	acc.AddChunk(toolChunk(gen.ToolCall{Index: ptr(0), ID: ptr("a"), Function: &gen.ToolCallFunction{Name: ptr("f"), Arguments: ptr(`{"x":`)}},
-		gen.ToolCall{Index: ptr(1), ID: ptr("b"), Function: &gen.ToolCallFunction{Name: ptr("g")}}))
-	acc.AddChunk(toolChunk(gen.ToolCall{Index: ptr(1), Function: &gen.ToolCallFunction{Arguments: ptr(`{"y"`)}}))
-	acc.AddChunk(toolChunk(gen.ToolCall{Index: ptr(0), Function: &gen.ToolCallFunction{Arguments: ptr(`1}`)}}))
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: 0, ID: "a", Function: gen.ToolCallFunction{Name: "f", Arguments: `{"x":`}},
+		gen.ToolCall{Index: 1, ID: "b", Function: gen.ToolCallFunction{Name: "g"}}))
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: 1, Function: gen.ToolCallFunction{Arguments: `{"y"`}}))
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: 0, Function: gen.ToolCallFunction{Arguments: `1}`}}))
 	// A third call with no index at all (id only), then a continuation with index -1.
-	acc.AddChunk(toolChunk(gen.ToolCall{ID: ptr("c"), Function: &gen.ToolCallFunction{Name: ptr("h")}}))
-	acc.AddChunk(toolChunk(gen.ToolCall{Index: ptr(-1), Function: &gen.ToolCallFunction{Arguments: ptr(`{}`)}}))
+	acc.AddChunk(toolChunk(gen.ToolCall{ID: "c", Function: gen.ToolCallFunction{Name: "h"}}))
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: -1, Function: gen.ToolCallFunction{Arguments: `{}`}}))
 	// A fourth with no arguments at all.
-	acc.AddChunk(toolChunk(gen.ToolCall{Index: ptr(7), ID: ptr("d"), Function: &gen.ToolCallFunction{Name: ptr("noargs")}}))
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: 7, ID: "d", Function: gen.ToolCallFunction{Name: "noargs"}}))
 	acc.AddChunk(finishChunk(0, gen.FinishReasonToolCalls))
 
 	done := acc.JustFinishedToolCalls()
@@ -113,7 +111,7 @@ func TestAccumulatorInterleavedChoices(t *testing.T) {
 	for i := 0; i < 30; i++ {
 		c := gen.ChatCompletionChunk{}
 		for _, idx := range []int{2, 0, 1} {
-			c.Choices = append(c.Choices, gen.ChatCompletionChunkChoice{Index: idx, Delta: &gen.ChatCompletionChunkDelta{Content: ptr(fmt.Sprint(idx))}})
+			c.Choices = append(c.Choices, gen.ChatCompletionChunkChoice{Index: idx, Delta: gen.ChatCompletionChunkDelta{Content: fmt.Sprint(idx)}})
 		}
 		acc.AddChunk(c)
 	}
@@ -123,11 +121,11 @@ func TestAccumulatorInterleavedChoices(t *testing.T) {
 		t.Fatalf("%d choices", len(c.Choices))
 	}
 	for i, ch := range c.Choices {
-		if ch.Index != i || *ch.Message.Content != strings.Repeat(fmt.Sprint(i), 30) {
-			t.Errorf("choice %d = %d %q", i, ch.Index, *ch.Message.Content)
+		if ch.Index != i || ch.Message.Content != strings.Repeat(fmt.Sprint(i), 30) {
+			t.Errorf("choice %d = %d %q", i, ch.Index, ch.Message.Content)
 		}
 	}
-	if c.Choices[1].FinishReason == nil || *c.Choices[1].FinishReason != gen.FinishReasonLength || c.Choices[0].FinishReason != nil {
+	if c.Choices[1].FinishReason != gen.FinishReasonLength || c.Choices[0].FinishReason != "" {
 		t.Error("finish reasons are not per choice")
 	}
 }
@@ -147,7 +145,7 @@ func FuzzAccumulator(f *testing.F) {
 				acc.AddChunk(contentChunk(idx, text))
 				want[idx] += text
 			case 1:
-				acc.AddChunk(toolChunk(gen.ToolCall{Index: ptr(idx), ID: ptr(fmt.Sprint(i % 3)), Function: &gen.ToolCallFunction{Arguments: ptr(args)}}))
+				acc.AddChunk(toolChunk(gen.ToolCall{Index: idx, ID: fmt.Sprint(i % 3), Function: gen.ToolCallFunction{Arguments: args}}))
 			case 2:
 				acc.AddChunk(finishChunk(idx, gen.FinishReason(text)))
 				for _, d := range acc.JustFinishedToolCalls() {
@@ -160,11 +158,7 @@ func FuzzAccumulator(f *testing.F) {
 			}
 		}
 		for _, ch := range acc.ChatCompletion().Choices {
-			got := ""
-			if ch.Message.Content != nil {
-				got = *ch.Message.Content
-			}
-			if got != want[ch.Index] {
+			if got := ch.Message.Content; got != want[ch.Index] {
 				t.Fatalf("choice %d content %q, want %q", ch.Index, got, want[ch.Index])
 			}
 		}
@@ -188,7 +182,7 @@ func bestOf(runs int, f func()) time.Duration {
 func manyToolCalls(n int) gen.ChatCompletionChunk {
 	calls := make([]gen.ToolCall, n)
 	for i := range calls {
-		calls[i] = gen.ToolCall{Index: ptr(i), Function: &gen.ToolCallFunction{Arguments: ptr("{}")}}
+		calls[i] = gen.ToolCall{Index: i, Function: gen.ToolCallFunction{Arguments: "{}"}}
 	}
 	return toolChunk(calls...)
 }
@@ -241,12 +235,12 @@ func TestAccumulatorReportsEachToolCallOnce(t *testing.T) {
 		}
 		return ids
 	}
-	acc.AddChunk(toolChunk(gen.ToolCall{Index: ptr(0), ID: ptr("a"), Function: &gen.ToolCallFunction{Name: ptr("f"), Arguments: ptr(`{}`)}}))
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: 0, ID: "a", Function: gen.ToolCallFunction{Name: "f", Arguments: `{}`}}))
 	acc.AddChunk(finishChunk(0, gen.FinishReasonToolCalls))
 	if got := finished(); strings.Join(got, ",") != "a" {
 		t.Fatalf("first finish reported %q, want [a]", got)
 	}
-	acc.AddChunk(toolChunk(gen.ToolCall{Index: ptr(1), ID: ptr("b"), Function: &gen.ToolCallFunction{Name: ptr("g"), Arguments: ptr(`{}`)}}))
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: 1, ID: "b", Function: gen.ToolCallFunction{Name: "g", Arguments: `{}`}}))
 	acc.AddChunk(finishChunk(0, gen.FinishReasonToolCalls))
 	if got := finished(); strings.Join(got, ",") != "b" {
 		t.Errorf("second finish reported %q, want [b] (a was already reported)", got)
@@ -265,7 +259,7 @@ func TestAccumulatorReportsEachToolCallOnce(t *testing.T) {
 	var many ChatCompletionAccumulator
 	reports := 0
 	for i := range 100 {
-		many.AddChunk(toolChunk(gen.ToolCall{Index: ptr(i), ID: ptr(fmt.Sprint(i)), Function: &gen.ToolCallFunction{Arguments: ptr(`{}`)}}))
+		many.AddChunk(toolChunk(gen.ToolCall{Index: i, ID: fmt.Sprint(i), Function: gen.ToolCallFunction{Arguments: `{}`}}))
 		many.AddChunk(finishChunk(0, gen.FinishReasonToolCalls))
 		reports += len(many.JustFinishedToolCalls())
 	}
@@ -289,36 +283,44 @@ type modelChoice struct {
 func (m *modelChoice) add(tc gen.ToolCall) {
 	var c *modelCall
 	switch {
-	case tc.Index != nil && *tc.Index >= 0:
+	case tc.Index >= 0:
 		for _, x := range m.calls {
-			if x.index == *tc.Index {
+			if x.index == tc.Index {
 				c = x
 				break
 			}
 		}
 	case len(m.calls) > 0:
-		if last := m.calls[len(m.calls)-1]; tc.ID == nil || *tc.ID == "" || *tc.ID == last.id {
-			c = last
+		c = m.calls[len(m.calls)-1]
+	}
+	if c != nil && tc.ID != "" && c.id != "" && tc.ID != c.id {
+		// Another call's id: that call, or a new one.
+		c = nil
+		for _, x := range m.calls {
+			if x.id == tc.ID {
+				c = x
+				break
+			}
 		}
 	}
 	if c == nil {
 		c = &modelCall{index: len(m.calls)}
-		if tc.Index != nil && *tc.Index >= 0 {
-			c.index = *tc.Index
+		used := false
+		for _, x := range m.calls {
+			used = used || x.index == tc.Index
+		}
+		if tc.Index >= 0 && !used {
+			c.index = tc.Index
 		}
 		m.calls = append(m.calls, c)
 	}
-	if tc.ID != nil && c.id == "" {
-		c.id = *tc.ID
+	if c.id == "" {
+		c.id = tc.ID
 	}
-	if f := tc.Function; f != nil {
-		if f.Name != nil && c.name == "" {
-			c.name = *f.Name
-		}
-		if f.Arguments != nil {
-			c.args += *f.Arguments
-		}
+	if c.name == "" {
+		c.name = tc.Function.Name
 	}
+	c.args += tc.Function.Arguments
 }
 
 func (c *modelCall) arguments() string {
@@ -367,17 +369,17 @@ func FuzzAccumulatorToolCalls(f *testing.F) {
 				}
 				continue
 			}
-			tc := gen.ToolCall{Function: &gen.ToolCallFunction{Arguments: ptr(args), Name: ptr(fmt.Sprint("f", i))}}
+			tc := gen.ToolCall{Function: gen.ToolCallFunction{Arguments: args, Name: fmt.Sprint("f", i)}}
 			switch {
 			case index == 255: // no index; a new id every other time
 				if kind == 2 {
-					tc.ID = ptr(fmt.Sprint("id", i))
+					tc.ID = fmt.Sprint("id", i)
 				}
 			case index == 254:
-				tc.Index = ptr(-1)
+				tc.Index = -1
 			default:
-				tc.Index = ptr(int(index))
-				tc.ID = ptr(fmt.Sprint("id", index))
+				tc.Index = int(index)
+				tc.ID = fmt.Sprint("id", index)
 			}
 			m.add(tc)
 			c := toolChunk(tc)
@@ -394,8 +396,8 @@ func FuzzAccumulatorToolCalls(f *testing.F) {
 			}
 			for j, tc := range ch.Message.ToolCalls {
 				w := want[j]
-				if *tc.Index != w.index || *tc.ID != w.id || *tc.Function.Name != w.name || *tc.Function.Arguments != w.arguments() {
-					t.Fatalf("choice %d call %d: %d %q %q %q, want %+v", ch.Index, j, *tc.Index, *tc.ID, *tc.Function.Name, *tc.Function.Arguments, *w)
+				if tc.Index != w.index || tc.ID != w.id || tc.Function.Name != w.name || tc.Function.Arguments != w.arguments() {
+					t.Fatalf("choice %d call %d: %d %q %q %q, want %+v", ch.Index, j, tc.Index, tc.ID, tc.Function.Name, tc.Function.Arguments, *w)
 				}
 			}
 		}

@@ -92,8 +92,8 @@ func sdk(tb testing.TB, c *http.Client, url string) int {
 	n := 0
 	for s.Next() {
 		ch := s.Current()
-		if len(ch.Choices) > 0 && ch.Choices[0].Delta != nil && ch.Choices[0].Delta.Content != nil {
-			n += len(*ch.Choices[0].Delta.Content)
+		if len(ch.Choices) > 0 && ch.Choices[0].Delta.Content != "" {
+			n += len(ch.Choices[0].Delta.Content)
 		}
 	}
 	if err := s.Err(); err != nil {
@@ -261,7 +261,7 @@ func TestAccumulatorHeapIsLinearInText(t *testing.T) {
 		t.Fatalf("count %d err %v", count, err)
 	}
 	growth := heap() - at10k
-	text := *acc.ChatCompletion().Choices[0].Message.Content
+	text := acc.ChatCompletion().Choices[0].Message.Content
 	if len(text) != n {
 		t.Fatalf("accumulated %d bytes", len(text))
 	}

@@ -80,11 +80,11 @@ func (d *chunkDecoder) decode(data []byte, c *gen.ChatCompletionChunk) (isErr bo
 		case "created":
 			return s.int64Field(&c.Created)
 		case "system_fingerprint":
-			return s.optString(&c.SystemFingerprint, d.intern)
+			return s.strField(&c.SystemFingerprint, d.intern)
 		case "service_tier":
-			return s.optString(&c.ServiceTier, d.intern)
+			return s.strField(&c.ServiceTier, d.intern)
 		case "service_tier_used":
-			return s.optString(&c.ServiceTierUsed, d.intern)
+			return s.strField(&c.ServiceTierUsed, d.intern)
 		case "choices":
 			return decodeSlice(d, &c.Choices, choicesType, (*chunkDecoder).choice)
 		case "usage":
@@ -245,10 +245,9 @@ func (d *chunkDecoder) choice(ch *gen.ChatCompletionChunkChoice) error {
 	})
 }
 
-func (d *chunkDecoder) finishReason(p **gen.FinishReason) error {
+func (d *chunkDecoder) finishReason(p *gen.FinishReason) error {
 	s := &d.s
 	if s.null() {
-		*p = nil
 		return nil
 	}
 	if s.peek() != '"' {
@@ -258,38 +257,34 @@ func (d *chunkDecoder) finishReason(p **gen.FinishReason) error {
 	if err != nil {
 		return err
 	}
-	if *p == nil {
-		*p = new(gen.FinishReason)
-	}
 	switch string(b) {
 	case "stop":
-		**p = gen.FinishReasonStop
+		*p = gen.FinishReasonStop
 	case "length":
-		**p = gen.FinishReasonLength
+		*p = gen.FinishReasonLength
 	case "tool_calls":
-		**p = gen.FinishReasonToolCalls
+		*p = gen.FinishReasonToolCalls
 	case "content_filter":
-		**p = gen.FinishReasonContentFilter
+		*p = gen.FinishReasonContentFilter
 	default:
-		**p = gen.FinishReason(b)
+		*p = gen.FinishReason(b)
 	}
 	return nil
 }
 
-func (d *chunkDecoder) delta(p **gen.ChatCompletionChunkDelta) error {
+func (d *chunkDecoder) delta(dl *gen.ChatCompletionChunkDelta) error {
 	s := &d.s
-	dl, ok := objectTarget(s, p)
-	if !ok {
+	if s.null() {
 		return nil
 	}
 	return s.object(deltaType, deltaKeys, func(name string) error {
 		switch name {
 		case "content":
-			return s.optString(&dl.Content, copyString)
+			return s.strField(&dl.Content, copyString)
 		case "reasoning":
-			return s.optString(&dl.Reasoning, copyString)
+			return s.strField(&dl.Reasoning, copyString)
 		case "role":
-			return s.optString(&dl.Role, d.intern)
+			return s.strField(&dl.Role, d.intern)
 		default: // "tool_calls"
 			return decodeSlice(d, &dl.ToolCalls, toolCallsType, (*chunkDecoder).toolCall)
 		}
@@ -304,51 +299,28 @@ func (d *chunkDecoder) toolCall(tc *gen.ToolCall) error {
 	return s.object(toolCallType, toolCallKeys, func(name string) error {
 		switch name {
 		case "index":
-			if s.null() {
-				tc.Index = nil
-				return nil
-			}
-			if tc.Index == nil {
-				tc.Index = new(int)
-			}
-			return s.intField(tc.Index)
+			return s.intField(&tc.Index)
 		case "id":
-			return s.optString(&tc.ID, copyString)
+			return s.strField(&tc.ID, copyString)
 		case "type":
-			return s.optString(&tc.Type, d.intern)
+			return s.strField(&tc.Type, d.intern)
 		default: // "function"
 			return d.toolFunction(&tc.Function)
 		}
 	})
 }
 
-func (d *chunkDecoder) toolFunction(p **gen.ToolCallFunction) error {
+func (d *chunkDecoder) toolFunction(f *gen.ToolCallFunction) error {
 	s := &d.s
-	f, ok := objectTarget(s, p)
-	if !ok {
+	if s.null() {
 		return nil
 	}
 	return s.object(functionType, functionKeys, func(name string) error {
 		if name == "name" {
-			return s.optString(&f.Name, d.intern)
+			return s.strField(&f.Name, d.intern)
 		}
-		return s.optString(&f.Arguments, copyString)
+		return s.strField(&f.Arguments, copyString)
 	})
-}
-
-// objectTarget prepares a nullable object field: null sets *p to nil and
-// reports false; otherwise it returns the struct to decode into, reusing the
-// existing one as encoding/json does. A value that is not an object leaves *p
-// alone, for scanner.object to report as a type mismatch.
-func objectTarget[T any](s *scanner, p **T) (*T, bool) {
-	if s.null() {
-		*p = nil
-		return nil, false
-	}
-	if s.peek() == '{' && *p == nil {
-		*p = new(T)
-	}
-	return *p, true
 }
 
 // rawInto hands a rare sub-object to encoding/json, into a fresh or the
@@ -713,12 +685,11 @@ func (s *scanner) unescape(in []byte) []byte {
 	return out
 }
 
-// optString decodes a nullable string into *p, reusing the pointee when
-// there is one (as encoding/json does); conv turns the bytes into a string
-// (a plain copy, or chunkDecoder.intern for values that repeat).
-func (s *scanner) optString(p **string, conv func([]byte) string) error {
+// strField decodes a string into *p; null leaves it alone, as in
+// encoding/json. conv turns the bytes into a string (a plain copy, or
+// chunkDecoder.intern for values that repeat).
+func (s *scanner) strField(p *string, conv func([]byte) string) error {
 	if s.null() {
-		*p = nil
 		return nil
 	}
 	if s.peek() != '"' {
@@ -728,10 +699,7 @@ func (s *scanner) optString(p **string, conv func([]byte) string) error {
 	if err != nil {
 		return err
 	}
-	if *p == nil {
-		*p = new(string)
-	}
-	**p = conv(b)
+	*p = conv(b)
 	return nil
 }
 

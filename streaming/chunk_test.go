@@ -182,8 +182,8 @@ func TestChunkDecoderInterningKeepsChunksIndependent(t *testing.T) {
 	if _, err := d.decode([]byte(`{"id":"x","system_fingerprint":"fp","choices":[{"delta":{"content":"two"}}]}`), &b); err != nil {
 		t.Fatal(err)
 	}
-	*b.SystemFingerprint = "changed"
-	if *a.SystemFingerprint != "fp" || *a.Choices[0].Delta.Content != "one" || a.ID != "x" {
+	b.SystemFingerprint = "changed"
+	if a.SystemFingerprint != "fp" || a.Choices[0].Delta.Content != "one" || a.ID != "x" {
 		t.Errorf("decoding a later chunk changed an earlier one: %+v", a)
 	}
 }

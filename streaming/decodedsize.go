@@ -23,7 +23,7 @@ const (
 	// measureFrom is the size from which events are measured before they
 	// are decoded: smaller ones cannot reach the slack with the SDK's types,
 	// so the hot path of small chunks pays nothing.
-	measureFrom = 1 << 10
+	measureFrom = 512
 )
 
 // decodedLimit is the most memory an event of n bytes may take decoded.

@@ -21,6 +21,8 @@
 //		if err != nil {
 //			return err
 //		}
-//		fmt.Print(*chunk.Choices[0].Delta.Content)
+//		for _, choice := range chunk.Choices {
+//			fmt.Print(choice.Delta.Content) // "" on chunks without content
+//		}
 //	}
 package streaming

@@ -40,8 +40,8 @@ func ExampleStream_All() {
 			fmt.Println("error:", err)
 			return
 		}
-		if d := chunk.Choices[0].Delta; d != nil && d.Content != nil {
-			fmt.Print(*d.Content)
+		for _, choice := range chunk.Choices { // the last chunk may have none
+			fmt.Print(choice.Delta.Content)
 		}
 	}
 	fmt.Println()
@@ -68,8 +68,11 @@ func ExampleChatCompletionAccumulator() {
 		return
 	}
 	completion := acc.ChatCompletion()
-	fmt.Println(*completion.Choices[0].Message.Content)
-	fmt.Println(*completion.Choices[0].FinishReason, *completion.Usage.TotalTokens, "tokens")
+	choice := completion.Choices[0] // the accumulator has one choice per index seen
+	fmt.Println(choice.Message.Content)
+	if u := completion.Usage; u != nil { // only when the server sent it
+		fmt.Println(choice.FinishReason, u.TotalTokens, "tokens")
+	}
 	// Output:
 	// Hello, world!
 	// stop 9 tokens

@@ -73,8 +73,8 @@ func collect(s *Stream[gen.ChatCompletionChunk]) []string {
 	var out []string
 	for s.Next() {
 		c := s.Current()
-		if len(c.Choices) > 0 && c.Choices[0].Delta != nil && c.Choices[0].Delta.Content != nil {
-			out = append(out, *c.Choices[0].Delta.Content)
+		if len(c.Choices) > 0 && c.Choices[0].Delta.Content != "" {
+			out = append(out, c.Choices[0].Delta.Content)
 		}
 	}
 	return out
@@ -351,7 +351,7 @@ func TestStreamIdleTimeoutIgnoresTheConsumer(t *testing.T) {
 			}
 			var got []string
 			for s.Next() {
-				got = append(got, (*s.Current().Choices[0].Delta.Content)[:1])
+				got = append(got, (s.Current().Choices[0].Delta.Content)[:1])
 				pause()
 			}
 			if err := s.Err(); err != nil || strings.Join(got, "") != "abc" {
@@ -459,7 +459,7 @@ func TestStreamOtherTypes(t *testing.T) {
 		`data: {"error":{"message":"late failure","type":"server_error"},"status_code":500}` + "\n\n"
 	resp := serve(t, context.Background(), sse(body))
 	s := NewStream[gen.Completion](resp)
-	if !s.Next() || *s.Current().Choices[0].Text != "Once" {
+	if !s.Next() || s.Current().Choices[0].Text != "Once" {
 		t.Fatalf("first completion: %v", s.Err())
 	}
 	if s.Next() {
@@ -572,7 +572,7 @@ func FuzzStreamTruncation(f *testing.F) {
 		s := NewStream[gen.ChatCompletionChunk](&http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(full[:n]))})
 		chunks := 0
 		for s.Next() {
-			if got := *s.Current().Choices[0].Delta.Content; got != content {
+			if got := s.Current().Choices[0].Delta.Content; got != content {
 				t.Fatalf("cut at %d: chunk content %q, want %q", n, got, content)
 			}
 			chunks++

@@ -37,9 +37,9 @@ func main() {
 	}
 	completion := acc.ChatCompletion()
 	msg := completion.Choices[0].Message
-	if msg.Reasoning != nil {
-		fmt.Println("reasoning:", *msg.Reasoning)
+	if msg.Reasoning != "" {
+		fmt.Println("reasoning:", msg.Reasoning)
 	}
-	fmt.Println("answer:", *msg.Content)
-	fmt.Printf("%d chunks, finish reason %s\n", acc.Chunks(), *completion.Choices[0].FinishReason)
+	fmt.Println("answer:", msg.Content)
+	fmt.Printf("%d chunks, finish reason %s\n", acc.Chunks(), completion.Choices[0].FinishReason)
 }

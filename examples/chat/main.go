@@ -31,6 +31,8 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("assistant:", *resp.Choices[0].Message.Content)
-	fmt.Printf("usage: %d prompt + %d completion tokens\n", *resp.Usage.PromptTokens, *resp.Usage.CompletionTokens)
+	fmt.Println("assistant:", resp.Choices[0].Message.Content)
+	if u := resp.Usage; u != nil { // nil when the server sends no usage
+		fmt.Printf("usage: %d prompt + %d completion tokens\n", u.PromptTokens, u.CompletionTokens)
+	}
 }

@@ -28,6 +28,6 @@ func main() {
 		log.Fatal(err)
 	}
 	for _, choice := range resp.Choices {
-		fmt.Printf("option %d: %s\n", choice.Index+1, *choice.Message.Content)
+		fmt.Printf("option %d: %s\n", choice.Index+1, choice.Message.Content)
 	}
 }

@@ -30,10 +30,10 @@ func main() {
 		log.Fatal(err)
 	}
 	choice := resp.Choices[0]
-	if choice.Text != nil {
-		fmt.Printf("completion: Once upon a time%s\n", *choice.Text)
+	if choice.Text != "" {
+		fmt.Printf("completion: Once upon a time%s\n", choice.Text)
 	}
-	if choice.FinishReason != nil {
-		fmt.Println("finish reason:", *choice.FinishReason)
+	if choice.FinishReason != "" {
+		fmt.Println("finish reason:", choice.FinishReason)
 	}
 }

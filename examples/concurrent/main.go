@@ -34,8 +34,8 @@ func main() {
 				errs <- err
 				return
 			}
-			if content := resp.Choices[0].Message.Content; content != nil {
-				answers[i] = *content
+			if content := resp.Choices[0].Message.Content; content != "" {
+				answers[i] = content
 			}
 		})
 	}

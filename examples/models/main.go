@@ -23,8 +23,8 @@ func main() {
 	}
 	for _, m := range list.Data {
 		owner := "?"
-		if m.OwnedBy != nil {
-			owner = *m.OwnedBy
+		if m.OwnedBy != "" {
+			owner = m.OwnedBy
 		}
 		fmt.Printf("model %-16s owned by %s\n", m.ID, owner)
 	}

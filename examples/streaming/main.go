@@ -31,12 +31,12 @@ func main() {
 			log.Fatal(err)
 		}
 		for _, choice := range chunk.Choices {
-			if choice.Delta != nil && choice.Delta.Content != nil {
-				fmt.Print(*choice.Delta.Content)
+			if choice.Delta.Content != "" {
+				fmt.Print(choice.Delta.Content)
 			}
 		}
-		if chunk.Usage != nil && chunk.Usage.TotalTokens != nil { // the final chunk carries usage and time_info
-			fmt.Printf("\n(%d tokens)", *chunk.Usage.TotalTokens)
+		if chunk.Usage != nil && chunk.Usage.TotalTokens != 0 { // the final chunk carries usage and time_info
+			fmt.Printf("\n(%d tokens)", chunk.Usage.TotalTokens)
 		}
 	}
 	fmt.Println()

@@ -33,7 +33,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("within the deadline:", *resp.Choices[0].Message.Content)
+	fmt.Println("within the deadline:", resp.Choices[0].Message.Content)
 
 	// Cancelling the context stops a stream promptly and frees its connection.
 	sctx, stop := context.WithCancel(context.Background())

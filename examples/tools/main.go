@@ -44,7 +44,7 @@ func main() {
 		}
 		msg := resp.Choices[0].Message
 		if len(msg.ToolCalls) == 0 {
-			fmt.Println("assistant:", *msg.Content)
+			fmt.Println("assistant:", msg.Content)
 			return
 		}
 		// Keep the assistant's turn (with its tool calls and reasoning) in
@@ -56,7 +56,7 @@ func main() {
 				log.Fatal(err)
 			}
 			result := getWeather(args)
-			fmt.Printf("tool call: %s(%+v) -> %q\n", *call.Function.Name, args, result)
+			fmt.Printf("tool call: %s(%+v) -> %q\n", call.Function.Name, args, result)
 			params.Messages = append(params.Messages, client.ToolMessage(call, result))
 		}
 	}

@@ -79,9 +79,9 @@ func TestSeedResponseDecodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.ID != "chatcmpl-292e278f-514e-4186-9010-91ce6a14168b" || c.Created != 1723733419 ||
-		*c.Choices[0].Message.Content != "Hello! How can I assist you today?" ||
-		*c.Choices[0].FinishReason != gen.FinishReasonStop ||
-		*c.Usage.TotalTokens != 22 || *c.TimeInfo.QueueTime != 0.000073161 {
+		c.Choices[0].Message.Content != "Hello! How can I assist you today?" ||
+		c.Choices[0].FinishReason != gen.FinishReasonStop ||
+		c.Usage.TotalTokens != 22 || c.TimeInfo.QueueTime != 0.000073161 {
 		t.Errorf("decoded %+v", c)
 	}
 }
@@ -95,7 +95,7 @@ func TestUnknownValuesDecode(t *testing.T) {
 	if err := json.Unmarshal(b, &c); err != nil {
 		t.Fatalf("a response with unknown fields and enum values must decode: %v", err)
 	}
-	fr := *c.Choices[0].FinishReason
+	fr := c.Choices[0].FinishReason
 	if fr != "a_reason_added_later" || fr.Valid() {
 		t.Errorf("finish_reason = %q (valid %v), want the unknown value kept and reported invalid", fr, fr.Valid())
 	}
