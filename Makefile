@@ -33,8 +33,8 @@ generate: ## regenerate gen/ (and the fake server's embedded copy) from openapi.
 	cp openapi.yaml cerebrastest/openapi.yaml
 
 check-generated: generate ## fail, with the diff, when gen/ is stale against openapi.yaml
-	@if ! git diff --exit-code -- gen/ cerebrastest/openapi.yaml || [ -n "$$(git status --porcelain -- gen/ cerebrastest/openapi.yaml)" ]; then \
-	  git status --short -- gen/ cerebrastest/openapi.yaml; \
+	@if ! git diff --exit-code -- gen/ client/types.gen.go cerebrastest/openapi.yaml || [ -n "$$(git status --porcelain -- gen/ client/types.gen.go cerebrastest/openapi.yaml)" ]; then \
+	  git status --short -- gen/ client/types.gen.go cerebrastest/openapi.yaml; \
 	  echo "check-generated: gen/ is stale against openapi.yaml: run 'make generate' and commit the result" >&2; \
 	  exit 1; \
 	fi

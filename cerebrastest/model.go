@@ -233,10 +233,10 @@ func readConversation(msgs []gen.ChatMessage) conversation {
 }
 
 func messageText(mc gen.MessageContent) string {
-	if s, err := mc.AsMessageContent0(); err == nil {
+	if s, err := mc.AsText(); err == nil {
 		return s
 	}
-	parts, _ := mc.AsMessageContent1()
+	parts, _ := mc.AsContentParts()
 	var b strings.Builder
 	for _, p := range parts {
 		if d, _ := p.Discriminator(); d == "text" {
@@ -253,10 +253,10 @@ func messageText(mc gen.MessageContent) string {
 }
 
 func textContent(tc gen.TextContent) string {
-	if s, err := tc.AsTextContent0(); err == nil {
+	if s, err := tc.AsText(); err == nil {
 		return s
 	}
-	parts, _ := tc.AsTextContent1()
+	parts, _ := tc.AsTextContentParts()
 	var texts []string
 	for _, p := range parts {
 		texts = append(texts, p.Text)
@@ -308,10 +308,10 @@ func (x *exchange) planChat(req *gen.ChatCompletionRequest, conv conversation, c
 	p.finish = gen.FinishReasonStop
 	if req.Stop != nil {
 		var stops []string
-		if s, err := req.Stop.AsStopSequences0(); err == nil {
+		if s, err := req.Stop.AsStopSequence(); err == nil {
 			stops = []string{s}
 		} else {
-			stops, _ = req.Stop.AsStopSequences1()
+			stops, _ = req.Stop.AsStopSequenceList()
 		}
 		for _, s := range stops {
 			if i := strings.Index(content, s); s != "" && i >= 0 {
@@ -595,13 +595,13 @@ func (x *exchange) completion() {
 }
 
 func promptText(p gen.CompletionPrompt) string {
-	if s, err := p.AsCompletionPrompt0(); err == nil {
+	if s, err := p.AsPromptText(); err == nil {
 		return s
 	}
-	if ss, err := p.AsCompletionPrompt1(); err == nil {
+	if ss, err := p.AsPromptTexts(); err == nil {
 		return strings.Join(ss, " / ")
 	}
-	if ids, err := p.AsCompletionPrompt2(); err == nil {
+	if ids, err := p.AsPromptTokenIDs(); err == nil {
 		return fmt.Sprintf("%d token ids", len(ids))
 	}
 	return "a batch of token ids"

@@ -177,3 +177,24 @@ func ExampleStop() {
 	fmt.Println(string(b))
 	// Output: {"messages":[{"content":"Count","role":"user"}],"model":"m","seed":0,"stop":["10","ten"],"tool_choice":"none"}
 }
+
+// Print a conversation: every message's role and text, whatever form its
+// content takes.
+func ExampleMessageText() {
+	history := []client.ChatMessage{
+		client.SystemMessage("Be brief."),
+		client.UserMessageParts(client.TextPart("What is in "), client.ImageURLPart("https://example.com/cat.png"), client.TextPart("this picture?")),
+		client.AssistantMessage("A cat."),
+		client.AssistantMessageFrom(client.ChatCompletionMessage{ToolCalls: []client.ToolCall{{ID: "call_1", Function: client.ToolCallFunction{Name: "lookup"}}}}),
+		client.ToolMessage(client.ToolCall{ID: "call_1"}, `{"breed":"tabby"}`),
+	}
+	for _, m := range history {
+		fmt.Printf("%s: %q\n", client.MessageRole(m), client.MessageText(m))
+	}
+	// Output:
+	// system: "Be brief."
+	// user: "What is in this picture?"
+	// assistant: "A cat."
+	// assistant: ""
+	// tool: "{\"breed\":\"tabby\"}"
+}

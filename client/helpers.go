@@ -28,9 +28,9 @@ func Bool(v bool) *bool { return &v }
 func Stop(sequences ...string) *StopSequences {
 	var s StopSequences
 	if len(sequences) == 1 {
-		_ = s.FromStopSequences0(sequences[0])
+		_ = s.FromStopSequence(sequences[0])
 	} else {
-		_ = s.FromStopSequences1(append([]string{}, sequences...))
+		_ = s.FromStopSequenceList(append([]string{}, sequences...))
 	}
 	return &s
 }
@@ -97,9 +97,9 @@ func ResponseFormatJSONSchema(name string, schema map[string]any, strict bool) *
 func Prompt(prompts ...string) CompletionPrompt {
 	var p CompletionPrompt
 	if len(prompts) == 1 {
-		_ = p.FromCompletionPrompt0(prompts[0])
+		_ = p.FromPromptText(prompts[0])
 	} else {
-		_ = p.FromCompletionPrompt1(append([]string{}, prompts...))
+		_ = p.FromPromptTexts(append([]string{}, prompts...))
 	}
 	return p
 }
@@ -107,6 +107,6 @@ func Prompt(prompts ...string) CompletionPrompt {
 // PromptTokens returns a text completion prompt given as token ids.
 func PromptTokens(tokens ...int) CompletionPrompt {
 	var p CompletionPrompt
-	_ = p.FromCompletionPrompt2(append([]int{}, tokens...))
+	_ = p.FromPromptTokenIDs(append([]int{}, tokens...))
 	return p
 }

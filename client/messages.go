@@ -1,6 +1,8 @@
 package client
 
 import (
+	"strings"
+
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/streaming"
 )
@@ -39,7 +41,7 @@ func UserMessage(content string) ChatMessage {
 //	client.UserMessageParts(client.TextPart("What is this?"), client.ImageURLPart("https://…"))
 func UserMessageParts(parts ...ContentPart) ChatMessage {
 	var content gen.MessageContent
-	_ = content.FromMessageContent1(parts)
+	_ = content.FromContentParts(parts)
 	var m ChatMessage
 	_ = m.FromUserMessage(gen.UserMessage{Content: content})
 	return m
@@ -138,12 +140,88 @@ func ToolMessage[C AnyToolCall](call C, content string) ChatMessage {
 
 func textContent(s string) gen.MessageContent {
 	var c gen.MessageContent
-	_ = c.FromMessageContent0(s)
+	_ = c.FromText(s)
 	return c
 }
 
 func assistantText(s string) gen.TextContent {
 	var c gen.TextContent
-	_ = c.FromTextContent0(s)
+	_ = c.FromText(s)
 	return c
+}
+
+// Reading messages back, to print or inspect a conversation:
+//
+//	for _, m := range params.Messages {
+//		fmt.Printf("%s: %s\n", client.MessageRole(m), client.MessageText(m))
+//	}
+
+// MessageRole returns a message's role: "system", "developer", "user",
+// "assistant" or "tool"; "" for a message built without one.
+func MessageRole(m ChatMessage) string {
+	role, _ := m.Discriminator()
+	return role
+}
+
+// MessageText returns a message's text: its content when that is a string,
+// its text parts joined when it is parts (image parts are left out), and ""
+// when it has none, such as an assistant message that only calls tools.
+func MessageText(m ChatMessage) string {
+	switch MessageRole(m) {
+	case "system":
+		v, _ := m.AsSystemMessage()
+		return ContentText(v.Content)
+	case "developer":
+		v, _ := m.AsDeveloperMessage()
+		return ContentText(v.Content)
+	case "user":
+		v, _ := m.AsUserMessage()
+		return ContentText(v.Content)
+	case "assistant":
+		v, _ := m.AsAssistantMessage()
+		if v.Content == nil {
+			return ""
+		}
+		return ContentText(*v.Content)
+	case "tool":
+		v, _ := m.AsToolMessage()
+		return ContentText(v.Content)
+	}
+	return ""
+}
+
+// Content is either form a message's content takes: MessageContent (text or
+// text and image parts) or TextContent (text or text parts).
+type Content interface {
+	MessageContent | TextContent
+}
+
+// ContentText returns the text of a content: the string itself, or its text
+// parts joined (image parts are left out).
+func ContentText[C Content](c C) string {
+	switch c := any(c).(type) {
+	case MessageContent:
+		if s, err := c.AsText(); err == nil {
+			return s
+		}
+		parts, _ := c.AsContentParts()
+		var b strings.Builder
+		for _, p := range parts {
+			if tp, err := p.AsTextContentPart(); err == nil && tp.Type == gen.TextContentPartTypeText {
+				b.WriteString(tp.Text)
+			}
+		}
+		return b.String()
+	case TextContent:
+		if s, err := c.AsText(); err == nil {
+			return s
+		}
+		parts, _ := c.AsTextContentParts()
+		var b strings.Builder
+		for _, p := range parts {
+			b.WriteString(p.Text)
+		}
+		return b.String()
+	}
+	return ""
 }

@@ -23,7 +23,7 @@ func (s *ModelService) List(ctx context.Context, opts ...Option) (*ModelList, er
 
 // ListFormat returns the model list in the given format; read it with the
 // union's AsModelList, AsOpenRouterModelList or AsHuggingFaceModelList.
-func (s *ModelService) ListFormat(ctx context.Context, format ModelFormat, opts ...Option) (*gen.ModelListResponse, error) {
+func (s *ModelService) ListFormat(ctx context.Context, format ModelFormat, opts ...Option) (*ModelListResponse, error) {
 	ctx, cl, err := s.c.newCall(ctx, false, opts)
 	if err != nil {
 		return nil, err
@@ -48,7 +48,7 @@ func (s *ModelService) Get(ctx context.Context, id string, opts ...Option) (*Mod
 
 // GetFormat returns one model in the given format; read it with the union's
 // AsModel, AsOpenRouterModel or AsHuggingFaceModel.
-func (s *ModelService) GetFormat(ctx context.Context, id string, format ModelFormat, opts ...Option) (*gen.ModelResponse, error) {
+func (s *ModelService) GetFormat(ctx context.Context, id string, format ModelFormat, opts ...Option) (*ModelResponse, error) {
 	if err := checkPathID("Models.GetFormat", "model id", id); err != nil {
 		return nil, err
 	}
@@ -67,3 +67,16 @@ func (h headerParams) listModels(f *ModelFormat) *gen.ListModelsParams {
 func (h headerParams) retrieveModel(f *ModelFormat) *gen.RetrieveModelParams {
 	return &gen.RetrieveModelParams{Format: f, CFRAY: h.cfRay, XAmzCfID: h.amzCfID, XCerebrasVersionPatch: h.versionPatch}
 }
+
+// Some model ids. The list is not exhaustive and not checked: any string the
+// API accepts works as a model.
+const (
+	ModelGPTOSS120B  = "gpt-oss-120b"
+	ModelZaiGLM47    = "zai-glm-4.7"
+	ModelLlama318B   = "llama3.1-8b"
+	ModelLlama3370B  = "llama-3.3-70b"
+	ModelQwen332B    = "qwen-3-32b"
+	ModelQwen3Coder  = "qwen-3-coder-480b"
+	ModelQwen3235B   = "qwen-3-235b-a22b-instruct-2507"
+	ModelQwen3235BTh = "qwen-3-235b-a22b-thinking-2507"
+)

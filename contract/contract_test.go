@@ -191,7 +191,7 @@ func allChatParams() client.ChatCompletionNewParams {
 
 func textContent(s string) gen.TextContent {
 	var c gen.TextContent
-	_ = c.FromTextContent0(s)
+	_ = c.FromText(s)
 	return c
 }
 

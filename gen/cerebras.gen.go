@@ -813,18 +813,6 @@ type CompletionPrompt struct {
 	union json.RawMessage
 }
 
-// CompletionPrompt0 One prompt.
-type CompletionPrompt0 = string
-
-// CompletionPrompt1 Several prompts.
-type CompletionPrompt1 = []string
-
-// CompletionPrompt2 One prompt as token ids.
-type CompletionPrompt2 = []int
-
-// CompletionPrompt3 Several prompts as token ids.
-type CompletionPrompt3 = [][]int
-
 // CompletionRequest The body of `POST /v1/completions`.
 type CompletionRequest struct {
 	// BestOf Generates `best_of` completions server-side and returns the best `n`. Cannot be streamed.
@@ -920,6 +908,9 @@ type CompletionTokensDetails struct {
 type ContentPart struct {
 	union json.RawMessage
 }
+
+// ContentParts Content parts.
+type ContentParts = []ContentPart
 
 // Datacenter A datacenter location.
 type Datacenter struct {
@@ -1129,12 +1120,6 @@ type MessageContent struct {
 	union json.RawMessage
 }
 
-// MessageContent0 Plain text content.
-type MessageContent0 = string
-
-// MessageContent1 Content parts.
-type MessageContent1 = []ContentPart
-
 // Model A model, in the default (OpenAI-compatible) format.
 type Model struct {
 	// Created When the model was created, in Unix seconds.
@@ -1286,6 +1271,18 @@ type Prediction struct {
 // PredictionType Always `content`.
 type PredictionType string
 
+// PromptText One prompt.
+type PromptText = string
+
+// PromptTexts Several prompts.
+type PromptTexts = []string
+
+// PromptTokenIDLists Several prompts as token ids.
+type PromptTokenIDLists = [][]int
+
+// PromptTokenIDs One prompt as token ids.
+type PromptTokenIDs = []int
+
 // PromptTokensDetails A breakdown of the prompt tokens.
 type PromptTokensDetails struct {
 	// CachedTokens Prompt tokens served from the prompt cache.
@@ -1343,16 +1340,16 @@ type ResponseFormatTextType string
 // with separate, higher rate limits). Private Preview.
 type ServiceTier string
 
+// StopSequence One stop sequence.
+type StopSequence = string
+
+// StopSequenceList Several stop sequences, at most 4.
+type StopSequenceList = []string
+
 // StopSequences Up to 4 sequences where the API stops generating. The output does not contain them.
 type StopSequences struct {
 	union json.RawMessage
 }
-
-// StopSequences0 One stop sequence.
-type StopSequences0 = string
-
-// StopSequences1 Several stop sequences, at most 4.
-type StopSequences1 = []string
 
 // StreamOptions Options for streaming responses.
 type StreamOptions struct {
@@ -1378,16 +1375,13 @@ type SystemMessageRole string
 // TCPWarmingResponse An empty or ignorable body.
 type TCPWarmingResponse = interface{}
 
+// Text Plain text content.
+type Text = string
+
 // TextContent Text-only content, as a string or an array of text parts.
 type TextContent struct {
 	union json.RawMessage
 }
-
-// TextContent0 Plain text content.
-type TextContent0 = string
-
-// TextContent1 Text parts.
-type TextContent1 = []TextContentPart
 
 // TextContentPart A text part.
 type TextContentPart struct {
@@ -1400,6 +1394,9 @@ type TextContentPart struct {
 
 // TextContentPartType Always `text`.
 type TextContentPartType string
+
+// TextContentParts Text parts.
+type TextContentParts = []TextContentPart
 
 // TimeInfo Timing of the request, in seconds. When streaming, only on the final chunk.
 type TimeInfo struct {
@@ -1572,24 +1569,13 @@ type UserMessageRole string
 // ValidationError One request validation failure.
 type ValidationError struct {
 	// Loc The location of the failure, such as `["body", "messages"]`.
-	Loc []ValidationError_Loc `json:"loc"`
+	Loc []any `json:"loc"`
 
 	// Msg What is wrong.
 	Msg string `json:"msg"`
 
 	// Type The failure class, such as `missing`.
 	Type string `json:"type"`
-}
-
-// ValidationErrorLoc0 defines model for ValidationError.Loc.0.
-type ValidationErrorLoc0 = string
-
-// ValidationErrorLoc1 defines model for ValidationError.Loc.1.
-type ValidationErrorLoc1 = int
-
-// ValidationError_Loc defines model for ValidationError.Loc.
-type ValidationError_Loc struct {
-	union json.RawMessage
 }
 
 // CFRay defines model for CFRay.
@@ -1929,22 +1915,22 @@ func (t *ChatMessage) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// AsCompletionPrompt0 returns the union data inside the CompletionPrompt as a CompletionPrompt0
-func (t CompletionPrompt) AsCompletionPrompt0() (CompletionPrompt0, error) {
-	var body CompletionPrompt0
+// AsPromptText returns the union data inside the CompletionPrompt as a PromptText
+func (t CompletionPrompt) AsPromptText() (PromptText, error) {
+	var body PromptText
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromCompletionPrompt0 overwrites any union data inside the CompletionPrompt as the provided CompletionPrompt0
-func (t *CompletionPrompt) FromCompletionPrompt0(v CompletionPrompt0) error {
+// FromPromptText overwrites any union data inside the CompletionPrompt as the provided PromptText
+func (t *CompletionPrompt) FromPromptText(v PromptText) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeCompletionPrompt0 performs a merge with any union data inside the CompletionPrompt, using the provided CompletionPrompt0
-func (t *CompletionPrompt) MergeCompletionPrompt0(v CompletionPrompt0) error {
+// MergePromptText performs a merge with any union data inside the CompletionPrompt, using the provided PromptText
+func (t *CompletionPrompt) MergePromptText(v PromptText) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -1955,22 +1941,22 @@ func (t *CompletionPrompt) MergeCompletionPrompt0(v CompletionPrompt0) error {
 	return err
 }
 
-// AsCompletionPrompt1 returns the union data inside the CompletionPrompt as a CompletionPrompt1
-func (t CompletionPrompt) AsCompletionPrompt1() (CompletionPrompt1, error) {
-	var body CompletionPrompt1
+// AsPromptTexts returns the union data inside the CompletionPrompt as a PromptTexts
+func (t CompletionPrompt) AsPromptTexts() (PromptTexts, error) {
+	var body PromptTexts
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromCompletionPrompt1 overwrites any union data inside the CompletionPrompt as the provided CompletionPrompt1
-func (t *CompletionPrompt) FromCompletionPrompt1(v CompletionPrompt1) error {
+// FromPromptTexts overwrites any union data inside the CompletionPrompt as the provided PromptTexts
+func (t *CompletionPrompt) FromPromptTexts(v PromptTexts) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeCompletionPrompt1 performs a merge with any union data inside the CompletionPrompt, using the provided CompletionPrompt1
-func (t *CompletionPrompt) MergeCompletionPrompt1(v CompletionPrompt1) error {
+// MergePromptTexts performs a merge with any union data inside the CompletionPrompt, using the provided PromptTexts
+func (t *CompletionPrompt) MergePromptTexts(v PromptTexts) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -1981,22 +1967,22 @@ func (t *CompletionPrompt) MergeCompletionPrompt1(v CompletionPrompt1) error {
 	return err
 }
 
-// AsCompletionPrompt2 returns the union data inside the CompletionPrompt as a CompletionPrompt2
-func (t CompletionPrompt) AsCompletionPrompt2() (CompletionPrompt2, error) {
-	var body CompletionPrompt2
+// AsPromptTokenIDs returns the union data inside the CompletionPrompt as a PromptTokenIDs
+func (t CompletionPrompt) AsPromptTokenIDs() (PromptTokenIDs, error) {
+	var body PromptTokenIDs
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromCompletionPrompt2 overwrites any union data inside the CompletionPrompt as the provided CompletionPrompt2
-func (t *CompletionPrompt) FromCompletionPrompt2(v CompletionPrompt2) error {
+// FromPromptTokenIDs overwrites any union data inside the CompletionPrompt as the provided PromptTokenIDs
+func (t *CompletionPrompt) FromPromptTokenIDs(v PromptTokenIDs) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeCompletionPrompt2 performs a merge with any union data inside the CompletionPrompt, using the provided CompletionPrompt2
-func (t *CompletionPrompt) MergeCompletionPrompt2(v CompletionPrompt2) error {
+// MergePromptTokenIDs performs a merge with any union data inside the CompletionPrompt, using the provided PromptTokenIDs
+func (t *CompletionPrompt) MergePromptTokenIDs(v PromptTokenIDs) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -2007,22 +1993,22 @@ func (t *CompletionPrompt) MergeCompletionPrompt2(v CompletionPrompt2) error {
 	return err
 }
 
-// AsCompletionPrompt3 returns the union data inside the CompletionPrompt as a CompletionPrompt3
-func (t CompletionPrompt) AsCompletionPrompt3() (CompletionPrompt3, error) {
-	var body CompletionPrompt3
+// AsPromptTokenIDLists returns the union data inside the CompletionPrompt as a PromptTokenIDLists
+func (t CompletionPrompt) AsPromptTokenIDLists() (PromptTokenIDLists, error) {
+	var body PromptTokenIDLists
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromCompletionPrompt3 overwrites any union data inside the CompletionPrompt as the provided CompletionPrompt3
-func (t *CompletionPrompt) FromCompletionPrompt3(v CompletionPrompt3) error {
+// FromPromptTokenIDLists overwrites any union data inside the CompletionPrompt as the provided PromptTokenIDLists
+func (t *CompletionPrompt) FromPromptTokenIDLists(v PromptTokenIDLists) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeCompletionPrompt3 performs a merge with any union data inside the CompletionPrompt, using the provided CompletionPrompt3
-func (t *CompletionPrompt) MergeCompletionPrompt3(v CompletionPrompt3) error {
+// MergePromptTokenIDLists performs a merge with any union data inside the CompletionPrompt, using the provided PromptTokenIDLists
+func (t *CompletionPrompt) MergePromptTokenIDLists(v PromptTokenIDLists) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -2180,22 +2166,22 @@ func (t *ContentPart) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// AsMessageContent0 returns the union data inside the MessageContent as a MessageContent0
-func (t MessageContent) AsMessageContent0() (MessageContent0, error) {
-	var body MessageContent0
+// AsText returns the union data inside the MessageContent as a Text
+func (t MessageContent) AsText() (Text, error) {
+	var body Text
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromMessageContent0 overwrites any union data inside the MessageContent as the provided MessageContent0
-func (t *MessageContent) FromMessageContent0(v MessageContent0) error {
+// FromText overwrites any union data inside the MessageContent as the provided Text
+func (t *MessageContent) FromText(v Text) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeMessageContent0 performs a merge with any union data inside the MessageContent, using the provided MessageContent0
-func (t *MessageContent) MergeMessageContent0(v MessageContent0) error {
+// MergeText performs a merge with any union data inside the MessageContent, using the provided Text
+func (t *MessageContent) MergeText(v Text) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -2206,22 +2192,22 @@ func (t *MessageContent) MergeMessageContent0(v MessageContent0) error {
 	return err
 }
 
-// AsMessageContent1 returns the union data inside the MessageContent as a MessageContent1
-func (t MessageContent) AsMessageContent1() (MessageContent1, error) {
-	var body MessageContent1
+// AsContentParts returns the union data inside the MessageContent as a ContentParts
+func (t MessageContent) AsContentParts() (ContentParts, error) {
+	var body ContentParts
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromMessageContent1 overwrites any union data inside the MessageContent as the provided MessageContent1
-func (t *MessageContent) FromMessageContent1(v MessageContent1) error {
+// FromContentParts overwrites any union data inside the MessageContent as the provided ContentParts
+func (t *MessageContent) FromContentParts(v ContentParts) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeMessageContent1 performs a merge with any union data inside the MessageContent, using the provided MessageContent1
-func (t *MessageContent) MergeMessageContent1(v MessageContent1) error {
+// MergeContentParts performs a merge with any union data inside the MessageContent, using the provided ContentParts
+func (t *MessageContent) MergeContentParts(v ContentParts) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -2555,22 +2541,22 @@ func (t *ResponseFormat) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// AsStopSequences0 returns the union data inside the StopSequences as a StopSequences0
-func (t StopSequences) AsStopSequences0() (StopSequences0, error) {
-	var body StopSequences0
+// AsStopSequence returns the union data inside the StopSequences as a StopSequence
+func (t StopSequences) AsStopSequence() (StopSequence, error) {
+	var body StopSequence
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromStopSequences0 overwrites any union data inside the StopSequences as the provided StopSequences0
-func (t *StopSequences) FromStopSequences0(v StopSequences0) error {
+// FromStopSequence overwrites any union data inside the StopSequences as the provided StopSequence
+func (t *StopSequences) FromStopSequence(v StopSequence) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeStopSequences0 performs a merge with any union data inside the StopSequences, using the provided StopSequences0
-func (t *StopSequences) MergeStopSequences0(v StopSequences0) error {
+// MergeStopSequence performs a merge with any union data inside the StopSequences, using the provided StopSequence
+func (t *StopSequences) MergeStopSequence(v StopSequence) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -2581,22 +2567,22 @@ func (t *StopSequences) MergeStopSequences0(v StopSequences0) error {
 	return err
 }
 
-// AsStopSequences1 returns the union data inside the StopSequences as a StopSequences1
-func (t StopSequences) AsStopSequences1() (StopSequences1, error) {
-	var body StopSequences1
+// AsStopSequenceList returns the union data inside the StopSequences as a StopSequenceList
+func (t StopSequences) AsStopSequenceList() (StopSequenceList, error) {
+	var body StopSequenceList
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromStopSequences1 overwrites any union data inside the StopSequences as the provided StopSequences1
-func (t *StopSequences) FromStopSequences1(v StopSequences1) error {
+// FromStopSequenceList overwrites any union data inside the StopSequences as the provided StopSequenceList
+func (t *StopSequences) FromStopSequenceList(v StopSequenceList) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeStopSequences1 performs a merge with any union data inside the StopSequences, using the provided StopSequences1
-func (t *StopSequences) MergeStopSequences1(v StopSequences1) error {
+// MergeStopSequenceList performs a merge with any union data inside the StopSequences, using the provided StopSequenceList
+func (t *StopSequences) MergeStopSequenceList(v StopSequenceList) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -2617,22 +2603,22 @@ func (t *StopSequences) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// AsTextContent0 returns the union data inside the TextContent as a TextContent0
-func (t TextContent) AsTextContent0() (TextContent0, error) {
-	var body TextContent0
+// AsText returns the union data inside the TextContent as a Text
+func (t TextContent) AsText() (Text, error) {
+	var body Text
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromTextContent0 overwrites any union data inside the TextContent as the provided TextContent0
-func (t *TextContent) FromTextContent0(v TextContent0) error {
+// FromText overwrites any union data inside the TextContent as the provided Text
+func (t *TextContent) FromText(v Text) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeTextContent0 performs a merge with any union data inside the TextContent, using the provided TextContent0
-func (t *TextContent) MergeTextContent0(v TextContent0) error {
+// MergeText performs a merge with any union data inside the TextContent, using the provided Text
+func (t *TextContent) MergeText(v Text) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -2643,22 +2629,22 @@ func (t *TextContent) MergeTextContent0(v TextContent0) error {
 	return err
 }
 
-// AsTextContent1 returns the union data inside the TextContent as a TextContent1
-func (t TextContent) AsTextContent1() (TextContent1, error) {
-	var body TextContent1
+// AsTextContentParts returns the union data inside the TextContent as a TextContentParts
+func (t TextContent) AsTextContentParts() (TextContentParts, error) {
+	var body TextContentParts
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromTextContent1 overwrites any union data inside the TextContent as the provided TextContent1
-func (t *TextContent) FromTextContent1(v TextContent1) error {
+// FromTextContentParts overwrites any union data inside the TextContent as the provided TextContentParts
+func (t *TextContent) FromTextContentParts(v TextContentParts) error {
 	b, err := json.Marshal(v)
 	t.union = b
 	return err
 }
 
-// MergeTextContent1 performs a merge with any union data inside the TextContent, using the provided TextContent1
-func (t *TextContent) MergeTextContent1(v TextContent1) error {
+// MergeTextContentParts performs a merge with any union data inside the TextContent, using the provided TextContentParts
+func (t *TextContent) MergeTextContentParts(v TextContentParts) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -2799,68 +2785,6 @@ func (t UnprocessableEntityResponse) MarshalJSON() ([]byte, error) {
 }
 
 func (t *UnprocessableEntityResponse) UnmarshalJSON(b []byte) error {
-	err := t.union.UnmarshalJSON(b)
-	return err
-}
-
-// AsValidationErrorLoc0 returns the union data inside the ValidationError_Loc as a ValidationErrorLoc0
-func (t ValidationError_Loc) AsValidationErrorLoc0() (ValidationErrorLoc0, error) {
-	var body ValidationErrorLoc0
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromValidationErrorLoc0 overwrites any union data inside the ValidationError_Loc as the provided ValidationErrorLoc0
-func (t *ValidationError_Loc) FromValidationErrorLoc0(v ValidationErrorLoc0) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeValidationErrorLoc0 performs a merge with any union data inside the ValidationError_Loc, using the provided ValidationErrorLoc0
-func (t *ValidationError_Loc) MergeValidationErrorLoc0(v ValidationErrorLoc0) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-// AsValidationErrorLoc1 returns the union data inside the ValidationError_Loc as a ValidationErrorLoc1
-func (t ValidationError_Loc) AsValidationErrorLoc1() (ValidationErrorLoc1, error) {
-	var body ValidationErrorLoc1
-	err := json.Unmarshal(t.union, &body)
-	return body, err
-}
-
-// FromValidationErrorLoc1 overwrites any union data inside the ValidationError_Loc as the provided ValidationErrorLoc1
-func (t *ValidationError_Loc) FromValidationErrorLoc1(v ValidationErrorLoc1) error {
-	b, err := json.Marshal(v)
-	t.union = b
-	return err
-}
-
-// MergeValidationErrorLoc1 performs a merge with any union data inside the ValidationError_Loc, using the provided ValidationErrorLoc1
-func (t *ValidationError_Loc) MergeValidationErrorLoc1(v ValidationErrorLoc1) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-
-	merged, err := runtime.JSONMerge(t.union, b)
-	t.union = merged
-	return err
-}
-
-func (t ValidationError_Loc) MarshalJSON() ([]byte, error) {
-	b, err := t.union.MarshalJSON()
-	return b, err
-}
-
-func (t *ValidationError_Loc) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -3559,2202 +3483,4 @@ func (c *Client) applyEditors(ctx context.Context, req *http.Request, additional
 	return nil
 }
 
-// ClientWithResponses builds on ClientInterface to offer response payloads
-type ClientWithResponses struct {
-	ClientInterface
-}
-
-// NewClientWithResponses creates a new ClientWithResponses, which wraps
-// Client with return type handling
-func NewClientWithResponses(server string, opts ...ClientOption) (*ClientWithResponses, error) {
-	client, err := NewClient(server, opts...)
-	if err != nil {
-		return nil, err
-	}
-	return &ClientWithResponses{client}, nil
-}
-
-// WithBaseURL overrides the baseURL.
-func WithBaseURL(baseURL string) ClientOption {
-	return func(c *Client) error {
-		newBaseURL, err := url.Parse(baseURL)
-		if err != nil {
-			return err
-		}
-		c.Server = newBaseURL.String()
-		return nil
-	}
-}
-
-// ClientWithResponsesInterface is the interface specification for the client with responses above.
-type ClientWithResponsesInterface interface {
-
-	// CreateChatCompletionWithBodyWithResponse Create a chat completion
-	//
-	// Generates a model response for the given conversation. With `stream: true`
-	// the response is a `text/event-stream` of `ChatCompletionChunk` events
-	// terminated by `data: [DONE]`.
-	//
-	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
-	//
-	// Corresponds with POST /v1/chat/completions (the `CreateChatCompletion` operationId).
-	CreateChatCompletionWithBodyWithResponse(ctx context.Context, params *CreateChatCompletionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateChatCompletionResponse, error)
-
-	// CreateChatCompletionWithResponse Create a chat completion
-	//
-	// Generates a model response for the given conversation. With `stream: true`
-	// the response is a `text/event-stream` of `ChatCompletionChunk` events
-	// terminated by `data: [DONE]`.
-	//
-	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
-	//
-	// Corresponds with POST /v1/chat/completions (the `CreateChatCompletion` operationId).
-	CreateChatCompletionWithResponse(ctx context.Context, params *CreateChatCompletionParams, body CreateChatCompletionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateChatCompletionResponse, error)
-
-	// CreateCompletionWithBodyWithResponse Create a text completion
-	//
-	// Generates a continuation of a raw prompt. With `stream: true` the response is
-	// a `text/event-stream` of `Completion` events terminated by `data: [DONE]`.
-	//
-	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
-	//
-	// Corresponds with POST /v1/completions (the `CreateCompletion` operationId).
-	CreateCompletionWithBodyWithResponse(ctx context.Context, params *CreateCompletionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCompletionResponse, error)
-
-	// CreateCompletionWithResponse Create a text completion
-	//
-	// Generates a continuation of a raw prompt. With `stream: true` the response is
-	// a `text/event-stream` of `Completion` events terminated by `data: [DONE]`.
-	//
-	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
-	//
-	// Corresponds with POST /v1/completions (the `CreateCompletion` operationId).
-	CreateCompletionWithResponse(ctx context.Context, params *CreateCompletionParams, body CreateCompletionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCompletionResponse, error)
-
-	// ListModelsWithResponse List models
-	//
-	// Lists every model available to the caller. There is no pagination: the whole
-	// list is returned. The `format` query parameter selects the response shape.
-	//
-	// Returns a wrapper object for the known response body format(s).
-	//
-	// Corresponds with GET /v1/models (the `ListModels` operationId).
-	ListModelsWithResponse(ctx context.Context, params *ListModelsParams, reqEditors ...RequestEditorFn) (*ListModelsResponse, error)
-
-	// RetrieveModelWithResponse Retrieve a model
-	//
-	// Returns one model by id, in the shape `format` selects.
-	//
-	// Returns a wrapper object for the known response body format(s).
-	//
-	// Corresponds with GET /v1/models/{model_id} (the `RetrieveModel` operationId).
-	RetrieveModelWithResponse(ctx context.Context, modelID string, params *RetrieveModelParams, reqEditors ...RequestEditorFn) (*RetrieveModelResponse, error)
-
-	// TCPWarmingWithResponse Warm a TCP connection
-	//
-	// Opens a connection to the API ahead of the first real request, lowering its
-	// time to first token. The SDK calls it once, asynchronously, when a client is
-	// constructed. The body carries no information.
-	//
-	// Returns a wrapper object for the known response body format(s).
-	//
-	// Corresponds with GET /v1/tcp_warming (the `TCPWarming` operationId).
-	TCPWarmingWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*TCPWarmingResponse2, error)
-}
-
-// CreateChatCompletionResponse200Headers the declared response headers of an HTTP 200 response for CreateChatCompletion
-type CreateChatCompletionResponse200Headers struct {
-	XRatelimitLimitRequestsDay      *int
-	XRatelimitLimitTokensMinute     *int
-	XRatelimitRemainingRequestsDay  *int
-	XRatelimitRemainingTokensMinute *int
-	XRatelimitResetRequestsDay      *float64
-	XRatelimitResetTokensMinute     *float64
-	XRequestID                      *string
-}
-
-// CreateChatCompletionResponse400Headers the declared response headers of an HTTP 400 response for CreateChatCompletion
-type CreateChatCompletionResponse400Headers struct {
-	XRequestID *string
-}
-
-// CreateChatCompletionResponse408Headers the declared response headers of an HTTP 408 response for CreateChatCompletion
-type CreateChatCompletionResponse408Headers struct {
-	XShouldRetry *string
-}
-
-// CreateChatCompletionResponse409Headers the declared response headers of an HTTP 409 response for CreateChatCompletion
-type CreateChatCompletionResponse409Headers struct {
-	XShouldRetry *string
-}
-
-// CreateChatCompletionResponse429Headers the declared response headers of an HTTP 429 response for CreateChatCompletion
-type CreateChatCompletionResponse429Headers struct {
-	RetryAfter                      *string
-	RetryAfterMs                    *string
-	XRatelimitLimitRequestsDay      *int
-	XRatelimitLimitTokensMinute     *int
-	XRatelimitRemainingRequestsDay  *int
-	XRatelimitRemainingTokensMinute *int
-	XRatelimitResetRequestsDay      *float64
-	XRatelimitResetTokensMinute     *float64
-	XShouldRetry                    *string
-}
-
-// CreateChatCompletionResponse500Headers the declared response headers of an HTTP 500 response for CreateChatCompletion
-type CreateChatCompletionResponse500Headers struct {
-	XShouldRetry *string
-}
-
-// CreateChatCompletionResponse503Headers the declared response headers of an HTTP 503 response for CreateChatCompletion
-type CreateChatCompletionResponse503Headers struct {
-	RetryAfter   *string
-	XShouldRetry *string
-}
-
-type CreateChatCompletionResponse struct {
-	Body         []byte
-	HTTPResponse *http.Response
-	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ChatCompletion
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
-	// JSON402 the response for an HTTP 402 `application/json` response
-	JSON402 *PaymentRequired
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *PermissionDenied
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
-	// JSON408 the response for an HTTP 408 `application/json` response
-	JSON408 *RequestTimeout
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *UnprocessableEntity
-	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *RateLimited
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalServerError
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *CreateChatCompletionResponse200Headers
-	// Headers400 the parsed response headers for an HTTP 400 response
-	Headers400 *CreateChatCompletionResponse400Headers
-	// Headers408 the parsed response headers for an HTTP 408 response
-	Headers408 *CreateChatCompletionResponse408Headers
-	// Headers409 the parsed response headers for an HTTP 409 response
-	Headers409 *CreateChatCompletionResponse409Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *CreateChatCompletionResponse429Headers
-	// Headers500 the parsed response headers for an HTTP 500 response
-	Headers500 *CreateChatCompletionResponse500Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *CreateChatCompletionResponse503Headers
-}
-
-// GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r CreateChatCompletionResponse) GetJSON200() *ChatCompletion {
-	return r.JSON200
-}
-
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CreateChatCompletionResponse) GetJSON400() *BadRequest {
-	return r.JSON400
-}
-
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateChatCompletionResponse) GetJSON401() *Unauthorized {
-	return r.JSON401
-}
-
-// GetJSON402 returns the response for an HTTP 402 `application/json` response
-func (r CreateChatCompletionResponse) GetJSON402() *PaymentRequired {
-	return r.JSON402
-}
-
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r CreateChatCompletionResponse) GetJSON403() *PermissionDenied {
-	return r.JSON403
-}
-
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r CreateChatCompletionResponse) GetJSON404() *NotFound {
-	return r.JSON404
-}
-
-// GetJSON408 returns the response for an HTTP 408 `application/json` response
-func (r CreateChatCompletionResponse) GetJSON408() *RequestTimeout {
-	return r.JSON408
-}
-
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r CreateChatCompletionResponse) GetJSON409() *Conflict {
-	return r.JSON409
-}
-
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r CreateChatCompletionResponse) GetJSON422() *UnprocessableEntity {
-	return r.JSON422
-}
-
-// GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r CreateChatCompletionResponse) GetJSON429() *RateLimited {
-	return r.JSON429
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r CreateChatCompletionResponse) GetJSON500() *InternalServerError {
-	return r.JSON500
-}
-
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r CreateChatCompletionResponse) GetJSON503() *ServiceUnavailable {
-	return r.JSON503
-}
-
-// GetBody returns the raw response body bytes
-func (r CreateChatCompletionResponse) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r CreateChatCompletionResponse) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r CreateChatCompletionResponse) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r CreateChatCompletionResponse) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
-// CreateCompletionResponse200Headers the declared response headers of an HTTP 200 response for CreateCompletion
-type CreateCompletionResponse200Headers struct {
-	XRatelimitLimitRequestsDay      *int
-	XRatelimitLimitTokensMinute     *int
-	XRatelimitRemainingRequestsDay  *int
-	XRatelimitRemainingTokensMinute *int
-	XRatelimitResetRequestsDay      *float64
-	XRatelimitResetTokensMinute     *float64
-	XRequestID                      *string
-}
-
-// CreateCompletionResponse400Headers the declared response headers of an HTTP 400 response for CreateCompletion
-type CreateCompletionResponse400Headers struct {
-	XRequestID *string
-}
-
-// CreateCompletionResponse408Headers the declared response headers of an HTTP 408 response for CreateCompletion
-type CreateCompletionResponse408Headers struct {
-	XShouldRetry *string
-}
-
-// CreateCompletionResponse409Headers the declared response headers of an HTTP 409 response for CreateCompletion
-type CreateCompletionResponse409Headers struct {
-	XShouldRetry *string
-}
-
-// CreateCompletionResponse429Headers the declared response headers of an HTTP 429 response for CreateCompletion
-type CreateCompletionResponse429Headers struct {
-	RetryAfter                      *string
-	RetryAfterMs                    *string
-	XRatelimitLimitRequestsDay      *int
-	XRatelimitLimitTokensMinute     *int
-	XRatelimitRemainingRequestsDay  *int
-	XRatelimitRemainingTokensMinute *int
-	XRatelimitResetRequestsDay      *float64
-	XRatelimitResetTokensMinute     *float64
-	XShouldRetry                    *string
-}
-
-// CreateCompletionResponse500Headers the declared response headers of an HTTP 500 response for CreateCompletion
-type CreateCompletionResponse500Headers struct {
-	XShouldRetry *string
-}
-
-// CreateCompletionResponse503Headers the declared response headers of an HTTP 503 response for CreateCompletion
-type CreateCompletionResponse503Headers struct {
-	RetryAfter   *string
-	XShouldRetry *string
-}
-
-type CreateCompletionResponse struct {
-	Body         []byte
-	HTTPResponse *http.Response
-	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *Completion
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
-	// JSON402 the response for an HTTP 402 `application/json` response
-	JSON402 *PaymentRequired
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *PermissionDenied
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
-	// JSON408 the response for an HTTP 408 `application/json` response
-	JSON408 *RequestTimeout
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *UnprocessableEntity
-	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *RateLimited
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalServerError
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *CreateCompletionResponse200Headers
-	// Headers400 the parsed response headers for an HTTP 400 response
-	Headers400 *CreateCompletionResponse400Headers
-	// Headers408 the parsed response headers for an HTTP 408 response
-	Headers408 *CreateCompletionResponse408Headers
-	// Headers409 the parsed response headers for an HTTP 409 response
-	Headers409 *CreateCompletionResponse409Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *CreateCompletionResponse429Headers
-	// Headers500 the parsed response headers for an HTTP 500 response
-	Headers500 *CreateCompletionResponse500Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *CreateCompletionResponse503Headers
-}
-
-// GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r CreateCompletionResponse) GetJSON200() *Completion {
-	return r.JSON200
-}
-
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CreateCompletionResponse) GetJSON400() *BadRequest {
-	return r.JSON400
-}
-
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateCompletionResponse) GetJSON401() *Unauthorized {
-	return r.JSON401
-}
-
-// GetJSON402 returns the response for an HTTP 402 `application/json` response
-func (r CreateCompletionResponse) GetJSON402() *PaymentRequired {
-	return r.JSON402
-}
-
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r CreateCompletionResponse) GetJSON403() *PermissionDenied {
-	return r.JSON403
-}
-
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r CreateCompletionResponse) GetJSON404() *NotFound {
-	return r.JSON404
-}
-
-// GetJSON408 returns the response for an HTTP 408 `application/json` response
-func (r CreateCompletionResponse) GetJSON408() *RequestTimeout {
-	return r.JSON408
-}
-
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r CreateCompletionResponse) GetJSON409() *Conflict {
-	return r.JSON409
-}
-
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r CreateCompletionResponse) GetJSON422() *UnprocessableEntity {
-	return r.JSON422
-}
-
-// GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r CreateCompletionResponse) GetJSON429() *RateLimited {
-	return r.JSON429
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r CreateCompletionResponse) GetJSON500() *InternalServerError {
-	return r.JSON500
-}
-
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r CreateCompletionResponse) GetJSON503() *ServiceUnavailable {
-	return r.JSON503
-}
-
-// GetBody returns the raw response body bytes
-func (r CreateCompletionResponse) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r CreateCompletionResponse) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r CreateCompletionResponse) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r CreateCompletionResponse) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
-// ListModelsResponse200Headers the declared response headers of an HTTP 200 response for ListModels
-type ListModelsResponse200Headers struct {
-	XRequestID *string
-}
-
-// ListModelsResponse400Headers the declared response headers of an HTTP 400 response for ListModels
-type ListModelsResponse400Headers struct {
-	XRequestID *string
-}
-
-// ListModelsResponse408Headers the declared response headers of an HTTP 408 response for ListModels
-type ListModelsResponse408Headers struct {
-	XShouldRetry *string
-}
-
-// ListModelsResponse409Headers the declared response headers of an HTTP 409 response for ListModels
-type ListModelsResponse409Headers struct {
-	XShouldRetry *string
-}
-
-// ListModelsResponse429Headers the declared response headers of an HTTP 429 response for ListModels
-type ListModelsResponse429Headers struct {
-	RetryAfter                      *string
-	RetryAfterMs                    *string
-	XRatelimitLimitRequestsDay      *int
-	XRatelimitLimitTokensMinute     *int
-	XRatelimitRemainingRequestsDay  *int
-	XRatelimitRemainingTokensMinute *int
-	XRatelimitResetRequestsDay      *float64
-	XRatelimitResetTokensMinute     *float64
-	XShouldRetry                    *string
-}
-
-// ListModelsResponse500Headers the declared response headers of an HTTP 500 response for ListModels
-type ListModelsResponse500Headers struct {
-	XShouldRetry *string
-}
-
-// ListModelsResponse503Headers the declared response headers of an HTTP 503 response for ListModels
-type ListModelsResponse503Headers struct {
-	RetryAfter   *string
-	XShouldRetry *string
-}
-
-type ListModelsResponse struct {
-	Body         []byte
-	HTTPResponse *http.Response
-	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ModelListResponse
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *PermissionDenied
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
-	// JSON408 the response for an HTTP 408 `application/json` response
-	JSON408 *RequestTimeout
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *UnprocessableEntity
-	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *RateLimited
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalServerError
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *ListModelsResponse200Headers
-	// Headers400 the parsed response headers for an HTTP 400 response
-	Headers400 *ListModelsResponse400Headers
-	// Headers408 the parsed response headers for an HTTP 408 response
-	Headers408 *ListModelsResponse408Headers
-	// Headers409 the parsed response headers for an HTTP 409 response
-	Headers409 *ListModelsResponse409Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *ListModelsResponse429Headers
-	// Headers500 the parsed response headers for an HTTP 500 response
-	Headers500 *ListModelsResponse500Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *ListModelsResponse503Headers
-}
-
-// GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListModelsResponse) GetJSON200() *ModelListResponse {
-	return r.JSON200
-}
-
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListModelsResponse) GetJSON400() *BadRequest {
-	return r.JSON400
-}
-
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListModelsResponse) GetJSON401() *Unauthorized {
-	return r.JSON401
-}
-
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListModelsResponse) GetJSON403() *PermissionDenied {
-	return r.JSON403
-}
-
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ListModelsResponse) GetJSON404() *NotFound {
-	return r.JSON404
-}
-
-// GetJSON408 returns the response for an HTTP 408 `application/json` response
-func (r ListModelsResponse) GetJSON408() *RequestTimeout {
-	return r.JSON408
-}
-
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r ListModelsResponse) GetJSON409() *Conflict {
-	return r.JSON409
-}
-
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r ListModelsResponse) GetJSON422() *UnprocessableEntity {
-	return r.JSON422
-}
-
-// GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r ListModelsResponse) GetJSON429() *RateLimited {
-	return r.JSON429
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListModelsResponse) GetJSON500() *InternalServerError {
-	return r.JSON500
-}
-
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListModelsResponse) GetJSON503() *ServiceUnavailable {
-	return r.JSON503
-}
-
-// GetBody returns the raw response body bytes
-func (r ListModelsResponse) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r ListModelsResponse) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r ListModelsResponse) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ListModelsResponse) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
-// RetrieveModelResponse200Headers the declared response headers of an HTTP 200 response for RetrieveModel
-type RetrieveModelResponse200Headers struct {
-	XRequestID *string
-}
-
-// RetrieveModelResponse400Headers the declared response headers of an HTTP 400 response for RetrieveModel
-type RetrieveModelResponse400Headers struct {
-	XRequestID *string
-}
-
-// RetrieveModelResponse408Headers the declared response headers of an HTTP 408 response for RetrieveModel
-type RetrieveModelResponse408Headers struct {
-	XShouldRetry *string
-}
-
-// RetrieveModelResponse409Headers the declared response headers of an HTTP 409 response for RetrieveModel
-type RetrieveModelResponse409Headers struct {
-	XShouldRetry *string
-}
-
-// RetrieveModelResponse429Headers the declared response headers of an HTTP 429 response for RetrieveModel
-type RetrieveModelResponse429Headers struct {
-	RetryAfter                      *string
-	RetryAfterMs                    *string
-	XRatelimitLimitRequestsDay      *int
-	XRatelimitLimitTokensMinute     *int
-	XRatelimitRemainingRequestsDay  *int
-	XRatelimitRemainingTokensMinute *int
-	XRatelimitResetRequestsDay      *float64
-	XRatelimitResetTokensMinute     *float64
-	XShouldRetry                    *string
-}
-
-// RetrieveModelResponse500Headers the declared response headers of an HTTP 500 response for RetrieveModel
-type RetrieveModelResponse500Headers struct {
-	XShouldRetry *string
-}
-
-// RetrieveModelResponse503Headers the declared response headers of an HTTP 503 response for RetrieveModel
-type RetrieveModelResponse503Headers struct {
-	RetryAfter   *string
-	XShouldRetry *string
-}
-
-type RetrieveModelResponse struct {
-	Body         []byte
-	HTTPResponse *http.Response
-	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ModelResponse
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *PermissionDenied
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
-	// JSON408 the response for an HTTP 408 `application/json` response
-	JSON408 *RequestTimeout
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *Conflict
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *UnprocessableEntity
-	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *RateLimited
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalServerError
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *RetrieveModelResponse200Headers
-	// Headers400 the parsed response headers for an HTTP 400 response
-	Headers400 *RetrieveModelResponse400Headers
-	// Headers408 the parsed response headers for an HTTP 408 response
-	Headers408 *RetrieveModelResponse408Headers
-	// Headers409 the parsed response headers for an HTTP 409 response
-	Headers409 *RetrieveModelResponse409Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *RetrieveModelResponse429Headers
-	// Headers500 the parsed response headers for an HTTP 500 response
-	Headers500 *RetrieveModelResponse500Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *RetrieveModelResponse503Headers
-}
-
-// GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r RetrieveModelResponse) GetJSON200() *ModelResponse {
-	return r.JSON200
-}
-
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r RetrieveModelResponse) GetJSON400() *BadRequest {
-	return r.JSON400
-}
-
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r RetrieveModelResponse) GetJSON401() *Unauthorized {
-	return r.JSON401
-}
-
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r RetrieveModelResponse) GetJSON403() *PermissionDenied {
-	return r.JSON403
-}
-
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r RetrieveModelResponse) GetJSON404() *NotFound {
-	return r.JSON404
-}
-
-// GetJSON408 returns the response for an HTTP 408 `application/json` response
-func (r RetrieveModelResponse) GetJSON408() *RequestTimeout {
-	return r.JSON408
-}
-
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r RetrieveModelResponse) GetJSON409() *Conflict {
-	return r.JSON409
-}
-
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r RetrieveModelResponse) GetJSON422() *UnprocessableEntity {
-	return r.JSON422
-}
-
-// GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r RetrieveModelResponse) GetJSON429() *RateLimited {
-	return r.JSON429
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r RetrieveModelResponse) GetJSON500() *InternalServerError {
-	return r.JSON500
-}
-
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r RetrieveModelResponse) GetJSON503() *ServiceUnavailable {
-	return r.JSON503
-}
-
-// GetBody returns the raw response body bytes
-func (r RetrieveModelResponse) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r RetrieveModelResponse) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r RetrieveModelResponse) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r RetrieveModelResponse) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
-// TCPWarmingResponse2429Headers the declared response headers of an HTTP 429 response for TCPWarming
-type TCPWarmingResponse2429Headers struct {
-	RetryAfter                      *string
-	RetryAfterMs                    *string
-	XRatelimitLimitRequestsDay      *int
-	XRatelimitLimitTokensMinute     *int
-	XRatelimitRemainingRequestsDay  *int
-	XRatelimitRemainingTokensMinute *int
-	XRatelimitResetRequestsDay      *float64
-	XRatelimitResetTokensMinute     *float64
-	XShouldRetry                    *string
-}
-
-// TCPWarmingResponse2500Headers the declared response headers of an HTTP 500 response for TCPWarming
-type TCPWarmingResponse2500Headers struct {
-	XShouldRetry *string
-}
-
-// TCPWarmingResponse2503Headers the declared response headers of an HTTP 503 response for TCPWarming
-type TCPWarmingResponse2503Headers struct {
-	RetryAfter   *string
-	XShouldRetry *string
-}
-
-type TCPWarmingResponse2 struct {
-	Body         []byte
-	HTTPResponse *http.Response
-	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *TCPWarmingResponse
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
-	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *RateLimited
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *InternalServerError
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ServiceUnavailable
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *TCPWarmingResponse2429Headers
-	// Headers500 the parsed response headers for an HTTP 500 response
-	Headers500 *TCPWarmingResponse2500Headers
-	// Headers503 the parsed response headers for an HTTP 503 response
-	Headers503 *TCPWarmingResponse2503Headers
-}
-
-// GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r TCPWarmingResponse2) GetJSON200() *TCPWarmingResponse {
-	return r.JSON200
-}
-
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r TCPWarmingResponse2) GetJSON401() *Unauthorized {
-	return r.JSON401
-}
-
-// GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r TCPWarmingResponse2) GetJSON429() *RateLimited {
-	return r.JSON429
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r TCPWarmingResponse2) GetJSON500() *InternalServerError {
-	return r.JSON500
-}
-
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r TCPWarmingResponse2) GetJSON503() *ServiceUnavailable {
-	return r.JSON503
-}
-
-// GetBody returns the raw response body bytes
-func (r TCPWarmingResponse2) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r TCPWarmingResponse2) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r TCPWarmingResponse2) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r TCPWarmingResponse2) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
-// CreateChatCompletionWithBodyWithResponse Create a chat completion
-//
-// Generates a model response for the given conversation. With `stream: true`
-// the response is a `text/event-stream` of `ChatCompletionChunk` events
-// terminated by `data: [DONE]`.
-//
-// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
-//
-// Corresponds with POST /v1/chat/completions (the `CreateChatCompletion` operationId).
-func (c *ClientWithResponses) CreateChatCompletionWithBodyWithResponse(ctx context.Context, params *CreateChatCompletionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateChatCompletionResponse, error) {
-	rsp, err := c.CreateChatCompletionWithBody(ctx, params, contentType, body, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseCreateChatCompletionResponse(rsp)
-}
-
-// CreateChatCompletionWithResponse Create a chat completion
-//
-// Generates a model response for the given conversation. With `stream: true`
-// the response is a `text/event-stream` of `ChatCompletionChunk` events
-// terminated by `data: [DONE]`.
-//
-// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
-//
-// Corresponds with POST /v1/chat/completions (the `CreateChatCompletion` operationId).
-func (c *ClientWithResponses) CreateChatCompletionWithResponse(ctx context.Context, params *CreateChatCompletionParams, body CreateChatCompletionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateChatCompletionResponse, error) {
-	rsp, err := c.CreateChatCompletion(ctx, params, body, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseCreateChatCompletionResponse(rsp)
-}
-
-// CreateCompletionWithBodyWithResponse Create a text completion
-//
-// Generates a continuation of a raw prompt. With `stream: true` the response is
-// a `text/event-stream` of `Completion` events terminated by `data: [DONE]`.
-//
-// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
-//
-// Corresponds with POST /v1/completions (the `CreateCompletion` operationId).
-func (c *ClientWithResponses) CreateCompletionWithBodyWithResponse(ctx context.Context, params *CreateCompletionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCompletionResponse, error) {
-	rsp, err := c.CreateCompletionWithBody(ctx, params, contentType, body, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseCreateCompletionResponse(rsp)
-}
-
-// CreateCompletionWithResponse Create a text completion
-//
-// Generates a continuation of a raw prompt. With `stream: true` the response is
-// a `text/event-stream` of `Completion` events terminated by `data: [DONE]`.
-//
-// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
-//
-// Corresponds with POST /v1/completions (the `CreateCompletion` operationId).
-func (c *ClientWithResponses) CreateCompletionWithResponse(ctx context.Context, params *CreateCompletionParams, body CreateCompletionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCompletionResponse, error) {
-	rsp, err := c.CreateCompletion(ctx, params, body, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseCreateCompletionResponse(rsp)
-}
-
-// ListModelsWithResponse List models
-//
-// Lists every model available to the caller. There is no pagination: the whole
-// list is returned. The `format` query parameter selects the response shape.
-//
-// Returns a wrapper object for the known response body format(s).
-//
-// Corresponds with GET /v1/models (the `ListModels` operationId).
-func (c *ClientWithResponses) ListModelsWithResponse(ctx context.Context, params *ListModelsParams, reqEditors ...RequestEditorFn) (*ListModelsResponse, error) {
-	rsp, err := c.ListModels(ctx, params, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseListModelsResponse(rsp)
-}
-
-// RetrieveModelWithResponse Retrieve a model
-//
-// Returns one model by id, in the shape `format` selects.
-//
-// Returns a wrapper object for the known response body format(s).
-//
-// Corresponds with GET /v1/models/{model_id} (the `RetrieveModel` operationId).
-func (c *ClientWithResponses) RetrieveModelWithResponse(ctx context.Context, modelID string, params *RetrieveModelParams, reqEditors ...RequestEditorFn) (*RetrieveModelResponse, error) {
-	rsp, err := c.RetrieveModel(ctx, modelID, params, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseRetrieveModelResponse(rsp)
-}
-
-// TCPWarmingWithResponse Warm a TCP connection
-//
-// Opens a connection to the API ahead of the first real request, lowering its
-// time to first token. The SDK calls it once, asynchronously, when a client is
-// constructed. The body carries no information.
-//
-// Returns a wrapper object for the known response body format(s).
-//
-// Corresponds with GET /v1/tcp_warming (the `TCPWarming` operationId).
-func (c *ClientWithResponses) TCPWarmingWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*TCPWarmingResponse2, error) {
-	rsp, err := c.TCPWarming(ctx, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseTCPWarmingResponse2(rsp)
-}
-
-// ParseCreateChatCompletionResponse parses an HTTP response from a CreateChatCompletionWithResponse call
-func ParseCreateChatCompletionResponse(rsp *http.Response) (*CreateChatCompletionResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &CreateChatCompletionResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ChatCompletion
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 402:
-		var dest PaymentRequired
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON402 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest PermissionDenied
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON404 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
-		var dest RequestTimeout
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON408 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON409 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest UnprocessableEntity
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON422 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest RateLimited
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON429 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalServerError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON503 = &dest
-
-	case rsp.StatusCode == 200:
-		// Content-type (text/event-stream) unsupported
-
-	}
-
-	switch {
-	case rsp.StatusCode == 200:
-		var headers CreateChatCompletionResponse200Headers
-		if values := rsp.Header.Values("x-ratelimit-limit-requests-day"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-limit-requests-day", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitLimitRequestsDay = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-limit-tokens-minute"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-limit-tokens-minute", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitLimitTokensMinute = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-remaining-requests-day"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-remaining-requests-day", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitRemainingRequestsDay = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-remaining-tokens-minute"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-remaining-tokens-minute", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitRemainingTokensMinute = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-reset-requests-day"); len(values) > 0 {
-			var value float64
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-reset-requests-day", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitResetRequestsDay = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-reset-tokens-minute"); len(values) > 0 {
-			var value float64
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-reset-tokens-minute", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitResetTokensMinute = &value
-		}
-		if values := rsp.Header.Values("x-request-id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-request-id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers200 = &headers
-	case rsp.StatusCode == 400:
-		var headers CreateChatCompletionResponse400Headers
-		if values := rsp.Header.Values("x-request-id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-request-id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers400 = &headers
-	case rsp.StatusCode == 408:
-		var headers CreateChatCompletionResponse408Headers
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers408 = &headers
-	case rsp.StatusCode == 409:
-		var headers CreateChatCompletionResponse409Headers
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers409 = &headers
-	case rsp.StatusCode == 429:
-		var headers CreateChatCompletionResponse429Headers
-		if values := rsp.Header.Values("retry-after"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "retry-after", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		if values := rsp.Header.Values("retry-after-ms"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "retry-after-ms", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfterMs = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-limit-requests-day"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-limit-requests-day", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitLimitRequestsDay = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-limit-tokens-minute"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-limit-tokens-minute", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitLimitTokensMinute = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-remaining-requests-day"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-remaining-requests-day", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitRemainingRequestsDay = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-remaining-tokens-minute"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-remaining-tokens-minute", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitRemainingTokensMinute = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-reset-requests-day"); len(values) > 0 {
-			var value float64
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-reset-requests-day", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitResetRequestsDay = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-reset-tokens-minute"); len(values) > 0 {
-			var value float64
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-reset-tokens-minute", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitResetTokensMinute = &value
-		}
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 500:
-		var headers CreateChatCompletionResponse500Headers
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers500 = &headers
-	case rsp.StatusCode == 503:
-		var headers CreateChatCompletionResponse503Headers
-		if values := rsp.Header.Values("retry-after"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "retry-after", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers503 = &headers
-	}
-
-	return response, nil
-}
-
-// ParseCreateCompletionResponse parses an HTTP response from a CreateCompletionWithResponse call
-func ParseCreateCompletionResponse(rsp *http.Response) (*CreateCompletionResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &CreateCompletionResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest Completion
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 402:
-		var dest PaymentRequired
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON402 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest PermissionDenied
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON404 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
-		var dest RequestTimeout
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON408 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON409 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest UnprocessableEntity
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON422 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest RateLimited
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON429 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalServerError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON503 = &dest
-
-	case rsp.StatusCode == 200:
-		// Content-type (text/event-stream) unsupported
-
-	}
-
-	switch {
-	case rsp.StatusCode == 200:
-		var headers CreateCompletionResponse200Headers
-		if values := rsp.Header.Values("x-ratelimit-limit-requests-day"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-limit-requests-day", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitLimitRequestsDay = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-limit-tokens-minute"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-limit-tokens-minute", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitLimitTokensMinute = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-remaining-requests-day"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-remaining-requests-day", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitRemainingRequestsDay = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-remaining-tokens-minute"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-remaining-tokens-minute", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitRemainingTokensMinute = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-reset-requests-day"); len(values) > 0 {
-			var value float64
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-reset-requests-day", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitResetRequestsDay = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-reset-tokens-minute"); len(values) > 0 {
-			var value float64
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-reset-tokens-minute", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitResetTokensMinute = &value
-		}
-		if values := rsp.Header.Values("x-request-id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-request-id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers200 = &headers
-	case rsp.StatusCode == 400:
-		var headers CreateCompletionResponse400Headers
-		if values := rsp.Header.Values("x-request-id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-request-id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers400 = &headers
-	case rsp.StatusCode == 408:
-		var headers CreateCompletionResponse408Headers
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers408 = &headers
-	case rsp.StatusCode == 409:
-		var headers CreateCompletionResponse409Headers
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers409 = &headers
-	case rsp.StatusCode == 429:
-		var headers CreateCompletionResponse429Headers
-		if values := rsp.Header.Values("retry-after"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "retry-after", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		if values := rsp.Header.Values("retry-after-ms"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "retry-after-ms", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfterMs = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-limit-requests-day"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-limit-requests-day", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitLimitRequestsDay = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-limit-tokens-minute"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-limit-tokens-minute", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitLimitTokensMinute = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-remaining-requests-day"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-remaining-requests-day", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitRemainingRequestsDay = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-remaining-tokens-minute"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-remaining-tokens-minute", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitRemainingTokensMinute = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-reset-requests-day"); len(values) > 0 {
-			var value float64
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-reset-requests-day", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitResetRequestsDay = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-reset-tokens-minute"); len(values) > 0 {
-			var value float64
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-reset-tokens-minute", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitResetTokensMinute = &value
-		}
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 500:
-		var headers CreateCompletionResponse500Headers
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers500 = &headers
-	case rsp.StatusCode == 503:
-		var headers CreateCompletionResponse503Headers
-		if values := rsp.Header.Values("retry-after"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "retry-after", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers503 = &headers
-	}
-
-	return response, nil
-}
-
-// ParseListModelsResponse parses an HTTP response from a ListModelsWithResponse call
-func ParseListModelsResponse(rsp *http.Response) (*ListModelsResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &ListModelsResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ModelListResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest PermissionDenied
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON404 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
-		var dest RequestTimeout
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON408 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON409 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest UnprocessableEntity
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON422 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest RateLimited
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON429 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalServerError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON503 = &dest
-
-	}
-
-	switch {
-	case rsp.StatusCode == 200:
-		var headers ListModelsResponse200Headers
-		if values := rsp.Header.Values("x-request-id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-request-id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers200 = &headers
-	case rsp.StatusCode == 400:
-		var headers ListModelsResponse400Headers
-		if values := rsp.Header.Values("x-request-id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-request-id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers400 = &headers
-	case rsp.StatusCode == 408:
-		var headers ListModelsResponse408Headers
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers408 = &headers
-	case rsp.StatusCode == 409:
-		var headers ListModelsResponse409Headers
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers409 = &headers
-	case rsp.StatusCode == 429:
-		var headers ListModelsResponse429Headers
-		if values := rsp.Header.Values("retry-after"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "retry-after", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		if values := rsp.Header.Values("retry-after-ms"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "retry-after-ms", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfterMs = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-limit-requests-day"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-limit-requests-day", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitLimitRequestsDay = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-limit-tokens-minute"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-limit-tokens-minute", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitLimitTokensMinute = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-remaining-requests-day"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-remaining-requests-day", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitRemainingRequestsDay = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-remaining-tokens-minute"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-remaining-tokens-minute", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitRemainingTokensMinute = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-reset-requests-day"); len(values) > 0 {
-			var value float64
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-reset-requests-day", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitResetRequestsDay = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-reset-tokens-minute"); len(values) > 0 {
-			var value float64
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-reset-tokens-minute", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitResetTokensMinute = &value
-		}
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 500:
-		var headers ListModelsResponse500Headers
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers500 = &headers
-	case rsp.StatusCode == 503:
-		var headers ListModelsResponse503Headers
-		if values := rsp.Header.Values("retry-after"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "retry-after", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers503 = &headers
-	}
-
-	return response, nil
-}
-
-// ParseRetrieveModelResponse parses an HTTP response from a RetrieveModelWithResponse call
-func ParseRetrieveModelResponse(rsp *http.Response) (*RetrieveModelResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &RetrieveModelResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ModelResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest PermissionDenied
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON404 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
-		var dest RequestTimeout
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON408 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Conflict
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON409 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest UnprocessableEntity
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON422 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest RateLimited
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON429 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalServerError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON503 = &dest
-
-	}
-
-	switch {
-	case rsp.StatusCode == 200:
-		var headers RetrieveModelResponse200Headers
-		if values := rsp.Header.Values("x-request-id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-request-id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers200 = &headers
-	case rsp.StatusCode == 400:
-		var headers RetrieveModelResponse400Headers
-		if values := rsp.Header.Values("x-request-id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-request-id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestID = &value
-		}
-		response.Headers400 = &headers
-	case rsp.StatusCode == 408:
-		var headers RetrieveModelResponse408Headers
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers408 = &headers
-	case rsp.StatusCode == 409:
-		var headers RetrieveModelResponse409Headers
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers409 = &headers
-	case rsp.StatusCode == 429:
-		var headers RetrieveModelResponse429Headers
-		if values := rsp.Header.Values("retry-after"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "retry-after", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		if values := rsp.Header.Values("retry-after-ms"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "retry-after-ms", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfterMs = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-limit-requests-day"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-limit-requests-day", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitLimitRequestsDay = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-limit-tokens-minute"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-limit-tokens-minute", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitLimitTokensMinute = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-remaining-requests-day"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-remaining-requests-day", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitRemainingRequestsDay = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-remaining-tokens-minute"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-remaining-tokens-minute", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitRemainingTokensMinute = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-reset-requests-day"); len(values) > 0 {
-			var value float64
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-reset-requests-day", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitResetRequestsDay = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-reset-tokens-minute"); len(values) > 0 {
-			var value float64
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-reset-tokens-minute", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitResetTokensMinute = &value
-		}
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 500:
-		var headers RetrieveModelResponse500Headers
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers500 = &headers
-	case rsp.StatusCode == 503:
-		var headers RetrieveModelResponse503Headers
-		if values := rsp.Header.Values("retry-after"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "retry-after", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers503 = &headers
-	}
-
-	return response, nil
-}
-
-// ParseTCPWarmingResponse2 parses an HTTP response from a TCPWarmingWithResponse call
-func ParseTCPWarmingResponse2(rsp *http.Response) (*TCPWarmingResponse2, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &TCPWarmingResponse2{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest TCPWarmingResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest RateLimited
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON429 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalServerError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ServiceUnavailable
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON503 = &dest
-
-	}
-
-	switch {
-	case rsp.StatusCode == 429:
-		var headers TCPWarmingResponse2429Headers
-		if values := rsp.Header.Values("retry-after"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "retry-after", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		if values := rsp.Header.Values("retry-after-ms"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "retry-after-ms", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfterMs = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-limit-requests-day"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-limit-requests-day", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitLimitRequestsDay = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-limit-tokens-minute"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-limit-tokens-minute", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitLimitTokensMinute = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-remaining-requests-day"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-remaining-requests-day", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitRemainingRequestsDay = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-remaining-tokens-minute"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-remaining-tokens-minute", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitRemainingTokensMinute = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-reset-requests-day"); len(values) > 0 {
-			var value float64
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-reset-requests-day", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitResetRequestsDay = &value
-		}
-		if values := rsp.Header.Values("x-ratelimit-reset-tokens-minute"); len(values) > 0 {
-			var value float64
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-ratelimit-reset-tokens-minute", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRatelimitResetTokensMinute = &value
-		}
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode == 500:
-		var headers TCPWarmingResponse2500Headers
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers500 = &headers
-	case rsp.StatusCode == 503:
-		var headers TCPWarmingResponse2503Headers
-		if values := rsp.Header.Values("retry-after"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "retry-after", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = &value
-		}
-		if values := rsp.Header.Values("x-should-retry"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "x-should-retry", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XShouldRetry = &value
-		}
-		response.Headers503 = &headers
-	}
-
-	return response, nil
-}
+// ClientWithResponses is not generated: cerebras-go sends through the plain Client.

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 
-	"github.com/cerebras-go/cerebras/gen"
+	"github.com/cerebras-go/cerebras/client"
 	"github.com/cerebras-go/cerebras/streaming"
 )
 
@@ -34,7 +34,7 @@ func ExampleStream_All() {
 		panic(err)
 	}
 
-	stream := streaming.NewStream[gen.ChatCompletionChunk](resp)
+	stream := streaming.NewStream[client.ChatCompletionChunk](resp)
 	for chunk, err := range stream.All() {
 		if err != nil {
 			fmt.Println("error:", err)
@@ -57,7 +57,7 @@ func ExampleChatCompletionAccumulator() {
 		panic(err)
 	}
 
-	stream := streaming.NewStream[gen.ChatCompletionChunk](resp)
+	stream := streaming.NewStream[client.ChatCompletionChunk](resp)
 	defer stream.Close()
 	var acc streaming.ChatCompletionAccumulator
 	for stream.Next() {

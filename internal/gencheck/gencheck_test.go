@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -19,7 +20,7 @@ func ptr[T any](v T) *T { return &v }
 func TestZeroValuesAreSent(t *testing.T) {
 	var msg gen.ChatMessage
 	var content gen.MessageContent
-	if err := content.FromMessageContent0("hi"); err != nil {
+	if err := content.FromText("hi"); err != nil {
 		t.Fatal(err)
 	}
 	if err := msg.FromUserMessage(gen.UserMessage{Content: content}); err != nil {
@@ -165,4 +166,51 @@ func FuzzResponseDecoding(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestNoNumberedNames: no generated name ends in a position number (the
+// oapi-codegen fallback for an inline union arm, AsMessageContent0): every
+// arm is a named component in openapi.yaml.
+func TestNoNumberedNames(t *testing.T) {
+	src, err := os.ReadFile("../../gen/cerebras.gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	numbered := regexp.MustCompile(`(?m)^(?:type|func(?: \([^)]*\))?) ([A-Za-z]+[0-9]+)\b`)
+	for _, m := range numbered.FindAllStringSubmatch(string(src), -1) {
+		t.Errorf("gen declares %s: name the union arm in openapi.yaml", m[1])
+	}
+}
+
+// TestResponsesHaveNoScalarPointers: response types read like plain Go. Only
+// the sub-objects that are sent on some responses only (usage, time_info,
+// logprobs) are pointers, so nil says "not sent".
+func TestResponsesHaveNoScalarPointers(t *testing.T) {
+	allowed := map[string]bool{"Usage": true, "TimeInfo": true, "ChatCompletionLogprobs": true, "CompletionLogprobs": true}
+	seen := map[reflect.Type]bool{}
+	var walk func(path string, typ reflect.Type)
+	walk = func(path string, typ reflect.Type) {
+		switch typ.Kind() {
+		case reflect.Pointer:
+			if !allowed[typ.Elem().Name()] {
+				t.Errorf("%s is %s: a response field must be a value", path, typ)
+			}
+			walk(path, typ.Elem())
+		case reflect.Slice:
+			walk(path+"[]", typ.Elem())
+		case reflect.Struct:
+			if seen[typ] {
+				return
+			}
+			seen[typ] = true
+			for i := range typ.NumField() {
+				if f := typ.Field(i); f.IsExported() {
+					walk(path+"."+f.Name, f.Type)
+				}
+			}
+		}
+	}
+	for _, v := range []any{gen.ChatCompletion{}, gen.ChatCompletionChunk{}, gen.Completion{}, gen.ModelList{}, gen.OpenRouterModelList{}, gen.HuggingFaceModelList{}} {
+		walk(reflect.TypeOf(v).Name(), reflect.TypeOf(v))
+	}
 }

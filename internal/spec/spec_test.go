@@ -101,9 +101,11 @@ func TestSpecHasEveryField(t *testing.T) {
 		"ContentPart":      {"TextContentPart", "ImageURLContentPart", "ImageContentPart"},
 		"ResponseFormat":   {"ResponseFormatText", "ResponseFormatJSONObject", "ResponseFormatJSONSchema"},
 		"ToolChoice":       {"ToolChoiceOption", "NamedToolChoice"},
-		"StopSequences":    {"string", "array"},
-		"MessageContent":   {"string", "array"},
-		"CompletionPrompt": {"string", "array", "array", "array"},
+		// Every arm is a named component: Go union members get names, not numbers.
+		"StopSequences":    {"StopSequence", "StopSequenceList"},
+		"MessageContent":   {"Text", "ContentParts"},
+		"TextContent":      {"Text", "TextContentParts"},
+		"CompletionPrompt": {"PromptText", "PromptTexts", "PromptTokenIDs", "PromptTokenIDLists"},
 	}
 	for name, want := range unions {
 		s, err := spec.Schema(doc, name)
