@@ -3,7 +3,6 @@ package client
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -32,7 +31,7 @@ type ChatCompletionService struct {
 // allows, and the context's error when it is done.
 func (s *ChatCompletionService) New(ctx context.Context, params ChatCompletionNewParams, opts ...Option) (*ChatCompletion, error) {
 	if params.Stream != nil && *params.Stream {
-		return nil, errors.New("client: Chat.Completions.New with Stream set to true: use Chat.Completions.NewStreaming to stream")
+		return nil, paramError("params.Stream", "Chat.Completions.New with Stream set to true: use Chat.Completions.NewStreaming to stream")
 	}
 	if err := validateChat(&params); err != nil {
 		return nil, err
@@ -73,10 +72,10 @@ func (s *ChatCompletionService) send(ctx context.Context, cfg *config, body io.R
 // server owns every range and rule it can check itself.
 func validateChat(p *ChatCompletionNewParams) error {
 	if p.Model == "" {
-		return errors.New("client: params.Model is empty")
+		return paramError("params.Model", "params.Model is empty")
 	}
 	if len(p.Messages) == 0 {
-		return errors.New("client: params.Messages is empty: a chat needs at least one message")
+		return paramError("params.Messages", "params.Messages is empty: a chat needs at least one message")
 	}
 	for i := range p.Messages {
 		raw, _ := p.Messages[i].MarshalJSON() // the union's bytes, not a copy
@@ -87,12 +86,12 @@ func validateChat(p *ChatCompletionNewParams) error {
 		}
 		role, err := p.Messages[i].Discriminator()
 		if err != nil || role == "" {
-			return fmt.Errorf("client: message %d has no role: build messages with client.UserMessage, client.SystemMessage …", i)
+			return paramError(fmt.Sprintf("params.Messages[%d]", i), "message %d has no role: build messages with client.UserMessage, client.SystemMessage …", i)
 		}
 		if role == "tool" {
 			tm, err := p.Messages[i].AsToolMessage()
 			if err != nil || tm.ToolCallID == "" {
-				return fmt.Errorf("client: message %d is a tool message without a tool_call_id", i)
+				return paramError(fmt.Sprintf("params.Messages[%d]", i), "message %d is a tool message without a tool_call_id", i)
 			}
 		}
 	}

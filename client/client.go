@@ -67,7 +67,7 @@ func New(opts ...Option) (*Client, error) {
 		}
 	}
 	if cfg.apiKey == "" {
-		return nil, errors.New("client: no API key: set the CEREBRAS_API_KEY environment variable or use client.WithAPIKey")
+		return nil, paramError("WithAPIKey", "no API key: set the CEREBRAS_API_KEY environment variable or use client.WithAPIKey")
 	}
 	if cfg.baseURL == "" {
 		cfg.baseURL = DefaultBaseURL
@@ -238,7 +238,7 @@ func (c *Client) Close() error {
 // New, it refuses an empty API key, which a call's WithAPIKey("") would set.
 func (c *Client) newCall(ctx context.Context, stream bool, opts []Option) (context.Context, *call, error) {
 	if ctx == nil {
-		return nil, nil, errors.New("client: nil Context")
+		return nil, nil, paramError("ctx", "nil Context")
 	}
 	cl := &call{cfg: c.cfg, stream: stream}
 	if len(opts) > 0 {
@@ -247,7 +247,7 @@ func (c *Client) newCall(ctx context.Context, stream bool, opts []Option) (conte
 			return nil, nil, err
 		}
 		if cl.cfg.apiKey == "" { // New guarantees a key, so a call's option removed it
-			return nil, nil, errors.New("client: empty API key: a call's WithAPIKey needs a key; leave the option out to use the client's")
+			return nil, nil, paramError("WithAPIKey", "empty API key: a call's WithAPIKey needs a key; leave the option out to use the client's")
 		}
 		if cl.cfg.ownDoer {
 			cl.cfg.httpClient = guardRedirects(cl.cfg.httpClient)

@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 
@@ -19,7 +18,7 @@ type CompletionService struct {
 // params.Stream must not be true: use NewStreaming.
 func (s *CompletionService) New(ctx context.Context, params CompletionNewParams, opts ...Option) (*Completion, error) {
 	if params.Stream != nil && *params.Stream {
-		return nil, errors.New("client: Completions.New with Stream set to true: use Completions.NewStreaming to stream")
+		return nil, paramError("params.Stream", "Completions.New with Stream set to true: use Completions.NewStreaming to stream")
 	}
 	if err := validateCompletion(&params); err != nil {
 		return nil, err
@@ -51,10 +50,10 @@ func (s *CompletionService) send(ctx context.Context, cfg *config, body io.Reade
 
 func validateCompletion(p *CompletionNewParams) error {
 	if p.Model == "" {
-		return errors.New("client: params.Model is empty")
+		return paramError("params.Model", "params.Model is empty")
 	}
 	if b, err := p.Prompt.MarshalJSON(); err != nil || len(b) == 0 || string(b) == "null" {
-		return errors.New("client: params.Prompt is empty: build it with client.Prompt or client.PromptTokens")
+		return paramError("params.Prompt", "params.Prompt is empty: build it with client.Prompt or client.PromptTokens")
 	}
 	return nil
 }

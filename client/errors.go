@@ -126,6 +126,35 @@ func (e *ResponseError) Error() string {
 // Unwrap returns the decoding error.
 func (e *ResponseError) Unwrap() error { return e.Err }
 
+// ErrInvalidInput is matched (errors.Is) by every error the SDK returns
+// because of its input before anything is sent: a *ParamError.
+var ErrInvalidInput = errors.New("cerebras: invalid input")
+
+// ParamError reports an argument, option, parameter or environment variable
+// the SDK refuses before sending a request. Nothing was sent.
+//
+//	var pe *client.ParamError
+//	if errors.As(err, &pe) { log.Printf("fix %s: %s", pe.Param, pe.Message) }
+type ParamError struct {
+	// Param names what is wrong, as the caller wrote it: "params.Model",
+	// "params.Messages[1]", "WithMaxRetries", "CEREBRAS_CUSTOM_HEADERS",
+	// "ctx", "model id" …
+	Param string
+	// Message says what is wrong and how to fix it.
+	Message string
+}
+
+// Error returns "client: " and the message.
+func (e *ParamError) Error() string { return "client: " + e.Message }
+
+// Is reports whether target is ErrInvalidInput.
+func (e *ParamError) Is(target error) bool { return target == ErrInvalidInput }
+
+// paramError returns a *ParamError for param, its message formatted.
+func paramError(param, format string, args ...any) error {
+	return &ParamError{Param: param, Message: fmt.Sprintf(format, args...)}
+}
+
 // ErrNilResponse is wrapped by the error of a call whose HTTP client (the
 // Doer) or a middleware broke the contract of http.Client.Do: it returned a
 // nil response and a nil error, or a response whose Body is nil. That is a

@@ -129,7 +129,7 @@ func (c *config) apply(opts []Option) error {
 func WithAPIKey(key string) Option {
 	return func(c *config) error {
 		key = strings.TrimSpace(key)
-		if err := checkHeaderValue("API key", key); err != nil {
+		if err := checkHeaderValue("WithAPIKey", "API key", key); err != nil {
 			return err
 		}
 		c.apiKey = key
@@ -159,7 +159,7 @@ func WithBaseURL(base string) Option {
 func normalizeBaseURL(base string) (string, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("client: invalid base URL %q: want http(s)://host[/path]", redactURL(base))
+		return "", paramError("WithBaseURL", "invalid base URL %q: want http(s)://host[/path]", redactURL(base))
 	}
 	trim := func(p string) string {
 		p = strings.TrimSuffix(strings.TrimRight(p, "/"), "/v1")
@@ -186,7 +186,7 @@ func WithHTTPClient(d Doer) Option {
 			if d != nil {
 				arg = fmt.Sprintf("(%T)(nil)", d)
 			}
-			return fmt.Errorf("client: WithHTTPClient(%s): the HTTP client is nil; leave the option out to use the default client", arg)
+			return paramError("WithHTTPClient", "WithHTTPClient(%s): the HTTP client is nil; leave the option out to use the default client", arg)
 		}
 		c.httpClient = d
 		c.ownDoer = true
@@ -216,9 +216,9 @@ func isNil(d Doer) bool {
 func WithHeader(name, value string) Option {
 	return func(c *config) error {
 		if !validHeaderName(name) {
-			return fmt.Errorf("client: invalid header name %q", name)
+			return paramError("WithHeader", "invalid header name %q", name)
 		}
-		if err := checkHeaderValue("header "+name, value); err != nil {
+		if err := checkHeaderValue("WithHeader", "header "+name, value); err != nil {
 			return err
 		}
 		if c.headers == nil {
@@ -241,9 +241,11 @@ func WithoutHeader(name string) Option {
 	}
 }
 
-func checkHeaderValue(what, v string) error {
+// checkHeaderValue refuses a header value with a control character; option
+// names the option in the error, what the value.
+func checkHeaderValue(option, what, v string) error {
 	if !validHeaderValue(v) {
-		return fmt.Errorf("client: %s contains a control character such as CR or LF", what)
+		return paramError(option, "%s contains a control character such as CR or LF", what)
 	}
 	return nil
 }
@@ -280,7 +282,7 @@ func WithMiddleware(m ...Middleware) Option {
 	return func(c *config) error {
 		for i, mw := range m {
 			if mw == nil {
-				return fmt.Errorf("client: WithMiddleware: middleware %d is nil", i)
+				return paramError("WithMiddleware", "WithMiddleware: middleware %d is nil", i)
 			}
 		}
 		c.middleware = append(c.middleware, m...)
@@ -305,7 +307,7 @@ func WithLogger(l *slog.Logger) Option {
 func WithRequestTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {
-			return fmt.Errorf("client: negative request timeout %s", d)
+			return paramError("WithRequestTimeout", "negative request timeout %s", d)
 		}
 		c.setRequestTimeout(d)
 		return nil
@@ -324,7 +326,7 @@ func (c *config) setRequestTimeout(d time.Duration) {
 func WithMaxRetries(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
-			return fmt.Errorf("client: negative max retries %d", n)
+			return paramError("WithMaxRetries", "negative max retries %d", n)
 		}
 		c.maxRetries = n
 		return nil
@@ -337,7 +339,7 @@ func WithMaxRetries(n int) Option {
 func WithMaxRetryDelay(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {
-			return fmt.Errorf("client: negative max retry delay %s", d)
+			return paramError("WithMaxRetryDelay", "negative max retry delay %s", d)
 		}
 		c.maxRetryDelay = d
 		return nil
@@ -392,7 +394,7 @@ func WithTCPWarming(on bool) Option {
 func WithStreamIdleTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {
-			return fmt.Errorf("client: negative stream idle timeout %s", d)
+			return paramError("WithStreamIdleTimeout", "negative stream idle timeout %s", d)
 		}
 		c.idleTimeout = d
 		return nil
@@ -404,7 +406,7 @@ func WithStreamIdleTimeout(d time.Duration) Option {
 func WithMaxEventSize(n int) Option {
 	return func(c *config) error {
 		if n <= 0 {
-			return fmt.Errorf("client: max event size %d must be positive", n)
+			return paramError("WithMaxEventSize", "max event size %d must be positive", n)
 		}
 		c.maxEventSize = n
 		return nil
@@ -422,7 +424,7 @@ func WithMaxEventSize(n int) Option {
 func WithMaxResponseSize(n int64) Option {
 	return func(c *config) error {
 		if n <= 0 {
-			return fmt.Errorf("client: max response size %d must be positive", n)
+			return paramError("WithMaxResponseSize", "max response size %d must be positive", n)
 		}
 		c.maxResponse = n
 		return nil
@@ -442,7 +444,7 @@ func WithAmzCfID(id string) Option {
 // stringHeaderParam sets a string header parameter after checking its value.
 func stringHeaderParam(name, value string, field func(*headerParams) **string) Option {
 	return func(c *config) error {
-		if err := checkHeaderValue(name, value); err != nil {
+		if err := checkHeaderValue(name, name, value); err != nil {
 			return err
 		}
 		*field(&c.headerParams) = &value
@@ -498,10 +500,10 @@ func parseCustomHeaders(s string) (http.Header, error) {
 		name, value, ok := strings.Cut(line, ":")
 		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
 		if !ok || !validHeaderName(name) || !validHeaderValue(value) {
-			return nil, fmt.Errorf("client: CEREBRAS_CUSTOM_HEADERS line %d is not a valid \"Name: value\" header", i+1)
+			return nil, paramError("CEREBRAS_CUSTOM_HEADERS", "CEREBRAS_CUSTOM_HEADERS line %d is not a valid \"Name: value\" header", i+1)
 		}
 		if http.CanonicalHeaderKey(name) == "Authorization" {
-			return nil, fmt.Errorf("client: CEREBRAS_CUSTOM_HEADERS line %d sets Authorization, which would replace the API key: set CEREBRAS_API_KEY or use client.WithAPIKey", i+1)
+			return nil, paramError("CEREBRAS_CUSTOM_HEADERS", "CEREBRAS_CUSTOM_HEADERS line %d sets Authorization, which would replace the API key: set CEREBRAS_API_KEY or use client.WithAPIKey", i+1)
 		}
 		h.Add(name, value)
 	}

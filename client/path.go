@@ -1,7 +1,6 @@
 package client
 
 import (
-	"fmt"
 	"net/url"
 )
 
@@ -16,9 +15,9 @@ import (
 func checkPathID(call, param, id string) error {
 	switch url.PathEscape(id) {
 	case "":
-		return fmt.Errorf("client: %s with an empty %s", call, param)
+		return paramError(param, "%s with an empty %s", call, param)
 	case ".", "..":
-		return fmt.Errorf("client: %s: invalid %s %q: a dot segment would send the request to another path", call, param, id)
+		return paramError(param, "%s: invalid %s %q: a dot segment would send the request to another path", call, param, id)
 	}
 	return nil
 }

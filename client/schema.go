@@ -59,7 +59,7 @@ func FunctionToolFor[Args any](name, description string) (Tool, error) {
 		t = t.Elem()
 	}
 	if t.Kind() != reflect.Struct {
-		return Tool{}, fmt.Errorf("client: FunctionToolFor: arguments must be a struct, not %s", t)
+		return Tool{}, paramError("FunctionToolFor", "FunctionToolFor: arguments must be a struct, not %s", t)
 	}
 	s, err := SchemaFor[Args]()
 	if err != nil {
