@@ -25,7 +25,7 @@ func TestDocPatternsOnRealChunkShapes(t *testing.T) {
 	defer c.Close()
 	ctx := context.Background()
 	params := client.ChatCompletionNewParams{
-		Model:    client.ModelLlama318B,
+		Model:    client.ModelGPTOSS120B,
 		Messages: []client.ChatMessage{client.UserMessage("Say hello")},
 	}
 

@@ -20,6 +20,7 @@ var knownModels = []gen.Model{
 	{ID: "llama-3.3-70b", OwnedBy: "Meta"},
 	{ID: "qwen-3-32b", OwnedBy: "Qwen"},
 	{ID: "zai-glm-4.7", OwnedBy: "Z.ai"},
+	{ID: "gemma-4-31b", OwnedBy: "Google"},
 }
 
 // reasoningModels reason by default.

@@ -40,7 +40,7 @@ func setup(t *testing.T, opts ...cerebrastest.Option) (*cerebrastest.Server, *cl
 }
 
 func chat(text string) client.ChatCompletionNewParams {
-	return client.ChatCompletionNewParams{Model: client.ModelLlama318B, Messages: []client.ChatMessage{client.UserMessage(text)}}
+	return client.ChatCompletionNewParams{Model: "llama3.1-8b", Messages: []client.ChatMessage{client.UserMessage(text)}}
 }
 
 // post sends a raw body, for requests the SDK would refuse to build.
@@ -282,11 +282,11 @@ func TestToolRoundTrip(t *testing.T) {
 func TestCompletionsAndModels(t *testing.T) {
 	_, c := setup(t)
 	ctx := context.Background()
-	comp, err := c.Completions.New(ctx, client.CompletionNewParams{Model: client.ModelLlama318B, Prompt: client.Prompt("Once"), MaxTokens: client.Int(4), Logprobs: client.Int(1)})
+	comp, err := c.Completions.New(ctx, client.CompletionNewParams{Model: "llama3.1-8b", Prompt: client.Prompt("Once"), MaxTokens: client.Int(4), Logprobs: client.Int(1)})
 	if err != nil || comp.Choices[0].FinishReason != gen.FinishReasonLength || comp.Choices[0].Logprobs == nil {
 		t.Fatalf("%+v %v", comp, err)
 	}
-	stream, err := c.Completions.NewStreaming(ctx, client.CompletionNewParams{Model: client.ModelLlama318B, Prompt: client.Prompt("Once"), MaxTokens: client.Int(4)})
+	stream, err := c.Completions.NewStreaming(ctx, client.CompletionNewParams{Model: "llama3.1-8b", Prompt: client.Prompt("Once"), MaxTokens: client.Int(4)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +340,7 @@ func TestScriptedResponsesAndFaults(t *testing.T) {
 		}
 		var req map[string]any
 		_ = json.Unmarshal(srv.Requests()[0].Body, &req)
-		if req["model"] != client.ModelLlama318B || srv.Requests()[0].Header.Get("Authorization") != "Bearer test-key" {
+		if req["model"] != "llama3.1-8b" || srv.Requests()[0].Header.Get("Authorization") != "Bearer test-key" {
 			t.Errorf("recorded %v", req)
 		}
 	})

@@ -74,7 +74,7 @@ func TestEndpoints(t *testing.T) {
 		{
 			name: "completion", method: "POST", path: "/v1/completions", respond: completionJSON,
 			call: func(c *Client) (any, error) {
-				return c.Completions.New(ctx, CompletionNewParams{Model: ModelLlama318B, Prompt: Prompt("Once upon a time"), MaxTokens: Int(16), Temperature: Float(0), Seed: Int64(0)},
+				return c.Completions.New(ctx, CompletionNewParams{Model: "llama3.1-8b", Prompt: Prompt("Once upon a time"), MaxTokens: Int(16), Temperature: Float(0), Seed: Int64(0)},
 					WithCFRay("ray-2"), WithDelayTime(1))
 			},
 			wantBody:   `{"max_tokens":16,"model":"llama3.1-8b","prompt":"Once upon a time","seed":0,"temperature":0}`,
@@ -88,7 +88,7 @@ func TestEndpoints(t *testing.T) {
 		{
 			name: "completion token prompt", method: "POST", path: "/v1/completions", respond: completionJSON,
 			call: func(c *Client) (any, error) {
-				return c.Completions.New(ctx, CompletionNewParams{Model: ModelLlama318B, Prompt: PromptTokens(1, 2, 3)})
+				return c.Completions.New(ctx, CompletionNewParams{Model: "llama3.1-8b", Prompt: PromptTokens(1, 2, 3)})
 			},
 			wantBody: `{"model":"llama3.1-8b","prompt":[1,2,3]}`,
 		},

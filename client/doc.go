@@ -8,7 +8,7 @@
 //		return err
 //	}
 //	resp, err := c.Chat.Completions.New(ctx, client.ChatCompletionNewParams{
-//		Model:    client.ModelLlama318B,
+//		Model:    client.ModelGPTOSS120B,
 //		Messages: []client.ChatMessage{client.UserMessage("Hello!")},
 //	})
 //	if err != nil {

@@ -51,7 +51,7 @@ func ExampleChatCompletionService_New() {
 	c := newExampleClient(srv) // in real code: client.New(), with CEREBRAS_API_KEY set
 
 	resp, err := c.Chat.Completions.New(context.Background(), client.ChatCompletionNewParams{
-		Model:       client.ModelLlama318B,
+		Model:       client.ModelGPTOSS120B,
 		Messages:    []client.ChatMessage{client.SystemMessage("Be brief."), client.UserMessage("Hello!")},
 		Temperature: client.Float(0), // sent as "temperature": 0
 	})
@@ -74,7 +74,7 @@ func ExampleChatCompletionService_NewStreaming() {
 	c := newExampleClient(srv)
 
 	stream, err := c.Chat.Completions.NewStreaming(context.Background(), client.ChatCompletionNewParams{
-		Model:    client.ModelLlama318B,
+		Model:    client.ModelGPTOSS120B,
 		Messages: []client.ChatMessage{client.UserMessage("Say hello")},
 	})
 	if err != nil {

@@ -163,5 +163,5 @@ func okJSON(body string) func(http.ResponseWriter, *http.Request, int) {
 }
 
 func chatParams() ChatCompletionNewParams {
-	return ChatCompletionNewParams{Model: ModelLlama318B, Messages: []ChatMessage{UserMessage("Hello!")}}
+	return ChatCompletionNewParams{Model: "llama3.1-8b", Messages: []ChatMessage{UserMessage("Hello!")}}
 }

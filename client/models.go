@@ -68,15 +68,33 @@ func (h headerParams) retrieveModel(f *ModelFormat) *gen.RetrieveModelParams {
 	return &gen.RetrieveModelParams{Format: f, CFRAY: h.cfRay, XAmzCfID: h.amzCfID, XCerebrasVersionPatch: h.versionPatch}
 }
 
-// Some model ids. The list is not exhaustive and not checked: any string the
-// API accepts works as a model.
+// Model ids. The list is not exhaustive and not checked: any string the API
+// accepts works as a model, and new models need no SDK update.
 const (
-	ModelGPTOSS120B  = "gpt-oss-120b"
-	ModelZaiGLM47    = "zai-glm-4.7"
-	ModelLlama318B   = "llama3.1-8b"
-	ModelLlama3370B  = "llama-3.3-70b"
-	ModelQwen332B    = "qwen-3-32b"
-	ModelQwen3Coder  = "qwen-3-coder-480b"
-	ModelQwen3235B   = "qwen-3-235b-a22b-instruct-2507"
+	// ModelGPTOSS120B is OpenAI's gpt-oss-120b, a reasoning model.
+	ModelGPTOSS120B = "gpt-oss-120b"
+	// ModelZaiGLM47 is Z.ai's GLM 4.7 (preview).
+	ModelZaiGLM47 = "zai-glm-4.7"
+	// ModelGemma431B is Google's Gemma 4 31B, the model that takes image
+	// inputs (as base64 data URIs).
+	ModelGemma431B = "gemma-4-31b"
+)
+
+// Retired model ids, kept so that code naming them still compiles. The API
+// refuses them.
+const (
+	// Deprecated: retired by Cerebras on 2026-05-27; use ModelGPTOSS120B.
+	ModelLlama318B = "llama3.1-8b"
+	// Deprecated: retired by Cerebras on 2026-02-16; use ModelGPTOSS120B.
+	ModelLlama3370B = "llama-3.3-70b"
+	// Deprecated: retired by Cerebras on 2026-02-16; use ModelGPTOSS120B.
+	ModelQwen332B = "qwen-3-32b"
+	// Deprecated: retired by Cerebras on 2026-05-27; use ModelGPTOSS120B.
+	ModelQwen3235B = "qwen-3-235b-a22b-instruct-2507"
+	// Deprecated: no longer among Cerebras' public models by late 2026; use ModelGPTOSS120B.
+	ModelQwen3Coder = "qwen-3-coder-480b"
+	// Deprecated: no longer among Cerebras' public models by late 2026; use ModelGPTOSS120B.
 	ModelQwen3235BTh = "qwen-3-235b-a22b-thinking-2507"
+	// Deprecated: retired by Cerebras on 2026-01-20; use ModelZaiGLM47.
+	ModelZaiGLM46 = "zai-glm-4.6"
 )

@@ -201,7 +201,7 @@ func TestChatCompletions(t *testing.T) {
 		params client.ChatCompletionNewParams
 		opts   []client.Option
 	}{
-		"only required params": {client.ChatCompletionNewParams{Model: client.ModelLlama318B, Messages: []client.ChatMessage{client.UserMessage("Hello!")}}, nil},
+		"only required params": {client.ChatCompletionNewParams{Model: "llama3.1-8b", Messages: []client.ChatMessage{client.UserMessage("Hello!")}}, nil},
 		"all params":           {allChatParams(), append(allHeaderParams, client.WithQueueThreshold(500))},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -244,7 +244,7 @@ func TestChatCompletions(t *testing.T) {
 func TestCompletions(t *testing.T) {
 	ctx := context.Background()
 	all := client.CompletionNewParams{
-		Model: client.ModelLlama318B, Prompt: client.Prompt("Once upon a time"), BestOf: client.Int(1), Echo: client.Bool(false),
+		Model: "llama3.1-8b", Prompt: client.Prompt("Once upon a time"), BestOf: client.Int(1), Echo: client.Bool(false),
 		FrequencyPenalty: client.Float(0), GrammarRoot: client.String("root"), LogitBias: map[string]float64{"42": 0}, Logprobs: client.Int(0),
 		MaxTokens: client.Int(-1), MinTokens: client.Int(-1), N: client.Int(1), PresencePenalty: client.Float(0), PromptCacheKey: client.String("k"),
 		ReasoningFormat: client.Ptr(gen.ReasoningFormatNone), ReturnRawTokens: client.Bool(true), Seed: client.Int64(0), Stop: client.Stop("\n"),
@@ -255,7 +255,7 @@ func TestCompletions(t *testing.T) {
 		params client.CompletionNewParams
 		opts   []client.Option
 	}{
-		"only required params": {client.CompletionNewParams{Model: client.ModelLlama318B, Prompt: client.PromptTokens(1, 2, 3)}, nil},
+		"only required params": {client.CompletionNewParams{Model: "llama3.1-8b", Prompt: client.PromptTokens(1, 2, 3)}, nil},
 		"all params":           {all, allHeaderParams},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -19,7 +19,7 @@ func main() {
 
 	model := os.Getenv("CEREBRAS_COMPLETIONS_MODEL")
 	if model == "" {
-		model = client.ModelLlama318B
+		model = client.ModelGPTOSS120B
 	}
 	resp, err := c.Completions.New(context.Background(), client.CompletionNewParams{
 		Model:     model,
