@@ -57,8 +57,12 @@ type (
 	DeveloperMessageParam = gen.DeveloperMessage
 	// DeveloperMessageRole is gen.DeveloperMessageRole: always `developer`.
 	DeveloperMessageRole = gen.DeveloperMessageRole
+	// ErrorBody is gen.ErrorBody: an error response body, in either of the two shapes the API sends: the details wrapped in `error`, or flat (real 429s use the flat one).
+	ErrorBody = gen.ErrorBody
 	// FinishReason is gen.FinishReason: why the model stopped: `stop` (a natural end or a stop sequence), `length` (the token limit), `tool_calls` (it called tools) or `content_filter`.
 	FinishReason = gen.FinishReason
+	// FlatErrorResponse is gen.FlatErrorResponse: an error response body with the details at the top level, as real 429s send it.
+	FlatErrorResponse = gen.FlatErrorResponse
 	// FunctionDefinition is gen.FunctionDefinition: a function the model may call.
 	FunctionDefinition = gen.FunctionDefinition
 	// HuggingFaceCapabilities is gen.HuggingFaceCapabilities: what the model supports.
@@ -141,12 +145,14 @@ type (
 	ResponseFormatTextType = gen.ResponseFormatTextType
 	// ServiceTier is gen.ServiceTier: the service tier: `priority` (dedicated endpoints), `default`, `auto` (the highest available, reported in `service_tier_used`) or `flex` (the lowest, with separate, higher rate limits).
 	ServiceTier = gen.ServiceTier
-	// StopSequence is gen.StopSequence: one stop sequence.
+	// StopSequence is gen.StopSequence: one stop sequence (`stop` may also be `null`, meaning none).
 	StopSequence = gen.StopSequence
 	// StopSequenceList is gen.StopSequenceList: several stop sequences, at most 4.
 	StopSequenceList = gen.StopSequenceList
 	// StopSequences is gen.StopSequences: up to 4 sequences where the API stops generating.
 	StopSequences = gen.StopSequences
+	// StreamError is gen.StreamError: the data of an error event inside a stream: an `ErrorChunk` (the details wrapped in `error`, with the status) or a flat error body.
+	StreamError = gen.StreamError
 	// StreamOptions is gen.StreamOptions: options for streaming responses.
 	StreamOptions = gen.StreamOptions
 	// SystemMessageParam is gen.SystemMessage: instructions that set the assistant's behaviour.

@@ -732,15 +732,19 @@ type ChatCompletionRequest struct {
 	User *string `json:"user,omitempty"`
 }
 
-// ChatMessage One message of the conversation, discriminated by `role`.
+// ChatMessage One message of the conversation, discriminated by `role`. Deviation: the
+// official SDKs' types make `role` optional in every message type; this
+// document requires it, because the role is what tells the message types
+// apart (the API needs it to read a message too).
 type ChatMessage struct {
 	union json.RawMessage
 }
 
-// Completion A text completion, or one event of a streamed text completion.
+// Completion A text completion, or one event of a streamed text completion. A stream's
+// events may omit `choices` or send it as `null` (the final usage event).
 type Completion struct {
 	// Choices The completion choices.
-	Choices []CompletionChoice `json:"choices"`
+	Choices []CompletionChoice `json:"choices,omitempty"`
 
 	// Created When the completion was created, in Unix seconds.
 	Created int64 `json:"created"`
@@ -756,6 +760,9 @@ type Completion struct {
 	// Example: text_completion
 	Object string `json:"object"`
 
+	// ServiceTier The service tier requested.
+	ServiceTier string `json:"service_tier,omitempty"`
+
 	// SystemFingerprint The backend configuration the model ran with.
 	SystemFingerprint string `json:"system_fingerprint,omitempty"`
 
@@ -768,6 +775,9 @@ type Completion struct {
 
 // CompletionChoice One text completion choice.
 type CompletionChoice struct {
+	// Delta Sent on some streamed text completion events, empty or `null`; the text is in `text`.
+	Delta map[string]interface{} `json:"delta,omitempty"`
+
 	// FinishReason Why the model stopped: `stop` (a natural end or a stop sequence), `length`
 	// (the token limit), `tool_calls` (it called tools) or `content_filter`.
 	FinishReason FinishReason `json:"finish_reason,omitempty"`
@@ -934,6 +944,13 @@ type DeveloperMessage struct {
 // DeveloperMessageRole Always `developer`.
 type DeveloperMessageRole string
 
+// ErrorBody An error response body, in either of the two shapes the API sends: the
+// details wrapped in `error`, or flat (real 429s use the flat one). The SDK
+// reads both into the same error.
+type ErrorBody struct {
+	union json.RawMessage
+}
+
 // ErrorChunk An error reported inside a `200 text/event-stream` response.
 type ErrorChunk struct {
 	// Error What went wrong. Match on `type` and `code`; message text may change.
@@ -980,6 +997,23 @@ type ErrorResponse struct {
 // FinishReason Why the model stopped: `stop` (a natural end or a stop sequence), `length`
 // (the token limit), `tool_calls` (it called tools) or `content_filter`.
 type FinishReason string
+
+// FlatErrorResponse An error response body with the details at the top level, as real 429s send it.
+type FlatErrorResponse struct {
+	// Code A machine-readable error code, such as `token_quota_exceeded`.
+	Code *string `json:"code,omitempty"`
+
+	// Message A human-readable description of the error.
+	//
+	// Example: Tokens per minute limit exceeded - too many tokens processed.
+	Message string `json:"message"`
+
+	// Param The request parameter the error concerns.
+	Param *string `json:"param,omitempty"`
+
+	// Type The error class, such as `too_many_requests_error`.
+	Type *string `json:"type,omitempty"`
+}
 
 // FunctionDefinition A function the model may call.
 type FunctionDefinition struct {
@@ -1051,6 +1085,11 @@ type HuggingFaceModel struct {
 type HuggingFaceModelList struct {
 	// Data The models.
 	Data []HuggingFaceModel `json:"data"`
+
+	// Object Always `list`.
+	//
+	// Example: list
+	Object string `json:"object,omitempty"`
 }
 
 // HuggingFacePricing Prices in USD per million tokens.
@@ -1326,7 +1365,7 @@ type ResponseFormatJSONSchema struct {
 // ResponseFormatJSONSchemaType Always `json_schema`.
 type ResponseFormatJSONSchemaType string
 
-// ResponseFormatText Plain text output (the default).
+// ResponseFormatText Plain text output (the default). `response_format` may also be `null`, read as this.
 type ResponseFormatText struct {
 	// Type Always `text`.
 	Type ResponseFormatTextType `json:"type"`
@@ -1340,7 +1379,7 @@ type ResponseFormatTextType string
 // with separate, higher rate limits). Private Preview.
 type ServiceTier string
 
-// StopSequence One stop sequence.
+// StopSequence One stop sequence (`stop` may also be `null`, meaning none).
 type StopSequence = string
 
 // StopSequenceList Several stop sequences, at most 4.
@@ -1348,6 +1387,12 @@ type StopSequenceList = []string
 
 // StopSequences Up to 4 sequences where the API stops generating. The output does not contain them.
 type StopSequences struct {
+	union json.RawMessage
+}
+
+// StreamError The data of an error event inside a stream: an `ErrorChunk` (the details
+// wrapped in `error`, with the status) or a flat error body.
+type StreamError struct {
 	union json.RawMessage
 }
 
@@ -1395,7 +1440,7 @@ type TextContentPart struct {
 // TextContentPartType Always `text`.
 type TextContentPartType string
 
-// TextContentParts Text parts.
+// TextContentParts Text parts. (`null`, which this arm accepts, is the official types' "no content" for an assistant message's `content` and `reasoning`.)
 type TextContentParts = []TextContentPart
 
 // TimeInfo Timing of the request, in seconds. When streaming, only on the final chunk.
@@ -1519,7 +1564,7 @@ type TopLogprob struct {
 	Token string `json:"token"`
 }
 
-// UnprocessableEntityResponse A 422 body, either wrapped in `error` or in FastAPI's `detail` format.
+// UnprocessableEntityResponse A 422 body, wrapped in `error`, flat, or in FastAPI's `detail` format.
 type UnprocessableEntityResponse struct {
 	union json.RawMessage
 }
@@ -1596,37 +1641,57 @@ type XCerebrasVersionPatch = int
 // XDelayTime defines model for XDelayTime.
 type XDelayTime = float64
 
-// BadRequest An error response body, with the details wrapped in `error`.
-type BadRequest = ErrorResponse
+// BadRequest An error response body, in either of the two shapes the API sends: the
+// details wrapped in `error`, or flat (real 429s use the flat one). The SDK
+// reads both into the same error.
+type BadRequest = ErrorBody
 
-// Conflict An error response body, with the details wrapped in `error`.
-type Conflict = ErrorResponse
+// Conflict An error response body, in either of the two shapes the API sends: the
+// details wrapped in `error`, or flat (real 429s use the flat one). The SDK
+// reads both into the same error.
+type Conflict = ErrorBody
 
-// InternalServerError An error response body, with the details wrapped in `error`.
-type InternalServerError = ErrorResponse
+// InternalServerError An error response body, in either of the two shapes the API sends: the
+// details wrapped in `error`, or flat (real 429s use the flat one). The SDK
+// reads both into the same error.
+type InternalServerError = ErrorBody
 
-// NotFound An error response body, with the details wrapped in `error`.
-type NotFound = ErrorResponse
+// NotFound An error response body, in either of the two shapes the API sends: the
+// details wrapped in `error`, or flat (real 429s use the flat one). The SDK
+// reads both into the same error.
+type NotFound = ErrorBody
 
-// PaymentRequired An error response body, with the details wrapped in `error`.
-type PaymentRequired = ErrorResponse
+// PaymentRequired An error response body, in either of the two shapes the API sends: the
+// details wrapped in `error`, or flat (real 429s use the flat one). The SDK
+// reads both into the same error.
+type PaymentRequired = ErrorBody
 
-// PermissionDenied An error response body, with the details wrapped in `error`.
-type PermissionDenied = ErrorResponse
+// PermissionDenied An error response body, in either of the two shapes the API sends: the
+// details wrapped in `error`, or flat (real 429s use the flat one). The SDK
+// reads both into the same error.
+type PermissionDenied = ErrorBody
 
-// RateLimited An error response body, with the details wrapped in `error`.
-type RateLimited = ErrorResponse
+// RateLimited An error response body, in either of the two shapes the API sends: the
+// details wrapped in `error`, or flat (real 429s use the flat one). The SDK
+// reads both into the same error.
+type RateLimited = ErrorBody
 
-// RequestTimeout An error response body, with the details wrapped in `error`.
-type RequestTimeout = ErrorResponse
+// RequestTimeout An error response body, in either of the two shapes the API sends: the
+// details wrapped in `error`, or flat (real 429s use the flat one). The SDK
+// reads both into the same error.
+type RequestTimeout = ErrorBody
 
-// ServiceUnavailable An error response body, with the details wrapped in `error`.
-type ServiceUnavailable = ErrorResponse
+// ServiceUnavailable An error response body, in either of the two shapes the API sends: the
+// details wrapped in `error`, or flat (real 429s use the flat one). The SDK
+// reads both into the same error.
+type ServiceUnavailable = ErrorBody
 
-// Unauthorized An error response body, with the details wrapped in `error`.
-type Unauthorized = ErrorResponse
+// Unauthorized An error response body, in either of the two shapes the API sends: the
+// details wrapped in `error`, or flat (real 429s use the flat one). The SDK
+// reads both into the same error.
+type Unauthorized = ErrorBody
 
-// UnprocessableEntity A 422 body, either wrapped in `error` or in FastAPI's `detail` format.
+// UnprocessableEntity A 422 body, wrapped in `error`, flat, or in FastAPI's `detail` format.
 type UnprocessableEntity = UnprocessableEntityResponse
 
 // CreateChatCompletionParams defines parameters for CreateChatCompletion.
@@ -2166,6 +2231,68 @@ func (t *ContentPart) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsErrorResponse returns the union data inside the ErrorBody as a ErrorResponse
+func (t ErrorBody) AsErrorResponse() (ErrorResponse, error) {
+	var body ErrorResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromErrorResponse overwrites any union data inside the ErrorBody as the provided ErrorResponse
+func (t *ErrorBody) FromErrorResponse(v ErrorResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeErrorResponse performs a merge with any union data inside the ErrorBody, using the provided ErrorResponse
+func (t *ErrorBody) MergeErrorResponse(v ErrorResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFlatErrorResponse returns the union data inside the ErrorBody as a FlatErrorResponse
+func (t ErrorBody) AsFlatErrorResponse() (FlatErrorResponse, error) {
+	var body FlatErrorResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFlatErrorResponse overwrites any union data inside the ErrorBody as the provided FlatErrorResponse
+func (t *ErrorBody) FromFlatErrorResponse(v FlatErrorResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeFlatErrorResponse performs a merge with any union data inside the ErrorBody, using the provided FlatErrorResponse
+func (t *ErrorBody) MergeFlatErrorResponse(v FlatErrorResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ErrorBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ErrorBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // AsText returns the union data inside the MessageContent as a Text
 func (t MessageContent) AsText() (Text, error) {
 	var body Text
@@ -2603,6 +2730,68 @@ func (t *StopSequences) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsErrorChunk returns the union data inside the StreamError as a ErrorChunk
+func (t StreamError) AsErrorChunk() (ErrorChunk, error) {
+	var body ErrorChunk
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromErrorChunk overwrites any union data inside the StreamError as the provided ErrorChunk
+func (t *StreamError) FromErrorChunk(v ErrorChunk) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeErrorChunk performs a merge with any union data inside the StreamError, using the provided ErrorChunk
+func (t *StreamError) MergeErrorChunk(v ErrorChunk) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFlatErrorResponse returns the union data inside the StreamError as a FlatErrorResponse
+func (t StreamError) AsFlatErrorResponse() (FlatErrorResponse, error) {
+	var body FlatErrorResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFlatErrorResponse overwrites any union data inside the StreamError as the provided FlatErrorResponse
+func (t *StreamError) FromFlatErrorResponse(v FlatErrorResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeFlatErrorResponse performs a merge with any union data inside the StreamError, using the provided FlatErrorResponse
+func (t *StreamError) MergeFlatErrorResponse(v FlatErrorResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t StreamError) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *StreamError) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // AsText returns the union data inside the TextContent as a Text
 func (t TextContent) AsText() (Text, error) {
 	var body Text
@@ -2743,6 +2932,32 @@ func (t *UnprocessableEntityResponse) FromErrorResponse(v ErrorResponse) error {
 
 // MergeErrorResponse performs a merge with any union data inside the UnprocessableEntityResponse, using the provided ErrorResponse
 func (t *UnprocessableEntityResponse) MergeErrorResponse(v ErrorResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsFlatErrorResponse returns the union data inside the UnprocessableEntityResponse as a FlatErrorResponse
+func (t UnprocessableEntityResponse) AsFlatErrorResponse() (FlatErrorResponse, error) {
+	var body FlatErrorResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromFlatErrorResponse overwrites any union data inside the UnprocessableEntityResponse as the provided FlatErrorResponse
+func (t *UnprocessableEntityResponse) FromFlatErrorResponse(v FlatErrorResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeFlatErrorResponse performs a merge with any union data inside the UnprocessableEntityResponse, using the provided FlatErrorResponse
+func (t *UnprocessableEntityResponse) MergeFlatErrorResponse(v FlatErrorResponse) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err

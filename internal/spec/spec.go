@@ -185,8 +185,9 @@ func plain(v any) any {
 }
 
 // ValidateEventStream validates every data event of a text/event-stream
-// fixture: `[DONE]` must come last, an object with a non-null "error" must be
-// an ErrorChunk, and every other event must match schemaName.
+// fixture: `[DONE]` must come last, an `event: error` or an object with a
+// non-null "error" must be a StreamError (an ErrorChunk or a flat error
+// body), and every other event must match schemaName.
 func ValidateEventStream(doc *openapi3.T, schemaName string, data []byte) error {
 	events, err := dataEvents(data)
 	if err != nil {
@@ -202,7 +203,7 @@ func ValidateEventStream(doc *openapi3.T, schemaName string, data []byte) error 
 			errs = append(errs, fmt.Errorf("event %d: data after [DONE]", i+1))
 			break
 		}
-		if ev == "[DONE]" {
+		if ev.data == "[DONE]" {
 			done = true
 			continue
 		}
@@ -210,26 +211,31 @@ func ValidateEventStream(doc *openapi3.T, schemaName string, data []byte) error 
 		var probe struct {
 			Error json.RawMessage `json:"error"`
 		}
-		if json.Unmarshal([]byte(ev), &probe) == nil && len(probe.Error) > 0 && string(probe.Error) != "null" {
-			name = "ErrorChunk"
+		if ev.typ == "error" || json.Unmarshal([]byte(ev.data), &probe) == nil && len(probe.Error) > 0 && string(probe.Error) != "null" {
+			name = "StreamError"
 		}
-		if err := ValidateJSON(doc, name, []byte(ev)); err != nil {
+		if err := ValidateJSON(doc, name, []byte(ev.data)); err != nil {
 			errs = append(errs, fmt.Errorf("event %d (%s): %w", i+1, name, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// dataEvents splits an SSE body into the joined data of each event. It is a
+// event is one event of an SSE body: its type ("" when not named) and data.
+type event struct{ typ, data string }
+
+// dataEvents splits an SSE body into its events with data. It is a
 // deliberately small reader for fixtures, independent of the SDK's decoder.
-func dataEvents(body []byte) ([]string, error) {
-	var events []string
+func dataEvents(body []byte) ([]event, error) {
+	var events []event
 	var cur []string
+	typ := ""
 	flush := func() {
 		if cur != nil {
-			events = append(events, strings.Join(cur, "\n"))
+			events = append(events, event{typ, strings.Join(cur, "\n")})
 			cur = nil
 		}
+		typ = ""
 	}
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(nil, 64<<20)
@@ -239,6 +245,8 @@ func dataEvents(body []byte) ([]string, error) {
 		case line == "":
 			flush()
 		case strings.HasPrefix(line, ":"):
+		case strings.HasPrefix(line, "event:"):
+			typ = strings.TrimPrefix(strings.TrimPrefix(line, "event:"), " ")
 		case strings.HasPrefix(line, "data:"):
 			cur = append(cur, strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " "))
 		}
