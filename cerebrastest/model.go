@@ -679,5 +679,5 @@ func openRouterModel(m gen.Model) gen.OpenRouterModel {
 func huggingFaceModel(m gen.Model) gen.HuggingFaceModel {
 	return gen.HuggingFaceModel{ID: m.ID, Object: "model", Created: int64(created), OwnedBy: m.OwnedBy, ContextLength: 131072,
 		Pricing:      gen.HuggingFacePricing{Input: 0.35, Output: 0.75},
-		Capabilities: gen.HuggingFaceCapabilities{FunctionCalling: true, Streaming: true, StructuredOutputs: true, Vision: false}}
+		Capabilities: gen.ModelCapabilities{FunctionCalling: true, Streaming: true, StructuredOutputs: true, Vision: false}}
 }

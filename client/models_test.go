@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
@@ -45,5 +46,29 @@ func TestModelIDsAreOnePathSegment(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPublicModelFieldsDecode: the public model fields of the OpenRouter and
+// Hugging Face formats reach the user as plain values.
+func TestPublicModelFieldsDecode(t *testing.T) {
+	body, err := os.ReadFile("../testdata/OpenRouterModelList/public-fields.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, okJSON(string(body)))
+	c, _ := newTestClient(t, srv)
+	resp, err := c.Models.ListFormat(context.Background(), ModelFormatOpenrouter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := resp.AsOpenRouterModelList()
+	if err != nil || len(list.Data) != 1 {
+		t.Fatalf("%+v, %v", list, err)
+	}
+	m := list.Data[0]
+	if m.Limits.MaxContextLength != 131072 || !m.Capabilities.Reasoning || m.Capabilities.ParallelToolCalls ||
+		m.Architecture.Modality != "text" || !m.SupportedParameters.Seed || m.Deprecated || m.Name != "gpt-oss-120b" {
+		t.Errorf("public fields lost: %+v", m)
 	}
 }

@@ -65,8 +65,6 @@ type (
 	FlatErrorResponse = gen.FlatErrorResponse
 	// FunctionDefinition is gen.FunctionDefinition: a function the model may call.
 	FunctionDefinition = gen.FunctionDefinition
-	// HuggingFaceCapabilities is gen.HuggingFaceCapabilities: what the model supports.
-	HuggingFaceCapabilities = gen.HuggingFaceCapabilities
 	// HuggingFaceModel is gen.HuggingFaceModel: a model in the Hugging Face format.
 	HuggingFaceModel = gen.HuggingFaceModel
 	// HuggingFaceModelList is gen.HuggingFaceModelList: the model list in the Hugging Face format.
@@ -89,14 +87,22 @@ type (
 	MessageContent = gen.MessageContent
 	// Model is gen.Model: a model, in the default (OpenAI-compatible) format.
 	Model = gen.Model
+	// ModelArchitecture is gen.ModelArchitecture: how the model is built.
+	ModelArchitecture = gen.ModelArchitecture
+	// ModelCapabilities is gen.ModelCapabilities: what the model supports.
+	ModelCapabilities = gen.ModelCapabilities
 	// ModelFormat is gen.ModelFormat: the shape of model responses.
 	ModelFormat = gen.ModelFormat
+	// ModelLimits is gen.ModelLimits: the model's limits.
+	ModelLimits = gen.ModelLimits
 	// ModelList is gen.ModelList: the model list, in the default format.
 	ModelList = gen.ModelList
 	// ModelListResponse is gen.ModelListResponse: the model list in the shape `format` selected.
 	ModelListResponse = gen.ModelListResponse
 	// ModelResponse is gen.ModelResponse: one model in the shape `format` selected.
 	ModelResponse = gen.ModelResponse
+	// ModelSupportedParameters is gen.ModelSupportedParameters: which request parameters the model takes.
+	ModelSupportedParameters = gen.ModelSupportedParameters
 	// NamedToolChoice is gen.NamedToolChoice: forces the model to call the named function.
 	NamedToolChoice = gen.NamedToolChoice
 	// NamedToolChoiceFunction is gen.NamedToolChoiceFunction: the function to call.

@@ -1039,25 +1039,13 @@ type HTTPValidationError struct {
 	Detail []ValidationError `json:"detail"`
 }
 
-// HuggingFaceCapabilities What the model supports.
-type HuggingFaceCapabilities struct {
-	// FunctionCalling Tool calling.
-	FunctionCalling bool `json:"function_calling,omitempty"`
-
-	// Streaming Streaming.
-	Streaming bool `json:"streaming,omitempty"`
-
-	// StructuredOutputs Structured outputs.
-	StructuredOutputs bool `json:"structured_outputs,omitempty"`
-
-	// Vision Image input.
-	Vision bool `json:"vision,omitempty"`
-}
-
 // HuggingFaceModel A model in the Hugging Face format.
 type HuggingFaceModel struct {
+	// Architecture How the model is built.
+	Architecture ModelArchitecture `json:"architecture,omitempty,omitzero"`
+
 	// Capabilities What the model supports.
-	Capabilities HuggingFaceCapabilities `json:"capabilities,omitempty,omitzero"`
+	Capabilities ModelCapabilities `json:"capabilities,omitempty,omitzero"`
 
 	// ContextLength The context window in tokens.
 	ContextLength int `json:"context_length,omitempty"`
@@ -1065,11 +1053,23 @@ type HuggingFaceModel struct {
 	// Created When the model was created, in Unix seconds.
 	Created int64 `json:"created,omitempty"`
 
+	// Deprecated Whether the model is deprecated (scheduled for retirement).
+	Deprecated bool `json:"deprecated,omitempty"`
+
+	// Description A description of the model.
+	Description string `json:"description,omitempty"`
+
 	// HuggingFaceID The Hugging Face repository id.
 	HuggingFaceID string `json:"hugging_face_id,omitempty"`
 
 	// ID The model id.
 	ID string `json:"id"`
+
+	// Limits The model's limits.
+	Limits ModelLimits `json:"limits,omitempty,omitzero"`
+
+	// Name The display name.
+	Name string `json:"name,omitempty"`
 
 	// Object Always `model`.
 	Object string `json:"object,omitempty"`
@@ -1077,8 +1077,14 @@ type HuggingFaceModel struct {
 	// OwnedBy The organisation that owns the model.
 	OwnedBy string `json:"owned_by,omitempty"`
 
+	// Preview Whether the model is a preview.
+	Preview bool `json:"preview,omitempty"`
+
 	// Pricing Prices in USD per million tokens.
 	Pricing HuggingFacePricing `json:"pricing,omitempty,omitzero"`
+
+	// SupportedParameters Which request parameters the model takes.
+	SupportedParameters ModelSupportedParameters `json:"supported_parameters,omitempty,omitzero"`
 }
 
 // HuggingFaceModelList The model list in the Hugging Face format.
@@ -1176,8 +1182,68 @@ type Model struct {
 	OwnedBy string `json:"owned_by,omitempty"`
 }
 
+// ModelArchitecture How the model is built.
+type ModelArchitecture struct {
+	// InstructType The instruction format.
+	InstructType string `json:"instruct_type,omitempty"`
+
+	// Modality The modalities, such as `text`, `text+vision` or `multimodal`.
+	Modality string `json:"modality,omitempty"`
+
+	// Tokenizer The tokenizer.
+	Tokenizer string `json:"tokenizer,omitempty"`
+}
+
+// ModelCapabilities What the model supports.
+type ModelCapabilities struct {
+	// FunctionCalling Tool calling.
+	FunctionCalling bool `json:"function_calling,omitempty"`
+
+	// JSONMode JSON mode (`response_format` `json_object`).
+	JSONMode bool `json:"json_mode,omitempty"`
+
+	// ParallelToolCalls Several tool calls in one turn.
+	ParallelToolCalls bool `json:"parallel_tool_calls,omitempty"`
+
+	// Reasoning Reasoning.
+	Reasoning bool `json:"reasoning,omitempty"`
+
+	// ResponseFormat The `response_format` parameter.
+	ResponseFormat bool `json:"response_format,omitempty"`
+
+	// Streaming Streaming.
+	Streaming bool `json:"streaming,omitempty"`
+
+	// StructuredOutputs Structured outputs.
+	StructuredOutputs bool `json:"structured_outputs,omitempty"`
+
+	// ToolChoice The `tool_choice` parameter.
+	ToolChoice bool `json:"tool_choice,omitempty"`
+
+	// Tools The `tools` parameter.
+	Tools bool `json:"tools,omitempty"`
+
+	// Vision Image input.
+	Vision bool `json:"vision,omitempty"`
+}
+
 // ModelFormat The shape of model responses.
 type ModelFormat string
+
+// ModelLimits The model's limits.
+type ModelLimits struct {
+	// MaxCompletionTokens The most tokens one completion may have.
+	MaxCompletionTokens int `json:"max_completion_tokens,omitempty"`
+
+	// MaxContextLength The context window in tokens.
+	MaxContextLength int `json:"max_context_length,omitempty"`
+
+	// RequestsPerMinute The request rate limit.
+	RequestsPerMinute int `json:"requests_per_minute,omitempty"`
+
+	// TokensPerMinute The token rate limit.
+	TokensPerMinute int `json:"tokens_per_minute,omitempty"`
+}
 
 // ModelList The model list, in the default format.
 type ModelList struct {
@@ -1196,6 +1262,21 @@ type ModelListResponse struct {
 // ModelResponse One model in the shape `format` selected.
 type ModelResponse struct {
 	union json.RawMessage
+}
+
+// ModelSupportedParameters Which request parameters the model takes.
+type ModelSupportedParameters struct {
+	FrequencyPenalty    bool `json:"frequency_penalty,omitempty"`
+	LogitBias           bool `json:"logit_bias,omitempty"`
+	Logprobs            bool `json:"logprobs,omitempty"`
+	MaxCompletionTokens bool `json:"max_completion_tokens,omitempty"`
+	PresencePenalty     bool `json:"presence_penalty,omitempty"`
+	RepetitionPenalty   bool `json:"repetition_penalty,omitempty"`
+	Seed                bool `json:"seed,omitempty"`
+	Stop                bool `json:"stop,omitempty"`
+	Temperature         bool `json:"temperature,omitempty"`
+	TopLogprobs         bool `json:"top_logprobs,omitempty"`
+	TopP                bool `json:"top_p,omitempty"`
 }
 
 // NamedToolChoice Forces the model to call the named function.
@@ -1224,6 +1305,12 @@ type OpenRouterInfo struct {
 
 // OpenRouterModel A model in the OpenRouter format.
 type OpenRouterModel struct {
+	// Architecture How the model is built.
+	Architecture ModelArchitecture `json:"architecture,omitempty,omitzero"`
+
+	// Capabilities What the model supports.
+	Capabilities ModelCapabilities `json:"capabilities,omitempty,omitzero"`
+
 	// ContextLength The context window in tokens.
 	ContextLength int `json:"context_length,omitempty"`
 
@@ -1232,6 +1319,9 @@ type OpenRouterModel struct {
 
 	// Datacenters Where the model is served.
 	Datacenters []Datacenter `json:"datacenters,omitempty"`
+
+	// Deprecated Whether the model is deprecated (scheduled for retirement).
+	Deprecated bool `json:"deprecated,omitempty"`
 
 	// Description A description of the model.
 	Description string `json:"description,omitempty"`
@@ -1245,6 +1335,9 @@ type OpenRouterModel struct {
 	// InputModalities Accepted input modalities.
 	InputModalities []string `json:"input_modalities,omitempty"`
 
+	// Limits The model's limits.
+	Limits ModelLimits `json:"limits,omitempty,omitzero"`
+
 	// MaxOutputLength The maximum output length in tokens.
 	MaxOutputLength int `json:"max_output_length,omitempty"`
 
@@ -1257,6 +1350,9 @@ type OpenRouterModel struct {
 	// OutputModalities Produced output modalities.
 	OutputModalities []string `json:"output_modalities,omitempty"`
 
+	// Preview Whether the model is a preview.
+	Preview bool `json:"preview,omitempty"`
+
 	// Pricing Prices in USD per token, as decimal strings.
 	Pricing OpenRouterPricing `json:"pricing,omitempty,omitzero"`
 
@@ -1265,6 +1361,9 @@ type OpenRouterModel struct {
 
 	// SupportedFeatures Supported features.
 	SupportedFeatures []string `json:"supported_features,omitempty"`
+
+	// SupportedParameters Which request parameters the model takes.
+	SupportedParameters ModelSupportedParameters `json:"supported_parameters,omitempty,omitzero"`
 
 	// SupportedSamplingParameters Supported sampling parameters.
 	SupportedSamplingParameters []string `json:"supported_sampling_parameters,omitempty"`
