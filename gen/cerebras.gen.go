@@ -1266,17 +1266,38 @@ type ModelResponse struct {
 
 // ModelSupportedParameters Which request parameters the model takes.
 type ModelSupportedParameters struct {
-	FrequencyPenalty    bool `json:"frequency_penalty,omitempty"`
-	LogitBias           bool `json:"logit_bias,omitempty"`
-	Logprobs            bool `json:"logprobs,omitempty"`
+	// FrequencyPenalty Whether `frequency_penalty` is taken.
+	FrequencyPenalty bool `json:"frequency_penalty,omitempty"`
+
+	// LogitBias Whether `logit_bias` is taken.
+	LogitBias bool `json:"logit_bias,omitempty"`
+
+	// Logprobs Whether `logprobs` is taken.
+	Logprobs bool `json:"logprobs,omitempty"`
+
+	// MaxCompletionTokens Whether `max_completion_tokens` is taken.
 	MaxCompletionTokens bool `json:"max_completion_tokens,omitempty"`
-	PresencePenalty     bool `json:"presence_penalty,omitempty"`
-	RepetitionPenalty   bool `json:"repetition_penalty,omitempty"`
-	Seed                bool `json:"seed,omitempty"`
-	Stop                bool `json:"stop,omitempty"`
-	Temperature         bool `json:"temperature,omitempty"`
-	TopLogprobs         bool `json:"top_logprobs,omitempty"`
-	TopP                bool `json:"top_p,omitempty"`
+
+	// PresencePenalty Whether `presence_penalty` is taken.
+	PresencePenalty bool `json:"presence_penalty,omitempty"`
+
+	// RepetitionPenalty Whether `repetition_penalty` is taken.
+	RepetitionPenalty bool `json:"repetition_penalty,omitempty"`
+
+	// Seed Whether `seed` is taken.
+	Seed bool `json:"seed,omitempty"`
+
+	// Stop Whether `stop` is taken.
+	Stop bool `json:"stop,omitempty"`
+
+	// Temperature Whether `temperature` is taken.
+	Temperature bool `json:"temperature,omitempty"`
+
+	// TopLogprobs Whether `top_logprobs` is taken.
+	TopLogprobs bool `json:"top_logprobs,omitempty"`
+
+	// TopP Whether `top_p` is taken.
+	TopP bool `json:"top_p,omitempty"`
 }
 
 // NamedToolChoice Forces the model to call the named function.

@@ -2,9 +2,11 @@ package spec_test
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -97,10 +99,10 @@ func TestSpecHasEveryField(t *testing.T) {
 	}
 
 	unions := map[string][]string{
-		"ChatMessage":      {"SystemMessage", "DeveloperMessage", "UserMessage", "AssistantMessage", "ToolMessage"},
-		"ContentPart":      {"TextContentPart", "ImageURLContentPart", "ImageContentPart"},
-		"ResponseFormat":   {"ResponseFormatText", "ResponseFormatJSONObject", "ResponseFormatJSONSchema"},
-		"ToolChoice":       {"ToolChoiceOption", "NamedToolChoice"},
+		"ChatMessage":    {"SystemMessage", "DeveloperMessage", "UserMessage", "AssistantMessage", "ToolMessage"},
+		"ContentPart":    {"TextContentPart", "ImageURLContentPart", "ImageContentPart"},
+		"ResponseFormat": {"ResponseFormatText", "ResponseFormatJSONObject", "ResponseFormatJSONSchema"},
+		"ToolChoice":     {"ToolChoiceOption", "NamedToolChoice"},
 		// Every arm is a named component: Go union members get names, not numbers.
 		"StopSequences":    {"StopSequence", "StopSequenceList"},
 		"MessageContent":   {"Text", "ContentParts"},
@@ -295,11 +297,13 @@ func TestBadSpecEditsFailWithLocation(t *testing.T) {
 		{"dangling ref", `$ref: "#/components/schemas/ChatCompletionChunkDelta"`, `$ref: "#/components/schemas/ChatCompletionChunkDeltaX"`,
 			[]string{"openapi.yaml:", "ChatCompletionChunkDeltaX"}},
 		{"example of the wrong type", "          example: 1723733419\n", "          example: yesterday\n",
-			[]string{"openapi.yaml:", `schema "ChatCompletion"`, "invalid example"}},
+			[]string{"openapi.yaml:@: $.components.schemas.ChatCompletion.properties.created.example: value must be an integer"}},
 		{"broken yaml", "  /v1/models:\n", "  /v1/models\n",
 			[]string{"openapi.yaml", "line"}},
 		{"bad stream example", `{"index": 0, "delta": {"content": "Hello!"}`, `{"index": "zero", "delta": {"content": "Hello!"}`,
-			[]string{"openapi.yaml", "POST /v1/chat/completions 200 text/event-stream", "example event 1", "ChatCompletionChunk"}},
+			[]string{"openapi.yaml:@: $.paths['/v1/chat/completions'].post.responses['200'].content['text/event-stream'].example[1].data.choices[0].index: value must be an integer"}},
+		{"bad response example", "                    index: 0\n", "                    index: first\n",
+			[]string{"openapi.yaml:@: $.paths['/v1/chat/completions'].post.responses['200'].content['application/json'].example.choices[0].index: value must be an integer"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -314,11 +318,39 @@ func TestBadSpecEditsFailWithLocation(t *testing.T) {
 			if err == nil {
 				t.Fatal("the bad spec loaded without error")
 			}
+			// @ is the line of the edit: each problem is reported at its own node.
+			line := strings.Count(string(orig)[:strings.Index(string(orig), c.old)+len(c.old)-len(strings.TrimLeft(c.old, "\n "))], "\n") + 1
 			for _, w := range c.want {
+				w = strings.ReplaceAll(w, "@", strconv.Itoa(line))
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not contain %q", err, w)
 				}
 			}
 		})
+	}
+}
+
+// TestEveryBadExampleIsListed: spec-validate reports every bad example, not
+// the first one only, each at its own line.
+func TestEveryBadExampleIsListed(t *testing.T) {
+	orig, err := os.ReadFile(specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(orig), "          example: 1723733419\n", "          example: yesterday\n", 2)
+	bad = strings.Replace(bad, "          example: 0.7\n", "          example: warm\n", 1)
+	p := filepath.Join(t.TempDir(), "openapi.yaml")
+	if err := os.WriteFile(p, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = spec.Load(p)
+	var issues spec.Issues
+	if !errors.As(err, &issues) || len(issues) != 3 {
+		t.Fatalf("err = %v, want 3 issues", err)
+	}
+	for _, is := range issues {
+		if line := strings.Split(bad, "\n")[is.Line-1]; !strings.Contains(line, "yesterday") && !strings.Contains(line, "warm") {
+			t.Errorf("%v points at %q", is, line)
+		}
 	}
 }

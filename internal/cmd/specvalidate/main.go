@@ -5,6 +5,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -18,6 +19,13 @@ func main() {
 	flag.Parse()
 
 	doc, err := spec.Load(*specPath)
+	var issues spec.Issues
+	if errors.As(err, &issues) {
+		// One `file:line: JSON-path: message` line per problem.
+		fmt.Fprintln(os.Stderr, issues)
+		fmt.Fprintf(os.Stderr, "spec-validate: %d problems in %s\n", len(issues), *specPath)
+		os.Exit(1)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "spec-validate:", err)
 		os.Exit(1)
