@@ -1,0 +1,94 @@
+// Command eventschemas writes a copy of an OpenAPI document in which each
+// text/event-stream schema (a component with x-event-schema: Name) is
+// replaced by what its events carry: Name, or a StreamError (ErrorChunk in
+// older documents) reporting a failure. scripts/spec-diff.sh diffs these copies, so that oasdiff, which
+// cannot follow x-event-schema, sees every change to the chunks of a stream.
+//
+//	go run ./internal/cmd/eventschemas <in.yaml >out.yaml
+package main
+
+import (
+	"io"
+	"log"
+	"os"
+
+	yaml "github.com/oasdiff/yaml3"
+)
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("eventschemas: ")
+	src, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		log.Fatal(err)
+	}
+	n := 0
+	if schemas := lookup(&doc, "components", "schemas"); schemas != nil {
+		for i := 0; i+1 < len(schemas.Content); i += 2 {
+			s := schemas.Content[i+1]
+			event := lookup(s, "x-event-schema")
+			if event == nil {
+				continue
+			}
+			refs := []string{"#/components/schemas/" + event.Value}
+			for _, errSchema := range []string{"StreamError", "ErrorChunk"} { // the newest the document has
+				if lookup(schemas, errSchema) != nil {
+					refs = append(refs, "#/components/schemas/"+errSchema)
+					break
+				}
+			}
+			*s = *anyOf(refs...)
+			n++
+		}
+	}
+	if n == 0 {
+		log.Print("no schema has x-event-schema: the copy is unchanged")
+	}
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := os.Stdout.Write(out); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// lookup follows mapping keys from n (a document or a mapping).
+func lookup(n *yaml.Node, keys ...string) *yaml.Node {
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, k := range keys {
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		n = next
+	}
+	return n
+}
+
+func anyOf(refs ...string) *yaml.Node {
+	list := &yaml.Node{Kind: yaml.SequenceNode}
+	for _, r := range refs {
+		list.Content = append(list.Content, &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+			{Kind: yaml.ScalarNode, Value: "$ref"}, {Kind: yaml.ScalarNode, Value: r},
+		}})
+	}
+	return &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+		{Kind: yaml.ScalarNode, Value: "type"}, {Kind: yaml.ScalarNode, Value: "object"},
+		{Kind: yaml.ScalarNode, Value: "anyOf"}, list,
+	}}
+}
