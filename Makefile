@@ -13,6 +13,7 @@ LINT_FILES   = $$(git ls-files -co --exclude-standard '*.go' | grep -v '^gen/')
 FUZZTIME    ?= 5s
 
 STEADY      := contract/node_modules/.bin/steady
+REDOCLY     := contract/node_modules/.bin/redocly
 
 # Targets run one at a time, even under make -j: scripts/leftovers.sh, run at
 # the end of test-go, test and demo, must not find a sibling recipe still at work.
@@ -46,16 +47,17 @@ spec-validate: ## validate openapi.yaml, its examples and the testdata/ fixtures
 spec-diff: ## fail on breaking changes between BASE:openapi.yaml (default HEAD~1) and the working copy
 	scripts/spec-diff.sh $(BASE)
 
-lint: ## gofmt, go vet, staticcheck and a tidy go.mod (gen/ is vetted, not style-linted)
+lint: $(STEADY) ## gofmt, go vet, staticcheck, a tidy go.mod, and Redocly on openapi.yaml (gen/ is vetted, not style-linted)
 	@out=$$(gofmt -l $(LINT_FILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	@$(GO) mod tidy -diff || { echo "lint: go.mod/go.sum are not tidy: run go mod tidy" >&2; exit 1; }
 	$(GO) vet ./...
 	$(STATICCHECK) $(LINT_PKGS)
+	@$(REDOCLY) lint openapi.yaml --config redocly.yaml --format stylish 2>&1 | grep -v '^\s*$$' | grep -v '║\|╔\|╚' || { echo "lint: Redocly found problems in openapi.yaml" >&2; exit 1; }
 
 gates: ## prove that check-generated and spec-diff fail when they should (runs in a scratch copy)
 	scripts/test-gates.sh
 
-contract-deps: $(STEADY) ## install the pinned Steady mock server for the contract tests (npm ci)
+contract-deps: $(STEADY) ## install the pinned Steady mock server and Redocly CLI (npm ci)
 
 $(STEADY): contract/package.json contract/package-lock.json
 	@command -v npm >/dev/null || { echo "contract-deps: npm is required to install the Steady mock server (contract/package.json)" >&2; exit 1; }

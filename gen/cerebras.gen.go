@@ -1537,7 +1537,7 @@ type SystemMessage struct {
 // SystemMessageRole Always `system`.
 type SystemMessageRole string
 
-// TCPWarmingResponse An empty or ignorable body.
+// TCPWarmingResponse An empty or ignorable body (the official document's schema is `{}`).
 type TCPWarmingResponse = interface{}
 
 // Text Plain text content.
