@@ -149,7 +149,7 @@ func BenchmarkStream(b *testing.B) {
 func BenchmarkChunkDecode(b *testing.B) {
 	data := []byte(realisticChunk(42))
 	b.Run("fast-full", func(b *testing.B) {
-		var d chunkDecoder
+		d := newChunkDecoder()
 		b.ReportAllocs()
 		for b.Loop() {
 			var c gen.ChatCompletionChunk

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/cerebras-go/cerebras/gen"
+	"github.com/cerebras-go/cerebras/internal/jsonscan"
 )
 
 // reference decodes a chunk the slow, obviously correct way: encoding/json
@@ -33,7 +34,7 @@ func reference(data []byte) (c gen.ChatCompletionChunk, isErr bool, err error) {
 func checkAgainstReference(t *testing.T, data []byte) {
 	t.Helper()
 	want, wantIsErr, wantErr := reference(data)
-	var d chunkDecoder
+	d := newChunkDecoder()
 	var got gen.ChatCompletionChunk
 	gotIsErr, gotErr := d.decode(data, &got)
 	if wantIsErr {
@@ -136,7 +137,7 @@ func chunkSeeds(t testing.TB) [][]byte {
 		{`{"choices":[{"delta":{"tool_calls":[{"function":{"x":%s}}]}}]}`, 7},
 		{`{"choices":[{"delta":{"tool_calls":[{"function":{"name":%s}}]}}]}`, 7}, {`[%s]`, 1},
 	} {
-		for _, total := range []int{maxDepth, maxDepth + 1, maxDepth + 2} {
+		for _, total := range []int{jsonscan.MaxDepth, jsonscan.MaxDepth + 1, jsonscan.MaxDepth + 2} {
 			n := total - at.outer
 			seeds = append(seeds, []byte(fmt.Sprintf(at.format, strings.Repeat("[", n)+strings.Repeat("]", n))))
 		}
@@ -174,7 +175,7 @@ func FuzzChunkDecoder(f *testing.F) {
 }
 
 func TestChunkDecoderInterningKeepsChunksIndependent(t *testing.T) {
-	var d chunkDecoder
+	d := newChunkDecoder()
 	var a, b gen.ChatCompletionChunk
 	if _, err := d.decode([]byte(`{"id":"x","system_fingerprint":"fp","choices":[{"delta":{"content":"one"}}]}`), &a); err != nil {
 		t.Fatal(err)
