@@ -179,6 +179,17 @@ func (s *Scanner) Bool(dst *bool) error {
 // recorded with the context encoding/json gives it in the whole document,
 // and decoding goes on.
 func (s *Scanner) Unmarshal(p any) error {
+	if s.Null() {
+		// What encoding/json does with null, without its allocations, where
+		// no UnmarshalJSON can see it: a pointer, or an unnamed map or slice,
+		// becomes nil.
+		v := reflect.ValueOf(p).Elem()
+		if k := v.Kind(); k == reflect.Pointer || (k == reflect.Map || k == reflect.Slice) && v.Type().Name() == "" {
+			v.SetZero()
+			return nil
+		}
+		s.i -= len("null")
+	}
 	s.ws()
 	start := s.i
 	raw, err := s.Raw()
