@@ -188,3 +188,30 @@ func TestChunkDecoderInterningKeepsChunksIndependent(t *testing.T) {
 		t.Errorf("decoding a later chunk changed an earlier one: %+v", a)
 	}
 }
+
+// TestCompletionChunksDecodeLikeEncodingJSON: completion streams use the
+// generated decoder too, with the same in-band error probe.
+func TestCompletionChunksDecodeLikeEncodingJSON(t *testing.T) {
+	decode := decoderFor[gen.Completion]()
+	for _, tc := range []struct {
+		data  string
+		isErr bool
+	}{
+		{`{"id":"a","object":"text_completion","choices":[{"text":"t","index":0,"tokens":[1,2],"finish_reason":null,"logprobs":null}],"usage":null}`, false},
+		{`{"id":"a","choices":[{"text":5}],"error":{"message":"boom"}}`, true},
+		{`{"ERROR":{"message":"boom"}}`, true},
+		{`{"error":null,"id":"b"}`, false},
+	} {
+		var got, want gen.Completion
+		isErr, err := decode([]byte(tc.data), &got)
+		if isErr != tc.isErr || (!isErr && err != nil) {
+			t.Errorf("%s: isErr %v, err %v", tc.data, isErr, err)
+			continue
+		}
+		if !isErr {
+			if err := json.Unmarshal([]byte(tc.data), &want); err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: decoded %+v, encoding/json %+v (%v)", tc.data, got, want, err)
+			}
+		}
+	}
+}
