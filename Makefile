@@ -12,6 +12,9 @@ LINT_FILES   = $$(git ls-files -co --exclude-standard '*.go' | grep -v '^gen/')
 
 FUZZTIME    ?= 5s
 
+# What `make generate` writes, and `make check-generated` compares.
+GENERATED   := gen/ internal/decode/ client/types.gen.go cerebrastest/openapi.yaml
+
 STEADY      := contract/node_modules/.bin/steady
 REDOCLY     := contract/node_modules/.bin/redocly
 
@@ -29,17 +32,17 @@ export CEREBRAS_GO_RUN
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
 
-generate: ## regenerate gen/ (and the fake server's embedded copy) from openapi.yaml (idempotent)
+generate: ## regenerate gen/, internal/decode/ (the decoders), client/types.gen.go and the fake server's spec copy from openapi.yaml (idempotent)
 	$(GO) generate ./gen/...
 	cp openapi.yaml cerebrastest/openapi.yaml
 
-check-generated: generate ## fail, with the diff, when gen/ is stale against openapi.yaml
-	@if ! git diff --exit-code -- gen/ client/types.gen.go cerebrastest/openapi.yaml || [ -n "$$(git status --porcelain -- gen/ client/types.gen.go cerebrastest/openapi.yaml)" ]; then \
-	  git status --short -- gen/ client/types.gen.go cerebrastest/openapi.yaml; \
-	  echo "check-generated: gen/ is stale against openapi.yaml: run 'make generate' and commit the result" >&2; \
+check-generated: generate ## fail, with the diff, when generated code ($(GENERATED)) is stale against openapi.yaml
+	@if ! git diff --exit-code -- $(GENERATED) || [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then \
+	  git status --short -- $(GENERATED); \
+	  echo "check-generated: generated code ($(GENERATED)) is stale against openapi.yaml: run 'make generate' and commit the result" >&2; \
 	  exit 1; \
 	fi
-	@echo "check-generated: gen/ matches openapi.yaml"
+	@echo "check-generated: $(GENERATED) match openapi.yaml"
 
 spec-validate: ## validate openapi.yaml, its examples and the testdata/ fixtures with kin-openapi
 	$(GO) run ./internal/cmd/specvalidate -spec openapi.yaml -fixtures testdata

@@ -332,7 +332,7 @@ func finish[T any](cl *call, resp *http.Response, err error) (*T, error) {
 		return nil, responseError(cl, resp.StatusCode, body, partial, errNotObject)
 	}
 	v := new(T)
-	if err := json.Unmarshal(body, v); err != nil {
+	if err := decodeResponse(body, v); err != nil {
 		return nil, responseError(cl, resp.StatusCode, body, partial, err)
 	}
 	return v, nil

@@ -57,12 +57,8 @@ type (
 	DeveloperMessageParam = gen.DeveloperMessage
 	// DeveloperMessageRole is gen.DeveloperMessageRole: always `developer`.
 	DeveloperMessageRole = gen.DeveloperMessageRole
-	// ErrorBody is gen.ErrorBody: an error response body, in either of the two shapes the API sends: the details wrapped in `error`, or flat (real 429s use the flat one).
-	ErrorBody = gen.ErrorBody
 	// FinishReason is gen.FinishReason: why the model stopped: `stop` (a natural end or a stop sequence), `length` (the token limit), `tool_calls` (it called tools) or `content_filter`.
 	FinishReason = gen.FinishReason
-	// FlatErrorResponse is gen.FlatErrorResponse: an error response body with the details at the top level, as real 429s send it.
-	FlatErrorResponse = gen.FlatErrorResponse
 	// FunctionDefinition is gen.FunctionDefinition: a function the model may call.
 	FunctionDefinition = gen.FunctionDefinition
 	// HuggingFaceModel is gen.HuggingFaceModel: a model in the Hugging Face format.
@@ -157,8 +153,6 @@ type (
 	StopSequenceList = gen.StopSequenceList
 	// StopSequences is gen.StopSequences: up to 4 sequences where the API stops generating.
 	StopSequences = gen.StopSequences
-	// StreamError is gen.StreamError: the data of an error event inside a stream: an `ErrorChunk` (the details wrapped in `error`, with the status) or a flat error body.
-	StreamError = gen.StreamError
 	// StreamOptions is gen.StreamOptions: options for streaming responses.
 	StreamOptions = gen.StreamOptions
 	// SystemMessageParam is gen.SystemMessage: instructions that set the assistant's behaviour.

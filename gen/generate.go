@@ -1,8 +1,9 @@
 package gen
 
 //go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config oapi-codegen.yaml ../openapi.yaml
+//go:generate go run ../internal/cmd/gendecode -in cerebras.gen.go -out ../internal/decode/decode.gen.go -roots ChatCompletionChunk,ChatCompletion,Completion -merge ChatCompletionChunkDelta:ChatCompletionMessage:MessageText -first-wins role
 
 // Package client names every model type and enum constant of this package
 // (users never import gen); the renamed ones are names package client uses
 // for its constructors.
-//go:generate go run ../internal/cmd/genclient -spec ../openapi.yaml -gen cerebras.gen.go -out ../client/types.gen.go -skip ChatCompletionEventStream,CompletionEventStream,TCPWarmingResponse,ErrorResponse,ErrorDetail,ErrorChunk,HTTPValidationError,ValidationError,UnprocessableEntityResponse -rename ChatCompletionRequest=ChatCompletionNewParams,CompletionRequest=CompletionNewParams,SystemMessage=SystemMessageParam,DeveloperMessage=DeveloperMessageParam,UserMessage=UserMessageParam,AssistantMessage=AssistantMessageParam,ToolMessage=ToolMessageParam,ResponseFormatText=ResponseFormatTextParam,ResponseFormatJSONObject=ResponseFormatJSONObjectParam,ResponseFormatJSONSchema=ResponseFormatJSONSchemaParam
+//go:generate go run ../internal/cmd/genclient -spec ../openapi.yaml -gen cerebras.gen.go -out ../client/types.gen.go -skip ChatCompletionEventStream,CompletionEventStream,TCPWarmingResponse,ErrorBody,ErrorResponse,FlatErrorResponse,ErrorDetail,ErrorChunk,StreamError,HTTPValidationError,ValidationError,UnprocessableEntityResponse -rename ChatCompletionRequest=ChatCompletionNewParams,CompletionRequest=CompletionNewParams,SystemMessage=SystemMessageParam,DeveloperMessage=DeveloperMessageParam,UserMessage=UserMessageParam,AssistantMessage=AssistantMessageParam,ToolMessage=ToolMessageParam,ResponseFormatText=ResponseFormatTextParam,ResponseFormatJSONObject=ResponseFormatJSONObjectParam,ResponseFormatJSONSchema=ResponseFormatJSONSchemaParam

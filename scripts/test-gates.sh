@@ -4,7 +4,9 @@
 #  2. a removed response field makes `make spec-diff` fail as breaking;
 #  3. the same change acknowledged in api/breaking-ignore.txt passes;
 #  4. an acknowledgement without a reason is rejected;
-#  5. a process left behind by a make run makes scripts/leftovers.sh fail.
+#  5. a process left behind by a make run makes scripts/leftovers.sh fail;
+#  6. a string property added to openapi.yaml, then `make generate` and nothing
+#     else, reaches streaming users, the accumulator and non-streaming users.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +15,7 @@ trap 'rm -rf "$work"' EXIT
 git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$work"
 cd "$work"
 git init -q && git add -A && git -c user.name=gates -c user.email=gates@localhost commit -qm base
+base=$(git rev-parse HEAD)
 
 fail() { echo "gates: FAIL: $*" >&2; exit 1; }
 
@@ -66,3 +69,97 @@ fi
 grep -q "pid $left" <<<"$out" || fail "leftovers did not name the process left behind: $out"
 out=$(CEREBRAS_GO_RUN=$tag scripts/leftovers.sh 2>&1) || fail "leftovers did not end the process left behind: $out"
 echo "gates: ok: a process left behind by a make run fails the run and is ended"
+
+# 6. a new field reaches every decoder with no hand edit: add `gate_note` to
+# the delta, the message and the completion, regenerate, and read it back
+# over loopback HTTP, streamed, accumulated and not streamed.
+git reset -q --hard "$base"
+awk '
+  /^    (ChatCompletionChunkDelta|ChatCompletionMessage|ChatCompletion):$/ { pending = 1 }
+  { print }
+  pending && /^      properties:$/ {
+    print "        gate_note:"
+    print "          type: string"
+    print "          description: A field added by scripts/test-gates.sh."
+    pending = 0
+  }
+' openapi.yaml >openapi.yaml.new && mv openapi.yaml.new openapi.yaml
+[ "$(grep -c '^        gate_note:$' openapi.yaml)" = 3 ] || fail "could not add gate_note to the three schemas"
+make -s generate >/dev/null
+cat >client/gate_note_test.go <<'GO'
+package client_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"testing"
+
+	"github.com/cerebras-go/cerebras/client"
+	"github.com/cerebras-go/cerebras/streaming"
+)
+
+func TestGateNoteReachesUsers(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if !bytes.Contains(body, []byte(`"stream":true`)) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"id":"c","object":"chat.completion","created":1,"model":"m","gate_note":"top",`+
+				`"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"hi","gate_note":"inner"}}]}`)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, note := range []string{"al", "pha"} {
+			fmt.Fprintf(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\",\"gate_note\":%q}}]}\n\n", note)
+		}
+		_, _ = io.WriteString(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+	}))
+	defer srv.Close()
+	c, err := client.New(client.WithAPIKey("csk-gate"), client.WithBaseURL(srv.URL), client.WithoutEnvironment(), client.WithMaxRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	params := client.ChatCompletionNewParams{Model: "m", Messages: []client.ChatMessage{client.UserMessage("hi")}}
+
+	stream, err := c.Chat.Completions.NewStreaming(context.Background(), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var acc streaming.ChatCompletionAccumulator
+	var notes []string
+	for chunk, err := range stream.All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc.AddChunk(chunk)
+		if len(chunk.Choices) > 0 && chunk.Choices[0].Delta.GateNote != "" {
+			notes = append(notes, chunk.Choices[0].Delta.GateNote)
+		}
+	}
+	if fmt.Sprint(notes) != "[al pha]" {
+		t.Errorf("(a) streamed deltas carry gate_note %q, want [al pha]", notes)
+	}
+	if got := acc.ChatCompletion().Choices[0].Message.GateNote; got != "alpha" {
+		t.Errorf("(b) the accumulated message has gate_note %q, want the deltas' concatenation %q", got, "alpha")
+	}
+
+	resp, err := c.Chat.Completions.New(context.Background(), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A new optional property of ChatCompletion is a *string (the overlay
+	// makes only the listed ones values): read either.
+	top := reflect.Indirect(reflect.ValueOf(resp.GateNote)).String()
+	if top != "top" || resp.Choices[0].Message.GateNote != "inner" {
+		t.Errorf("(c) the completion has gate_note %q and its message %q, want top and inner", top, resp.Choices[0].Message.GateNote)
+	}
+}
+GO
+out=$(go test -count=1 -run '^TestGateNoteReachesUsers$' ./client 2>&1) ||
+  fail "a field added to openapi.yaml did not reach every decoder after make generate: $out"
+echo "gates: ok: a field added to openapi.yaml reaches streams, the accumulator and responses after make generate alone"

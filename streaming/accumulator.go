@@ -7,10 +7,11 @@ import (
 	"strings"
 
 	"github.com/cerebras-go/cerebras/gen"
+	"github.com/cerebras-go/cerebras/internal/decode"
 )
 
 // ChatCompletionAccumulator folds the chunks of a chat completion stream into
-// the complete gen.ChatCompletion: content and reasoning per choice (n > 1
+// the complete gen.ChatCompletion: the message text per choice (n > 1
 // included), tool calls merged by index, finish reasons, logprobs, and the
 // usage and time_info of the final chunk. Its cost is linear in the stream's
 // size. The zero value is ready to use.
@@ -55,9 +56,7 @@ type FinishedToolCall struct {
 
 type choiceAcc struct {
 	index             int
-	role              string
-	content           strings.Builder
-	reasoning         strings.Builder
+	text              decode.MessageText // the message's string fields, merged as the spec says
 	finish            gen.FinishReason
 	logprobs          *gen.ChatCompletionLogprobs
 	reasoningLogprobs *gen.ChatCompletionLogprobs
@@ -129,11 +128,7 @@ func (a *ChatCompletionAccumulator) choice(index int) *choiceAcc {
 func (a *ChatCompletionAccumulator) addChoice(cc *gen.ChatCompletionChunkChoice) {
 	ch := a.choice(cc.Index)
 	d := &cc.Delta
-	if d.Role != "" && ch.role == "" {
-		ch.role = d.Role
-	}
-	ch.content.WriteString(d.Content)
-	ch.reasoning.WriteString(d.Reasoning)
+	ch.text.Add(d)
 	for i := range d.ToolCalls {
 		ch.addToolCall(&d.ToolCalls[i])
 	}
@@ -256,13 +251,10 @@ func (a *ChatCompletionAccumulator) ChatCompletion() gen.ChatCompletion {
 	}
 	for _, ch := range a.choices {
 		msg := gen.ChatCompletionMessage{}
-		role := ch.role
-		if role == "" {
-			role = "assistant"
+		ch.text.Fill(&msg)
+		if msg.Role == "" {
+			msg.Role = "assistant"
 		}
-		msg.Role = role
-		msg.Content = ch.content.String()
-		msg.Reasoning = ch.reasoning.String()
 		for _, t := range ch.tools {
 			typ := t.typ
 			if typ == "" {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,7 +150,7 @@ func BenchmarkStream(b *testing.B) {
 func BenchmarkChunkDecode(b *testing.B) {
 	data := []byte(realisticChunk(42))
 	b.Run("fast-full", func(b *testing.B) {
-		var d chunkDecoder
+		d := newChunkDecoder()
 		b.ReportAllocs()
 		for b.Loop() {
 			var c gen.ChatCompletionChunk
@@ -270,4 +271,116 @@ func TestAccumulatorHeapIsLinearInText(t *testing.T) {
 		t.Errorf("live heap grew by %d bytes for 90k one-byte chunks", growth)
 	}
 	t.Logf("live heap growth from chunk 10k to 100k: %d bytes (%.2f B/chunk)", growth, float64(growth)/90_000)
+}
+
+// toolStreamBody is a tool call streamed the way the API streams one: the
+// call's id, type and name first, then argument fragments, then the finish.
+func toolStreamBody(n int) []byte {
+	const head = `{"id":"chatcmpl-5b7a3c2e-1f0d-4e8a-9b6c-2d4f6a8c0e1f","object":"chat.completion.chunk","created":1758191360,"model":"llama-3.3-70b","system_fingerprint":"fp_c5ec625e72d41732d8fd",`
+	var b bytes.Buffer
+	b.WriteString("data: " + head + `"choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"call_9f8e7d6c","type":"function","function":{"name":"get_weather","arguments":""}}]},"finish_reason":null,"logprobs":null}]}` + "\n\n")
+	for i := 0; i < n-2; i++ {
+		fmt.Fprintf(&b, "data: %s\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"%s\"}}]},\"finish_reason\":null,\"logprobs\":null}]}\n\n", head, []string{`{\"city\":`, `\"Par`, `is\",`, `\"n\":1}`}[i%4])
+	}
+	b.WriteString("data: " + head + `"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls","logprobs":null}],"usage":{"prompt_tokens":12,"completion_tokens":998,"total_tokens":1010}}` + "\n\n")
+	b.WriteString("data: [DONE]\n\n")
+	return b.Bytes()
+}
+
+// minimalToolChunk is what a naive client reads of a tool-call chunk.
+type minimalToolChunk struct {
+	Choices []struct {
+		Delta struct {
+			ToolCalls []struct {
+				Index    int `json:"index"`
+				Function struct {
+					Arguments string `json:"arguments"`
+				} `json:"function"`
+			} `json:"tool_calls"`
+		} `json:"delta"`
+	} `json:"choices"`
+}
+
+// toolBaseline: net/http + bufio.Scanner + encoding/json into
+// minimalToolChunk, concatenating the arguments of call 0.
+func toolBaseline(tb testing.TB, c *http.Client, url string) int {
+	resp, err := c.Get(url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 32<<20)
+	var args strings.Builder
+	for sc.Scan() {
+		line, ok := bytes.CutPrefix(sc.Bytes(), []byte("data: "))
+		if !ok {
+			continue
+		}
+		if bytes.Equal(line, []byte("[DONE]")) {
+			break
+		}
+		var m minimalToolChunk
+		if err := json.Unmarshal(line, &m); err != nil {
+			tb.Fatal(err)
+		}
+		for _, ch := range m.Choices {
+			for _, tc := range ch.Delta.ToolCalls {
+				args.WriteString(tc.Function.Arguments)
+			}
+		}
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return args.Len()
+}
+
+// toolSDK reads the stream through NewStream and the accumulator.
+func toolSDK(tb testing.TB, c *http.Client, url string) int {
+	resp, err := c.Get(url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := NewStream[gen.ChatCompletionChunk](resp)
+	var acc ChatCompletionAccumulator
+	n := 0
+	for s.Next() {
+		acc.AddChunk(s.Current())
+		for _, call := range acc.JustFinishedToolCalls() {
+			n += len(call.Arguments)
+		}
+	}
+	if err := s.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// BenchmarkToolStream streams a tool call's argument fragments into the
+// accumulator, against the minimal baseline, alternating in the same run.
+func BenchmarkToolStream(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("chunks=%d", n), func(b *testing.B) {
+			srv := bodyServer(b, toolStreamBody(n))
+			c := srv.Client()
+			if toolBaseline(b, c, srv.URL) != toolSDK(b, c, srv.URL) {
+				b.Fatal("the SDK and the baseline read different arguments")
+			}
+			var sdkT, baseT time.Duration
+			var sdkA, baseA uint64
+			b.ResetTimer()
+			for b.Loop() {
+				t, a := measure(func() { toolBaseline(b, c, srv.URL) })
+				baseT, baseA = baseT+t, baseA+a
+				t, a = measure(func() { toolSDK(b, c, srv.URL) })
+				sdkT, sdkA = sdkT+t, sdkA+a
+			}
+			chunks := float64(b.N * n)
+			b.ReportMetric(float64(sdkT.Nanoseconds())/chunks, "sdk-ns/chunk")
+			b.ReportMetric(float64(baseT.Nanoseconds())/chunks, "base-ns/chunk")
+			b.ReportMetric(float64(sdkA)/chunks, "sdk-allocs/chunk")
+			b.ReportMetric(float64(baseA)/chunks, "base-allocs/chunk")
+			b.ReportMetric(float64(sdkT)/float64(baseT), "time-ratio")
+			b.ReportMetric(float64(sdkA)/float64(baseA), "allocs-ratio")
+		})
+	}
 }

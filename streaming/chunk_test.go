@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/cerebras-go/cerebras/gen"
+	"github.com/cerebras-go/cerebras/internal/jsonscan"
 )
 
 // reference decodes a chunk the slow, obviously correct way: encoding/json
@@ -33,7 +34,7 @@ func reference(data []byte) (c gen.ChatCompletionChunk, isErr bool, err error) {
 func checkAgainstReference(t *testing.T, data []byte) {
 	t.Helper()
 	want, wantIsErr, wantErr := reference(data)
-	var d chunkDecoder
+	d := newChunkDecoder()
 	var got gen.ChatCompletionChunk
 	gotIsErr, gotErr := d.decode(data, &got)
 	if wantIsErr {
@@ -136,7 +137,7 @@ func chunkSeeds(t testing.TB) [][]byte {
 		{`{"choices":[{"delta":{"tool_calls":[{"function":{"x":%s}}]}}]}`, 7},
 		{`{"choices":[{"delta":{"tool_calls":[{"function":{"name":%s}}]}}]}`, 7}, {`[%s]`, 1},
 	} {
-		for _, total := range []int{maxDepth, maxDepth + 1, maxDepth + 2} {
+		for _, total := range []int{jsonscan.MaxDepth, jsonscan.MaxDepth + 1, jsonscan.MaxDepth + 2} {
 			n := total - at.outer
 			seeds = append(seeds, []byte(fmt.Sprintf(at.format, strings.Repeat("[", n)+strings.Repeat("]", n))))
 		}
@@ -174,7 +175,7 @@ func FuzzChunkDecoder(f *testing.F) {
 }
 
 func TestChunkDecoderInterningKeepsChunksIndependent(t *testing.T) {
-	var d chunkDecoder
+	d := newChunkDecoder()
 	var a, b gen.ChatCompletionChunk
 	if _, err := d.decode([]byte(`{"id":"x","system_fingerprint":"fp","choices":[{"delta":{"content":"one"}}]}`), &a); err != nil {
 		t.Fatal(err)
@@ -185,5 +186,32 @@ func TestChunkDecoderInterningKeepsChunksIndependent(t *testing.T) {
 	b.SystemFingerprint = "changed"
 	if a.SystemFingerprint != "fp" || a.Choices[0].Delta.Content != "one" || a.ID != "x" {
 		t.Errorf("decoding a later chunk changed an earlier one: %+v", a)
+	}
+}
+
+// TestCompletionChunksDecodeLikeEncodingJSON: completion streams use the
+// generated decoder too, with the same in-band error probe.
+func TestCompletionChunksDecodeLikeEncodingJSON(t *testing.T) {
+	decode := decoderFor[gen.Completion]()
+	for _, tc := range []struct {
+		data  string
+		isErr bool
+	}{
+		{`{"id":"a","object":"text_completion","choices":[{"text":"t","index":0,"tokens":[1,2],"finish_reason":null,"logprobs":null}],"usage":null}`, false},
+		{`{"id":"a","choices":[{"text":5}],"error":{"message":"boom"}}`, true},
+		{`{"ERROR":{"message":"boom"}}`, true},
+		{`{"error":null,"id":"b"}`, false},
+	} {
+		var got, want gen.Completion
+		isErr, err := decode([]byte(tc.data), &got)
+		if isErr != tc.isErr || (!isErr && err != nil) {
+			t.Errorf("%s: isErr %v, err %v", tc.data, isErr, err)
+			continue
+		}
+		if !isErr {
+			if err := json.Unmarshal([]byte(tc.data), &want); err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: decoded %+v, encoding/json %+v (%v)", tc.data, got, want, err)
+			}
+		}
 	}
 }

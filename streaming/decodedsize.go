@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+
+	"github.com/cerebras-go/cerebras/internal/jsonscan"
 )
 
 // An event may take at most decodedFactor times its size, plus
@@ -153,7 +155,7 @@ var errOverLimit = errors.New("over the limit")
 // high side (every value of a repeated key counts), allocates nothing and
 // stops as soon as it passes its limit.
 type sizer struct {
-	s     scanner
+	s     jsonscan.Scanner
 	n     int
 	limit int
 }
@@ -163,7 +165,7 @@ type sizer struct {
 // not valid JSON: the decoder says why.
 func decodedSize(si *sizeInfo, data []byte, limit int) (n int, ok bool) {
 	z := sizer{limit: limit}
-	z.s.reset(data)
+	z.s.Reset(data)
 	err := z.value(si)
 	return z.n, err == nil || err == errOverLimit
 }
@@ -178,7 +180,7 @@ func (z *sizer) add(n int) error {
 // str consumes a string and adds its decoded length (an invalid UTF-8 byte
 // becomes a 3-byte U+FFFD), plus extra.
 func (z *sizer) str(extra int) error {
-	b, err := z.s.str()
+	b, err := z.s.Str()
 	if err != nil {
 		return err
 	}
@@ -187,17 +189,16 @@ func (z *sizer) str(extra int) error {
 
 // skip consumes a value and returns its length.
 func (z *sizer) skip() (int, error) {
-	start := z.s.i
-	err := z.s.skipValue()
-	return z.s.i - start, err
+	raw, err := z.s.Raw()
+	return len(raw), err
 }
 
 func (z *sizer) value(si *sizeInfo) error {
 	s := &z.s
 	switch {
 	case si == nil: // an unknown field: skipped
-		return s.skipValue()
-	case s.null():
+		return s.SkipValue()
+	case s.Null():
 		return nil
 	case si.opaque:
 		n, err := z.skip()
@@ -206,7 +207,7 @@ func (z *sizer) value(si *sizeInfo) error {
 		}
 		return z.add(n)
 	}
-	c := s.peek()
+	c := s.Peek()
 	switch {
 	case si.kind == reflect.Pointer:
 		if err := z.add(si.elem.size); err != nil {
@@ -239,11 +240,11 @@ func (z *sizer) value(si *sizeInfo) error {
 	case si.kind == reflect.Struct && c == '{':
 		return z.members(func(key []byte) error { return z.value(si.field(key)) })
 	}
-	return s.skipValue() // a number or a bool, or a type mismatch: nothing allocated
+	return s.SkipValue() // a number or a bool, or a type mismatch: nothing allocated
 }
 
 func (z *sizer) anyValue() error {
-	switch z.s.peek() {
+	switch z.s.Peek() {
 	case '{':
 		if err := z.add(anyObject); err != nil {
 			return err
@@ -264,9 +265,9 @@ func (z *sizer) anyValue() error {
 	case '"':
 		return z.str(anyString)
 	case 't', 'f':
-		return z.s.skipValue()
+		return z.s.SkipValue()
 	default:
-		if err := z.s.skipValue(); err != nil {
+		if err := z.s.SkipValue(); err != nil {
 			return err
 		}
 		return z.add(anyNumber)
@@ -276,16 +277,16 @@ func (z *sizer) anyValue() error {
 // elems calls elem at each element of the array at the scanner.
 func (z *sizer) elems(elem func() error) error {
 	s := &z.s
-	if err := s.open(); err != nil {
+	if err := s.Open(); err != nil {
 		return err
 	}
 	for first := true; ; {
-		more, err := s.nextElem(&first)
+		more, err := s.NextElem(&first)
 		if err != nil {
 			return err
 		}
 		if !more {
-			s.depth--
+			s.Close()
 			return nil
 		}
 		if err := elem(); err != nil {
@@ -298,16 +299,16 @@ func (z *sizer) elems(elem func() error) error {
 // is then at the key's value.
 func (z *sizer) members(member func(key []byte) error) error {
 	s := &z.s
-	if err := s.open(); err != nil {
+	if err := s.Open(); err != nil {
 		return err
 	}
 	for first := true; ; {
-		key, done, err := s.nextKey(&first)
+		key, done, err := s.NextKey(&first)
 		if err != nil {
 			return err
 		}
 		if done {
-			s.depth--
+			s.Close()
 			return nil
 		}
 		if err := member(key); err != nil {

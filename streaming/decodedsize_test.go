@@ -151,7 +151,7 @@ func TestDecodedSizeSmallEventsAreNotMeasured(t *testing.T) {
 	if n := len(realisticChunk(1)); n >= measureFrom {
 		t.Fatalf("a realistic chunk is %d bytes, not under %d", n, measureFrom)
 	}
-	for _, typ := range []reflect.Type{chunkType, reflect.TypeFor[gen.Completion]()} {
+	for _, typ := range []reflect.Type{reflect.TypeFor[gen.ChatCompletionChunk](), reflect.TypeFor[gen.Completion]()} {
 		for _, ev := range []string{
 			hugeEvent(`{"choices":[{"logprobs":{"content":[`, `{}`, `]}}]}`, measureFrom),
 			hugeEvent(`{"choices":[`, `{}`, `]}`, measureFrom),
@@ -176,7 +176,7 @@ func FuzzDecodedSize(f *testing.F) {
 		for _, c := range []struct {
 			typ reflect.Type
 			v   any
-		}{{chunkType, &chunk}, {reflect.TypeFor[gen.Completion](), &completion}} {
+		}{{reflect.TypeFor[gen.ChatCompletionChunk](), &chunk}, {reflect.TypeFor[gen.Completion](), &completion}} {
 			n, ok := decodedSize(sizeInfoOf(c.typ), data, 1<<30)
 			if json.Unmarshal(data, c.v) != nil {
 				continue

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/internal/apierror"
+	"github.com/cerebras-go/cerebras/internal/decode"
 	"github.com/cerebras-go/cerebras/internal/redact"
 )
 
@@ -127,17 +128,23 @@ func NewStream[T any](resp *http.Response, opts ...Option) *Stream[T] {
 	return s
 }
 
-// decoderFor picks the fastest decoder for T: a hand-written single-pass
-// decoder for chat completion chunks, encoding/json for anything else.
+// decoderFor picks the fastest decoder for T: the single-pass decoder
+// generated from the spec for chat completion and completion chunks,
+// encoding/json for anything else.
 func decoderFor[T any]() func([]byte, *T) (bool, error) {
 	var zero T
-	if _, ok := any(&zero).(*gen.ChatCompletionChunk); ok {
-		var d chunkDecoder
-		return func(data []byte, v *T) (bool, error) {
-			return d.decode(data, any(v).(*gen.ChatCompletionChunk))
-		}
+	switch any(&zero).(type) {
+	case *gen.ChatCompletionChunk:
+		return adapt[T](newChunkDecoder())
+	case *gen.Completion:
+		return adapt[T](newEventDecoder((*decode.Decoder).Completion))
 	}
 	return decodeJSON[T]
+}
+
+// adapt returns d's decode for a T known to be U.
+func adapt[T, U any](d *eventDecoder[U]) func([]byte, *T) (bool, error) {
+	return func(data []byte, v *T) (bool, error) { return d.decode(data, any(v).(*U)) }
 }
 
 var errorKey = []byte(`"error"`)

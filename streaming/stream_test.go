@@ -612,7 +612,7 @@ func TestDecodeErrorNamesTheTypeNotTheValue(t *testing.T) {
 		}
 	}
 	// The message names the field and the JSON type, as encoding/json's does.
-	_, err := (&chunkDecoder{}).decode([]byte(`{"created":"`+key+`"}`), new(gen.ChatCompletionChunk))
+	_, err := newChunkDecoder().decode([]byte(`{"created":"`+key+`"}`), new(gen.ChatCompletionChunk))
 	if want := "json: cannot unmarshal string into Go struct field ChatCompletionChunk.created of type int64"; err == nil || err.Error() != want {
 		t.Errorf("err = %v, want %q", err, want)
 	}
