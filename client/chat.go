@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/streaming"
@@ -36,7 +34,7 @@ func (s *ChatCompletionService) New(ctx context.Context, params ChatCompletionNe
 	if err := validateChat(&params); err != nil {
 		return nil, err
 	}
-	cl, resp, err := s.c.post(ctx, false, opts, &params, s.send)
+	cl, resp, err := s.c.post(ctx, false, opts, &params, s.endpoint)
 	if cl == nil {
 		return nil, err
 	}
@@ -57,15 +55,21 @@ func (s *ChatCompletionService) NewStreaming(ctx context.Context, params ChatCom
 	if err := validateChat(&params); err != nil {
 		return nil, err
 	}
-	cl, resp, err := s.c.post(ctx, true, opts, &params, s.send)
+	cl, resp, err := s.c.post(ctx, true, opts, &params, s.endpoint)
 	if cl == nil {
 		return nil, err
 	}
 	return openStream[gen.ChatCompletionChunk](cl, resp, err)
 }
 
-func (s *ChatCompletionService) send(ctx context.Context, cfg *config, body io.Reader) (*http.Response, error) {
-	return s.c.gen.CreateChatCompletionWithBody(ctx, cfg.headerParams.chat(), "application/json", body)
+// endpoint is the client's prebuilt request, or for a call with header
+// parameters, the one the generated builder makes with them.
+func (s *ChatCompletionService) endpoint(cfg *config) (*endpoint, error) {
+	p := cfg.headerParams.chat()
+	if p == nil {
+		return s.c.chat, nil
+	}
+	return newEndpoint(gen.NewCreateChatCompletionRequestWithBody(s.c.gen.Server, p, jsonContent, nil))
 }
 
 // validateChat checks only what the SDK must know before sending: the

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -37,6 +36,8 @@ type Client struct {
 
 	cfg           config
 	gen           *gen.Client
+	chat          *endpoint // POST /v1/chat/completions, without header parameters
+	completion    *endpoint // POST /v1/completions, without header parameters
 	staticHeaders http.Header
 	jitter        func() float64
 	sleep         func(context.Context, time.Duration) error
@@ -90,6 +91,12 @@ func New(opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("client: %w", err)
 	}
 	c.gen = g
+	if c.chat, err = newEndpoint(gen.NewCreateChatCompletionRequestWithBody(g.Server, nil, jsonContent, nil)); err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	if c.completion, err = newEndpoint(gen.NewCreateCompletionRequestWithBody(g.Server, nil, jsonContent, nil)); err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
 	c.Chat = ChatService{Completions: &ChatCompletionService{c: c}}
 	c.Completions = &CompletionService{c: c}
 	c.Models = &ModelService{c: c}
@@ -208,7 +215,7 @@ func (c *Client) warm() {
 		cl := &call{cfg: c.cfg.clone()}
 		cl.cfg.maxRetries = 0
 		cl.cfg.setRequestTimeout(c.cfg.warmupTimeout)
-		resp, err := c.gen.TCPWarming(context.WithValue(ctx, callKey{}, cl))
+		resp, err := c.gen.TCPWarming(withCall(ctx, cl))
 		if err != nil {
 			c.log(&cl.cfg, "cerebras: TCP warming failed", slog.String("error", err.Error()))
 			return
@@ -234,8 +241,9 @@ func (c *Client) Close() error {
 }
 
 // newCall validates the context and merges the call's options over the
-// client's, returning a context that carries them to the transport. Like
-// New, it refuses an empty API key, which a call's WithAPIKey("") would set.
+// client's. Like New, it refuses an empty API key, which a call's
+// WithAPIKey("") would set. A call sent through the generated client passes
+// the call to the transport with withCall.
 func (c *Client) newCall(ctx context.Context, stream bool, opts []Option) (context.Context, *call, error) {
 	if ctx == nil {
 		return nil, nil, paramError("ctx", "nil Context")
@@ -253,14 +261,17 @@ func (c *Client) newCall(ctx context.Context, stream bool, opts []Option) (conte
 			cl.cfg.httpClient = guardRedirects(cl.cfg.httpClient)
 		}
 	}
-	return context.WithValue(ctx, callKey{}, cl), cl, nil
+	return ctx, cl, nil
 }
 
+// jsonContent is the Content-Type of every request body.
+const jsonContent = "application/json"
+
 // post runs the steps every call with a body shares: merge the call's
-// options, encode params, and send them with send. cl is nil when the call
-// failed before sending.
+// options, encode params, and send them to the endpoint that ep returns for
+// the call's configuration. cl is nil when the call failed before sending.
 func (c *Client) post(ctx context.Context, stream bool, opts []Option, params any,
-	send func(context.Context, *config, io.Reader) (*http.Response, error)) (cl *call, resp *http.Response, err error) {
+	ep func(*config) (*endpoint, error)) (cl *call, resp *http.Response, err error) {
 	ctx, cl, err = c.newCall(ctx, stream, opts)
 	if err != nil {
 		return nil, nil, err
@@ -269,16 +280,20 @@ func (c *Client) post(ctx context.Context, stream bool, opts []Option, params an
 	if err != nil {
 		return nil, nil, err
 	}
-	resp, err = send(ctx, &cl.cfg, body)
+	e, err := ep(&cl.cfg)
+	if err != nil {
+		return cl, nil, err
+	}
+	resp, err = c.send(ctx, cl, &outgoing{ep: e, body: body})
 	return cl, resp, err
 }
 
 // body encodes a request body: JSON, with extra fields merged in, and
 // gzip-compressed when asked.
-func (c *Client) body(cfg *config, v any) (io.Reader, error) {
+func (c *Client) body(cfg *config, v any) ([]byte, error) {
 	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("client: encoding the request: %w", err)
+	if err != nil { // such as a NaN or infinite number
+		return nil, &ParamError{Param: "params", Message: "encoding the request: " + err.Error(), Err: err}
 	}
 	if len(cfg.extraBody) > 0 {
 		var m map[string]json.RawMessage
@@ -288,7 +303,7 @@ func (c *Client) body(cfg *config, v any) (io.Reader, error) {
 		for k, v := range cfg.extraBody {
 			raw, err := json.Marshal(v)
 			if err != nil {
-				return nil, fmt.Errorf("client: encoding extra body field %q: %w", k, err)
+				return nil, &ParamError{Param: "WithExtraBody", Message: fmt.Sprintf("encoding extra body field %q: %v", k, err), Err: err}
 			}
 			m[k] = raw
 		}
@@ -305,7 +320,7 @@ func (c *Client) body(cfg *config, v any) (io.Reader, error) {
 		}
 		b = buf.Bytes()
 	}
-	return bytes.NewReader(b), nil
+	return b, nil
 }
 
 // finish turns the response of an ordinary call into a decoded value or an

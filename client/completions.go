@@ -2,8 +2,6 @@ package client
 
 import (
 	"context"
-	"io"
-	"net/http"
 
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/streaming"
@@ -23,7 +21,7 @@ func (s *CompletionService) New(ctx context.Context, params CompletionNewParams,
 	if err := validateCompletion(&params); err != nil {
 		return nil, err
 	}
-	cl, resp, err := s.c.post(ctx, false, opts, &params, s.send)
+	cl, resp, err := s.c.post(ctx, false, opts, &params, s.endpoint)
 	if cl == nil {
 		return nil, err
 	}
@@ -37,15 +35,21 @@ func (s *CompletionService) NewStreaming(ctx context.Context, params CompletionN
 	if err := validateCompletion(&params); err != nil {
 		return nil, err
 	}
-	cl, resp, err := s.c.post(ctx, true, opts, &params, s.send)
+	cl, resp, err := s.c.post(ctx, true, opts, &params, s.endpoint)
 	if cl == nil {
 		return nil, err
 	}
 	return openStream[gen.Completion](cl, resp, err)
 }
 
-func (s *CompletionService) send(ctx context.Context, cfg *config, body io.Reader) (*http.Response, error) {
-	return s.c.gen.CreateCompletionWithBody(ctx, cfg.headerParams.completion(), "application/json", body)
+// endpoint is the client's prebuilt request, or for a call with header
+// parameters, the one the generated builder makes with them.
+func (s *CompletionService) endpoint(cfg *config) (*endpoint, error) {
+	p := cfg.headerParams.completion()
+	if p == nil {
+		return s.c.completion, nil
+	}
+	return newEndpoint(gen.NewCreateCompletionRequestWithBody(s.c.gen.Server, p, jsonContent, nil))
 }
 
 func validateCompletion(p *CompletionNewParams) error {

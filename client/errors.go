@@ -142,6 +142,8 @@ type ParamError struct {
 	Param string
 	// Message says what is wrong and how to fix it.
 	Message string
+	// Err is the underlying error, if any (an encoding error, say).
+	Err error
 }
 
 // Error returns "client: " and the message.
@@ -149,6 +151,9 @@ func (e *ParamError) Error() string { return "client: " + e.Message }
 
 // Is reports whether target is ErrInvalidInput.
 func (e *ParamError) Is(target error) bool { return target == ErrInvalidInput }
+
+// Unwrap returns the underlying error, if any.
+func (e *ParamError) Unwrap() error { return e.Err }
 
 // paramError returns a *ParamError for param, its message formatted.
 func paramError(param, format string, args ...any) error {

@@ -17,7 +17,7 @@ func (s *ModelService) List(ctx context.Context, opts ...Option) (*ModelList, er
 	if err != nil {
 		return nil, err
 	}
-	resp, err := s.c.gen.ListModels(ctx, cl.cfg.headerParams.listModels(nil))
+	resp, err := s.c.gen.ListModels(withCall(ctx, cl), cl.cfg.headerParams.listModels(nil))
 	return finish[gen.ModelList](cl, resp, err)
 }
 
@@ -28,7 +28,7 @@ func (s *ModelService) ListFormat(ctx context.Context, format ModelFormat, opts 
 	if err != nil {
 		return nil, err
 	}
-	resp, err := s.c.gen.ListModels(ctx, cl.cfg.headerParams.listModels(&format))
+	resp, err := s.c.gen.ListModels(withCall(ctx, cl), cl.cfg.headerParams.listModels(&format))
 	return finish[gen.ModelListResponse](cl, resp, err)
 }
 
@@ -42,7 +42,7 @@ func (s *ModelService) Get(ctx context.Context, id string, opts ...Option) (*Mod
 	if err != nil {
 		return nil, err
 	}
-	resp, err := s.c.gen.RetrieveModel(ctx, id, cl.cfg.headerParams.retrieveModel(nil))
+	resp, err := s.c.gen.RetrieveModel(withCall(ctx, cl), id, cl.cfg.headerParams.retrieveModel(nil))
 	return finish[gen.Model](cl, resp, err)
 }
 
@@ -56,7 +56,7 @@ func (s *ModelService) GetFormat(ctx context.Context, id string, format ModelFor
 	if err != nil {
 		return nil, err
 	}
-	resp, err := s.c.gen.RetrieveModel(ctx, id, cl.cfg.headerParams.retrieveModel(&format))
+	resp, err := s.c.gen.RetrieveModel(withCall(ctx, cl), id, cl.cfg.headerParams.retrieveModel(&format))
 	return finish[gen.ModelResponse](cl, resp, err)
 }
 

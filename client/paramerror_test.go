@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 )
 
@@ -56,6 +57,8 @@ func TestInputErrorsAreParamErrors(t *testing.T) {
 			_, err := New(WithAPIKey(testKey))
 			return err
 		}},
+		{"unencodable params", "params", chat(func(p *ChatCompletionNewParams) { p.Temperature = Float(math.NaN()) })},
+		{"unencodable extra body", "WithExtraBody", chat(keep, WithExtraBody(map[string]any{"f": func() {}}))},
 		{"struct-less tool", "FunctionToolFor", func() error { _, err := FunctionToolFor[int]("f", ""); return err }},
 	}
 	for _, tc := range cases {

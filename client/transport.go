@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -65,20 +64,24 @@ func (t transport) Do(req *http.Request) (*http.Response, error) {
 	if !ok {
 		return nil, errors.New("client: request sent without a call configuration")
 	}
-	return t.c.send(req, cl)
-}
-
-// send runs the attempts of one request.
-func (c *Client) send(req *http.Request, cl *call) (*http.Response, error) {
-	ctx := req.Context()
-	cfg := &cl.cfg
-	do := c.chain(cfg)
 	// The first attempt sends the generated request itself, whose URL a
 	// middleware (or the query options) may change in place: retries start
 	// from the URL as it was.
-	pristine := *req.URL
+	return t.c.send(req.Context(), cl, &outgoing{built: req, url: *req.URL})
+}
+
+// withCall returns ctx carrying cl to the transport, for a request sent
+// through the generated client.
+func withCall(ctx context.Context, cl *call) context.Context {
+	return context.WithValue(ctx, callKey{}, cl)
+}
+
+// send runs the attempts of one request.
+func (c *Client) send(ctx context.Context, cl *call, o *outgoing) (*http.Response, error) {
+	cfg := &cl.cfg
+	do := c.chain(cfg)
 	for attempt := 0; ; attempt++ {
-		resp, timedOut, err := c.attempt(ctx, req, &pristine, cl, attempt, do)
+		resp, timedOut, err := c.attempt(ctx, o, cl, attempt, do)
 		if fe, ok := err.(finalError); ok {
 			return nil, fe.err
 		}
@@ -124,51 +127,31 @@ func (c *Client) send(req *http.Request, cl *call) (*http.Response, error) {
 // attempt sends one attempt. For ordinary calls, and for error statuses, it
 // reads the body within the attempt (bounded for errors) so that a body that
 // fails mid-way is retried and the per-attempt timeout covers it.
-func (c *Client) attempt(ctx context.Context, orig *http.Request, origURL *url.URL, cl *call, n int, do Next) (resp *http.Response, timedOut bool, err error) {
+func (c *Client) attempt(ctx context.Context, o *outgoing, cl *call, n int, do Next) (resp *http.Response, timedOut bool, err error) {
 	cfg := &cl.cfg
 	// The per-attempt timeout: a plain deadline for ordinary calls; for
-	// streams a timer that is stopped once the headers arrive.
+	// streams a timer that is stopped once the headers arrive. Either way
+	// the attempt has one context of its own, which its request carries.
 	var (
-		actx    context.Context
-		cancel  context.CancelFunc
-		fired   atomic.Bool
-		timer   *time.Timer
-		release func()
+		actx   context.Context
+		cancel context.CancelFunc
+		st     *streamTimeout
 	)
 	switch {
 	case cfg.requestTimeout > 0 && !cl.stream:
 		actx, cancel = context.WithTimeout(ctx, cfg.requestTimeout)
-		release = cancel
 	case cfg.requestTimeout > 0:
 		actx, cancel = context.WithCancel(ctx)
-		timer = time.AfterFunc(cfg.requestTimeout, func() {
-			fired.Store(true)
-			cancel()
-		})
-		release = func() { timer.Stop(); cancel() }
+		st = startStreamTimeout(cfg.requestTimeout, cancel)
 	default:
 		actx, cancel = context.WithCancel(ctx)
-		release = cancel
-	}
-	isTimeout := func() bool {
-		return fired.Load() || (ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded))
 	}
 
-	// The first attempt sends the request the generated client built; a
-	// retry sends a fresh copy, with the original URL and the body replayed
-	// from GetBody.
-	var req *http.Request
-	if n == 0 {
-		req = orig.WithContext(actx)
-	} else {
-		req = orig.Clone(actx)
-		*req.URL = *origURL
-		if orig.GetBody != nil {
-			if req.Body, err = orig.GetBody(); err != nil {
-				release()
-				return nil, false, err
-			}
-		}
+	req, err := o.request(actx, n)
+	if err != nil {
+		st.stop()
+		cancel()
+		return nil, false, err
 	}
 	c.setHeaders(req, cfg, cl.stream, n)
 
@@ -190,22 +173,47 @@ func (c *Client) attempt(ctx context.Context, orig *http.Request, origURL *url.U
 	c.logAttempt(cfg, req, n, resp, err, time.Since(start))
 	switch {
 	case err != nil:
-		t := isTimeout()
-		release()
+		t := st.fired() || (ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded))
+		st.stop()
+		cancel()
 		return nil, t, err
 	case cl.stream && resp.StatusCode < 400:
 		// Headers arrived: the per-attempt timeout is over; the stream's
 		// idle timeout and the caller's context govern the rest.
-		if timer != nil {
-			timer.Stop()
-		}
+		st.stop()
 		resp.Body = &releasingBody{ReadCloser: resp.Body, release: cancel}
 		return resp, false, nil
 	default:
-		release()
+		st.stop()
+		cancel()
 		return resp, false, nil
 	}
 }
+
+// streamTimeout is a stream's per-attempt timeout: it cancels the attempt
+// unless stopped first, when the headers arrive. Its methods accept nil,
+// the streamTimeout of an ordinary call or of no timeout.
+type streamTimeout struct {
+	timer *time.Timer
+	done  atomic.Bool
+}
+
+func startStreamTimeout(d time.Duration, cancel context.CancelFunc) *streamTimeout {
+	st := new(streamTimeout)
+	st.timer = time.AfterFunc(d, func() {
+		st.done.Store(true)
+		cancel()
+	})
+	return st
+}
+
+func (st *streamTimeout) stop() {
+	if st != nil {
+		st.timer.Stop()
+	}
+}
+
+func (st *streamTimeout) fired() bool { return st != nil && st.done.Load() }
 
 // finalError marks an attempt's error that no retry can cure; send returns
 // the error it wraps as it is.
