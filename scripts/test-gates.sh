@@ -7,6 +7,9 @@
 #  5. a process left behind by a make run makes scripts/leftovers.sh fail;
 #  6. a string property added to openapi.yaml, then `make generate` and nothing
 #     else, reaches streaming users, the accumulator and non-streaming users.
+#  7–9. a removed chunk field, a removed or a renamed request property fail spec-diff;
+# 10. an invalid example fails spec-validate at its own line;
+# 11. check-generated tells regenerated-but-uncommitted code from stale code.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -96,7 +99,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"testing"
 
 	"github.com/cerebras-go/cerebras/client"
@@ -152,9 +154,8 @@ func TestGateNoteReachesUsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A new optional property of ChatCompletion is a *string (the overlay
-	// makes only the listed ones values): read either.
-	top := reflect.Indirect(reflect.ValueOf(resp.GateNote)).String()
+	// A new optional property is a plain string, like every response field.
+	top := resp.GateNote
 	if top != "top" || resp.Choices[0].Message.GateNote != "inner" {
 		t.Errorf("(c) the completion has gate_note %q and its message %q, want top and inner", top, resp.Choices[0].Message.GateNote)
 	}
@@ -163,3 +164,48 @@ GO
 out=$(go test -count=1 -run '^TestGateNoteReachesUsers$' ./client 2>&1) ||
   fail "a field added to openapi.yaml did not reach every decoder after make generate: $out"
 echo "gates: ok: a field added to openapi.yaml reaches streams, the accumulator and responses after make generate alone"
+
+# 7–9. a break in what streams carry, or in what requests take, fails spec-diff.
+spec_break() { # name, perl substitution on openapi.yaml, what the report must name
+  git reset -q --hard "$base"
+  perl -0pi -e "$2" openapi.yaml
+  git diff --quiet -- openapi.yaml && fail "$1: the edit changed nothing"
+  git -c user.name=gates -c user.email=gates@localhost commit -qam "$1"
+  if out=$(make -s spec-diff BASE=HEAD~1 2>&1); then
+    fail "spec-diff passed although $1: $out"
+  fi
+  grep -q -- "$3" <<<"$out" || fail "spec-diff did not name $1 ($3): $out"
+  echo "gates: ok: spec-diff fails when $1"
+}
+spec_break "a chunk field is removed" \
+  's/(    ChatCompletionChunkDelta:.*?\n)        reasoning:\n(?:          .*\n)+?(        tool_calls:)/$1$2/s' \
+  'delta/reasoning'
+spec_break "a request property is removed" \
+  's/(    ChatCompletionRequest:.*?\n)        prompt_cache_key:\n(?:          .*\n)+?(        reasoning_effort:)/$1$2/s' \
+  'removed the request property `prompt_cache_key`'
+spec_break "a request property is renamed" \
+  's/^        prompt_cache_key:$/        prompt_cache_id:/m' \
+  'removed the request property `prompt_cache_key`'
+
+# 10. an invalid example fails spec-validate, naming its own line.
+git reset -q --hard "$base"
+line=$(grep -n '^          example: 0.7$' openapi.yaml | head -1 | cut -d: -f1)
+[ -n "$line" ] || fail "no temperature example to break"
+sed -i "${line}s/0.7/warm/" openapi.yaml
+if out=$(make -s spec-validate 2>&1); then
+  fail "spec-validate passed an invalid example: $out"
+fi
+grep -q "^openapi.yaml:${line}: \$.components.schemas.ChatCompletionRequest.properties.temperature.example: " <<<"$out" ||
+  fail "spec-validate did not name the example's line ${line}: $out"
+echo "gates: ok: an invalid example fails spec-validate at its own line"
+
+# 11. regenerated but not committed is told apart from stale.
+git reset -q --hard "$base"
+sed -i 's/description: The model that produced the completion.$/description: The model that made the completion./' openapi.yaml
+make -s generate >/dev/null
+if out=$(make -s check-generated 2>&1); then
+  fail "check-generated passed with regenerated, uncommitted code"
+fi
+grep -q 'not committed' <<<"$out" || fail "check-generated did not say the code is uncommitted: $out"
+grep -q 'stale' <<<"$out" && fail "check-generated called regenerated code stale: $out"
+echo "gates: ok: check-generated tells regenerated-but-uncommitted code from stale code"
