@@ -1,7 +1,10 @@
 // Package client is the Cerebras Inference API client that users import: it
 // adds options, retries, typed errors and typed helpers on top of the core
 // generated from openapi.yaml (package gen), and returns streams from
-// package streaming.
+// package streaming. Every request and response type and enum constant is
+// named from this package (types.gen.go), so user code never imports gen.
+// Responses are plain values: only Usage, TimeInfo and the logprobs are
+// pointers, nil when the server did not send them.
 //
 //	c, err := client.New() // reads CEREBRAS_API_KEY
 //	if err != nil {
@@ -14,7 +17,7 @@
 //	if err != nil {
 //		return err
 //	}
-//	fmt.Println(*resp.Choices[0].Message.Content)
+//	fmt.Println(resp.Choices[0].Message.Content) // "" when the model only calls tools
 //
 // The API key and request bodies go only to the base URL's scheme, host
 // and port: a redirect anywhere else fails with a *RedirectError, and no
@@ -25,5 +28,6 @@
 // connection errors, timeouts, 408, 409, 429 and 5xx, honouring
 // retry-after-ms, retry-after and x-should-retry. Errors are inspectable
 // with errors.As (*APIError, *ConnectionError, *TimeoutError,
-// *ResponseError, *ResponseTooLargeError) and errors.Is (ErrRateLimit …).
+// *ResponseError, *ResponseTooLargeError, and *ParamError for anything
+// refused before sending) and errors.Is (ErrRateLimit, ErrInvalidInput …).
 package client
