@@ -547,6 +547,14 @@ type ChatCompletionChunkChoice struct {
 
 	// ReasoningLogprobs Log probability information.
 	ReasoningLogprobs *ChatCompletionLogprobs `json:"reasoning_logprobs,omitempty"`
+
+	// Text Deprecated (in the official SDKs' types too); the text is in `delta.content`.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	Text string `json:"text,omitempty"`
+
+	// Tokens Deprecated (in the official SDKs' types too); raw token ids of this delta.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	Tokens []int `json:"tokens,omitempty"`
 }
 
 // ChatCompletionChunkDelta The new part of the message.
@@ -559,6 +567,10 @@ type ChatCompletionChunkDelta struct {
 
 	// Role The author's role, `assistant`, on the first chunk only.
 	Role string `json:"role,omitempty"`
+
+	// Tokens Deprecated (in the official SDKs' types too); raw token ids of this delta.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	Tokens []int `json:"tokens,omitempty"`
 
 	// ToolCalls Tool call fragments, keyed by `index`.
 	ToolCalls []ToolCall `json:"tool_calls,omitempty"`

@@ -2,6 +2,7 @@ package streaming
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -212,6 +213,27 @@ func TestCompletionChunksDecodeLikeEncodingJSON(t *testing.T) {
 			if err := json.Unmarshal([]byte(tc.data), &want); err != nil || !reflect.DeepEqual(got, want) {
 				t.Errorf("%s: decoded %+v, encoding/json %+v (%v)", tc.data, got, want, err)
 			}
+		}
+	}
+}
+
+// TestDeprecatedChunkFieldsAreKept: the deprecated fields the official types
+// still declare (choices[].text, choices[].tokens, delta.tokens) reach the
+// user through a real stream, as the spec now declares them.
+func TestDeprecatedChunkFieldsAreKept(t *testing.T) {
+	body, err := os.ReadFile("../testdata/ChatCompletionChunk/deprecated-fields.sse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewStream[gen.ChatCompletionChunk](serve(t, context.Background(), sse(string(body))))
+	defer s.Close()
+	if !s.Next() {
+		t.Fatal(s.Err())
+	}
+	got, _ := json.Marshal(s.Current().Choices[0])
+	for _, want := range []string{`"text":"Hi"`, `"tokens":[13347]`, `"delta":{"content":"Hi","tokens":[13347]}`} {
+		if !bytes.Contains(got, []byte(want)) {
+			t.Errorf("choice %s lacks %s", got, want)
 		}
 	}
 }

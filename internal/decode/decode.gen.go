@@ -24,7 +24,7 @@ type Decoder struct {
 	// Unknown, if set, is called for each key of the top-level object that
 	// names no field, and must consume its value (S.SkipValue, S.Raw).
 	Unknown func(s *jsonscan.Scanner, key []byte) error
-	last    [31]string
+	last    [32]string
 }
 
 // The Go types the decoders fill, as type errors name them.
@@ -40,10 +40,10 @@ var (
 	tCompletion                       = reflect.TypeFor[gen.Completion]()
 	tCompletionChoice                 = reflect.TypeFor[gen.CompletionChoice]()
 	tFinishReason                     = reflect.TypeFor[gen.FinishReason]()
+	tSliceOfInt                       = reflect.TypeFor[[]int]()
 	tSliceOfToolCall                  = reflect.TypeFor[[]gen.ToolCall]()
 	tSliceOfChatCompletionChunkChoice = reflect.TypeFor[[]gen.ChatCompletionChunkChoice]()
 	tSliceOfChatCompletionChoice      = reflect.TypeFor[[]gen.ChatCompletionChoice]()
-	tSliceOfInt                       = reflect.TypeFor[[]int]()
 	tSliceOfCompletionChoice          = reflect.TypeFor[[]gen.CompletionChoice]()
 )
 
@@ -193,6 +193,8 @@ var keysChatCompletionChunkChoice = []string{
 	"index",
 	"logprobs",
 	"reasoning_logprobs",
+	"text",
+	"tokens",
 }
 
 func fieldChatCompletionChunkChoice(key []byte) int {
@@ -207,6 +209,10 @@ func fieldChatCompletionChunkChoice(key []byte) int {
 		return 3
 	case "reasoning_logprobs":
 		return 4
+	case "text":
+		return 5
+	case "tokens":
+		return 6
 	}
 	return jsonscan.Fold(key, keysChatCompletionChunkChoice)
 }
@@ -251,6 +257,10 @@ func (d *Decoder) decChatCompletionChunkChoice(v *gen.ChatCompletionChunkChoice)
 				err = s.Unmarshal(&v.Logprobs)
 			case 4:
 				err = s.Unmarshal(&v.ReasoningLogprobs)
+			case 5:
+				err = s.String(&v.Text, &d.last[7])
+			case 6:
+				err = d.decSliceOfInt(&v.Tokens, nil)
 			}
 			s.Leave(m)
 		}
@@ -264,6 +274,7 @@ var keysChatCompletionChunkDelta = []string{
 	"content",
 	"reasoning",
 	"role",
+	"tokens",
 	"tool_calls",
 }
 
@@ -275,8 +286,10 @@ func fieldChatCompletionChunkDelta(key []byte) int {
 		return 1
 	case "role":
 		return 2
-	case "tool_calls":
+	case "tokens":
 		return 3
+	case "tool_calls":
+		return 4
 	}
 	return jsonscan.Fold(key, keysChatCompletionChunkDelta)
 }
@@ -312,12 +325,14 @@ func (d *Decoder) decChatCompletionChunkDelta(v *gen.ChatCompletionChunkDelta) e
 			m := s.Enter(tChatCompletionChunkDelta, keysChatCompletionChunkDelta[f])
 			switch f {
 			case 0:
-				err = s.String(&v.Content, &d.last[7])
+				err = s.String(&v.Content, &d.last[8])
 			case 1:
-				err = s.String(&v.Reasoning, &d.last[8])
+				err = s.String(&v.Reasoning, &d.last[9])
 			case 2:
-				err = s.String(&v.Role, &d.last[9])
+				err = s.String(&v.Role, &d.last[10])
 			case 3:
+				err = d.decSliceOfInt(&v.Tokens, nil)
+			case 4:
 				err = d.decSliceOfToolCall(&v.ToolCalls, nil)
 			}
 			s.Leave(m)
@@ -382,11 +397,11 @@ func (d *Decoder) decToolCall(v *gen.ToolCall) error {
 			case 0:
 				err = d.decToolCallFunction(&v.Function)
 			case 1:
-				err = s.String(&v.ID, &d.last[10])
+				err = s.String(&v.ID, &d.last[11])
 			case 2:
 				err = s.Int(&v.Index)
 			case 3:
-				err = s.String(&v.Type, &d.last[11])
+				err = s.String(&v.Type, &d.last[12])
 			}
 			s.Leave(m)
 		}
@@ -442,9 +457,9 @@ func (d *Decoder) decToolCallFunction(v *gen.ToolCallFunction) error {
 			m := s.Enter(tToolCallFunction, keysToolCallFunction[f])
 			switch f {
 			case 0:
-				err = s.String(&v.Arguments, &d.last[12])
+				err = s.String(&v.Arguments, &d.last[13])
 			case 1:
-				err = s.String(&v.Name, &d.last[13])
+				err = s.String(&v.Name, &d.last[14])
 			}
 			s.Leave(m)
 		}
@@ -528,17 +543,17 @@ func (d *Decoder) decChatCompletion(v *gen.ChatCompletion) error {
 			case 1:
 				err = s.Int64(&v.Created)
 			case 2:
-				err = s.String(&v.ID, &d.last[14])
+				err = s.String(&v.ID, &d.last[15])
 			case 3:
-				err = s.String(&v.Model, &d.last[15])
+				err = s.String(&v.Model, &d.last[16])
 			case 4:
-				err = s.String(&v.Object, &d.last[16])
+				err = s.String(&v.Object, &d.last[17])
 			case 5:
-				err = s.String(&v.ServiceTier, &d.last[17])
+				err = s.String(&v.ServiceTier, &d.last[18])
 			case 6:
-				err = s.String(&v.ServiceTierUsed, &d.last[18])
+				err = s.String(&v.ServiceTierUsed, &d.last[19])
 			case 7:
-				err = s.String(&v.SystemFingerprint, &d.last[19])
+				err = s.String(&v.SystemFingerprint, &d.last[20])
 			case 8:
 				err = s.Unmarshal(&v.TimeInfo)
 			case 9:
@@ -607,7 +622,7 @@ func (d *Decoder) decChatCompletionChoice(v *gen.ChatCompletionChoice) error {
 			m := s.Enter(tChatCompletionChoice, keysChatCompletionChoice[f])
 			switch f {
 			case 0:
-				err = d.decFinishReason(&v.FinishReason, &d.last[20])
+				err = d.decFinishReason(&v.FinishReason, &d.last[21])
 			case 1:
 				err = s.Int(&v.Index)
 			case 2:
@@ -677,11 +692,11 @@ func (d *Decoder) decChatCompletionMessage(v *gen.ChatCompletionMessage) error {
 			m := s.Enter(tChatCompletionMessage, keysChatCompletionMessage[f])
 			switch f {
 			case 0:
-				err = s.String(&v.Content, &d.last[21])
+				err = s.String(&v.Content, &d.last[22])
 			case 1:
-				err = s.String(&v.Reasoning, &d.last[22])
+				err = s.String(&v.Reasoning, &d.last[23])
 			case 2:
-				err = s.String(&v.Role, &d.last[23])
+				err = s.String(&v.Role, &d.last[24])
 			case 3:
 				err = d.decSliceOfToolCall(&v.ToolCalls, nil)
 			}
@@ -764,15 +779,15 @@ func (d *Decoder) decCompletion(v *gen.Completion) error {
 			case 1:
 				err = s.Int64(&v.Created)
 			case 2:
-				err = s.String(&v.ID, &d.last[24])
+				err = s.String(&v.ID, &d.last[25])
 			case 3:
-				err = s.String(&v.Model, &d.last[25])
+				err = s.String(&v.Model, &d.last[26])
 			case 4:
-				err = s.String(&v.Object, &d.last[26])
+				err = s.String(&v.Object, &d.last[27])
 			case 5:
-				err = s.String(&v.ServiceTier, &d.last[27])
+				err = s.String(&v.ServiceTier, &d.last[28])
 			case 6:
-				err = s.String(&v.SystemFingerprint, &d.last[28])
+				err = s.String(&v.SystemFingerprint, &d.last[29])
 			case 7:
 				err = s.Unmarshal(&v.TimeInfo)
 			case 8:
@@ -849,7 +864,7 @@ func (d *Decoder) decCompletionChoice(v *gen.CompletionChoice) error {
 			case 0:
 				err = s.Unmarshal(&v.Delta)
 			case 1:
-				err = d.decFinishReason(&v.FinishReason, &d.last[29])
+				err = d.decFinishReason(&v.FinishReason, &d.last[30])
 			case 2:
 				err = s.Int(&v.Index)
 			case 3:
@@ -857,7 +872,7 @@ func (d *Decoder) decCompletionChoice(v *gen.CompletionChoice) error {
 			case 4:
 				err = s.Unmarshal(&v.ReasoningLogprobs)
 			case 5:
-				err = s.String(&v.Text, &d.last[30])
+				err = s.String(&v.Text, &d.last[31])
 			case 6:
 				err = d.decSliceOfInt(&v.Tokens, nil)
 			}
@@ -889,6 +904,52 @@ func (d *Decoder) decFinishReason(p *gen.FinishReason, last *string) error {
 		return nil
 	}
 	*p = gen.FinishReason(jsonscan.Intern(b, last))
+	return nil
+}
+
+// decSliceOfInt decodes an array as encoding/json does: element i decodes into the
+// slice's element i where there is one (a repeated key merges into what the
+// first left), then the slice is cut to the array's length; an empty array
+// gives an empty slice, null a nil one.
+func (d *Decoder) decSliceOfInt(p *[]int, last *string) error {
+	s := &d.S
+	if s.Null() {
+		*p = nil
+		return nil
+	}
+	if s.Peek() != '[' {
+		return s.WrongType(tSliceOfInt)
+	}
+	if err := s.Open(); err != nil {
+		return err
+	}
+	v, n := *p, 0
+	for first := true; ; {
+		more, err := s.NextElem(&first)
+		if err != nil {
+			*p = v
+			return err
+		}
+		if !more {
+			break
+		}
+		if n == len(v) {
+			grow := 1
+			if n == cap(v) && n > 0 {
+				grow = s.CountElems()
+			} // size a long array once
+			v = slices.Grow(v, grow)[:n+1]
+		}
+		n++
+		if err := s.Int(&v[n-1]); err != nil {
+			*p = v
+			return err
+		}
+	}
+	s.Close()
+	if *p = v[:n]; n == 0 {
+		*p = []int{}
+	}
 	return nil
 }
 
@@ -1026,52 +1087,6 @@ func (d *Decoder) decSliceOfChatCompletionChoice(p *[]gen.ChatCompletionChoice, 
 	s.Close()
 	if *p = v[:n]; n == 0 {
 		*p = []gen.ChatCompletionChoice{}
-	}
-	return nil
-}
-
-// decSliceOfInt decodes an array as encoding/json does: element i decodes into the
-// slice's element i where there is one (a repeated key merges into what the
-// first left), then the slice is cut to the array's length; an empty array
-// gives an empty slice, null a nil one.
-func (d *Decoder) decSliceOfInt(p *[]int, last *string) error {
-	s := &d.S
-	if s.Null() {
-		*p = nil
-		return nil
-	}
-	if s.Peek() != '[' {
-		return s.WrongType(tSliceOfInt)
-	}
-	if err := s.Open(); err != nil {
-		return err
-	}
-	v, n := *p, 0
-	for first := true; ; {
-		more, err := s.NextElem(&first)
-		if err != nil {
-			*p = v
-			return err
-		}
-		if !more {
-			break
-		}
-		if n == len(v) {
-			grow := 1
-			if n == cap(v) && n > 0 {
-				grow = s.CountElems()
-			} // size a long array once
-			v = slices.Grow(v, grow)[:n+1]
-		}
-		n++
-		if err := s.Int(&v[n-1]); err != nil {
-			*p = v
-			return err
-		}
-	}
-	s.Close()
-	if *p = v[:n]; n == 0 {
-		*p = []int{}
 	}
 	return nil
 }
