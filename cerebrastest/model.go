@@ -82,6 +82,10 @@ func (x *exchange) serve() {
 		x.listModels()
 	case "retrieveModel":
 		x.retrieveModel()
+	case "listPublicModels":
+		x.listModels()
+	case "retrievePublicModel":
+		x.retrieveModel()
 	default: // tcpWarming
 		x.s.writeJSON(x.w, http.StatusOK, nil, `{}`, "")
 	}
@@ -631,6 +635,14 @@ func (x *exchange) listModels() {
 		}
 		body, schema = gen.HuggingFaceModelList{Data: data}, "HuggingFaceModelList"
 	default:
+		if x.op == "listPublicModels" {
+			var data []gen.PublicModel
+			for _, m := range knownModels {
+				data = append(data, publicModel(m))
+			}
+			body, schema = gen.PublicModelList{Object: "list", Data: data}, "PublicModelList"
+			break
+		}
 		var data []gen.Model
 		for _, m := range knownModels {
 			data = append(data, defaultModel(m))
@@ -649,6 +661,9 @@ func (x *exchange) retrieveModel() {
 		}
 		var body any = defaultModel(m)
 		schema := "Model"
+		if x.op == "retrievePublicModel" {
+			body, schema = publicModel(m), "PublicModel"
+		}
 		switch x.format() {
 		case "openrouter":
 			body, schema = openRouterModel(m), "OpenRouterModel"
@@ -680,4 +695,13 @@ func huggingFaceModel(m gen.Model) gen.HuggingFaceModel {
 	return gen.HuggingFaceModel{ID: m.ID, Object: "model", Created: int64(created), OwnedBy: m.OwnedBy, ContextLength: 131072,
 		Pricing:      gen.HuggingFacePricing{Input: 0.35, Output: 0.75},
 		Capabilities: gen.ModelCapabilities{FunctionCalling: true, Streaming: true, StructuredOutputs: true, Vision: false}}
+}
+
+// publicModel is m as the public catalogue describes it.
+func publicModel(m gen.Model) gen.PublicModel {
+	return gen.PublicModel{ID: m.ID, Object: "model", Name: m.ID, Created: int64(created), OwnedBy: m.OwnedBy,
+		Capabilities: gen.ModelCapabilities{FunctionCalling: true, Streaming: true, StructuredOutputs: true,
+			Reasoning: reasoningModels[m.ID], Vision: m.ID == "gemma-4-31b"},
+		Limits:  gen.ModelLimits{MaxContextLength: 131072, MaxCompletionTokens: 40960},
+		Pricing: gen.OpenRouterPricing{Prompt: "0.00000035", Completion: "0.00000075"}}
 }

@@ -317,7 +317,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}
 
-	if !s.authorized(r) {
+	// An operation whose security is empty in the spec (the public model
+	// catalogue) takes no key.
+	public := routeErr == nil && route.Operation.Security != nil && len(*route.Operation.Security) == 0
+	if !public && !s.authorized(r) {
 		s.writeJSON(w, http.StatusUnauthorized, nil, errorBody("Wrong API Key", "invalid_request_error", "api_key", "wrong_api_key"), "")
 		return
 	}

@@ -489,3 +489,41 @@ func TestScriptedResponseWithPath(t *testing.T) {
 		t.Errorf("the script was used up, yet: %v", err)
 	}
 }
+
+// TestPublicModelsNeedNoKey: the public catalogue answers without an API key,
+// and the client sends none to it, even though it has one.
+func TestPublicModelsNeedNoKey(t *testing.T) {
+	srv := cerebrastest.NewServer(t, cerebrastest.WithAPIKey("test-key"))
+	c, err := client.New(client.WithBaseURL(srv.URL), client.WithAPIKey("test-key"), client.WithoutEnvironment(), client.WithTCPWarming(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	list, err := c.Models.ListPublic(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Data) == 0 || list.Data[0].Limits.MaxContextLength == 0 || list.Data[0].ID == "" {
+		t.Fatalf("catalogue %+v", list)
+	}
+	m, err := c.Models.GetPublic(ctx, client.ModelGPTOSS120B)
+	if err != nil || m.ID != client.ModelGPTOSS120B || !m.Capabilities.Reasoning {
+		t.Fatalf("GetPublic = %+v, %v", m, err)
+	}
+	if _, err := c.Models.GetPublic(ctx, "no-such-model"); err == nil {
+		t.Error("an unknown public model did not fail")
+	}
+	for _, r := range srv.Requests() {
+		if h := r.Header.Get("Authorization"); h != "" {
+			t.Errorf("%s %s sent Authorization %q", r.Method, r.Path, h)
+		}
+	}
+	// The private list still needs the key.
+	if _, err := c.Models.List(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if reqs := srv.Requests(); reqs[len(reqs)-1].Header.Get("Authorization") != "Bearer test-key" {
+		t.Error("the private model list was sent without the key")
+	}
+}

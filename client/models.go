@@ -60,6 +60,45 @@ func (s *ModelService) GetFormat(ctx context.Context, id string, format ModelFor
 	return finish[gen.ModelResponse](cl, resp, err)
 }
 
+// ListPublic returns Cerebras' public model catalogue (GET
+// /public/v1/models): every public model with its capabilities, limits and
+// prices. The request carries no API key, whatever the client's.
+func (s *ModelService) ListPublic(ctx context.Context, opts ...Option) (*PublicModelList, error) {
+	ctx, cl, err := s.publicCall(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.c.gen.ListPublicModels(withCall(ctx, cl), &gen.ListPublicModelsParams{})
+	return finish[gen.PublicModelList](cl, resp, err)
+}
+
+// GetPublic returns one model of the public catalogue (GET
+// /public/v1/models/{model_id}), without the API key. The id is sent as one
+// path segment: "", "." and ".." are refused before sending.
+func (s *ModelService) GetPublic(ctx context.Context, id string, opts ...Option) (*PublicModel, error) {
+	if err := checkPathID("Models.GetPublic", "model id", id); err != nil {
+		return nil, err
+	}
+	ctx, cl, err := s.publicCall(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.c.gen.RetrievePublicModel(withCall(ctx, cl), id, &gen.RetrievePublicModelParams{})
+	return finish[gen.PublicModel](cl, resp, err)
+}
+
+// publicCall is newCall for an endpoint without security: the call's
+// configuration drops the Authorization header (a header the caller sets
+// with WithHeader still goes).
+func (s *ModelService) publicCall(ctx context.Context, opts []Option) (context.Context, *call, error) {
+	ctx, cl, err := s.c.newCall(ctx, false, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	cl.cfg.authHeader = nil // cl.cfg is the call's own copy
+	return ctx, cl, nil
+}
+
 func (h headerParams) listModels(f *ModelFormat) *gen.ListModelsParams {
 	return &gen.ListModelsParams{Format: f, CFRAY: h.cfRay, XAmzCfID: h.amzCfID, XCerebrasVersionPatch: h.versionPatch}
 }

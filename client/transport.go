@@ -371,7 +371,9 @@ func (c *Client) setHeaders(req *http.Request, cfg *config, stream bool, attempt
 	for k, vs := range req.Header {
 		b.set(k, vs...)
 	}
-	b.set("Authorization", cfg.authHeader...)
+	if len(cfg.authHeader) > 0 { // none for the public endpoints
+		b.set("Authorization", cfg.authHeader...)
+	}
 	if stream {
 		b.set("Accept", acceptEventStream)
 		b.set("Cache-Control", noCache)

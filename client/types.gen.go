@@ -127,6 +127,14 @@ type (
 	PromptTokenIDs = gen.PromptTokenIDs
 	// PromptTokensDetails is gen.PromptTokensDetails: a breakdown of the prompt tokens.
 	PromptTokensDetails = gen.PromptTokensDetails
+	// PublicModel is gen.PublicModel: a model of the public catalogue (`GET /public/v1/models`).
+	PublicModel = gen.PublicModel
+	// PublicModelList is gen.PublicModelList: the public model catalogue.
+	PublicModelList = gen.PublicModelList
+	// PublicModelListResponse is gen.PublicModelListResponse: the public catalogue, in the catalogue's own shape or the one `format` selects.
+	PublicModelListResponse = gen.PublicModelListResponse
+	// PublicModelResponse is gen.PublicModelResponse: a public model, in the catalogue's own shape or the one `format` selects.
+	PublicModelResponse = gen.PublicModelResponse
 	// ReasoningEffort is gen.ReasoningEffort: how much the model reasons: `none` (no reasoning), `low`, `medium` or `high`.
 	ReasoningEffort = gen.ReasoningEffort
 	// ReasoningFormat is gen.ReasoningFormat: where reasoning goes: `parsed` (the `reasoning` field, with separate `reasoning_logprobs`), `text_parsed` (the `reasoning` field), `raw` (inline in `content`; incompatible with JSON formats), `hidden` (dropped but counted), `none` (the model's default).

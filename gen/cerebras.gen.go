@@ -1460,6 +1460,76 @@ type PromptTokensDetails struct {
 	CachedTokens int `json:"cached_tokens,omitempty"`
 }
 
+// PublicModel A model of the public catalogue (`GET /public/v1/models`).
+type PublicModel struct {
+	// Architecture How the model is built.
+	Architecture ModelArchitecture `json:"architecture,omitempty"`
+
+	// Capabilities What the model supports.
+	Capabilities ModelCapabilities `json:"capabilities,omitempty"`
+
+	// Created When the model was created, in Unix seconds.
+	Created int64 `json:"created,omitempty"`
+
+	// DatacenterLocations Where the model is served.
+	DatacenterLocations []Datacenter `json:"datacenter_locations,omitempty"`
+
+	// Deprecated Whether the model is deprecated (scheduled for retirement).
+	Deprecated bool `json:"deprecated,omitempty"`
+
+	// Description A description of the model.
+	Description string `json:"description,omitempty"`
+
+	// HuggingFaceID The Hugging Face repository id.
+	HuggingFaceID string `json:"hugging_face_id,omitempty"`
+
+	// ID The model id, such as `gpt-oss-120b`.
+	ID string `json:"id"`
+
+	// Limits The model's limits.
+	Limits ModelLimits `json:"limits,omitempty"`
+
+	// Name The display name.
+	Name string `json:"name,omitempty"`
+
+	// Object Always `model`.
+	Object string `json:"object,omitempty"`
+
+	// OwnedBy The organisation that owns the model.
+	OwnedBy string `json:"owned_by,omitempty"`
+
+	// Preview Whether the model is a preview.
+	Preview bool `json:"preview,omitempty"`
+
+	// Pricing Prices in USD per token, as decimal strings.
+	Pricing OpenRouterPricing `json:"pricing,omitempty"`
+
+	// Quantization The weight quantization.
+	Quantization string `json:"quantization,omitempty"`
+
+	// SupportedParameters Which request parameters the model takes.
+	SupportedParameters ModelSupportedParameters `json:"supported_parameters,omitempty"`
+}
+
+// PublicModelList The public model catalogue.
+type PublicModelList struct {
+	// Data The models.
+	Data []PublicModel `json:"data"`
+
+	// Object Always `list`.
+	Object string `json:"object,omitempty"`
+}
+
+// PublicModelListResponse The public catalogue, in the catalogue's own shape or the one `format` selects.
+type PublicModelListResponse struct {
+	union json.RawMessage
+}
+
+// PublicModelResponse A public model, in the catalogue's own shape or the one `format` selects.
+type PublicModelResponse struct {
+	union json.RawMessage
+}
+
 // ReasoningEffort How much the model reasons: `none` (no reasoning), `low`, `medium` or
 // `high`. Only for reasoning models.
 type ReasoningEffort string
@@ -1825,6 +1895,20 @@ type Unauthorized = ErrorBody
 
 // UnprocessableEntity A 422 body, wrapped in `error`, flat, or in FastAPI's `detail` format.
 type UnprocessableEntity = UnprocessableEntityResponse
+
+// ListPublicModelsParams defines parameters for ListPublicModels.
+type ListPublicModelsParams struct {
+	// Format The response shape: `default` (OpenAI-compatible), `openrouter` or
+	// `huggingface`.
+	Format *ModelFormatQuery `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// RetrievePublicModelParams defines parameters for RetrievePublicModel.
+type RetrievePublicModelParams struct {
+	// Format The response shape: `default` (OpenAI-compatible), `openrouter` or
+	// `huggingface`.
+	Format *ModelFormatQuery `form:"format,omitempty" json:"format,omitempty"`
+}
 
 // CreateChatCompletionParams defines parameters for CreateChatCompletion.
 type CreateChatCompletionParams struct {
@@ -2663,6 +2747,182 @@ func (t *ModelResponse) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsPublicModelList returns the union data inside the PublicModelListResponse as a PublicModelList
+func (t PublicModelListResponse) AsPublicModelList() (PublicModelList, error) {
+	var body PublicModelList
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPublicModelList overwrites any union data inside the PublicModelListResponse as the provided PublicModelList
+func (t *PublicModelListResponse) FromPublicModelList(v PublicModelList) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePublicModelList performs a merge with any union data inside the PublicModelListResponse, using the provided PublicModelList
+func (t *PublicModelListResponse) MergePublicModelList(v PublicModelList) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsOpenRouterModelList returns the union data inside the PublicModelListResponse as a OpenRouterModelList
+func (t PublicModelListResponse) AsOpenRouterModelList() (OpenRouterModelList, error) {
+	var body OpenRouterModelList
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromOpenRouterModelList overwrites any union data inside the PublicModelListResponse as the provided OpenRouterModelList
+func (t *PublicModelListResponse) FromOpenRouterModelList(v OpenRouterModelList) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeOpenRouterModelList performs a merge with any union data inside the PublicModelListResponse, using the provided OpenRouterModelList
+func (t *PublicModelListResponse) MergeOpenRouterModelList(v OpenRouterModelList) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHuggingFaceModelList returns the union data inside the PublicModelListResponse as a HuggingFaceModelList
+func (t PublicModelListResponse) AsHuggingFaceModelList() (HuggingFaceModelList, error) {
+	var body HuggingFaceModelList
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHuggingFaceModelList overwrites any union data inside the PublicModelListResponse as the provided HuggingFaceModelList
+func (t *PublicModelListResponse) FromHuggingFaceModelList(v HuggingFaceModelList) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeHuggingFaceModelList performs a merge with any union data inside the PublicModelListResponse, using the provided HuggingFaceModelList
+func (t *PublicModelListResponse) MergeHuggingFaceModelList(v HuggingFaceModelList) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t PublicModelListResponse) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *PublicModelListResponse) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsPublicModel returns the union data inside the PublicModelResponse as a PublicModel
+func (t PublicModelResponse) AsPublicModel() (PublicModel, error) {
+	var body PublicModel
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromPublicModel overwrites any union data inside the PublicModelResponse as the provided PublicModel
+func (t *PublicModelResponse) FromPublicModel(v PublicModel) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergePublicModel performs a merge with any union data inside the PublicModelResponse, using the provided PublicModel
+func (t *PublicModelResponse) MergePublicModel(v PublicModel) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsOpenRouterModel returns the union data inside the PublicModelResponse as a OpenRouterModel
+func (t PublicModelResponse) AsOpenRouterModel() (OpenRouterModel, error) {
+	var body OpenRouterModel
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromOpenRouterModel overwrites any union data inside the PublicModelResponse as the provided OpenRouterModel
+func (t *PublicModelResponse) FromOpenRouterModel(v OpenRouterModel) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeOpenRouterModel performs a merge with any union data inside the PublicModelResponse, using the provided OpenRouterModel
+func (t *PublicModelResponse) MergeOpenRouterModel(v OpenRouterModel) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsHuggingFaceModel returns the union data inside the PublicModelResponse as a HuggingFaceModel
+func (t PublicModelResponse) AsHuggingFaceModel() (HuggingFaceModel, error) {
+	var body HuggingFaceModel
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromHuggingFaceModel overwrites any union data inside the PublicModelResponse as the provided HuggingFaceModel
+func (t *PublicModelResponse) FromHuggingFaceModel(v HuggingFaceModel) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeHuggingFaceModel performs a merge with any union data inside the PublicModelResponse, using the provided HuggingFaceModel
+func (t *PublicModelResponse) MergeHuggingFaceModel(v HuggingFaceModel) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t PublicModelResponse) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *PublicModelResponse) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // AsResponseFormatText returns the union data inside the ResponseFormat as a ResponseFormatText
 func (t ResponseFormat) AsResponseFormatText() (ResponseFormatText, error) {
 	var body ResponseFormatText
@@ -3210,6 +3470,22 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// ListPublicModels List the public model catalogue
+	//
+	// Lists Cerebras' public models with their capabilities, limits and prices.
+	// No API key: the catalogue is public. `format` selects the OpenRouter or
+	// Hugging Face shape instead of the catalogue's own.
+	//
+	// Corresponds with GET /public/v1/models (the `ListPublicModels` operationId).
+	ListPublicModels(ctx context.Context, params *ListPublicModelsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetrievePublicModel Retrieve a model of the public catalogue
+	//
+	// Returns one public model by id, without an API key, in the shape `format` selects.
+	//
+	// Corresponds with GET /public/v1/models/{model_id} (the `RetrievePublicModel` operationId).
+	RetrievePublicModel(ctx context.Context, modelID string, params *RetrievePublicModelParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateChatCompletionWithBody Create a chat completion
 	//
 	// Generates a model response for the given conversation. With `stream: true`
@@ -3275,6 +3551,42 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/tcp_warming (the `TCPWarming` operationId).
 	TCPWarming(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// ListPublicModels List the public model catalogue
+//
+// Lists Cerebras' public models with their capabilities, limits and prices.
+// No API key: the catalogue is public. `format` selects the OpenRouter or
+// Hugging Face shape instead of the catalogue's own.
+//
+// Corresponds with GET /public/v1/models (the `ListPublicModels` operationId).
+func (c *Client) ListPublicModels(ctx context.Context, params *ListPublicModelsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListPublicModelsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetrievePublicModel Retrieve a model of the public catalogue
+//
+// Returns one public model by id, without an API key, in the shape `format` selects.
+//
+// Corresponds with GET /public/v1/models/{model_id} (the `RetrievePublicModel` operationId).
+func (c *Client) RetrievePublicModel(ctx context.Context, modelID string, params *RetrievePublicModelParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetrievePublicModelRequest(c.Server, modelID, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // CreateChatCompletionWithBody Create a chat completion
@@ -3411,6 +3723,121 @@ func (c *Client) TCPWarming(ctx context.Context, reqEditors ...RequestEditorFn) 
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewListPublicModelsRequest constructs an http.Request for the ListPublicModels method
+func NewListPublicModelsRequest(server string, params *ListPublicModelsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/public/v1/models")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRetrievePublicModelRequest constructs an http.Request for the RetrievePublicModel method
+func NewRetrievePublicModelRequest(server string, modelID string, params *RetrievePublicModelParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "model_id", modelID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/public/v1/models/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewCreateChatCompletionRequest calls the generic CreateChatCompletion builder with application/json body
