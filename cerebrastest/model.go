@@ -274,8 +274,9 @@ func (x *exchange) planChat(req *gen.ChatCompletionRequest, conv conversation, c
 	var p choicePlan
 	if tool := chooseTool(req, conv); tool != nil {
 		args, _ := json.Marshal(fromSchema(tool.Function.Parameters, conv.lastUser))
+		index := 0
 		p.toolCalls = []gen.ToolCall{{
-			Index: 0, ID: fmt.Sprintf("call_fake_%d_%d", x.s.ids.Add(1), choice), Type: "function",
+			Index: &index, ID: fmt.Sprintf("call_fake_%d_%d", x.s.ids.Add(1), choice), Type: "function",
 			Function: gen.ToolCallFunction{Name: tool.Function.Name, Arguments: string(args)},
 		}}
 		p.finish = gen.FinishReasonToolCalls

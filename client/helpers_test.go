@@ -43,7 +43,7 @@ func golden(t *testing.T, name string, v any) {
 func TestHelpersGolden(t *testing.T) {
 	reasoning, content, id, name, args, idx := "thinking", "calling", "call_1", "get_weather", `{"city":"Paris"}`, 0
 	fromResponse := AssistantMessageFrom(ChatCompletionMessage{Content: content, Reasoning: reasoning,
-		ToolCalls: []ToolCall{{ID: id, Index: idx, Function: gen.ToolCallFunction{Name: name, Arguments: args}}, {ID: "call_2", Function: gen.ToolCallFunction{Name: "noargs"}}}})
+		ToolCalls: []ToolCall{{ID: id, Index: Int(idx), Function: gen.ToolCallFunction{Name: name, Arguments: args}}, {ID: "call_2", Function: gen.ToolCallFunction{Name: "noargs"}}}})
 	cases := map[string]any{
 		"system_message":           SystemMessage("be brief"),
 		"developer_message":        DeveloperMessage("dev"),

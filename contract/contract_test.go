@@ -172,7 +172,7 @@ func allChatParams() client.ChatCompletionNewParams {
 			client.SystemMessage("be brief"), client.DeveloperMessage("no markdown"),
 			client.UserMessageParts(client.TextPart("what is this?"), client.ImageURLPart("https://example.com/cat.png"), client.ImagePart("aGk=")),
 			client.AssistantMessageFrom(client.ChatCompletionMessage{Content: "calling", Reasoning: "think",
-				ToolCalls: []client.ToolCall{{ID: "call_1", Index: 0, Function: gen.ToolCallFunction{Name: "get_weather", Arguments: `{"city":"Paris"}`}}}}),
+				ToolCalls: []client.ToolCall{{ID: "call_1", Index: client.Int(0), Function: gen.ToolCallFunction{Name: "get_weather", Arguments: `{"city":"Paris"}`}}}}),
 			client.ToolMessage(client.ToolCall{ID: "call_1"}, "sunny"),
 		},
 		ClearThinking: client.Bool(false), DisableReasoning: client.Bool(false), FrequencyPenalty: client.Float(-2),

@@ -1711,7 +1711,7 @@ type ToolCall struct {
 	ID string `json:"id,omitempty"`
 
 	// Index The position of the call among the turn's tool calls.
-	Index int `json:"index,omitempty"`
+	Index *int `json:"index,omitempty"`
 
 	// Type The tool type, `function`.
 	Type string `json:"type,omitempty"`

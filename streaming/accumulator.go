@@ -142,22 +142,26 @@ func (a *ChatCompletionAccumulator) addChoice(cc *gen.ChatCompletionChunkChoice)
 
 func (ch *choiceAcc) addToolCall(tc *gen.ToolCall) {
 	var t *toolAcc
+	index := -1 // no usable index
+	if tc.Index != nil && *tc.Index >= 0 {
+		index = *tc.Index
+	}
 	switch {
-	case tc.Index >= 0:
-		t = ch.byIndex[tc.Index]
+	case index >= 0:
+		t = ch.byIndex[index]
 	case len(ch.tools) > 0:
 		// No usable index: a fragment without a new id continues the last call.
 		t = ch.tools[len(ch.tools)-1]
 	}
 	if t != nil && tc.ID != "" && t.id != "" && tc.ID != t.id {
 		// A fragment with another call's id never continues this one,
-		// whatever its index says (an absent index reads as 0).
+		// whatever its index says.
 		t = ch.byID[tc.ID]
 	}
 	if t == nil {
 		idx := len(ch.tools)
-		if tc.Index >= 0 && ch.byIndex[tc.Index] == nil {
-			idx = tc.Index
+		if index >= 0 && ch.byIndex[index] == nil {
+			idx = index
 		}
 		t = &toolAcc{index: idx}
 		ch.tools = append(ch.tools, t)
@@ -260,8 +264,9 @@ func (a *ChatCompletionAccumulator) ChatCompletion() gen.ChatCompletion {
 			if typ == "" {
 				typ = "function"
 			}
+			index := t.index // the caller's own copy
 			msg.ToolCalls = append(msg.ToolCalls, gen.ToolCall{
-				Index: t.index, ID: t.id, Type: typ,
+				Index: &index, ID: t.id, Type: typ,
 				Function: gen.ToolCallFunction{Name: t.name, Arguments: t.arguments()},
 			})
 		}

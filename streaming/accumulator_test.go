@@ -2,6 +2,7 @@ package streaming
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/cerebras-go/cerebras/gen"
 )
+
+func ip(i int) *int { return &i }
 
 func contentChunk(index int, content string) gen.ChatCompletionChunk {
 	return gen.ChatCompletionChunk{ID: "c1", Model: "m", Created: 7,
@@ -53,12 +56,12 @@ func TestAccumulatorContentReasoningUsage(t *testing.T) {
 // fragments without ids after the first; the call finishes with finish_reason.
 func TestAccumulatorToolCallAcross200Chunks(t *testing.T) {
 	var acc ChatCompletionAccumulator
-	acc.AddChunk(toolChunk(gen.ToolCall{Index: 0, ID: "call_0", Type: "function",
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: ip(0), ID: "call_0", Type: "function",
 		Function: gen.ToolCallFunction{Name: "lookup", Arguments: ""}}))
 	args := `{"items":[` + strings.Repeat(`"xxxxxxxx",`, 199) + `"end"]}`
 	for i := range 200 {
 		part := args[i*len(args)/200 : (i+1)*len(args)/200]
-		acc.AddChunk(toolChunk(gen.ToolCall{Index: 0, Function: gen.ToolCallFunction{Arguments: part}}))
+		acc.AddChunk(toolChunk(gen.ToolCall{Index: ip(0), Function: gen.ToolCallFunction{Arguments: part}}))
 		if len(acc.JustFinishedToolCalls()) != 0 {
 			t.Fatal("a tool call finished before finish_reason")
 		}
@@ -81,15 +84,15 @@ func TestAccumulatorToolCallAcross200Chunks(t *testing.T) {
 func TestAccumulatorParallelAndOddToolCalls(t *testing.T) {
 	var acc ChatCompletionAccumulator
 	// Two parallel calls, interleaved by index.
-	acc.AddChunk(toolChunk(gen.ToolCall{Index: 0, ID: "a", Function: gen.ToolCallFunction{Name: "f", Arguments: `{"x":`}},
-		gen.ToolCall{Index: 1, ID: "b", Function: gen.ToolCallFunction{Name: "g"}}))
-	acc.AddChunk(toolChunk(gen.ToolCall{Index: 1, Function: gen.ToolCallFunction{Arguments: `{"y"`}}))
-	acc.AddChunk(toolChunk(gen.ToolCall{Index: 0, Function: gen.ToolCallFunction{Arguments: `1}`}}))
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: ip(0), ID: "a", Function: gen.ToolCallFunction{Name: "f", Arguments: `{"x":`}},
+		gen.ToolCall{Index: ip(1), ID: "b", Function: gen.ToolCallFunction{Name: "g"}}))
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: ip(1), Function: gen.ToolCallFunction{Arguments: `{"y"`}}))
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: ip(0), Function: gen.ToolCallFunction{Arguments: `1}`}}))
 	// A third call with no index at all (id only), then a continuation with index -1.
 	acc.AddChunk(toolChunk(gen.ToolCall{ID: "c", Function: gen.ToolCallFunction{Name: "h"}}))
-	acc.AddChunk(toolChunk(gen.ToolCall{Index: -1, Function: gen.ToolCallFunction{Arguments: `{}`}}))
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: ip(-1), Function: gen.ToolCallFunction{Arguments: `{}`}}))
 	// A fourth with no arguments at all.
-	acc.AddChunk(toolChunk(gen.ToolCall{Index: 7, ID: "d", Function: gen.ToolCallFunction{Name: "noargs"}}))
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: ip(7), ID: "d", Function: gen.ToolCallFunction{Name: "noargs"}}))
 	acc.AddChunk(finishChunk(0, gen.FinishReasonToolCalls))
 
 	done := acc.JustFinishedToolCalls()
@@ -145,7 +148,7 @@ func FuzzAccumulator(f *testing.F) {
 				acc.AddChunk(contentChunk(idx, text))
 				want[idx] += text
 			case 1:
-				acc.AddChunk(toolChunk(gen.ToolCall{Index: idx, ID: fmt.Sprint(i % 3), Function: gen.ToolCallFunction{Arguments: args}}))
+				acc.AddChunk(toolChunk(gen.ToolCall{Index: ip(idx), ID: fmt.Sprint(i % 3), Function: gen.ToolCallFunction{Arguments: args}}))
 			case 2:
 				acc.AddChunk(finishChunk(idx, gen.FinishReason(text)))
 				for _, d := range acc.JustFinishedToolCalls() {
@@ -182,7 +185,7 @@ func bestOf(runs int, f func()) time.Duration {
 func manyToolCalls(n int) gen.ChatCompletionChunk {
 	calls := make([]gen.ToolCall, n)
 	for i := range calls {
-		calls[i] = gen.ToolCall{Index: i, Function: gen.ToolCallFunction{Arguments: "{}"}}
+		calls[i] = gen.ToolCall{Index: ip(i), Function: gen.ToolCallFunction{Arguments: "{}"}}
 	}
 	return toolChunk(calls...)
 }
@@ -235,12 +238,12 @@ func TestAccumulatorReportsEachToolCallOnce(t *testing.T) {
 		}
 		return ids
 	}
-	acc.AddChunk(toolChunk(gen.ToolCall{Index: 0, ID: "a", Function: gen.ToolCallFunction{Name: "f", Arguments: `{}`}}))
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: ip(0), ID: "a", Function: gen.ToolCallFunction{Name: "f", Arguments: `{}`}}))
 	acc.AddChunk(finishChunk(0, gen.FinishReasonToolCalls))
 	if got := finished(); strings.Join(got, ",") != "a" {
 		t.Fatalf("first finish reported %q, want [a]", got)
 	}
-	acc.AddChunk(toolChunk(gen.ToolCall{Index: 1, ID: "b", Function: gen.ToolCallFunction{Name: "g", Arguments: `{}`}}))
+	acc.AddChunk(toolChunk(gen.ToolCall{Index: ip(1), ID: "b", Function: gen.ToolCallFunction{Name: "g", Arguments: `{}`}}))
 	acc.AddChunk(finishChunk(0, gen.FinishReasonToolCalls))
 	if got := finished(); strings.Join(got, ",") != "b" {
 		t.Errorf("second finish reported %q, want [b] (a was already reported)", got)
@@ -259,7 +262,7 @@ func TestAccumulatorReportsEachToolCallOnce(t *testing.T) {
 	var many ChatCompletionAccumulator
 	reports := 0
 	for i := range 100 {
-		many.AddChunk(toolChunk(gen.ToolCall{Index: i, ID: fmt.Sprint(i), Function: gen.ToolCallFunction{Arguments: `{}`}}))
+		many.AddChunk(toolChunk(gen.ToolCall{Index: ip(i), ID: fmt.Sprint(i), Function: gen.ToolCallFunction{Arguments: `{}`}}))
 		many.AddChunk(finishChunk(0, gen.FinishReasonToolCalls))
 		reports += len(many.JustFinishedToolCalls())
 	}
@@ -282,10 +285,14 @@ type modelChoice struct {
 
 func (m *modelChoice) add(tc gen.ToolCall) {
 	var c *modelCall
+	index := -1
+	if tc.Index != nil && *tc.Index >= 0 {
+		index = *tc.Index
+	}
 	switch {
-	case tc.Index >= 0:
+	case index >= 0:
 		for _, x := range m.calls {
-			if x.index == tc.Index {
+			if x.index == index {
 				c = x
 				break
 			}
@@ -307,10 +314,10 @@ func (m *modelChoice) add(tc gen.ToolCall) {
 		c = &modelCall{index: len(m.calls)}
 		used := false
 		for _, x := range m.calls {
-			used = used || x.index == tc.Index
+			used = used || x.index == index
 		}
-		if tc.Index >= 0 && !used {
-			c.index = tc.Index
+		if index >= 0 && !used {
+			c.index = index
 		}
 		m.calls = append(m.calls, c)
 	}
@@ -376,9 +383,9 @@ func FuzzAccumulatorToolCalls(f *testing.F) {
 					tc.ID = fmt.Sprint("id", i)
 				}
 			case index == 254:
-				tc.Index = -1
+				tc.Index = ip(-1)
 			default:
-				tc.Index = int(index)
+				tc.Index = ip(int(index))
 				tc.ID = fmt.Sprint("id", index)
 			}
 			m.add(tc)
@@ -396,10 +403,40 @@ func FuzzAccumulatorToolCalls(f *testing.F) {
 			}
 			for j, tc := range ch.Message.ToolCalls {
 				w := want[j]
-				if tc.Index != w.index || tc.ID != w.id || tc.Function.Name != w.name || tc.Function.Arguments != w.arguments() {
-					t.Fatalf("choice %d call %d: %d %q %q %q, want %+v", ch.Index, j, tc.Index, tc.ID, tc.Function.Name, tc.Function.Arguments, *w)
+				if *tc.Index != w.index || tc.ID != w.id || tc.Function.Name != w.name || tc.Function.Arguments != w.arguments() {
+					t.Fatalf("choice %d call %d: %d %q %q %q, want %+v", ch.Index, j, *tc.Index, tc.ID, tc.Function.Name, tc.Function.Arguments, *w)
 				}
 			}
 		}
 	})
+}
+
+// TestAccumulatorToolCallsWithoutIndex: a server that sends no index at all
+// (some OpenAI-compatible ones) streams each call as an id-carrying fragment
+// and id-less continuations; the continuations belong to the last call, not
+// to call 0. Decoded from the wire, so an absent index is what the decoder
+// makes of it.
+func TestAccumulatorToolCallsWithoutIndex(t *testing.T) {
+	body := "" +
+		`data: {"choices":[{"index":0,"delta":{"tool_calls":[{"id":"a","type":"function","function":{"name":"f"}}]}}]}` + "\n\n" +
+		`data: {"choices":[{"index":0,"delta":{"tool_calls":[{"function":{"arguments":"{\"x\":1}"}}]}}]}` + "\n\n" +
+		`data: {"choices":[{"index":0,"delta":{"tool_calls":[{"id":"b","type":"function","function":{"name":"g"}}]}}]}` + "\n\n" +
+		`data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":null,"function":{"arguments":"{\"y\":2}"}}]}}]}` + "\n\n" +
+		`data: {"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}` + "\n\n" +
+		"data: [DONE]\n\n"
+	s := NewStream[gen.ChatCompletionChunk](serve(t, context.Background(), sse(body)))
+	defer s.Close()
+	var acc ChatCompletionAccumulator
+	var finished []FinishedToolCall
+	for s.Next() {
+		acc.AddChunk(s.Current())
+		finished = append(finished, acc.JustFinishedToolCalls()...)
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(finished) != 2 || finished[0].Arguments != `{"x":1}` || finished[1].Arguments != `{"y":2}` ||
+		finished[0].Err != nil || finished[1].Err != nil {
+		t.Fatalf("finished %+v", finished)
+	}
 }

@@ -24,7 +24,7 @@ type Decoder struct {
 	// Unknown, if set, is called for each key of the top-level object that
 	// names no field, and must consume its value (S.SkipValue, S.Raw).
 	Unknown func(s *jsonscan.Scanner, key []byte) error
-	last    [32]string
+	last    [35]string
 }
 
 // The Go types the decoders fill, as type errors name them.
@@ -34,16 +34,28 @@ var (
 	tChatCompletionChunkDelta         = reflect.TypeFor[gen.ChatCompletionChunkDelta]()
 	tToolCall                         = reflect.TypeFor[gen.ToolCall]()
 	tToolCallFunction                 = reflect.TypeFor[gen.ToolCallFunction]()
+	tChatCompletionLogprobs           = reflect.TypeFor[gen.ChatCompletionLogprobs]()
+	tTokenLogprob                     = reflect.TypeFor[gen.TokenLogprob]()
+	tTopLogprob                       = reflect.TypeFor[gen.TopLogprob]()
+	tTimeInfo                         = reflect.TypeFor[gen.TimeInfo]()
+	tUsage                            = reflect.TypeFor[gen.Usage]()
+	tCompletionTokensDetails          = reflect.TypeFor[gen.CompletionTokensDetails]()
+	tPromptTokensDetails              = reflect.TypeFor[gen.PromptTokensDetails]()
 	tChatCompletion                   = reflect.TypeFor[gen.ChatCompletion]()
 	tChatCompletionChoice             = reflect.TypeFor[gen.ChatCompletionChoice]()
 	tChatCompletionMessage            = reflect.TypeFor[gen.ChatCompletionMessage]()
 	tCompletion                       = reflect.TypeFor[gen.Completion]()
 	tCompletionChoice                 = reflect.TypeFor[gen.CompletionChoice]()
+	tCompletionLogprobs               = reflect.TypeFor[gen.CompletionLogprobs]()
 	tFinishReason                     = reflect.TypeFor[gen.FinishReason]()
 	tSliceOfInt                       = reflect.TypeFor[[]int]()
 	tSliceOfToolCall                  = reflect.TypeFor[[]gen.ToolCall]()
+	tSliceOfTopLogprob                = reflect.TypeFor[[]gen.TopLogprob]()
+	tSliceOfTokenLogprob              = reflect.TypeFor[[]gen.TokenLogprob]()
 	tSliceOfChatCompletionChunkChoice = reflect.TypeFor[[]gen.ChatCompletionChunkChoice]()
 	tSliceOfChatCompletionChoice      = reflect.TypeFor[[]gen.ChatCompletionChoice]()
+	tSliceOfFloat64                   = reflect.TypeFor[[]float64]()
+	tSliceOfString                    = reflect.TypeFor[[]string]()
 	tSliceOfCompletionChoice          = reflect.TypeFor[[]gen.CompletionChoice]()
 )
 
@@ -175,9 +187,9 @@ func (d *Decoder) decChatCompletionChunk(v *gen.ChatCompletionChunk) error {
 			case 7:
 				err = s.String(&v.SystemFingerprint, &d.last[5])
 			case 8:
-				err = s.Unmarshal(&v.TimeInfo)
+				err = d.decPtrToTimeInfo(&v.TimeInfo, nil)
 			case 9:
-				err = s.Unmarshal(&v.Usage)
+				err = d.decPtrToUsage(&v.Usage, nil)
 			}
 			s.Leave(m)
 		}
@@ -254,9 +266,9 @@ func (d *Decoder) decChatCompletionChunkChoice(v *gen.ChatCompletionChunkChoice)
 			case 2:
 				err = s.Int(&v.Index)
 			case 3:
-				err = s.Unmarshal(&v.Logprobs)
+				err = d.decPtrToChatCompletionLogprobs(&v.Logprobs, nil)
 			case 4:
-				err = s.Unmarshal(&v.ReasoningLogprobs)
+				err = d.decPtrToChatCompletionLogprobs(&v.ReasoningLogprobs, nil)
 			case 5:
 				err = s.String(&v.Text, &d.last[7])
 			case 6:
@@ -399,7 +411,7 @@ func (d *Decoder) decToolCall(v *gen.ToolCall) error {
 			case 1:
 				err = s.String(&v.ID, &d.last[11])
 			case 2:
-				err = s.Int(&v.Index)
+				err = d.decPtrToInt(&v.Index, nil)
 			case 3:
 				err = s.String(&v.Type, &d.last[12])
 			}
@@ -460,6 +472,462 @@ func (d *Decoder) decToolCallFunction(v *gen.ToolCallFunction) error {
 				err = s.String(&v.Arguments, &d.last[13])
 			case 1:
 				err = s.String(&v.Name, &d.last[14])
+			}
+			s.Leave(m)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+var keysChatCompletionLogprobs = []string{
+	"content",
+	"refusal",
+}
+
+func fieldChatCompletionLogprobs(key []byte) int {
+	switch string(key) {
+	case "content":
+		return 0
+	case "refusal":
+		return 1
+	}
+	return jsonscan.Fold(key, keysChatCompletionLogprobs)
+}
+
+func (d *Decoder) decChatCompletionLogprobs(v *gen.ChatCompletionLogprobs) error {
+	s := &d.S
+	if s.Null() {
+		return nil
+	}
+	if s.Peek() != '{' {
+		return s.WrongType(tChatCompletionLogprobs)
+	}
+	if err := s.Open(); err != nil {
+		return err
+	}
+	for first := true; ; {
+		key, done, err := s.NextKey(&first)
+		if err != nil {
+			return err
+		}
+		if done {
+			s.Close()
+			return nil
+		}
+		f := fieldChatCompletionLogprobs(key)
+		if f < 0 {
+			if d.Unknown != nil && s.Depth() == 1 {
+				err = d.Unknown(s, key)
+			} else {
+				err = s.SkipValue()
+			}
+		} else {
+			m := s.Enter(tChatCompletionLogprobs, keysChatCompletionLogprobs[f])
+			switch f {
+			case 0:
+				err = d.decSliceOfTokenLogprob(&v.Content, nil)
+			case 1:
+				err = d.decSliceOfTokenLogprob(&v.Refusal, nil)
+			}
+			s.Leave(m)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+var keysTokenLogprob = []string{
+	"bytes",
+	"logprob",
+	"token",
+	"top_logprobs",
+}
+
+func fieldTokenLogprob(key []byte) int {
+	switch string(key) {
+	case "bytes":
+		return 0
+	case "logprob":
+		return 1
+	case "token":
+		return 2
+	case "top_logprobs":
+		return 3
+	}
+	return jsonscan.Fold(key, keysTokenLogprob)
+}
+
+func (d *Decoder) decTokenLogprob(v *gen.TokenLogprob) error {
+	s := &d.S
+	if s.Null() {
+		return nil
+	}
+	if s.Peek() != '{' {
+		return s.WrongType(tTokenLogprob)
+	}
+	if err := s.Open(); err != nil {
+		return err
+	}
+	for first := true; ; {
+		key, done, err := s.NextKey(&first)
+		if err != nil {
+			return err
+		}
+		if done {
+			s.Close()
+			return nil
+		}
+		f := fieldTokenLogprob(key)
+		if f < 0 {
+			if d.Unknown != nil && s.Depth() == 1 {
+				err = d.Unknown(s, key)
+			} else {
+				err = s.SkipValue()
+			}
+		} else {
+			m := s.Enter(tTokenLogprob, keysTokenLogprob[f])
+			switch f {
+			case 0:
+				err = d.decSliceOfInt(&v.Bytes, nil)
+			case 1:
+				err = s.Float64(&v.Logprob)
+			case 2:
+				err = s.String(&v.Token, &d.last[15])
+			case 3:
+				err = d.decSliceOfTopLogprob(&v.TopLogprobs, nil)
+			}
+			s.Leave(m)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+var keysTopLogprob = []string{
+	"bytes",
+	"logprob",
+	"token",
+}
+
+func fieldTopLogprob(key []byte) int {
+	switch string(key) {
+	case "bytes":
+		return 0
+	case "logprob":
+		return 1
+	case "token":
+		return 2
+	}
+	return jsonscan.Fold(key, keysTopLogprob)
+}
+
+func (d *Decoder) decTopLogprob(v *gen.TopLogprob) error {
+	s := &d.S
+	if s.Null() {
+		return nil
+	}
+	if s.Peek() != '{' {
+		return s.WrongType(tTopLogprob)
+	}
+	if err := s.Open(); err != nil {
+		return err
+	}
+	for first := true; ; {
+		key, done, err := s.NextKey(&first)
+		if err != nil {
+			return err
+		}
+		if done {
+			s.Close()
+			return nil
+		}
+		f := fieldTopLogprob(key)
+		if f < 0 {
+			if d.Unknown != nil && s.Depth() == 1 {
+				err = d.Unknown(s, key)
+			} else {
+				err = s.SkipValue()
+			}
+		} else {
+			m := s.Enter(tTopLogprob, keysTopLogprob[f])
+			switch f {
+			case 0:
+				err = d.decSliceOfInt(&v.Bytes, nil)
+			case 1:
+				err = s.Float64(&v.Logprob)
+			case 2:
+				err = s.String(&v.Token, &d.last[16])
+			}
+			s.Leave(m)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+var keysTimeInfo = []string{
+	"completion_time",
+	"created",
+	"prompt_time",
+	"queue_time",
+	"total_time",
+}
+
+func fieldTimeInfo(key []byte) int {
+	switch string(key) {
+	case "completion_time":
+		return 0
+	case "created":
+		return 1
+	case "prompt_time":
+		return 2
+	case "queue_time":
+		return 3
+	case "total_time":
+		return 4
+	}
+	return jsonscan.Fold(key, keysTimeInfo)
+}
+
+func (d *Decoder) decTimeInfo(v *gen.TimeInfo) error {
+	s := &d.S
+	if s.Null() {
+		return nil
+	}
+	if s.Peek() != '{' {
+		return s.WrongType(tTimeInfo)
+	}
+	if err := s.Open(); err != nil {
+		return err
+	}
+	for first := true; ; {
+		key, done, err := s.NextKey(&first)
+		if err != nil {
+			return err
+		}
+		if done {
+			s.Close()
+			return nil
+		}
+		f := fieldTimeInfo(key)
+		if f < 0 {
+			if d.Unknown != nil && s.Depth() == 1 {
+				err = d.Unknown(s, key)
+			} else {
+				err = s.SkipValue()
+			}
+		} else {
+			m := s.Enter(tTimeInfo, keysTimeInfo[f])
+			switch f {
+			case 0:
+				err = s.Float64(&v.CompletionTime)
+			case 1:
+				err = s.Float64(&v.Created)
+			case 2:
+				err = s.Float64(&v.PromptTime)
+			case 3:
+				err = s.Float64(&v.QueueTime)
+			case 4:
+				err = s.Float64(&v.TotalTime)
+			}
+			s.Leave(m)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+var keysUsage = []string{
+	"completion_tokens",
+	"completion_tokens_details",
+	"image_tokens",
+	"prompt_tokens",
+	"prompt_tokens_details",
+	"total_tokens",
+}
+
+func fieldUsage(key []byte) int {
+	switch string(key) {
+	case "completion_tokens":
+		return 0
+	case "completion_tokens_details":
+		return 1
+	case "image_tokens":
+		return 2
+	case "prompt_tokens":
+		return 3
+	case "prompt_tokens_details":
+		return 4
+	case "total_tokens":
+		return 5
+	}
+	return jsonscan.Fold(key, keysUsage)
+}
+
+func (d *Decoder) decUsage(v *gen.Usage) error {
+	s := &d.S
+	if s.Null() {
+		return nil
+	}
+	if s.Peek() != '{' {
+		return s.WrongType(tUsage)
+	}
+	if err := s.Open(); err != nil {
+		return err
+	}
+	for first := true; ; {
+		key, done, err := s.NextKey(&first)
+		if err != nil {
+			return err
+		}
+		if done {
+			s.Close()
+			return nil
+		}
+		f := fieldUsage(key)
+		if f < 0 {
+			if d.Unknown != nil && s.Depth() == 1 {
+				err = d.Unknown(s, key)
+			} else {
+				err = s.SkipValue()
+			}
+		} else {
+			m := s.Enter(tUsage, keysUsage[f])
+			switch f {
+			case 0:
+				err = s.Int(&v.CompletionTokens)
+			case 1:
+				err = d.decCompletionTokensDetails(&v.CompletionTokensDetails)
+			case 2:
+				err = s.Int(&v.ImageTokens)
+			case 3:
+				err = s.Int(&v.PromptTokens)
+			case 4:
+				err = d.decPromptTokensDetails(&v.PromptTokensDetails)
+			case 5:
+				err = s.Int(&v.TotalTokens)
+			}
+			s.Leave(m)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+var keysCompletionTokensDetails = []string{
+	"accepted_prediction_tokens",
+	"reasoning_tokens",
+	"rejected_prediction_tokens",
+}
+
+func fieldCompletionTokensDetails(key []byte) int {
+	switch string(key) {
+	case "accepted_prediction_tokens":
+		return 0
+	case "reasoning_tokens":
+		return 1
+	case "rejected_prediction_tokens":
+		return 2
+	}
+	return jsonscan.Fold(key, keysCompletionTokensDetails)
+}
+
+func (d *Decoder) decCompletionTokensDetails(v *gen.CompletionTokensDetails) error {
+	s := &d.S
+	if s.Null() {
+		return nil
+	}
+	if s.Peek() != '{' {
+		return s.WrongType(tCompletionTokensDetails)
+	}
+	if err := s.Open(); err != nil {
+		return err
+	}
+	for first := true; ; {
+		key, done, err := s.NextKey(&first)
+		if err != nil {
+			return err
+		}
+		if done {
+			s.Close()
+			return nil
+		}
+		f := fieldCompletionTokensDetails(key)
+		if f < 0 {
+			if d.Unknown != nil && s.Depth() == 1 {
+				err = d.Unknown(s, key)
+			} else {
+				err = s.SkipValue()
+			}
+		} else {
+			m := s.Enter(tCompletionTokensDetails, keysCompletionTokensDetails[f])
+			switch f {
+			case 0:
+				err = s.Int(&v.AcceptedPredictionTokens)
+			case 1:
+				err = s.Int(&v.ReasoningTokens)
+			case 2:
+				err = s.Int(&v.RejectedPredictionTokens)
+			}
+			s.Leave(m)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+var keysPromptTokensDetails = []string{
+	"cached_tokens",
+}
+
+func fieldPromptTokensDetails(key []byte) int {
+	switch string(key) {
+	case "cached_tokens":
+		return 0
+	}
+	return jsonscan.Fold(key, keysPromptTokensDetails)
+}
+
+func (d *Decoder) decPromptTokensDetails(v *gen.PromptTokensDetails) error {
+	s := &d.S
+	if s.Null() {
+		return nil
+	}
+	if s.Peek() != '{' {
+		return s.WrongType(tPromptTokensDetails)
+	}
+	if err := s.Open(); err != nil {
+		return err
+	}
+	for first := true; ; {
+		key, done, err := s.NextKey(&first)
+		if err != nil {
+			return err
+		}
+		if done {
+			s.Close()
+			return nil
+		}
+		f := fieldPromptTokensDetails(key)
+		if f < 0 {
+			if d.Unknown != nil && s.Depth() == 1 {
+				err = d.Unknown(s, key)
+			} else {
+				err = s.SkipValue()
+			}
+		} else {
+			m := s.Enter(tPromptTokensDetails, keysPromptTokensDetails[f])
+			switch f {
+			case 0:
+				err = s.Int(&v.CachedTokens)
 			}
 			s.Leave(m)
 		}
@@ -543,21 +1011,21 @@ func (d *Decoder) decChatCompletion(v *gen.ChatCompletion) error {
 			case 1:
 				err = s.Int64(&v.Created)
 			case 2:
-				err = s.String(&v.ID, &d.last[15])
+				err = s.String(&v.ID, &d.last[17])
 			case 3:
-				err = s.String(&v.Model, &d.last[16])
+				err = s.String(&v.Model, &d.last[18])
 			case 4:
-				err = s.String(&v.Object, &d.last[17])
+				err = s.String(&v.Object, &d.last[19])
 			case 5:
-				err = s.String(&v.ServiceTier, &d.last[18])
+				err = s.String(&v.ServiceTier, &d.last[20])
 			case 6:
-				err = s.String(&v.ServiceTierUsed, &d.last[19])
+				err = s.String(&v.ServiceTierUsed, &d.last[21])
 			case 7:
-				err = s.String(&v.SystemFingerprint, &d.last[20])
+				err = s.String(&v.SystemFingerprint, &d.last[22])
 			case 8:
-				err = s.Unmarshal(&v.TimeInfo)
+				err = d.decPtrToTimeInfo(&v.TimeInfo, nil)
 			case 9:
-				err = s.Unmarshal(&v.Usage)
+				err = d.decPtrToUsage(&v.Usage, nil)
 			}
 			s.Leave(m)
 		}
@@ -622,15 +1090,15 @@ func (d *Decoder) decChatCompletionChoice(v *gen.ChatCompletionChoice) error {
 			m := s.Enter(tChatCompletionChoice, keysChatCompletionChoice[f])
 			switch f {
 			case 0:
-				err = d.decFinishReason(&v.FinishReason, &d.last[21])
+				err = d.decFinishReason(&v.FinishReason, &d.last[23])
 			case 1:
 				err = s.Int(&v.Index)
 			case 2:
-				err = s.Unmarshal(&v.Logprobs)
+				err = d.decPtrToChatCompletionLogprobs(&v.Logprobs, nil)
 			case 3:
 				err = d.decChatCompletionMessage(&v.Message)
 			case 4:
-				err = s.Unmarshal(&v.ReasoningLogprobs)
+				err = d.decPtrToChatCompletionLogprobs(&v.ReasoningLogprobs, nil)
 			}
 			s.Leave(m)
 		}
@@ -692,11 +1160,11 @@ func (d *Decoder) decChatCompletionMessage(v *gen.ChatCompletionMessage) error {
 			m := s.Enter(tChatCompletionMessage, keysChatCompletionMessage[f])
 			switch f {
 			case 0:
-				err = s.String(&v.Content, &d.last[22])
+				err = s.String(&v.Content, &d.last[24])
 			case 1:
-				err = s.String(&v.Reasoning, &d.last[23])
+				err = s.String(&v.Reasoning, &d.last[25])
 			case 2:
-				err = s.String(&v.Role, &d.last[24])
+				err = s.String(&v.Role, &d.last[26])
 			case 3:
 				err = d.decSliceOfToolCall(&v.ToolCalls, nil)
 			}
@@ -779,19 +1247,19 @@ func (d *Decoder) decCompletion(v *gen.Completion) error {
 			case 1:
 				err = s.Int64(&v.Created)
 			case 2:
-				err = s.String(&v.ID, &d.last[25])
+				err = s.String(&v.ID, &d.last[27])
 			case 3:
-				err = s.String(&v.Model, &d.last[26])
+				err = s.String(&v.Model, &d.last[28])
 			case 4:
-				err = s.String(&v.Object, &d.last[27])
+				err = s.String(&v.Object, &d.last[29])
 			case 5:
-				err = s.String(&v.ServiceTier, &d.last[28])
+				err = s.String(&v.ServiceTier, &d.last[30])
 			case 6:
-				err = s.String(&v.SystemFingerprint, &d.last[29])
+				err = s.String(&v.SystemFingerprint, &d.last[31])
 			case 7:
-				err = s.Unmarshal(&v.TimeInfo)
+				err = d.decPtrToTimeInfo(&v.TimeInfo, nil)
 			case 8:
-				err = s.Unmarshal(&v.Usage)
+				err = d.decPtrToUsage(&v.Usage, nil)
 			}
 			s.Leave(m)
 		}
@@ -864,17 +1332,85 @@ func (d *Decoder) decCompletionChoice(v *gen.CompletionChoice) error {
 			case 0:
 				err = s.Unmarshal(&v.Delta)
 			case 1:
-				err = d.decFinishReason(&v.FinishReason, &d.last[30])
+				err = d.decFinishReason(&v.FinishReason, &d.last[32])
 			case 2:
 				err = s.Int(&v.Index)
 			case 3:
-				err = s.Unmarshal(&v.Logprobs)
+				err = d.decPtrToCompletionLogprobs(&v.Logprobs, nil)
 			case 4:
-				err = s.Unmarshal(&v.ReasoningLogprobs)
+				err = d.decPtrToCompletionLogprobs(&v.ReasoningLogprobs, nil)
 			case 5:
-				err = s.String(&v.Text, &d.last[31])
+				err = s.String(&v.Text, &d.last[33])
 			case 6:
 				err = d.decSliceOfInt(&v.Tokens, nil)
+			}
+			s.Leave(m)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+var keysCompletionLogprobs = []string{
+	"text_offset",
+	"token_logprobs",
+	"tokens",
+	"top_logprobs",
+}
+
+func fieldCompletionLogprobs(key []byte) int {
+	switch string(key) {
+	case "text_offset":
+		return 0
+	case "token_logprobs":
+		return 1
+	case "tokens":
+		return 2
+	case "top_logprobs":
+		return 3
+	}
+	return jsonscan.Fold(key, keysCompletionLogprobs)
+}
+
+func (d *Decoder) decCompletionLogprobs(v *gen.CompletionLogprobs) error {
+	s := &d.S
+	if s.Null() {
+		return nil
+	}
+	if s.Peek() != '{' {
+		return s.WrongType(tCompletionLogprobs)
+	}
+	if err := s.Open(); err != nil {
+		return err
+	}
+	for first := true; ; {
+		key, done, err := s.NextKey(&first)
+		if err != nil {
+			return err
+		}
+		if done {
+			s.Close()
+			return nil
+		}
+		f := fieldCompletionLogprobs(key)
+		if f < 0 {
+			if d.Unknown != nil && s.Depth() == 1 {
+				err = d.Unknown(s, key)
+			} else {
+				err = s.SkipValue()
+			}
+		} else {
+			m := s.Enter(tCompletionLogprobs, keysCompletionLogprobs[f])
+			switch f {
+			case 0:
+				err = d.decSliceOfInt(&v.TextOffset, nil)
+			case 1:
+				err = d.decSliceOfFloat64(&v.TokenLogprobs, nil)
+			case 2:
+				err = d.decSliceOfString(&v.Tokens, &d.last[34])
+			case 3:
+				err = s.Unmarshal(&v.TopLogprobs)
 			}
 			s.Leave(m)
 		}
@@ -999,6 +1535,98 @@ func (d *Decoder) decSliceOfToolCall(p *[]gen.ToolCall, last *string) error {
 	return nil
 }
 
+// decSliceOfTopLogprob decodes an array as encoding/json does: element i decodes into the
+// slice's element i where there is one (a repeated key merges into what the
+// first left), then the slice is cut to the array's length; an empty array
+// gives an empty slice, null a nil one.
+func (d *Decoder) decSliceOfTopLogprob(p *[]gen.TopLogprob, last *string) error {
+	s := &d.S
+	if s.Null() {
+		*p = nil
+		return nil
+	}
+	if s.Peek() != '[' {
+		return s.WrongType(tSliceOfTopLogprob)
+	}
+	if err := s.Open(); err != nil {
+		return err
+	}
+	v, n := *p, 0
+	for first := true; ; {
+		more, err := s.NextElem(&first)
+		if err != nil {
+			*p = v
+			return err
+		}
+		if !more {
+			break
+		}
+		if n == len(v) {
+			grow := 1
+			if n == cap(v) && n > 0 {
+				grow = s.CountElems()
+			} // size a long array once
+			v = slices.Grow(v, grow)[:n+1]
+		}
+		n++
+		if err := d.decTopLogprob(&v[n-1]); err != nil {
+			*p = v
+			return err
+		}
+	}
+	s.Close()
+	if *p = v[:n]; n == 0 {
+		*p = []gen.TopLogprob{}
+	}
+	return nil
+}
+
+// decSliceOfTokenLogprob decodes an array as encoding/json does: element i decodes into the
+// slice's element i where there is one (a repeated key merges into what the
+// first left), then the slice is cut to the array's length; an empty array
+// gives an empty slice, null a nil one.
+func (d *Decoder) decSliceOfTokenLogprob(p *[]gen.TokenLogprob, last *string) error {
+	s := &d.S
+	if s.Null() {
+		*p = nil
+		return nil
+	}
+	if s.Peek() != '[' {
+		return s.WrongType(tSliceOfTokenLogprob)
+	}
+	if err := s.Open(); err != nil {
+		return err
+	}
+	v, n := *p, 0
+	for first := true; ; {
+		more, err := s.NextElem(&first)
+		if err != nil {
+			*p = v
+			return err
+		}
+		if !more {
+			break
+		}
+		if n == len(v) {
+			grow := 1
+			if n == cap(v) && n > 0 {
+				grow = s.CountElems()
+			} // size a long array once
+			v = slices.Grow(v, grow)[:n+1]
+		}
+		n++
+		if err := d.decTokenLogprob(&v[n-1]); err != nil {
+			*p = v
+			return err
+		}
+	}
+	s.Close()
+	if *p = v[:n]; n == 0 {
+		*p = []gen.TokenLogprob{}
+	}
+	return nil
+}
+
 // decSliceOfChatCompletionChunkChoice decodes an array as encoding/json does: element i decodes into the
 // slice's element i where there is one (a repeated key merges into what the
 // first left), then the slice is cut to the array's length; an empty array
@@ -1091,6 +1719,98 @@ func (d *Decoder) decSliceOfChatCompletionChoice(p *[]gen.ChatCompletionChoice, 
 	return nil
 }
 
+// decSliceOfFloat64 decodes an array as encoding/json does: element i decodes into the
+// slice's element i where there is one (a repeated key merges into what the
+// first left), then the slice is cut to the array's length; an empty array
+// gives an empty slice, null a nil one.
+func (d *Decoder) decSliceOfFloat64(p *[]float64, last *string) error {
+	s := &d.S
+	if s.Null() {
+		*p = nil
+		return nil
+	}
+	if s.Peek() != '[' {
+		return s.WrongType(tSliceOfFloat64)
+	}
+	if err := s.Open(); err != nil {
+		return err
+	}
+	v, n := *p, 0
+	for first := true; ; {
+		more, err := s.NextElem(&first)
+		if err != nil {
+			*p = v
+			return err
+		}
+		if !more {
+			break
+		}
+		if n == len(v) {
+			grow := 1
+			if n == cap(v) && n > 0 {
+				grow = s.CountElems()
+			} // size a long array once
+			v = slices.Grow(v, grow)[:n+1]
+		}
+		n++
+		if err := s.Float64(&v[n-1]); err != nil {
+			*p = v
+			return err
+		}
+	}
+	s.Close()
+	if *p = v[:n]; n == 0 {
+		*p = []float64{}
+	}
+	return nil
+}
+
+// decSliceOfString decodes an array as encoding/json does: element i decodes into the
+// slice's element i where there is one (a repeated key merges into what the
+// first left), then the slice is cut to the array's length; an empty array
+// gives an empty slice, null a nil one.
+func (d *Decoder) decSliceOfString(p *[]string, last *string) error {
+	s := &d.S
+	if s.Null() {
+		*p = nil
+		return nil
+	}
+	if s.Peek() != '[' {
+		return s.WrongType(tSliceOfString)
+	}
+	if err := s.Open(); err != nil {
+		return err
+	}
+	v, n := *p, 0
+	for first := true; ; {
+		more, err := s.NextElem(&first)
+		if err != nil {
+			*p = v
+			return err
+		}
+		if !more {
+			break
+		}
+		if n == len(v) {
+			grow := 1
+			if n == cap(v) && n > 0 {
+				grow = s.CountElems()
+			} // size a long array once
+			v = slices.Grow(v, grow)[:n+1]
+		}
+		n++
+		if err := s.String(&v[n-1], last); err != nil {
+			*p = v
+			return err
+		}
+	}
+	s.Close()
+	if *p = v[:n]; n == 0 {
+		*p = []string{}
+	}
+	return nil
+}
+
 // decSliceOfCompletionChoice decodes an array as encoding/json does: element i decodes into the
 // slice's element i where there is one (a repeated key merges into what the
 // first left), then the slice is cut to the array's length; an empty array
@@ -1135,6 +1855,71 @@ func (d *Decoder) decSliceOfCompletionChoice(p *[]gen.CompletionChoice, last *st
 		*p = []gen.CompletionChoice{}
 	}
 	return nil
+}
+
+// decPtrToInt decodes into a pointer as encoding/json does: null sets it nil;
+// anything else decodes into the pointee, allocated when there is none.
+func (d *Decoder) decPtrToInt(p **int, last *string) error {
+	if d.S.Null() {
+		*p = nil
+		return nil
+	}
+	if *p == nil {
+		*p = new(int)
+	}
+	return d.S.Int(*p)
+}
+
+// decPtrToChatCompletionLogprobs decodes into a pointer as encoding/json does: null sets it nil;
+// anything else decodes into the pointee, allocated when there is none.
+func (d *Decoder) decPtrToChatCompletionLogprobs(p **gen.ChatCompletionLogprobs, last *string) error {
+	if d.S.Null() {
+		*p = nil
+		return nil
+	}
+	if *p == nil {
+		*p = new(gen.ChatCompletionLogprobs)
+	}
+	return d.decChatCompletionLogprobs(*p)
+}
+
+// decPtrToTimeInfo decodes into a pointer as encoding/json does: null sets it nil;
+// anything else decodes into the pointee, allocated when there is none.
+func (d *Decoder) decPtrToTimeInfo(p **gen.TimeInfo, last *string) error {
+	if d.S.Null() {
+		*p = nil
+		return nil
+	}
+	if *p == nil {
+		*p = new(gen.TimeInfo)
+	}
+	return d.decTimeInfo(*p)
+}
+
+// decPtrToUsage decodes into a pointer as encoding/json does: null sets it nil;
+// anything else decodes into the pointee, allocated when there is none.
+func (d *Decoder) decPtrToUsage(p **gen.Usage, last *string) error {
+	if d.S.Null() {
+		*p = nil
+		return nil
+	}
+	if *p == nil {
+		*p = new(gen.Usage)
+	}
+	return d.decUsage(*p)
+}
+
+// decPtrToCompletionLogprobs decodes into a pointer as encoding/json does: null sets it nil;
+// anything else decodes into the pointee, allocated when there is none.
+func (d *Decoder) decPtrToCompletionLogprobs(p **gen.CompletionLogprobs, last *string) error {
+	if d.S.Null() {
+		*p = nil
+		return nil
+	}
+	if *p == nil {
+		*p = new(gen.CompletionLogprobs)
+	}
+	return d.decCompletionLogprobs(*p)
 }
 
 // MessageText accumulates the string fields of the gen.ChatCompletionChunkDelta of one choice

@@ -67,12 +67,13 @@ const (
 	kEnum   // a named string type: its constants are matched without allocating
 	kStruct // a named struct type without its own unmarshaling
 	kSlice  // a slice of a non-raw, non-slice element
+	kPtr    // a pointer to a scalar, an enum or a struct: null sets it nil
 )
 
 type typ struct {
 	kind kind
 	name string // of kEnum, kStruct
-	elem *typ   // of kSlice
+	elem *typ   // of kSlice, kPtr
 	expr string // the Go type, qualified
 }
 
@@ -89,6 +90,8 @@ type gen struct {
 	order   []string // structs in discovery order
 	slices  map[string]*typ
 	sorder  []string
+	ptrs    map[string]*typ
+	porder  []string
 	enums   []string
 	seen    map[string]bool
 	sites   int
@@ -101,7 +104,7 @@ func generate(in, pkg, genPath string, roots []string, merge string, firstWins [
 		return nil, err
 	}
 	g := &gen{types: map[string]*ast.TypeSpec{}, methods: map[string]bool{}, consts: map[string][][2]string{},
-		structs: map[string][]field{}, slices: map[string]*typ{}, seen: map[string]bool{}}
+		structs: map[string][]field{}, slices: map[string]*typ{}, ptrs: map[string]*typ{}, seen: map[string]bool{}}
 	for _, d := range f.Decls {
 		switch d := d.(type) {
 		case *ast.GenDecl:
@@ -268,8 +271,22 @@ func (g *gen) expr(e ast.Expr) (*typ, error) {
 			g.sorder = append(g.sorder, t.expr)
 		}
 		return t, nil
+	case *ast.StarExpr:
+		el, err := g.expr(e.X)
+		if err != nil {
+			return nil, err
+		}
+		if el.kind == kRaw || el.kind == kSlice || el.kind == kPtr {
+			return &typ{kind: kRaw}, nil
+		}
+		t := &typ{kind: kPtr, elem: el, expr: "*" + el.expr}
+		if g.ptrs[t.expr] == nil {
+			g.ptrs[t.expr] = t
+			g.porder = append(g.porder, t.expr)
+		}
+		return t, nil
 	}
-	return &typ{kind: kRaw}, nil // pointers, maps, interfaces, other packages' types
+	return &typ{kind: kRaw}, nil // maps, interfaces, other packages' types
 }
 
 // ident names a type inside generated identifiers.
@@ -279,6 +296,8 @@ func ident(t *typ) string {
 		return t.name
 	case kSlice:
 		return "SliceOf" + ident(t.elem)
+	case kPtr:
+		return "PtrTo" + ident(t.elem)
 	}
 	return strings.ToUpper(t.expr[:1]) + t.expr[1:]
 }
@@ -302,6 +321,11 @@ func (g *gen) decode(t *typ, ptr string) string {
 	case kStruct:
 		return fmt.Sprintf("d.dec%s(%s)", t.name, ptr)
 	case kSlice:
+		if t.elem.kind == kString || t.elem.kind == kEnum {
+			return fmt.Sprintf("d.dec%s(%s, %s)", ident(t), ptr, site())
+		}
+		return fmt.Sprintf("d.dec%s(%s, nil)", ident(t), ptr)
+	case kPtr:
 		if t.elem.kind == kString || t.elem.kind == kEnum {
 			return fmt.Sprintf("d.dec%s(%s, %s)", ident(t), ptr, site())
 		}
@@ -442,6 +466,33 @@ func (g *gen) emit(pkg, genPath string, roots []string, mergeSrc string, usesStr
 		bp("s.Close()")
 		bp("if *p = v[:n]; n == 0 { *p = %s{} }", k)
 		bp("return nil")
+		bp("}")
+	}
+
+	for _, k := range g.porder {
+		t := g.ptrs[k]
+		id := ident(t)
+		bp("")
+		bp("// dec%s decodes into a pointer as encoding/json does: null sets it nil;", id)
+		bp("// anything else decodes into the pointee, allocated when there is none.")
+		bp("func (d *Decoder) dec%s(p *%s, last *string) error {", id, k)
+		bp("if d.S.Null() { *p = nil; return nil }")
+		bp("if *p == nil { *p = new(%s) }", t.elem.expr)
+		var el string
+		switch t.elem.kind {
+		case kString:
+			el = "d.S.String(*p, last)"
+		case kEnum:
+			el = fmt.Sprintf("d.dec%s(*p, last)", t.elem.name)
+		default:
+			save := g.sites
+			el = g.decode(t.elem, "*p")
+			g.sites = save
+		}
+		if strings.HasPrefix(el, "s.") {
+			el = "d.S." + strings.TrimPrefix(el, "s.")
+		}
+		bp("return %s", el)
 		bp("}")
 	}
 
