@@ -9,7 +9,7 @@ import (
 )
 
 // decoders are the generated single-pass decoders, reused across calls
-// (their scratch buffers and interned strings: model, object, role).
+// and clients (their interned strings: model, object, role).
 var decoders = sync.Pool{New: func() any { return new(decode.Decoder) }}
 
 // decodeResponse decodes a response body (an object) into v with the
@@ -23,11 +23,11 @@ func decodeResponse[T any](body []byte, v *T) error {
 	case *gen.ChatCompletion:
 		d := decoders.Get().(*decode.Decoder)
 		err = d.ChatCompletion(body, p)
-		decoders.Put(d)
+		release(d)
 	case *gen.Completion:
 		d := decoders.Get().(*decode.Decoder)
 		err = d.Completion(body, p)
-		decoders.Put(d)
+		release(d)
 	default:
 		return json.Unmarshal(body, v)
 	}
@@ -37,4 +37,11 @@ func decodeResponse[T any](body []byte, v *T) error {
 		}
 	}
 	return err
+}
+
+// release returns d to the pool without the body it last read, so that a
+// pooled decoder never keeps a response alive.
+func release(d *decode.Decoder) {
+	d.S.Reset(nil)
+	decoders.Put(d)
 }

@@ -137,7 +137,17 @@ func decoderFor[T any]() func([]byte, *T) (bool, error) {
 	case *gen.ChatCompletionChunk:
 		return adapt[T](newChunkDecoder())
 	case *gen.Completion:
-		return adapt[T](newEventDecoder((*decode.Decoder).Completion))
+		fast := adapt[T](newEventDecoder((*decode.Decoder).Completion))
+		return func(data []byte, v *T) (bool, error) {
+			isErr, err := fast(data, v)
+			if err != nil {
+				// Text completion streams always reported encoding/json's
+				// errors; bad events are rare, decoding one twice is cheap.
+				var again T
+				return decodeJSON(data, &again)
+			}
+			return isErr, err
+		}
 	}
 	return decodeJSON[T]
 }

@@ -50,8 +50,15 @@ type Scanner struct {
 
 // Reset starts scanning b, keeping the buffers of earlier scans.
 func (s *Scanner) Reset(b []byte) {
-	*s = Scanner{b: b, scratch: s.scratch, path: s.path[:0]}
+	scratch := s.scratch
+	if cap(scratch) > maxKeptScratch { // one huge escaped string: not kept
+		scratch = nil
+	}
+	*s = Scanner{b: b, scratch: scratch, path: s.path[:0]}
 }
+
+// maxKeptScratch bounds the unescaping buffer a Scanner keeps across Resets.
+const maxKeptScratch = 64 << 10
 
 // SyntaxError reports invalid JSON at a byte offset.
 type SyntaxError struct {
