@@ -20,7 +20,9 @@ type ChatCompletionService struct {
 	c *Client
 }
 
-// New creates a chat completion and waits for the whole response.
+// New creates a chat completion and waits for the whole response, which
+// has at least one choice: resp.Choices[0] is safe (a body without choices
+// is a *ResponseError).
 //
 // params.Stream must not be true: use NewStreaming for a stream. Errors:
 // *APIError for an error status (after retries), *ConnectionError or

@@ -298,7 +298,7 @@ func (c *Client) body(cfg *config, v any) ([]byte, error) {
 	if len(cfg.extraBody) > 0 {
 		var m map[string]json.RawMessage
 		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("client: merging extra body fields: %w", err)
+			return nil, &ParamError{Param: "WithExtraBody", Message: "merging extra body fields: " + err.Error(), Err: err}
 		}
 		for k, v := range cfg.extraBody {
 			raw, err := json.Marshal(v)
@@ -350,7 +350,25 @@ func finish[T any](cl *call, resp *http.Response, err error) (*T, error) {
 	if err := decodeResponse(body, v); err != nil {
 		return nil, responseError(cl, resp.StatusCode, body, partial, err)
 	}
+	if noChoices(v) {
+		return nil, responseError(cl, resp.StatusCode, body, partial, errNoChoices)
+	}
 	return v, nil
+}
+
+// errNoChoices is the ResponseError cause for a completion without choices.
+var errNoChoices = errors.New("a completion without choices")
+
+// noChoices reports a chat or text completion without a choice: the API
+// always sends at least one, so resp.Choices[0] is safe on what New returns.
+func noChoices(v any) bool {
+	switch c := v.(type) {
+	case *gen.ChatCompletion:
+		return len(c.Choices) == 0
+	case *gen.Completion:
+		return len(c.Choices) == 0
+	}
+	return false
 }
 
 // errNotObject is the ResponseError cause for a body that is JSON but not

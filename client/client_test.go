@@ -621,6 +621,31 @@ func TestMalformedSuccessIsAnError(t *testing.T) {
 	}
 }
 
+// TestCompletionWithoutChoicesIsAnError: New promises at least one choice,
+// so resp.Choices[0] cannot panic.
+func TestCompletionWithoutChoicesIsAnError(t *testing.T) {
+	ctx := context.Background()
+	for name, body := range map[string]string{
+		"chat":       `{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[]}`,
+		"completion": `{"id":"x","object":"text_completion","created":1,"model":"m"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := newServer(t, okJSON(body))
+			c, _ := newTestClient(t, srv)
+			var err error
+			if name == "chat" {
+				_, err = c.Chat.Completions.New(ctx, chatParams())
+			} else {
+				_, err = c.Completions.New(ctx, CompletionNewParams{Model: "m", Prompt: Prompt("a")})
+			}
+			var re *ResponseError
+			if !errors.As(err, &re) || !errors.Is(err, errNoChoices) {
+				t.Fatalf("err %v, want a *ResponseError for the missing choices", err)
+			}
+		})
+	}
+}
+
 // TestNonObjectSuccessIsAnError: every response type is a JSON object, so a
 // 200 whose body is null, an array, a number, a string or a boolean is a
 // *ResponseError for every call, never an empty value and a nil error.

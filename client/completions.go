@@ -12,7 +12,8 @@ type CompletionService struct {
 	c *Client
 }
 
-// New creates a text completion and waits for the whole response.
+// New creates a text completion and waits for the whole response, which has
+// at least one choice (a body without choices is a *ResponseError).
 // params.Stream must not be true: use NewStreaming.
 func (s *CompletionService) New(ctx context.Context, params CompletionNewParams, opts ...Option) (*Completion, error) {
 	if params.Stream != nil && *params.Stream {

@@ -433,18 +433,18 @@ func WithMaxResponseSize(n int64) Option {
 
 // WithCFRay sets the CF-RAY header parameter (Cloudflare request tracing).
 func WithCFRay(id string) Option {
-	return stringHeaderParam("CF-RAY", id, func(h *headerParams) **string { return &h.cfRay })
+	return stringHeaderParam("WithCFRay", "CF-RAY", id, func(h *headerParams) **string { return &h.cfRay })
 }
 
 // WithAmzCfID sets the X-Amz-Cf-Id header parameter (CloudFront request tracing).
 func WithAmzCfID(id string) Option {
-	return stringHeaderParam("X-Amz-Cf-Id", id, func(h *headerParams) **string { return &h.amzCfID })
+	return stringHeaderParam("WithAmzCfID", "X-Amz-Cf-Id", id, func(h *headerParams) **string { return &h.amzCfID })
 }
 
 // stringHeaderParam sets a string header parameter after checking its value.
-func stringHeaderParam(name, value string, field func(*headerParams) **string) Option {
+func stringHeaderParam(option, name, value string, field func(*headerParams) **string) Option {
 	return func(c *config) error {
-		if err := checkHeaderValue(name, name, value); err != nil {
+		if err := checkHeaderValue(option, name, value); err != nil {
 			return err
 		}
 		*field(&c.headerParams) = &value

@@ -59,6 +59,8 @@ func TestInputErrorsAreParamErrors(t *testing.T) {
 		}},
 		{"unencodable params", "params", chat(func(p *ChatCompletionNewParams) { p.Temperature = Float(math.NaN()) })},
 		{"unencodable extra body", "WithExtraBody", chat(keep, WithExtraBody(map[string]any{"f": func() {}}))},
+		{"header param with CRLF", "WithCFRay", chat(keep, WithCFRay("a\r\nb"))},
+		{"schema-less field", "struct { C chan int }", func() error { _, err := SchemaFor[struct{ C chan int }](); return err }},
 		{"struct-less tool", "FunctionToolFor", func() error { _, err := FunctionToolFor[int]("f", ""); return err }},
 	}
 	for _, tc := range cases {

@@ -135,7 +135,7 @@ func schemaOf(t reflect.Type) (map[string]any, error) {
 	g := &schemaGen{root: t, defs: map[string]any{}, names: map[reflect.Type]string{}}
 	s, err := g.inline(t)
 	if err != nil {
-		return nil, fmt.Errorf("client: no JSON schema for %s: %w", t, err)
+		return nil, &ParamError{Param: t.String(), Message: fmt.Sprintf("no JSON schema for %s: %v", t, err), Err: err}
 	}
 	if len(g.defs) > 0 {
 		s["$defs"] = g.defs

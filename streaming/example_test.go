@@ -68,7 +68,11 @@ func ExampleChatCompletionAccumulator() {
 		return
 	}
 	completion := acc.ChatCompletion()
-	choice := completion.Choices[0] // the accumulator has one choice per index seen
+	if len(completion.Choices) == 0 { // the accumulator has one choice per index seen
+		fmt.Println("no choice")
+		return
+	}
+	choice := completion.Choices[0]
 	fmt.Println(choice.Message.Content)
 	if u := completion.Usage; u != nil { // only when the server sent it
 		fmt.Println(choice.FinishReason, u.TotalTokens, "tokens")

@@ -36,6 +36,9 @@ func main() {
 		log.Fatal(err)
 	}
 	completion := acc.ChatCompletion()
+	if len(completion.Choices) == 0 { // a stream may end before any choice
+		log.Fatal("the stream carried no choice")
+	}
 	msg := completion.Choices[0].Message
 	if msg.Reasoning != "" {
 		fmt.Println("reasoning:", msg.Reasoning)
