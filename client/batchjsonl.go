@@ -1,11 +1,13 @@
 package client
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"reflect"
 	"unicode/utf8"
 )
@@ -280,3 +282,296 @@ func invalidUTF8(v reflect.Value, path string) string {
 	}
 	return ""
 }
+
+// DefaultBatchResultLineBytes is the longest line ReadBatchResults reads: a
+// result holds a whole chat completion, which with log probabilities can be
+// far longer than its 1 MB request. A longer line is reported and skipped.
+const DefaultBatchResultLineBytes = 16 << 20
+
+// The statuses of a BatchResult. Cerebras' output lines give them; for
+// OpenAI's shape they are derived from the status_code and the error.
+// Other values the API may add are kept as they come.
+const (
+	BatchResultSucceeded = "succeeded"
+	BatchResultFailed    = "failed"
+	BatchResultExpired   = "expired"
+)
+
+// BatchResult is one line of a batch output or error file.
+type BatchResult struct {
+	// Line is the line's number in the file, from 1.
+	Line int
+	// CustomID is the custom_id of the request the line answers.
+	CustomID string
+	// ID is the line's own id (OpenAI's shape has one, "batch_req_…"), or "".
+	ID string
+	// Status is BatchResultSucceeded, BatchResultFailed, BatchResultExpired
+	// or a value the API added: the line's "status", or when it has none,
+	// derived from the status code and the error.
+	Status string
+	// StatusCode is the HTTP status of the request when the line gives one
+	// (OpenAI's response.status_code), else 0.
+	StatusCode int
+	// RequestID is the request id when the line gives one, else "".
+	RequestID string
+	// Completion is the chat completion, nil when the line has none.
+	Completion *ChatCompletion
+	// Error is the request's error, nil when the line has none.
+	Error *BatchResultError
+	// Raw is the line as read, without its line ending: a copy the caller
+	// may keep.
+	Raw []byte
+}
+
+// BatchResultError is the error of one request in a batch: the line's
+// "error" object, or the error body of a failed status_code.
+type BatchResultError struct {
+	// Code is a machine-readable code, such as "batch_expired"; a numeric
+	// code is kept as its text.
+	Code string
+	// Message describes the error.
+	Message string
+	// Type is the error class, when given, such as "invalid_request_error".
+	Type string
+	// Param is the request parameter the error concerns, when given.
+	Param string
+}
+
+// Error returns the code and the message, on one line.
+func (e *BatchResultError) Error() string {
+	switch {
+	case e.Code == "":
+		return "cerebras: batch request failed: " + e.Message
+	case e.Message == "":
+		return "cerebras: batch request failed: " + e.Code
+	}
+	return "cerebras: batch request failed: " + e.Code + ": " + e.Message
+}
+
+// ReadBatchResults iterates over the lines of a batch output or error file
+// (the content of GET /v1/files/{id}/content), at constant memory: one
+// line at a time, each at most DefaultBatchResultLineBytes long. It accepts
+// both documented shapes of a line, Cerebras'
+//
+//	{"custom_id", "status", "response": {<chat.completion>}}  or  …, "error": {"code", "message"}}
+//
+// and OpenAI's
+//
+//	{"id", "custom_id", "response": {"status_code", "request_id", "body": {<chat.completion>}}, "error"}
+//
+// A line that cannot be read (not JSON, no custom_id, a completion that does
+// not decode, over the length limit) is yielded as a *BatchLineError
+// matching ErrBatchMalformedLine or ErrBatchLineTooLarge, and the iteration
+// goes on: break to stop it. Blank lines are skipped; LF and CRLF endings
+// are accepted. An error reading r is yielded last. The sequence reads r,
+// so it can be ranged over once.
+//
+//	for res, err := range client.ReadBatchResults(body) {
+//		if err != nil { log.Print(err); continue }
+//		if res.Completion != nil { fmt.Println(res.CustomID, res.Completion.Choices[0].Message.Content) }
+//	}
+func ReadBatchResults(r io.Reader) iter.Seq2[BatchResult, error] {
+	return ReadBatchResultsLimit(r, DefaultBatchResultLineBytes)
+}
+
+// ReadBatchResultsLimit is ReadBatchResults with lines of up to
+// maxLineBytes (without their line ending); 0 or less means
+// DefaultBatchResultLineBytes.
+func ReadBatchResultsLimit(r io.Reader, maxLineBytes int) iter.Seq2[BatchResult, error] {
+	if maxLineBytes <= 0 {
+		maxLineBytes = DefaultBatchResultLineBytes
+	}
+	return func(yield func(BatchResult, error) bool) {
+		br := bufio.NewReaderSize(r, 64<<10)
+		var buf []byte // the current line, reused: its capacity is the longest line so far
+		for n := 1; ; n++ {
+			var tooLong bool
+			var err error
+			buf, tooLong, err = readBatchLine(br, buf[:0], maxLineBytes+1) // +1: a CR
+			if err != nil && err != io.EOF {
+				yield(BatchResult{}, fmt.Errorf("client: reading batch results, line %d: %w", n, err))
+				return
+			}
+			line := bytes.TrimSuffix(buf, []byte("\r"))
+			if tooLong || len(line) > maxLineBytes {
+				if !yield(BatchResult{}, &BatchLineError{Line: n,
+					Err: fmt.Errorf("%w: longer than %d bytes", ErrBatchLineTooLarge, maxLineBytes)}) {
+					return
+				}
+			} else if len(bytes.TrimSpace(line)) > 0 {
+				res, lerr := parseBatchResult(n, line)
+				if !yield(res, lerr) {
+					return
+				}
+			}
+			if err == io.EOF {
+				return
+			}
+		}
+	}
+}
+
+// readBatchLine appends the next line of br to buf, without its LF. A line
+// over max bytes is consumed but not kept (tooLong). err is io.EOF after the
+// last line.
+func readBatchLine(br *bufio.Reader, buf []byte, max int) (_ []byte, tooLong bool, err error) {
+	for {
+		frag, err := br.ReadSlice('\n')
+		frag = bytes.TrimSuffix(frag, []byte("\n"))
+		if !tooLong && len(buf)+len(frag) > max {
+			tooLong, buf = true, buf[:0]
+		}
+		if !tooLong {
+			buf = append(buf, frag...)
+		}
+		if err != bufio.ErrBufferFull {
+			return buf, tooLong, err
+		}
+	}
+}
+
+// batchResultLine is one line of an output file, in either shape.
+type batchResultLine struct {
+	ID       json.RawMessage `json:"id"`
+	CustomID json.RawMessage `json:"custom_id"`
+	Status   json.RawMessage `json:"status"`
+	Response json.RawMessage `json:"response"`
+	Error    json.RawMessage `json:"error"`
+}
+
+// batchEnvelope is OpenAI's response object around the completion.
+type batchEnvelope struct {
+	StatusCode *int            `json:"status_code"`
+	RequestID  json.RawMessage `json:"request_id"`
+	Body       json.RawMessage `json:"body"`
+}
+
+// parseBatchResult decodes one output line.
+func parseBatchResult(n int, line []byte) (BatchResult, error) {
+	res := BatchResult{Line: n}
+	var w batchResultLine
+	if err := json.Unmarshal(line, &w); err != nil {
+		return res, malformed(n, "", "%w", err)
+	}
+	id, ok := jsonText(w.CustomID)
+	if !ok {
+		return res, malformed(n, "", "no custom_id")
+	}
+	res.CustomID = id
+	res.ID, _ = jsonText(w.ID)
+	res.Status, _ = jsonText(w.Status)
+	res.Raw = bytes.Clone(line)
+
+	var err error
+	if res.Error, err = parseResultError(w.Error); err != nil {
+		return res, malformed(n, id, "error: %w", err)
+	}
+	completion := w.Response
+	if isObject(w.Response) {
+		var env batchEnvelope
+		if err := json.Unmarshal(w.Response, &env); err != nil {
+			return res, malformed(n, id, "response: %w", err)
+		}
+		if env.StatusCode != nil || !isNull(env.Body) { // OpenAI's envelope
+			completion = nil
+			if env.StatusCode != nil {
+				res.StatusCode = *env.StatusCode
+			}
+			res.RequestID, _ = jsonText(env.RequestID)
+			if res.StatusCode != 0 && (res.StatusCode < 200 || res.StatusCode > 299) {
+				if res.Error == nil {
+					res.Error = errorFromBody(env.Body)
+				}
+			} else {
+				completion = env.Body
+			}
+		}
+	} else if !isNull(w.Response) {
+		return res, malformed(n, id, "response is not an object")
+	}
+	if !isNull(completion) {
+		if !isObject(completion) {
+			return res, malformed(n, id, "the completion is not an object")
+		}
+		res.Completion = new(ChatCompletion)
+		if err := decodeResponse(completion, res.Completion); err != nil {
+			return BatchResult{Line: n, CustomID: id, Raw: res.Raw}, malformed(n, id, "completion: %w", err)
+		}
+	}
+	if res.Status == "" {
+		switch {
+		case res.Error != nil && res.Error.Code == "batch_expired":
+			res.Status = BatchResultExpired
+		case res.Error != nil:
+			res.Status = BatchResultFailed
+		case res.Completion != nil:
+			res.Status = BatchResultSucceeded
+		default:
+			return res, malformed(n, id, "neither a status, a response nor an error")
+		}
+	}
+	return res, nil
+}
+
+// malformed returns the *BatchLineError of a line that cannot be read.
+func malformed(n int, id, format string, args ...any) error {
+	return &BatchLineError{Line: n, CustomID: id,
+		Err: fmt.Errorf("%w: "+format, append([]any{ErrBatchMalformedLine}, args...)...)}
+}
+
+// parseResultError decodes a line's "error": an object, a string (its
+// message), or null.
+func parseResultError(raw json.RawMessage) (*BatchResultError, error) {
+	if isNull(raw) {
+		return nil, nil
+	}
+	if s, ok := jsonText(raw); ok {
+		return &BatchResultError{Message: s}, nil
+	}
+	if !isObject(raw) {
+		return nil, errors.New("neither an object nor a string")
+	}
+	var f struct{ Code, Message, Type, Param json.RawMessage }
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return nil, err
+	}
+	e := &BatchResultError{}
+	e.Code, _ = jsonText(f.Code)
+	e.Message, _ = jsonText(f.Message)
+	e.Type, _ = jsonText(f.Type)
+	e.Param, _ = jsonText(f.Param)
+	return e, nil
+}
+
+// errorFromBody reads the error body of a failed request, wrapped
+// ({"error": {…}}) or flat; a body it cannot read is kept as the message.
+func errorFromBody(body json.RawMessage) *BatchResultError {
+	if isNull(body) {
+		return &BatchResultError{}
+	}
+	var wrapped struct{ Error json.RawMessage }
+	if isObject(body) && json.Unmarshal(body, &wrapped) == nil && isObject(wrapped.Error) {
+		body = wrapped.Error
+	}
+	if e, err := parseResultError(body); err == nil && e != nil {
+		return e
+	}
+	return &BatchResultError{Message: string(body)}
+}
+
+// jsonText decodes a JSON string, or a number or boolean as its text;
+// null, absent, objects and arrays give "", false.
+func jsonText(raw json.RawMessage) (string, bool) {
+	if isNull(raw) || raw[0] == '{' || raw[0] == '[' {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, true
+	}
+	return string(raw), true
+}
+
+func isNull(raw json.RawMessage) bool { return len(raw) == 0 || string(raw) == "null" }
+
+func isObject(raw json.RawMessage) bool { return len(raw) > 0 && raw[0] == '{' }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -234,5 +235,236 @@ func TestBatchInputWriterMessageUTF8(t *testing.T) {
 	}
 	if !utf8.Valid(buf.Bytes()) || !strings.Contains(buf.String(), "bad \ufffd( byte") {
 		t.Errorf("wrote %q", buf.Bytes())
+	}
+}
+
+const batchCompletionJSON = `{"id":"c1","object":"chat.completion","created":1,"model":"gpt-oss-120b","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hi!"}}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}`
+
+// collect ranges over seq, keeping every result and error.
+func collect(t *testing.T, seq func(func(BatchResult, error) bool)) (results []BatchResult, errs []error) {
+	t.Helper()
+	for res, err := range seq {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		results = append(results, res)
+	}
+	return results, errs
+}
+
+func TestReadBatchResultsShapes(t *testing.T) {
+	tests := []struct {
+		name                      string
+		line                      string
+		id, status, reqID, lineID string
+		code                      int
+		content                   string // "" when no completion
+		err                       *BatchResultError
+	}{
+		{"cerebras succeeded", `{"custom_id":"a","status":"succeeded","response":` + batchCompletionJSON + `}`,
+			"a", "succeeded", "", "", 0, "Hi!", nil},
+		{"cerebras failed", `{"custom_id":"b","status":"failed","error":{"code":"context_length_exceeded","message":"too long"}}`,
+			"b", "failed", "", "", 0, "", &BatchResultError{Code: "context_length_exceeded", Message: "too long"}},
+		{"cerebras expired", `{"custom_id":"c","status":"expired","error":{"code":"batch_expired","message":"not run in 24h"}}`,
+			"c", "expired", "", "", 0, "", &BatchResultError{Code: "batch_expired", Message: "not run in 24h"}},
+		{"cerebras unknown status kept", `{"custom_id":"d","status":"skipped"}`, "d", "skipped", "", "", 0, "", nil},
+		{"openai succeeded", `{"id":"batch_req_1","custom_id":"e","response":{"status_code":200,"request_id":"req-9","body":` + batchCompletionJSON + `},"error":null}`,
+			"e", "succeeded", "req-9", "batch_req_1", 200, "Hi!", nil},
+		{"openai failed status", `{"id":"batch_req_2","custom_id":"f","response":{"status_code":400,"request_id":"req-10","body":{"error":{"message":"bad model","type":"invalid_request_error","param":"model","code":"model_not_found"}}},"error":null}`,
+			"f", "failed", "req-10", "batch_req_2", 400, "", &BatchResultError{Code: "model_not_found", Message: "bad model", Type: "invalid_request_error", Param: "model"}},
+		{"openai flat error body", `{"custom_id":"g","response":{"status_code":429,"body":{"message":"slow down","code":429}}}`,
+			"g", "failed", "", "", 429, "", &BatchResultError{Code: "429", Message: "slow down"}},
+		{"openai expired", `{"id":"batch_req_3","custom_id":"h","response":null,"error":{"code":"batch_expired","message":"expired"}}`,
+			"h", "expired", "", "batch_req_3", 0, "", &BatchResultError{Code: "batch_expired", Message: "expired"}},
+		{"error as a string", `{"custom_id":"i","error":"boom"}`, "i", "failed", "", "", 0, "", &BatchResultError{Message: "boom"}},
+		{"CRLF ending and extra fields", `{"custom_id":"j","status":"succeeded","new_field":[1],"response":` + batchCompletionJSON + "}\r", "j", "succeeded", "", "", 0, "Hi!", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			results, errs := collect(t, ReadBatchResults(strings.NewReader("\n"+tt.line+"\n")))
+			if len(errs) != 0 || len(results) != 1 {
+				t.Fatalf("%d results, errors %v; want one result", len(results), errs)
+			}
+			r := results[0]
+			if r.Line != 2 || r.CustomID != tt.id || r.Status != tt.status || r.StatusCode != tt.code || r.RequestID != tt.reqID || r.ID != tt.lineID {
+				t.Errorf("got line %d id %q status %q code %d request %q line id %q", r.Line, r.CustomID, r.Status, r.StatusCode, r.RequestID, r.ID)
+			}
+			if got := ""; r.Completion != nil {
+				if got = r.Completion.Choices[0].Message.Content; got != tt.content || r.Completion.Usage.TotalTokens != 5 {
+					t.Errorf("completion %+v", r.Completion)
+				}
+			} else if tt.content != "" {
+				t.Errorf("no completion, want %q", tt.content)
+			}
+			if (r.Error == nil) != (tt.err == nil) || (r.Error != nil && *r.Error != *tt.err) {
+				t.Errorf("Error = %+v, want %+v", r.Error, tt.err)
+			}
+			if string(r.Raw) != strings.TrimSuffix(tt.line, "\r") {
+				t.Errorf("Raw = %q", r.Raw)
+			}
+		})
+	}
+}
+
+// A malformed line is reported with its number, and the lines after it
+// still arrive.
+func TestReadBatchResultsMalformedLines(t *testing.T) {
+	good := func(id string) string {
+		return `{"custom_id":"` + id + `","status":"succeeded","response":` + batchCompletionJSON + `}`
+	}
+	bad := []struct{ name, line, why string }{
+		{"not JSON", `{"custom_id":"x",`, "unexpected end"},
+		{"no custom_id", `{"status":"succeeded","response":` + batchCompletionJSON + `}`, "no custom_id"},
+		{"response not an object", `{"custom_id":"x","response":[1]}`, "not an object"},
+		{"completion of the wrong type", `{"custom_id":"x","response":{"id":"c","choices":"many"}}`, "completion"},
+		{"nothing", `{"custom_id":"x"}`, "neither"},
+		{"error an array", `{"custom_id":"x","error":[7]}`, "error"},
+		{"an array", `[1,2]`, "cannot unmarshal"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			in := good("a") + "\n" + good("b") + "\n" + tt.line + "\n" + good("c") + "\n"
+			var lines []int
+			var ids []string
+			var lineErr error
+			for res, err := range ReadBatchResults(strings.NewReader(in)) {
+				if err != nil {
+					var le *BatchLineError
+					if !errors.As(err, &le) {
+						t.Fatalf("err = %v (%T), want a *BatchLineError", err, err)
+					}
+					lines, lineErr = append(lines, -le.Line), err
+					continue
+				}
+				lines, ids = append(lines, res.Line), append(ids, res.CustomID)
+			}
+			if fmt.Sprint(lines) != "[1 2 -3 4]" || fmt.Sprint(ids) != "[a b c]" {
+				t.Fatalf("lines %v (negative: an error), ids %v", lines, ids)
+			}
+			if !errors.Is(lineErr, ErrBatchMalformedLine) || errors.Is(lineErr, ErrInvalidInput) ||
+				!strings.Contains(lineErr.Error(), "batch line 3") || !strings.Contains(lineErr.Error(), tt.why) {
+				t.Errorf("error %q: want line 3, %q, ErrBatchMalformedLine", lineErr, tt.why)
+			}
+		})
+	}
+}
+
+func TestReadBatchResultsLongLine(t *testing.T) {
+	const limit = 100
+	long := `{"custom_id":"long","status":"failed","error":"` + strings.Repeat("x", 200_000) + `"}` // over the bufio buffer too
+	edge := `{"custom_id":"edge","error":"` + strings.Repeat("y", limit-len(`{"custom_id":"edge","error":""}`)) + `"}`
+	in := `{"custom_id":"a","error":"e"}` + "\n" + long + "\n" + edge + "\r\n" + long // the last without LF
+	var got []string
+	for res, err := range ReadBatchResultsLimit(strings.NewReader(in), limit) {
+		if err != nil {
+			var le *BatchLineError
+			if !errors.As(err, &le) || !errors.Is(err, ErrBatchLineTooLarge) {
+				t.Fatalf("err = %v", err)
+			}
+			got = append(got, fmt.Sprintf("too long@%d", le.Line))
+			continue
+		}
+		got = append(got, fmt.Sprintf("%s@%d", res.CustomID, res.Line))
+	}
+	if want := "[a@1 too long@2 edge@3 too long@4]"; fmt.Sprint(got) != want {
+		t.Errorf("got %v, want %s", got, want)
+	}
+}
+
+type failingReader struct{ data io.Reader }
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	n, err := f.data.Read(p)
+	if err == io.EOF {
+		return n, errors.New("connection reset")
+	}
+	return n, err
+}
+
+func TestReadBatchResultsReadError(t *testing.T) {
+	in := `{"custom_id":"a","error":"e"}` + "\n" + `{"custom_id":"b","err`
+	results, errs := collect(t, ReadBatchResults(&failingReader{strings.NewReader(in)}))
+	if len(results) != 1 || len(errs) != 1 || !strings.Contains(errs[0].Error(), "connection reset") || !strings.Contains(errs[0].Error(), "line 2") {
+		t.Fatalf("results %v, errors %v", results, errs)
+	}
+}
+
+// Breaking out of the loop stops reading.
+func TestReadBatchResultsBreak(t *testing.T) {
+	in := strings.Repeat(`{"custom_id":"a","error":"e"}`+"\n", 3)
+	n := 0
+	for range ReadBatchResults(strings.NewReader(in)) {
+		n++
+		break
+	}
+	if n != 1 {
+		t.Errorf("%d iterations after break", n)
+	}
+}
+
+// Raw is a copy: it survives the next line.
+func TestReadBatchResultsRawIsACopy(t *testing.T) {
+	in := `{"custom_id":"a","error":"1"}` + "\n" + `{"custom_id":"b","error":"2"}` + "\n"
+	results, _ := collect(t, ReadBatchResults(strings.NewReader(in)))
+	if len(results) != 2 || string(results[0].Raw) != `{"custom_id":"a","error":"1"}` {
+		t.Errorf("results %+v", results)
+	}
+}
+
+// fakeBatchOutput answers every line of an input file the way the batch
+// service would, in reverse order, alternating the two documented shapes.
+func fakeBatchOutput(t *testing.T, input []byte) []byte {
+	t.Helper()
+	lines := bytes.Split(bytes.TrimSuffix(input, []byte("\n")), []byte("\n"))
+	var out bytes.Buffer
+	for i := len(lines) - 1; i >= 0; i-- {
+		var req struct {
+			CustomID string                  `json:"custom_id"`
+			Method   string                  `json:"method"`
+			URL      string                  `json:"url"`
+			Body     ChatCompletionNewParams `json:"body"`
+		}
+		if err := json.Unmarshal(lines[i], &req); err != nil || req.Method != "POST" || req.URL != "/v1/chat/completions" {
+			t.Fatalf("input line %d: %v %q", i+1, err, lines[i])
+		}
+		completion, _ := json.Marshal(ChatCompletion{ID: "c", Object: "chat.completion", Model: req.Body.Model,
+			Choices: []ChatCompletionChoice{{Message: ChatCompletionMessage{Role: "assistant", Content: "echo: " + MessageText(req.Body.Messages[0])}}}})
+		id, _ := json.Marshal(req.CustomID)
+		if i%2 == 0 {
+			fmt.Fprintf(&out, `{"custom_id":%s,"status":"succeeded","response":%s}`+"\n", id, completion)
+		} else {
+			fmt.Fprintf(&out, `{"id":"batch_req_%d","custom_id":%s,"response":{"status_code":200,"request_id":"r","body":%s},"error":null}`+"\n", i, id, completion)
+		}
+	}
+	return out.Bytes()
+}
+
+func TestBatchRoundTrip(t *testing.T) {
+	var input bytes.Buffer
+	w := NewBatchInputWriter(&input)
+	want := map[string]string{}
+	for i := range 25 {
+		id, text := fmt.Sprintf("req \"%d\"\n", i), fmt.Sprintf("question %d: <é>\r\n", i)
+		want[id] = "echo: " + text
+		if err := w.Add(id, batchParams(ModelGPTOSS120B, text)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	results, errs := collect(t, ReadBatchResults(bytes.NewReader(fakeBatchOutput(t, input.Bytes()))))
+	if len(errs) != 0 || len(results) != len(want) {
+		t.Fatalf("%d results, errors %v", len(results), errs)
+	}
+	for i, r := range results {
+		if r.Line != i+1 || r.Status != BatchResultSucceeded || r.Completion == nil || r.Completion.Choices[0].Message.Content != want[r.CustomID] {
+			t.Errorf("line %d: %+v", i+1, r)
+		}
+		delete(want, r.CustomID)
+	}
+	if len(want) != 0 {
+		t.Errorf("no result for %v", want)
 	}
 }
