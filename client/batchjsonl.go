@@ -1,0 +1,577 @@
+package client
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"reflect"
+	"unicode/utf8"
+)
+
+// The limits of a batch input file, as the Cerebras batch guide documents
+// them (BatchInputWriter enforces them before anything is uploaded). A
+// megabyte is read as 10⁶ bytes, the stricter of the two readings, so that a
+// file the writer accepts is never too large for the server.
+const (
+	// BatchMaxLines is the most requests one batch input file may hold.
+	BatchMaxLines = 50_000
+	// BatchMaxLineBytes is the longest line of an input file, its LF included (1 MB).
+	BatchMaxLineBytes = 1_000_000
+	// BatchMaxInputBytes is the largest input file, LFs included (200 MB).
+	BatchMaxInputBytes = 200_000_000
+	// BatchMinLines is the fewest requests an input file may hold according
+	// to an older copy of the batch guide; the current pages give no minimum.
+	// It is BatchInputWriter's default MinLines.
+	BatchMinLines = 10
+)
+
+// batchEndpoint is the only endpoint a batch serves today.
+const batchEndpoint = "/v1/chat/completions"
+
+// Sentinel errors for the limits of batch files, matched with errors.Is. A
+// BatchInputWriter's error matches one of them and ErrInvalidInput; an error
+// of ReadBatchResults matches ErrBatchLineTooLarge or ErrBatchMalformedLine.
+var (
+	ErrBatchEmptyID       = errors.New("cerebras: empty custom_id")
+	ErrBatchDuplicateID   = errors.New("cerebras: duplicate custom_id")
+	ErrBatchModelMismatch = errors.New("cerebras: a batch takes one model for all its lines")
+	ErrBatchInvalidUTF8   = errors.New("cerebras: invalid UTF-8")
+	ErrBatchLineTooLarge  = errors.New("cerebras: batch line too large")
+	ErrBatchTooManyLines  = errors.New("cerebras: too many batch lines")
+	ErrBatchTooLarge      = errors.New("cerebras: batch file too large")
+	ErrBatchTooFewLines   = errors.New("cerebras: too few batch lines")
+	ErrBatchMalformedLine = errors.New("cerebras: malformed batch line")
+	ErrBatchWriterClosed  = errors.New("cerebras: BatchInputWriter is closed")
+)
+
+// BatchLineError reports one line of a batch file: a request a
+// BatchInputWriter refused (then Err is a *ParamError, and the error matches
+// ErrInvalidInput and the limit's sentinel), or a result line ReadBatchResults
+// could not read (ErrBatchMalformedLine, ErrBatchLineTooLarge).
+type BatchLineError struct {
+	// Line is the line's number in the file, from 1. For a refused request,
+	// the number it would have had: refused lines are not written.
+	Line int
+	// CustomID is the line's custom_id, when known.
+	CustomID string
+	// Err is what is wrong with the line.
+	Err error
+}
+
+// Error names the line, its custom_id and what is wrong, in one line.
+func (e *BatchLineError) Error() string {
+	msg := ""
+	var pe *ParamError
+	if errors.As(e.Err, &pe) {
+		msg = pe.Message
+	} else if e.Err != nil {
+		msg = e.Err.Error()
+	}
+	if e.CustomID == "" {
+		return fmt.Sprintf("client: batch line %d: %s", e.Line, msg)
+	}
+	id := e.CustomID
+	if len(id) > 64 {
+		id = id[:64] + "…"
+	}
+	return fmt.Sprintf("client: batch line %d (custom_id %q): %s", e.Line, id, msg)
+}
+
+// Unwrap returns Err.
+func (e *BatchLineError) Unwrap() error { return e.Err }
+
+// BatchInputWriter writes a batch input file: one chat completion request a
+// line, {"custom_id", "method": "POST", "url": "/v1/chat/completions",
+// "body"}, with LF endings. It checks every documented limit before a line
+// is written, so a file it accepted will not be refused for its shape after
+// an upload of up to 200 MB.
+//
+// Each Add writes its line to the destination at once, in one Write call
+// (wrap a file in a bufio.Writer); the writer keeps only what the limits
+// need, the custom_ids seen and the counts, never the lines. A refused line
+// is not written and leaves the writer as it was, so the caller may skip it
+// and go on; a failed Write of the destination is returned by every later
+// call. A BatchInputWriter is not safe for concurrent use.
+type BatchInputWriter struct {
+	// MinLines is the fewest lines Close accepts; NewBatchInputWriter sets it
+	// to BatchMinLines (10). That minimum is from an older copy of the batch
+	// guide and the current one no longer states it: set MinLines to 0 to
+	// leave the rule to the server.
+	MinLines int
+
+	dst    io.Writer
+	buf    bytes.Buffer
+	enc    *json.Encoder
+	ids    map[string]int // custom_id → its line
+	model  string         // the first line's model
+	lines  int
+	bytes  int64
+	err    error // a failed Write, returned from then on
+	closed bool
+}
+
+// NewBatchInputWriter returns a BatchInputWriter writing to dst.
+//
+//	w := client.NewBatchInputWriter(f)
+//	for i, q := range questions {
+//		if err := w.Add(fmt.Sprint("q-", i), params(q)); err != nil { return err }
+//	}
+//	if err := w.Close(); err != nil { return err } // too few lines
+func NewBatchInputWriter(dst io.Writer) *BatchInputWriter {
+	w := &BatchInputWriter{MinLines: BatchMinLines, dst: dst, ids: make(map[string]int)}
+	w.enc = json.NewEncoder(&w.buf)
+	w.enc.SetEscapeHTML(false) // smaller lines; the body is not HTML
+	return w
+}
+
+// batchInputLine is one line of an input file, its keys in the documented order.
+type batchInputLine struct {
+	CustomID string                   `json:"custom_id"`
+	Method   string                   `json:"method"`
+	URL      string                   `json:"url"`
+	Body     *ChatCompletionNewParams `json:"body"`
+}
+
+// Add writes the request params as the next line, under customID. params
+// are checked as Chat.Completions.New checks them, and Stream must not be
+// true. Errors: a *BatchLineError whose Err is a *ParamError, matching
+// ErrInvalidInput and one of ErrBatchEmptyID, ErrBatchDuplicateID,
+// ErrBatchModelMismatch, ErrBatchInvalidUTF8, ErrBatchLineTooLarge,
+// ErrBatchTooManyLines, ErrBatchTooLarge (or none, for a params error);
+// ErrBatchWriterClosed after Close; and the destination's Write error.
+//
+// Strings must be valid UTF-8: encoding/json would silently replace each
+// invalid byte with U+FFFD, so a customID or a params field (Model,
+// PromptCacheKey, a tool's schema …) that is not is refused instead. The
+// text of a message is encoded when the message is built (UserMessage …),
+// and its invalid bytes are already U+FFFD by then: check it with
+// utf8.ValidString before, when that matters.
+func (w *BatchInputWriter) Add(customID string, params ChatCompletionNewParams) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.closed {
+		return ErrBatchWriterClosed
+	}
+	line := w.lines + 1
+	fail := func(param string, sentinel error, format string, args ...any) error {
+		return &BatchLineError{Line: line, CustomID: customID,
+			Err: &ParamError{Param: param, Message: fmt.Sprintf(format, args...), Err: sentinel}}
+	}
+	switch {
+	case customID == "":
+		return fail("customID", ErrBatchEmptyID, "the custom_id is empty: every line needs a unique one")
+	case !utf8.ValidString(customID):
+		return fail("customID", ErrBatchInvalidUTF8, "the custom_id is not valid UTF-8")
+	}
+	if first, ok := w.ids[customID]; ok {
+		return fail("customID", ErrBatchDuplicateID, "duplicate custom_id: line %d has it already", first)
+	}
+	if w.lines >= BatchMaxLines {
+		return fail("customID", ErrBatchTooManyLines, "a batch holds at most %d lines", BatchMaxLines)
+	}
+	if params.Stream != nil && *params.Stream {
+		return &BatchLineError{Line: line, CustomID: customID,
+			Err: paramError("params.Stream", "Stream is true: a batch request cannot stream")}
+	}
+	if err := validateChat(&params); err != nil {
+		return &BatchLineError{Line: line, CustomID: customID, Err: err}
+	}
+	if p := invalidUTF8(reflect.ValueOf(&params).Elem(), "params"); p != "" {
+		return fail(p, ErrBatchInvalidUTF8, "%s is not valid UTF-8 (encoding/json would replace its bad bytes with U+FFFD)", p)
+	}
+	if w.model != "" && params.Model != w.model {
+		return fail("params.Model", ErrBatchModelMismatch, "model %q differs from line 1's %q: a batch takes one model", params.Model, w.model)
+	}
+
+	w.buf.Reset()
+	if err := w.enc.Encode(batchInputLine{CustomID: customID, Method: "POST", URL: batchEndpoint, Body: &params}); err != nil {
+		return &BatchLineError{Line: line, CustomID: customID,
+			Err: &ParamError{Param: "params", Message: "encoding the request: " + err.Error(), Err: err}}
+	}
+	b := w.buf.Bytes() // Encode ended it with the LF
+	if !utf8.Valid(b) {
+		return fail("params", ErrBatchInvalidUTF8, "the request holds invalid UTF-8")
+	}
+	if len(b) > BatchMaxLineBytes {
+		return fail("params", ErrBatchLineTooLarge, "the line is %d bytes, over the %d-byte (1 MB) limit", len(b), BatchMaxLineBytes)
+	}
+	if w.bytes+int64(len(b)) > BatchMaxInputBytes {
+		return fail("params", ErrBatchTooLarge, "this line would make the file %d bytes, over the %d-byte (200 MB) limit", w.bytes+int64(len(b)), BatchMaxInputBytes)
+	}
+
+	n, err := w.dst.Write(b)
+	if err == nil && n < len(b) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		w.err = fmt.Errorf("client: writing batch line %d: %w", line, err)
+		return w.err
+	}
+	w.ids[customID] = line
+	w.model = params.Model
+	w.lines++
+	w.bytes += int64(len(b))
+	return nil
+}
+
+// Lines returns how many lines have been written.
+func (w *BatchInputWriter) Lines() int { return w.lines }
+
+// Close ends the file: it reports a *ParamError matching ErrBatchTooFewLines
+// when fewer than MinLines lines were written, and any earlier Write error.
+// It does not close the destination. Calling it again returns the same.
+func (w *BatchInputWriter) Close() error {
+	w.closed = true
+	if w.err != nil {
+		return w.err
+	}
+	if w.lines < w.MinLines {
+		return &ParamError{Param: "BatchInputWriter.MinLines", Err: ErrBatchTooFewLines,
+			Message: fmt.Sprintf("the batch has %d lines, fewer than the %d an older batch guide requires (set MinLines to 0 to leave the rule to the server)", w.lines, w.MinLines)}
+	}
+	return nil
+}
+
+// invalidUTF8 returns the path of the first string in v, a value reached
+// through exported fields, pointers, slices, maps and interfaces, that is
+// not valid UTF-8, or "" when every one is. Unions keep their JSON in an
+// unexported field: their strings were encoded when they were built.
+func invalidUTF8(v reflect.Value, path string) string {
+	switch v.Kind() {
+	case reflect.String:
+		if !utf8.ValidString(v.String()) {
+			return path
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return invalidUTF8(v.Elem(), path)
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
+			return "" // bytes (json.RawMessage): checked in the encoded line
+		}
+		for i := range v.Len() {
+			if p := invalidUTF8(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			k := fmt.Sprintf("%s[%q]", path, it.Key())
+			if p := invalidUTF8(it.Key(), k); p != "" {
+				return p
+			}
+			if p := invalidUTF8(it.Value(), k); p != "" {
+				return p
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			if f := t.Field(i); f.IsExported() {
+				if p := invalidUTF8(v.Field(i), path+"."+f.Name); p != "" {
+					return p
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// DefaultBatchResultLineBytes is the longest line ReadBatchResults reads: a
+// result holds a whole chat completion, which with log probabilities can be
+// far longer than its 1 MB request. A longer line is reported and skipped.
+const DefaultBatchResultLineBytes = 16 << 20
+
+// The statuses of a BatchResult. Cerebras' output lines give them; for
+// OpenAI's shape they are derived from the status_code and the error.
+// Other values the API may add are kept as they come.
+const (
+	BatchResultSucceeded = "succeeded"
+	BatchResultFailed    = "failed"
+	BatchResultExpired   = "expired"
+)
+
+// BatchResult is one line of a batch output or error file.
+type BatchResult struct {
+	// Line is the line's number in the file, from 1.
+	Line int
+	// CustomID is the custom_id of the request the line answers.
+	CustomID string
+	// ID is the line's own id (OpenAI's shape has one, "batch_req_…"), or "".
+	ID string
+	// Status is BatchResultSucceeded, BatchResultFailed, BatchResultExpired
+	// or a value the API added: the line's "status", or when it has none,
+	// derived from the status code and the error.
+	Status string
+	// StatusCode is the HTTP status of the request when the line gives one
+	// (OpenAI's response.status_code), else 0.
+	StatusCode int
+	// RequestID is the request id when the line gives one, else "".
+	RequestID string
+	// Completion is the chat completion, nil when the line has none.
+	Completion *ChatCompletion
+	// Error is the request's error, nil when the line has none.
+	Error *BatchResultError
+	// Raw is the line as read, without its line ending: a copy the caller
+	// may keep.
+	Raw []byte
+}
+
+// BatchResultError is the error of one request in a batch: the line's
+// "error" object, or the error body of a failed status_code.
+type BatchResultError struct {
+	// Code is a machine-readable code, such as "batch_expired"; a numeric
+	// code is kept as its text.
+	Code string
+	// Message describes the error.
+	Message string
+	// Type is the error class, when given, such as "invalid_request_error".
+	Type string
+	// Param is the request parameter the error concerns, when given.
+	Param string
+}
+
+// Error returns the code and the message, on one line.
+func (e *BatchResultError) Error() string {
+	switch {
+	case e.Code == "":
+		return "cerebras: batch request failed: " + e.Message
+	case e.Message == "":
+		return "cerebras: batch request failed: " + e.Code
+	}
+	return "cerebras: batch request failed: " + e.Code + ": " + e.Message
+}
+
+// ReadBatchResults iterates over the lines of a batch output or error file
+// (the content of GET /v1/files/{id}/content), at constant memory: one
+// line at a time, each at most DefaultBatchResultLineBytes long. It accepts
+// both documented shapes of a line, Cerebras'
+//
+//	{"custom_id", "status", "response": {<chat.completion>}}  or  …, "error": {"code", "message"}}
+//
+// and OpenAI's
+//
+//	{"id", "custom_id", "response": {"status_code", "request_id", "body": {<chat.completion>}}, "error"}
+//
+// A line that cannot be read (not JSON, no custom_id, a completion that does
+// not decode, over the length limit) is yielded as a *BatchLineError
+// matching ErrBatchMalformedLine or ErrBatchLineTooLarge, and the iteration
+// goes on: break to stop it. Blank lines are skipped; LF and CRLF endings
+// are accepted. An error reading r is yielded last. The sequence reads r,
+// so it can be ranged over once.
+//
+//	for res, err := range client.ReadBatchResults(body) {
+//		if err != nil { log.Print(err); continue }
+//		if res.Completion != nil { fmt.Println(res.CustomID, res.Completion.Choices[0].Message.Content) }
+//	}
+func ReadBatchResults(r io.Reader) iter.Seq2[BatchResult, error] {
+	return ReadBatchResultsLimit(r, DefaultBatchResultLineBytes)
+}
+
+// ReadBatchResultsLimit is ReadBatchResults with lines of up to
+// maxLineBytes (without their line ending); 0 or less means
+// DefaultBatchResultLineBytes.
+func ReadBatchResultsLimit(r io.Reader, maxLineBytes int) iter.Seq2[BatchResult, error] {
+	if maxLineBytes <= 0 {
+		maxLineBytes = DefaultBatchResultLineBytes
+	}
+	return func(yield func(BatchResult, error) bool) {
+		br := bufio.NewReaderSize(r, 64<<10)
+		var buf []byte // the current line, reused: its capacity is the longest line so far
+		for n := 1; ; n++ {
+			var tooLong bool
+			var err error
+			buf, tooLong, err = readBatchLine(br, buf[:0], maxLineBytes+1) // +1: a CR
+			if err != nil && err != io.EOF {
+				yield(BatchResult{}, fmt.Errorf("client: reading batch results, line %d: %w", n, err))
+				return
+			}
+			line := bytes.TrimSuffix(buf, []byte("\r"))
+			if tooLong || len(line) > maxLineBytes {
+				if !yield(BatchResult{}, &BatchLineError{Line: n,
+					Err: fmt.Errorf("%w: longer than %d bytes", ErrBatchLineTooLarge, maxLineBytes)}) {
+					return
+				}
+			} else if len(bytes.TrimSpace(line)) > 0 {
+				res, lerr := parseBatchResult(n, line)
+				if !yield(res, lerr) {
+					return
+				}
+			}
+			if err == io.EOF {
+				return
+			}
+		}
+	}
+}
+
+// readBatchLine appends the next line of br to buf, without its LF. A line
+// over max bytes is consumed but not kept (tooLong). err is io.EOF after the
+// last line.
+func readBatchLine(br *bufio.Reader, buf []byte, max int) (_ []byte, tooLong bool, err error) {
+	for {
+		frag, err := br.ReadSlice('\n')
+		frag = bytes.TrimSuffix(frag, []byte("\n"))
+		if !tooLong && len(buf)+len(frag) > max {
+			tooLong, buf = true, buf[:0]
+		}
+		if !tooLong {
+			buf = append(buf, frag...)
+		}
+		if err != bufio.ErrBufferFull {
+			return buf, tooLong, err
+		}
+	}
+}
+
+// batchResultLine is one line of an output file, in either shape.
+type batchResultLine struct {
+	ID       json.RawMessage `json:"id"`
+	CustomID json.RawMessage `json:"custom_id"`
+	Status   json.RawMessage `json:"status"`
+	Response json.RawMessage `json:"response"`
+	Error    json.RawMessage `json:"error"`
+}
+
+// batchEnvelope is OpenAI's response object around the completion.
+type batchEnvelope struct {
+	StatusCode *int            `json:"status_code"`
+	RequestID  json.RawMessage `json:"request_id"`
+	Body       json.RawMessage `json:"body"`
+}
+
+// parseBatchResult decodes one output line.
+func parseBatchResult(n int, line []byte) (BatchResult, error) {
+	res := BatchResult{Line: n}
+	var w batchResultLine
+	if err := json.Unmarshal(line, &w); err != nil {
+		return res, malformed(n, "", "%w", err)
+	}
+	id, ok := jsonText(w.CustomID)
+	if !ok {
+		return res, malformed(n, "", "no custom_id")
+	}
+	res.CustomID = id
+	res.ID, _ = jsonText(w.ID)
+	res.Status, _ = jsonText(w.Status)
+	res.Raw = bytes.Clone(line)
+
+	var err error
+	if res.Error, err = parseResultError(w.Error); err != nil {
+		return res, malformed(n, id, "error: %w", err)
+	}
+	completion := w.Response
+	if isObject(w.Response) {
+		var env batchEnvelope
+		if err := json.Unmarshal(w.Response, &env); err != nil {
+			return res, malformed(n, id, "response: %w", err)
+		}
+		if env.StatusCode != nil || !isNull(env.Body) { // OpenAI's envelope
+			completion = nil
+			if env.StatusCode != nil {
+				res.StatusCode = *env.StatusCode
+			}
+			res.RequestID, _ = jsonText(env.RequestID)
+			if res.StatusCode != 0 && (res.StatusCode < 200 || res.StatusCode > 299) {
+				if res.Error == nil {
+					res.Error = errorFromBody(env.Body)
+				}
+			} else {
+				completion = env.Body
+			}
+		}
+	} else if !isNull(w.Response) {
+		return res, malformed(n, id, "response is not an object")
+	}
+	if !isNull(completion) {
+		if !isObject(completion) {
+			return res, malformed(n, id, "the completion is not an object")
+		}
+		res.Completion = new(ChatCompletion)
+		if err := decodeResponse(completion, res.Completion); err != nil {
+			return BatchResult{Line: n, CustomID: id, Raw: res.Raw}, malformed(n, id, "completion: %w", err)
+		}
+	}
+	if res.Status == "" {
+		switch {
+		case res.Error != nil && res.Error.Code == "batch_expired":
+			res.Status = BatchResultExpired
+		case res.Error != nil:
+			res.Status = BatchResultFailed
+		case res.Completion != nil:
+			res.Status = BatchResultSucceeded
+		default:
+			return res, malformed(n, id, "neither a status, a response nor an error")
+		}
+	}
+	return res, nil
+}
+
+// malformed returns the *BatchLineError of a line that cannot be read.
+func malformed(n int, id, format string, args ...any) error {
+	return &BatchLineError{Line: n, CustomID: id,
+		Err: fmt.Errorf("%w: "+format, append([]any{ErrBatchMalformedLine}, args...)...)}
+}
+
+// parseResultError decodes a line's "error": an object, a string (its
+// message), or null.
+func parseResultError(raw json.RawMessage) (*BatchResultError, error) {
+	if isNull(raw) {
+		return nil, nil
+	}
+	if s, ok := jsonText(raw); ok {
+		return &BatchResultError{Message: s}, nil
+	}
+	if !isObject(raw) {
+		return nil, errors.New("neither an object nor a string")
+	}
+	var f struct{ Code, Message, Type, Param json.RawMessage }
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return nil, err
+	}
+	e := &BatchResultError{}
+	e.Code, _ = jsonText(f.Code)
+	e.Message, _ = jsonText(f.Message)
+	e.Type, _ = jsonText(f.Type)
+	e.Param, _ = jsonText(f.Param)
+	return e, nil
+}
+
+// errorFromBody reads the error body of a failed request, wrapped
+// ({"error": {…}}) or flat; a body it cannot read is kept as the message.
+func errorFromBody(body json.RawMessage) *BatchResultError {
+	if isNull(body) {
+		return &BatchResultError{}
+	}
+	var wrapped struct{ Error json.RawMessage }
+	if isObject(body) && json.Unmarshal(body, &wrapped) == nil && isObject(wrapped.Error) {
+		body = wrapped.Error
+	}
+	if e, err := parseResultError(body); err == nil && e != nil {
+		return e
+	}
+	return &BatchResultError{Message: string(body)}
+}
+
+// jsonText decodes a JSON string, or a number or boolean as its text;
+// null, absent, objects and arrays give "", false.
+func jsonText(raw json.RawMessage) (string, bool) {
+	if isNull(raw) || raw[0] == '{' || raw[0] == '[' {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, true
+	}
+	return string(raw), true
+}
+
+func isNull(raw json.RawMessage) bool { return len(raw) == 0 || string(raw) == "null" }
+
+func isObject(raw json.RawMessage) bool { return len(raw) > 0 && raw[0] == '{' }
