@@ -290,6 +290,19 @@ func TestFilesUploadRetry(t *testing.T) {
 		}
 	})
 
+	t.Run("plain io.Reader, connection reset", func(t *testing.T) {
+		fake, c := newFake(t)
+		_, err := c.Files.New(context.Background(), FileNewParams{File: plainReader{strings.NewReader(batchJSONL)}, Filename: "r.jsonl", Purpose: FilePurposeBatch},
+			WithHeader(cerebrastest.FaultHeader, "reset-once"))
+		var ce *ConnectionError
+		if !errors.Is(err, ErrNotReplayed) || !errors.As(err, &ce) || ce.Attempts != 1 {
+			t.Fatalf("err = %v; want a *NotReplayedError around a *ConnectionError", err)
+		}
+		if n := len(fake.Requests()); n != 1 {
+			t.Errorf("%d attempts, want 1", n)
+		}
+	})
+
 	t.Run("plain io.Reader, no retries asked", func(t *testing.T) {
 		fake, c := newFake(t, WithMaxRetries(0))
 		fake.Enqueue(serverError)
