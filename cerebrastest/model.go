@@ -86,6 +86,16 @@ func (x *exchange) serve() {
 		x.listModels()
 	case "retrievePublicModel":
 		x.retrieveModel()
+	case "uploadFile":
+		x.uploadFile()
+	case "listFiles":
+		x.listFiles()
+	case "retrieveFile":
+		x.retrieveFile()
+	case "retrieveFileContent":
+		x.retrieveFileContent()
+	case "deleteFile":
+		x.deleteFile()
 	default: // tcpWarming
 		x.s.writeJSON(x.w, http.StatusOK, nil, `{}`, "")
 	}

@@ -9,7 +9,9 @@
 // this package); an invalid one gets the 422 body the real API sends, naming
 // the bad field. Valid requests are answered by a small deterministic model
 // that echoes the last user message and honours n, stop, token limits,
-// logprobs, tools and tool_choice, response formats, reasoning and streaming.
+// logprobs, tools and tool_choice, response formats, reasoning and streaming,
+// and by an in-memory file store (/v1/files: uploads checked as the API
+// checks them, JSONL only, at most 200 MB; list paging; content; delete).
 // Tests can script responses, errors and faults with Enqueue, and inspect
 // what was sent with Requests.
 package cerebrastest
@@ -119,9 +121,12 @@ type Server struct {
 	addr       string
 	warmups    bool
 	maxBody    int64
+	maxBodySet bool  // WithMaxBodyBytes was given: it caps uploads too
+	maxFile    int64 // the largest file an upload may carry
 
 	mu       sync.Mutex
 	queue    []Response
+	files    files
 	requests []Request
 	ids      atomic.Int64
 	open     atomic.Int64
@@ -161,14 +166,27 @@ func WithAddr(addr string) Option { return func(s *Server) { s.addr = addr } }
 // defaultMaxBody is the request body cap unless WithMaxBodyBytes sets one.
 const defaultMaxBody int64 = 32 << 20
 
-// WithMaxBodyBytes caps request bodies at n bytes (default 32 MiB; n <= 0
-// keeps the default). A longer body is answered 413 with an
+// WithMaxBodyBytes caps request bodies at n bytes (default 32 MiB, and
+// for file uploads 200 MB and the form's other fields; n <= 0 keeps the
+// default). A longer body is answered 413 with an
 // invalid_request_error whose code is request_too_large, before
 // authentication, and is not recorded by Requests.
 func WithMaxBodyBytes(n int64) Option {
 	return func(s *Server) {
 		if n > 0 {
-			s.maxBody = n
+			s.maxBody, s.maxBodySet = n, true
+		}
+	}
+}
+
+// WithMaxFileBytes makes the largest file an upload may carry n bytes
+// instead of MaxFileBytes (n <= 0 keeps it), so a test can meet the limit
+// cheaply. A larger file is answered 400 with the code file_too_large; a
+// multipart body more than 1 MiB over it, 413 like WithMaxBodyBytes.
+func WithMaxFileBytes(n int64) Option {
+	return func(s *Server) {
+		if n > 0 {
+			s.maxFile = n
 		}
 	}
 }
@@ -189,7 +207,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 func Start(opts ...Option) (*Server, error) { return start(nil, opts) }
 
 func start(t testing.TB, opts []Option) (*Server, error) {
-	s := &Server{t: t, validate: true, maxBody: defaultMaxBody, stop: make(chan struct{})}
+	s := &Server{t: t, validate: true, maxBody: defaultMaxBody, maxFile: MaxFileBytes, stop: make(chan struct{})}
 	for _, o := range opts {
 		o(s)
 	}
@@ -299,7 +317,12 @@ func (s *Server) dequeue(path string) (Response, bool) {
 // ServeHTTP records, authenticates and validates a request, then answers it
 // from the script or the model.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	route, params, routeErr := s.router.FindRoute(r)
+	limit := s.maxBody
+	if routeErr == nil && route.Operation.OperationID == "uploadFile" && !s.maxBodySet {
+		limit = s.maxFile + maxFormOverhead
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		msg := fmt.Sprintf("Request body exceeds the limit of %d bytes.", tooLarge.Limit)
@@ -309,7 +332,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	route, params, routeErr := s.router.FindRoute(r)
 	warmup := routeErr == nil && route.Operation.OperationID == warmupOperation
 	if !warmup || s.warmups {
 		s.mu.Lock()

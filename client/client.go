@@ -33,6 +33,9 @@ type Client struct {
 	Completions *CompletionService
 	// Models lists and retrieves models.
 	Models *ModelService
+	// Files uploads, lists, downloads and deletes files (Private Preview:
+	// access on request).
+	Files *FileService
 
 	cfg           config
 	gen           *gen.Client
@@ -100,6 +103,7 @@ func New(opts ...Option) (*Client, error) {
 	c.Chat = ChatService{Completions: &ChatCompletionService{c: c}}
 	c.Completions = &CompletionService{c: c}
 	c.Models = &ModelService{c: c}
+	c.Files = &FileService{c: c}
 	if c.cfg.tcpWarming {
 		c.warm()
 	}
@@ -380,5 +384,8 @@ func apiError(cl *call, resp *http.Response) error {
 	body, truncated := bodyBytes(resp)
 	e := apierror.FromResponse(resp, body, truncated, cl.cfg.apiKey)
 	e.Redact(cl.cfg.apiKey)
+	if cl.notReplayed {
+		return &NotReplayedError{Err: e}
+	}
 	return e
 }

@@ -30,4 +30,8 @@
 // with errors.As (*APIError, *ConnectionError, *TimeoutError,
 // *ResponseError, *ResponseTooLargeError, and *ParamError for anything
 // refused before sending) and errors.Is (ErrRateLimit, ErrInvalidInput …).
+//
+// Files (FileService: upload, list, download, delete) is in Private
+// Preview: access on request; without it the API's error comes back as an
+// *APIError.
 package client

@@ -42,6 +42,17 @@ type outgoing struct {
 	getBody func() (io.ReadCloser, error)
 }
 
+// replayable reports whether a retry can send the body again: a body from
+// memory always can; a built request's body only through its GetBody (an
+// upload from a plain io.Reader has none).
+func (o *outgoing) replayable() bool {
+	if o.built == nil {
+		return true
+	}
+	b := o.built.Body
+	return b == nil || b == http.NoBody || o.built.GetBody != nil
+}
+
 // request returns attempt n's request, whose context is ctx.
 func (o *outgoing) request(ctx context.Context, n int) (*http.Request, error) {
 	if o.built != nil {

@@ -202,3 +202,29 @@ func formatBytes(n int64) string {
 	}
 	return fmt.Sprintf("%d-byte", n)
 }
+
+// ErrNotReplayed is matched (errors.Is) by a *NotReplayedError: a call that
+// failed in a way the SDK retries, but whose request body cannot be sent
+// again.
+var ErrNotReplayed = errors.New("cerebras: not retried: the request body cannot be read again")
+
+// NotReplayedError reports a failure that would have been retried (a 5xx,
+// 429, 408 or 409, or a broken connection) but was not, because the request
+// body was streamed from a source that cannot be read again: an upload
+// whose FileNewParams.File is a plain io.Reader, neither an io.Seeker nor an
+// io.ReaderAt, with no Reopen function. It wraps the first failure, so
+// errors.As still finds the *APIError (or *ConnectionError, *TimeoutError),
+// and errors.Is(err, ErrNotReplayed) holds.
+type NotReplayedError struct {
+	// Err is the failure that was not retried.
+	Err error
+}
+
+// Error says why the call was not retried, then the failure.
+func (e *NotReplayedError) Error() string {
+	return "cerebras: not retried: the upload's source cannot be read again " +
+		"(pass an io.Seeker or io.ReaderAt, or set FileNewParams.Reopen): " + e.Err.Error()
+}
+
+// Unwrap returns ErrNotReplayed and the failure.
+func (e *NotReplayedError) Unwrap() []error { return []error{ErrNotReplayed, e.Err} }

@@ -50,7 +50,13 @@ type callKey struct{}
 // call is the state of one logical request across its attempts.
 type call struct {
 	cfg    config
-	stream bool
+	stream bool // the success body is handed over unread, not buffered
+	// accept, if set, is the Accept header instead of JSON's or SSE's
+	// (file content).
+	accept string
+	// notReplayed is set by send when a failure would have been retried
+	// but the request body cannot be sent again; the error says so.
+	notReplayed bool
 }
 
 // transport is the generated client's HttpRequestDoer: it adds the SDK's
@@ -98,13 +104,21 @@ func (c *Client) send(ctx context.Context, cl *call, o *outgoing) (*http.Respons
 			if errors.As(err, &redirect) { // a retry would meet the same redirect
 				return nil, redirect.redacted(cfg.apiKey)
 			}
-			if attempt >= cfg.maxRetries {
+			if attempt >= cfg.maxRetries || !o.replayable() {
+				var failed error = &ConnectionError{Attempts: attempt + 1, Err: redactErr(err, cfg.apiKey)}
 				if timedOut {
-					return nil, &TimeoutError{Attempts: attempt + 1, After: cfg.requestTimeout, Err: redactErr(err, cfg.apiKey)}
+					failed = &TimeoutError{Attempts: attempt + 1, After: cfg.requestTimeout, Err: redactErr(err, cfg.apiKey)}
 				}
-				return nil, &ConnectionError{Attempts: attempt + 1, Err: redactErr(err, cfg.apiKey)}
+				if attempt < cfg.maxRetries {
+					cl.notReplayed = true
+					failed = &NotReplayedError{Err: failed}
+				}
+				return nil, failed
 			}
 			delay = backoff(attempt, c.jitter)
+		case resp.StatusCode >= 400 && retryableStatus(resp) && attempt < cfg.maxRetries && !o.replayable():
+			cl.notReplayed = true // apiError wraps the error in a *NotReplayedError
+			return resp, nil
 		case resp.StatusCode >= 400 && retryableStatus(resp) && attempt < cfg.maxRetries:
 			d, retry := retryDelay(resp.Header, attempt, cfg.maxRetryDelay, time.Now(), c.jitter)
 			if !retry {
@@ -153,7 +167,7 @@ func (c *Client) attempt(ctx context.Context, o *outgoing, cl *call, n int, do N
 		cancel()
 		return nil, false, err
 	}
-	c.setHeaders(req, cfg, cl.stream, n)
+	c.setHeaders(req, cfg, cl, o.built == nil, n)
 
 	start := time.Now()
 	resp, err = do(req)
@@ -357,7 +371,10 @@ func (c *Client) chain(cfg *config) Next {
 // neighbour, because the sources (the client's prebuilt Authorization,
 // WithHeader values, the generated request that every retry is cloned
 // from) are shared. One map and one slice per attempt, like Header.Clone.
-func (c *Client) setHeaders(req *http.Request, cfg *config, stream bool, attempt int) {
+// encoded says that the SDK encoded the body itself (and compressed it if
+// asked); a body the generated client took as it is, such as an upload's
+// multipart stream, is never compressed.
+func (c *Client) setHeaders(req *http.Request, cfg *config, cl *call, encoded bool, attempt int) {
 	keys, vals := len(c.staticHeaders)+len(req.Header)+len(cfg.headers)+6, 6
 	for _, h := range []http.Header{c.staticHeaders, req.Header, cfg.headers} {
 		for _, vs := range h {
@@ -374,10 +391,13 @@ func (c *Client) setHeaders(req *http.Request, cfg *config, stream bool, attempt
 	if len(cfg.authHeader) > 0 { // none for the public endpoints
 		b.set("Authorization", cfg.authHeader...)
 	}
-	if stream {
+	switch {
+	case cl.accept != "":
+		b.set("Accept", cl.accept)
+	case cl.stream:
 		b.set("Accept", acceptEventStream)
 		b.set("Cache-Control", noCache)
-	} else {
+	default:
 		b.set("Accept", acceptJSON)
 	}
 	if attempt < len(retryCounts) {
@@ -388,7 +408,7 @@ func (c *Client) setHeaders(req *http.Request, cfg *config, stream bool, attempt
 	if cfg.timeoutHeader != nil {
 		b.set("X-Stainless-Timeout", cfg.timeoutHeader...)
 	}
-	if cfg.gzip && req.Body != nil && req.Body != http.NoBody {
+	if cfg.gzip && encoded && req.Body != nil && req.Body != http.NoBody {
 		b.set("Content-Encoding", gzipEncoding)
 	}
 	for k, vs := range cfg.headers {

@@ -57,6 +57,14 @@ type (
 	DeveloperMessageParam = gen.DeveloperMessage
 	// DeveloperMessageRole is gen.DeveloperMessageRole: always `developer`.
 	DeveloperMessageRole = gen.DeveloperMessageRole
+	// FileDeleted is gen.FileDeleted: the answer to a file's deletion.
+	FileDeleted = gen.FileDeleted
+	// FileList is gen.FileList: one page of files.
+	FileList = gen.FileList
+	// FileObject is gen.FileObject: an uploaded file (Files is in Private Preview: access on request).
+	FileObject = gen.FileObject
+	// FilePurpose is gen.FilePurpose: what a file is for, such as `batch`.
+	FilePurpose = gen.FilePurpose
 	// FinishReason is gen.FinishReason: why the model stopped: `stop` (a natural end or a stop sequence), `length` (the token limit), `tool_calls` (it called tools) or `content_filter`.
 	FinishReason = gen.FinishReason
 	// FunctionDefinition is gen.FunctionDefinition: a function the model may call.
@@ -220,6 +228,11 @@ const (
 // The values of DeveloperMessageRole known when the SDK was generated.
 const (
 	DeveloperMessageRoleDeveloper = gen.DeveloperMessageRoleDeveloper
+)
+
+// The values of FilePurpose known when the SDK was generated.
+const (
+	FilePurposeBatch = gen.FilePurposeBatch
 )
 
 // The values of FinishReason known when the SDK was generated.

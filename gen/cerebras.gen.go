@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // Defines values for AssistantMessageRole.
@@ -56,6 +57,36 @@ const (
 func (e DeveloperMessageRole) Valid() bool {
 	switch e {
 	case DeveloperMessageRoleDeveloper:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FilePurpose.
+const (
+	FilePurposeBatch FilePurpose = "batch"
+)
+
+// Valid indicates whether the value is a known member of the FilePurpose enum.
+func (e FilePurpose) Valid() bool {
+	switch e {
+	case FilePurposeBatch:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FileUploadRequestPurpose.
+const (
+	FileUploadRequestPurposeBatch FileUploadRequestPurpose = "batch"
+)
+
+// Valid indicates whether the value is a known member of the FileUploadRequestPurpose enum.
+func (e FileUploadRequestPurpose) Valid() bool {
+	switch e {
+	case FileUploadRequestPurposeBatch:
 		return true
 	default:
 		return false
@@ -1006,6 +1037,78 @@ type ErrorResponse struct {
 	Error ErrorDetail `json:"error"`
 }
 
+// FileDeleted The answer to a file's deletion.
+type FileDeleted struct {
+	// Deleted Whether the file was deleted.
+	Deleted bool `json:"deleted"`
+
+	// ID The deleted file's id.
+	ID string `json:"id"`
+
+	// Object Always `file`.
+	Object string `json:"object,omitempty"`
+}
+
+// FileList One page of files.
+type FileList struct {
+	// Data The files of this page.
+	Data []FileObject `json:"data"`
+
+	// FirstID The first id of the page, when the API sends it (it is not documented).
+	FirstID string `json:"first_id,omitempty"`
+
+	// HasMore Whether more files follow; pass the last id as `after` to get them.
+	HasMore bool `json:"has_more,omitempty"`
+
+	// LastID The last id of the page, when the API sends it (it is not documented).
+	LastID string `json:"last_id,omitempty"`
+
+	// Object Always `list`.
+	Object string `json:"object,omitempty"`
+}
+
+// FileObject An uploaded file (Files is in Private Preview: access on request).
+type FileObject struct {
+	// Bytes The file's size in bytes.
+	Bytes int64 `json:"bytes,omitempty"`
+
+	// CreatedAt When the file was uploaded, in Unix seconds.
+	CreatedAt int64 `json:"created_at,omitempty"`
+
+	// ExpiresAt When the file expires, in Unix seconds; null or absent if it does not.
+	ExpiresAt int64 `json:"expires_at,omitempty"`
+
+	// Filename The name the file was uploaded with.
+	Filename string `json:"filename,omitempty"`
+
+	// ID The file id, opaque (examples show `file_`, `file-` or no prefix).
+	ID string `json:"id"`
+
+	// Object Always `file`.
+	Object string `json:"object,omitempty"`
+
+	// Purpose What a file is for, such as `batch`.
+	Purpose FilePurpose `json:"purpose,omitempty"`
+}
+
+// FilePurpose What a file is for, such as `batch`.
+type FilePurpose string
+
+// FileUploadRequest The multipart form of `POST /v1/files`.
+type FileUploadRequest struct {
+	// ExpiresAfter When the file expires. The API documents neither its shape nor its default beyond "kept 7 days".
+	ExpiresAfter map[string]interface{} `json:"expires_after,omitempty"`
+
+	// File The file's bytes, JSONL (UTF-8, LF line endings), at most 200 MB. The part's filename is the file's name.
+	File openapi_types.File `json:"file"`
+
+	// Purpose What the file is for; only `batch` today.
+	Purpose FileUploadRequestPurpose `json:"purpose"`
+}
+
+// FileUploadRequestPurpose What the file is for; only `batch` today.
+type FileUploadRequestPurpose string
+
 // FinishReason Why the model stopped: `stop` (a natural end or a stop sequence), `length`
 // (the token limit), `tool_calls` (it called tools) or `content_filter`.
 type FinishReason string
@@ -1947,6 +2050,15 @@ type CreateCompletionParams struct {
 	XCerebrasVersionPatch *XCerebrasVersionPatch `json:"X-Cerebras-Version-Patch,omitempty"`
 }
 
+// ListFilesParams defines parameters for ListFiles.
+type ListFilesParams struct {
+	// Limit How many files a page holds, 1 to 100.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After A file id; the page starts after it.
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+}
+
 // ListModelsParams defines parameters for ListModels.
 type ListModelsParams struct {
 	// Format The response shape: `default` (OpenAI-compatible), `openrouter` or
@@ -1986,6 +2098,9 @@ type CreateChatCompletionJSONRequestBody = ChatCompletionRequest
 
 // CreateCompletionJSONRequestBody defines body for CreateCompletion for application/json ContentType.
 type CreateCompletionJSONRequestBody = CompletionRequest
+
+// UploadFileMultipartRequestBody defines body for UploadFile for multipart/form-data ContentType.
+type UploadFileMultipartRequestBody = FileUploadRequest
 
 // AsSystemMessage returns the union data inside the ChatMessage as a SystemMessage
 func (t ChatMessage) AsSystemMessage() (SystemMessage, error) {
@@ -3528,6 +3643,51 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/completions (the `CreateCompletion` operationId).
 	CreateCompletion(ctx context.Context, params *CreateCompletionParams, body CreateCompletionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListFiles List files
+	//
+	// Lists the organisation's files, newest first, one page at a time: pass the
+	// last id of a page as `after` to get the next one while `has_more` is true.
+	// Private Preview: the Files API is available on request; without access the API answers with an error (such as 403 or 404).
+	//
+	// Corresponds with GET /v1/files (the `ListFiles` operationId).
+	ListFiles(ctx context.Context, params *ListFilesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UploadFileWithBody Upload a file
+	//
+	// Uploads a JSONL file (UTF-8, LF line endings, one JSON value a line, at most
+	// 200 MB) for use as a batch's input. Files are kept 7 days by default.
+	// Private Preview: the Files API is available on request; without access the API answers with an error (such as 403 or 404).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/files (the `UploadFile` operationId).
+	UploadFileWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteFile Delete a file
+	//
+	// Deletes a file.
+	// Private Preview: the Files API is available on request; without access the API answers with an error (such as 403 or 404).
+	//
+	// Corresponds with DELETE /v1/files/{file_id} (the `DeleteFile` operationId).
+	DeleteFile(ctx context.Context, fileID string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetrieveFile Retrieve a file
+	//
+	// Returns one file's metadata.
+	// Private Preview: the Files API is available on request; without access the API answers with an error (such as 403 or 404).
+	//
+	// Corresponds with GET /v1/files/{file_id} (the `RetrieveFile` operationId).
+	RetrieveFile(ctx context.Context, fileID string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetrieveFileContent Retrieve a file's content
+	//
+	// Returns the file's bytes as uploaded (or, for a batch's output and error
+	// files, as the API wrote them): JSONL, up to 200 MB. Read it as a stream.
+	// Private Preview: the Files API is available on request; without access the API answers with an error (such as 403 or 404).
+	//
+	// Corresponds with GET /v1/files/{file_id}/content (the `RetrieveFileContent` operationId).
+	RetrieveFileContent(ctx context.Context, fileID string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListModels List models
 	//
 	// Lists every model available to the caller. There is no pagination: the whole
@@ -3661,6 +3821,101 @@ func (c *Client) CreateCompletionWithBody(ctx context.Context, params *CreateCom
 // Corresponds with POST /v1/completions (the `CreateCompletion` operationId).
 func (c *Client) CreateCompletion(ctx context.Context, params *CreateCompletionParams, body CreateCompletionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateCompletionRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListFiles List files
+//
+// Lists the organisation's files, newest first, one page at a time: pass the
+// last id of a page as `after` to get the next one while `has_more` is true.
+// Private Preview: the Files API is available on request; without access the API answers with an error (such as 403 or 404).
+//
+// Corresponds with GET /v1/files (the `ListFiles` operationId).
+func (c *Client) ListFiles(ctx context.Context, params *ListFilesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListFilesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UploadFileWithBody Upload a file
+//
+// Uploads a JSONL file (UTF-8, LF line endings, one JSON value a line, at most
+// 200 MB) for use as a batch's input. Files are kept 7 days by default.
+// Private Preview: the Files API is available on request; without access the API answers with an error (such as 403 or 404).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/files (the `UploadFile` operationId).
+func (c *Client) UploadFileWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUploadFileRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteFile Delete a file
+//
+// Deletes a file.
+// Private Preview: the Files API is available on request; without access the API answers with an error (such as 403 or 404).
+//
+// Corresponds with DELETE /v1/files/{file_id} (the `DeleteFile` operationId).
+func (c *Client) DeleteFile(ctx context.Context, fileID string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteFileRequest(c.Server, fileID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetrieveFile Retrieve a file
+//
+// Returns one file's metadata.
+// Private Preview: the Files API is available on request; without access the API answers with an error (such as 403 or 404).
+//
+// Corresponds with GET /v1/files/{file_id} (the `RetrieveFile` operationId).
+func (c *Client) RetrieveFile(ctx context.Context, fileID string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetrieveFileRequest(c.Server, fileID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetrieveFileContent Retrieve a file's content
+//
+// Returns the file's bytes as uploaded (or, for a batch's output and error
+// files, as the API wrote them): JSONL, up to 200 MB. Read it as a stream.
+// Private Preview: the Files API is available on request; without access the API answers with an error (such as 403 or 404).
+//
+// Corresponds with GET /v1/files/{file_id}/content (the `RetrieveFileContent` operationId).
+func (c *Client) RetrieveFileContent(ctx context.Context, fileID string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetrieveFileContentRequest(c.Server, fileID)
 	if err != nil {
 		return nil, err
 	}
@@ -4022,6 +4277,203 @@ func NewCreateCompletionRequestWithBody(server string, params *CreateCompletionP
 			req.Header.Set("X-Cerebras-Version-Patch", headerParam3)
 		}
 
+	}
+
+	return req, nil
+}
+
+// NewListFilesRequest constructs an http.Request for the ListFiles method
+func NewListFilesRequest(server string, params *ListFilesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/files")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUploadFileRequestWithBody constructs an http.Request for the UploadFile method, with any body, and a specified content type
+func NewUploadFileRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/files")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteFileRequest constructs an http.Request for the DeleteFile method
+func NewDeleteFileRequest(server string, fileID string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "file_id", fileID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/files/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRetrieveFileRequest constructs an http.Request for the RetrieveFile method
+func NewRetrieveFileRequest(server string, fileID string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "file_id", fileID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/files/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRetrieveFileContentRequest constructs an http.Request for the RetrieveFileContent method
+func NewRetrieveFileContentRequest(server string, fileID string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "file_id", fileID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/files/%s/content", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil

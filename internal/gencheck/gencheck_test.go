@@ -214,7 +214,8 @@ func TestResponsesHaveNoScalarPointers(t *testing.T) {
 			}
 		}
 	}
-	for _, v := range []any{gen.ChatCompletion{}, gen.ChatCompletionChunk{}, gen.Completion{}, gen.ModelList{}, gen.OpenRouterModelList{}, gen.HuggingFaceModelList{}} {
+	for _, v := range []any{gen.ChatCompletion{}, gen.ChatCompletionChunk{}, gen.Completion{}, gen.ModelList{}, gen.OpenRouterModelList{}, gen.HuggingFaceModelList{},
+		gen.PublicModelList{}, gen.FileObject{}, gen.FileList{}, gen.FileDeleted{}} {
 		walk(reflect.TypeOf(v).Name(), "", reflect.TypeOf(v))
 	}
 }
