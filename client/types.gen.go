@@ -17,6 +17,20 @@ type (
 	AssistantToolCallFunction = gen.AssistantToolCallFunction
 	// AssistantToolCallType is gen.AssistantToolCallType: always `function`.
 	AssistantToolCallType = gen.AssistantToolCallType
+	// Batch is gen.Batch: a batch of chat completion requests (Batch is in Private Preview: access on request).
+	Batch = gen.Batch
+	// BatchCompletionWindow is gen.BatchCompletionWindow: how long a batch may take; only `24h` today.
+	BatchCompletionWindow = gen.BatchCompletionWindow
+	// BatchNewParams is gen.BatchCreateRequest: the body of `POST /v1/batches`.
+	BatchNewParams = gen.BatchCreateRequest
+	// BatchEndpoint is gen.BatchEndpoint: the endpoint every request of a batch calls; only `/v1/chat/completions` today.
+	BatchEndpoint = gen.BatchEndpoint
+	// BatchList is gen.BatchList: one page of batches.
+	BatchList = gen.BatchList
+	// BatchRequestCounts is gen.BatchRequestCounts: how many of a batch's requests there are, and how many are done or failed.
+	BatchRequestCounts = gen.BatchRequestCounts
+	// BatchStatus is gen.BatchStatus: where a batch is: `validating` or `queued` when new, `in_progress`, `finalizing`, then a terminal status (`completed`, `expired`, `failed`, `cancelled`); `cancelling` after a cancel.
+	BatchStatus = gen.BatchStatus
 	// ChatCompletion is gen.ChatCompletion: a chat completion returned by the model.
 	ChatCompletion = gen.ChatCompletion
 	// ChatCompletionChoice is gen.ChatCompletionChoice: one completion choice.
@@ -223,6 +237,29 @@ const (
 // The values of AssistantToolCallType known when the SDK was generated.
 const (
 	AssistantToolCallTypeFunction = gen.AssistantToolCallTypeFunction
+)
+
+// The values of BatchCompletionWindow known when the SDK was generated.
+const (
+	BatchCompletionWindowHours24 = gen.BatchCompletionWindowHours24
+)
+
+// The values of BatchEndpoint known when the SDK was generated.
+const (
+	BatchEndpointChatCompletions = gen.BatchEndpointChatCompletions
+)
+
+// The values of BatchStatus known when the SDK was generated.
+const (
+	BatchStatusCancelled  = gen.BatchStatusCancelled
+	BatchStatusCancelling = gen.BatchStatusCancelling
+	BatchStatusCompleted  = gen.BatchStatusCompleted
+	BatchStatusExpired    = gen.BatchStatusExpired
+	BatchStatusFailed     = gen.BatchStatusFailed
+	BatchStatusFinalizing = gen.BatchStatusFinalizing
+	BatchStatusInProgress = gen.BatchStatusInProgress
+	BatchStatusQueued     = gen.BatchStatusQueued
+	BatchStatusValidating = gen.BatchStatusValidating
 )
 
 // The values of DeveloperMessageRole known when the SDK was generated.

@@ -48,6 +48,75 @@ func (e AssistantToolCallType) Valid() bool {
 	}
 }
 
+// Defines values for BatchCompletionWindow.
+const (
+	BatchCompletionWindowHours24 BatchCompletionWindow = "24h"
+)
+
+// Valid indicates whether the value is a known member of the BatchCompletionWindow enum.
+func (e BatchCompletionWindow) Valid() bool {
+	switch e {
+	case BatchCompletionWindowHours24:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BatchEndpoint.
+const (
+	BatchEndpointChatCompletions BatchEndpoint = "/v1/chat/completions"
+)
+
+// Valid indicates whether the value is a known member of the BatchEndpoint enum.
+func (e BatchEndpoint) Valid() bool {
+	switch e {
+	case BatchEndpointChatCompletions:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BatchStatus.
+const (
+	BatchStatusCancelled  BatchStatus = "cancelled"
+	BatchStatusCancelling BatchStatus = "cancelling"
+	BatchStatusCompleted  BatchStatus = "completed"
+	BatchStatusExpired    BatchStatus = "expired"
+	BatchStatusFailed     BatchStatus = "failed"
+	BatchStatusFinalizing BatchStatus = "finalizing"
+	BatchStatusInProgress BatchStatus = "in_progress"
+	BatchStatusQueued     BatchStatus = "queued"
+	BatchStatusValidating BatchStatus = "validating"
+)
+
+// Valid indicates whether the value is a known member of the BatchStatus enum.
+func (e BatchStatus) Valid() bool {
+	switch e {
+	case BatchStatusCancelled:
+		return true
+	case BatchStatusCancelling:
+		return true
+	case BatchStatusCompleted:
+		return true
+	case BatchStatusExpired:
+		return true
+	case BatchStatusFailed:
+		return true
+	case BatchStatusFinalizing:
+		return true
+	case BatchStatusInProgress:
+		return true
+	case BatchStatusQueued:
+		return true
+	case BatchStatusValidating:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DeveloperMessageRole.
 const (
 	DeveloperMessageRoleDeveloper DeveloperMessageRole = "developer"
@@ -462,6 +531,117 @@ type AssistantToolCallFunction struct {
 	// Name The function name.
 	Name string `json:"name"`
 }
+
+// Batch A batch of chat completion requests (Batch is in Private Preview: access on request).
+type Batch struct {
+	// CancelledAt When the batch was cancelled, in Unix seconds.
+	CancelledAt int64 `json:"cancelled_at,omitempty"`
+
+	// CancellingAt When the batch's cancellation was asked for, in Unix seconds.
+	CancellingAt int64 `json:"cancelling_at,omitempty"`
+
+	// CompletedAt When the batch completed, in Unix seconds.
+	CompletedAt int64 `json:"completed_at,omitempty"`
+
+	// CompletionWindow How long the batch may take, such as `24h`.
+	CompletionWindow string `json:"completion_window,omitempty"`
+
+	// CreatedAt When the batch was created, in Unix seconds.
+	CreatedAt int64 `json:"created_at,omitempty"`
+
+	// Endpoint The endpoint the requests call, such as `/v1/chat/completions`.
+	Endpoint string `json:"endpoint,omitempty"`
+
+	// ErrorFileID The id of the file of failed requests, once there is one.
+	ErrorFileID string `json:"error_file_id,omitempty"`
+
+	// Errors Why the batch failed, if it did. Documented as an object or null; one example of the API sends a plain string, so both are accepted.
+	Errors any `json:"errors,omitempty"`
+
+	// ExpiredAt When the batch expired, in Unix seconds.
+	ExpiredAt int64 `json:"expired_at,omitempty"`
+
+	// ExpiresAt When the batch expires, in Unix seconds.
+	ExpiresAt int64 `json:"expires_at,omitempty"`
+
+	// FailedAt When the batch failed, in Unix seconds.
+	FailedAt int64 `json:"failed_at,omitempty"`
+
+	// FinalizingAt When the batch started finalizing, in Unix seconds.
+	FinalizingAt int64 `json:"finalizing_at,omitempty"`
+
+	// ID The batch id, opaque.
+	ID string `json:"id"`
+
+	// InProgressAt When the batch started, in Unix seconds.
+	InProgressAt int64 `json:"in_progress_at,omitempty"`
+
+	// InputFileID The id of the input file.
+	InputFileID string `json:"input_file_id,omitempty"`
+
+	// Metadata The metadata the batch was created with.
+	Metadata map[string]interface{} `json:"metadata,omitempty"`
+
+	// Object Always `batch`.
+	Object string `json:"object,omitempty"`
+
+	// OutputFileID The id of the file of results, once there is one.
+	OutputFileID string `json:"output_file_id,omitempty"`
+
+	// RequestCounts How many of a batch's requests there are, and how many are done or failed.
+	RequestCounts BatchRequestCounts `json:"request_counts,omitempty"`
+
+	// Status Where a batch is: `validating` or `queued` when new, `in_progress`, `finalizing`, then a terminal status (`completed`, `expired`, `failed`, `cancelled`); `cancelling` after a cancel.
+	Status BatchStatus `json:"status,omitempty"`
+}
+
+// BatchCompletionWindow How long a batch may take; only `24h` today.
+type BatchCompletionWindow string
+
+// BatchCreateRequest The body of `POST /v1/batches`.
+type BatchCreateRequest struct {
+	// CompletionWindow How long a batch may take; only `24h` today.
+	CompletionWindow BatchCompletionWindow `json:"completion_window"`
+
+	// Endpoint The endpoint every request of a batch calls; only `/v1/chat/completions` today.
+	Endpoint BatchEndpoint `json:"endpoint"`
+
+	// InputFileID The id of an uploaded JSONL file (purpose `batch`), at most 200 MB and 50,000 requests.
+	InputFileID string `json:"input_file_id"`
+
+	// Metadata Free-form metadata kept with the batch (the examples use arrays of tags as values).
+	Metadata map[string]interface{} `json:"metadata,omitempty"`
+}
+
+// BatchEndpoint The endpoint every request of a batch calls; only `/v1/chat/completions` today.
+type BatchEndpoint string
+
+// BatchList One page of batches.
+type BatchList struct {
+	// Data The batches of this page.
+	Data []Batch `json:"data"`
+
+	// HasMore Whether more batches follow; pass the last id as `after` to get them.
+	HasMore bool `json:"has_more,omitempty"`
+
+	// Object Always `list`.
+	Object string `json:"object,omitempty"`
+}
+
+// BatchRequestCounts How many of a batch's requests there are, and how many are done or failed.
+type BatchRequestCounts struct {
+	// Completed The requests that succeeded.
+	Completed int `json:"completed,omitempty"`
+
+	// Failed The requests that failed.
+	Failed int `json:"failed,omitempty"`
+
+	// Total The requests of the batch.
+	Total int `json:"total,omitempty"`
+}
+
+// BatchStatus Where a batch is: `validating` or `queued` when new, `in_progress`, `finalizing`, then a terminal status (`completed`, `expired`, `failed`, `cancelled`); `cancelling` after a cancel.
+type BatchStatus string
 
 // ChatCompletion A chat completion returned by the model.
 type ChatCompletion struct {
@@ -2013,6 +2193,15 @@ type RetrievePublicModelParams struct {
 	Format *ModelFormatQuery `form:"format,omitempty" json:"format,omitempty"`
 }
 
+// ListBatchesParams defines parameters for ListBatches.
+type ListBatchesParams struct {
+	// Limit How many batches a page holds, 1 to 100.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After A batch id; the page starts after it.
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+}
+
 // CreateChatCompletionParams defines parameters for CreateChatCompletion.
 type CreateChatCompletionParams struct {
 	// CFRAY Cloudflare Ray id, for request tracing through the CDN.
@@ -2092,6 +2281,9 @@ type RetrieveModelParams struct {
 	// are stable; new optional ones may appear.
 	XCerebrasVersionPatch *XCerebrasVersionPatch `json:"X-Cerebras-Version-Patch,omitempty"`
 }
+
+// CreateBatchJSONRequestBody defines body for CreateBatch for application/json ContentType.
+type CreateBatchJSONRequestBody = BatchCreateRequest
 
 // CreateChatCompletionJSONRequestBody defines body for CreateChatCompletion for application/json ContentType.
 type CreateChatCompletionJSONRequestBody = ChatCompletionRequest
@@ -3601,6 +3793,59 @@ type ClientInterface interface {
 	// Corresponds with GET /public/v1/models/{model_id} (the `RetrievePublicModel` operationId).
 	RetrievePublicModel(ctx context.Context, modelID string, params *RetrievePublicModelParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListBatches List batches
+	//
+	// Lists the organisation's batches, newest first, one page at a time: pass the
+	// last id of a page as `after` to get the next one while `has_more` is true.
+	// Private Preview: the Batch API is available on request; without access the API answers with an error (such as 403 or 404).
+	//
+	// Corresponds with GET /v1/batches (the `ListBatches` operationId).
+	ListBatches(ctx context.Context, params *ListBatchesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateBatchWithBody Create a batch
+	//
+	// Starts a batch: the chat completion requests of an uploaded JSONL file (purpose
+	// `batch`) are run within the completion window. A new batch is `validating` or
+	// `queued`; poll it until it reaches a terminal status (completed, expired, failed,
+	// cancelled), then read its output and error files.
+	// Private Preview: the Batch API is available on request; without access the API answers with an error (such as 403 or 404).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/batches (the `CreateBatch` operationId).
+	CreateBatchWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateBatch Create a batch
+	//
+	// Starts a batch: the chat completion requests of an uploaded JSONL file (purpose
+	// `batch`) are run within the completion window. A new batch is `validating` or
+	// `queued`; poll it until it reaches a terminal status (completed, expired, failed,
+	// cancelled), then read its output and error files.
+	// Private Preview: the Batch API is available on request; without access the API answers with an error (such as 403 or 404).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/batches (the `CreateBatch` operationId).
+	CreateBatch(ctx context.Context, body CreateBatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CancelBatch Cancel a batch
+	//
+	// Cancels a batch (this is a DELETE, not OpenAI's `POST .../cancel`). The batch is
+	// `cancelling` for up to 10 minutes, then `cancelled`; the requests done by then are in
+	// its output file.
+	// Private Preview: the Batch API is available on request; without access the API answers with an error (such as 403 or 404).
+	//
+	// Corresponds with DELETE /v1/batches/{batch_id} (the `CancelBatch` operationId).
+	CancelBatch(ctx context.Context, batchID string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetrieveBatch Retrieve a batch
+	//
+	// Returns one batch: its status, request counts and, once done, its output and error files.
+	// Private Preview: the Batch API is available on request; without access the API answers with an error (such as 403 or 404).
+	//
+	// Corresponds with GET /v1/batches/{batch_id} (the `RetrieveBatch` operationId).
+	RetrieveBatch(ctx context.Context, batchID string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateChatCompletionWithBody Create a chat completion
 	//
 	// Generates a model response for the given conversation. With `stream: true`
@@ -3739,6 +3984,109 @@ func (c *Client) ListPublicModels(ctx context.Context, params *ListPublicModelsP
 // Corresponds with GET /public/v1/models/{model_id} (the `RetrievePublicModel` operationId).
 func (c *Client) RetrievePublicModel(ctx context.Context, modelID string, params *RetrievePublicModelParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRetrievePublicModelRequest(c.Server, modelID, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListBatches List batches
+//
+// Lists the organisation's batches, newest first, one page at a time: pass the
+// last id of a page as `after` to get the next one while `has_more` is true.
+// Private Preview: the Batch API is available on request; without access the API answers with an error (such as 403 or 404).
+//
+// Corresponds with GET /v1/batches (the `ListBatches` operationId).
+func (c *Client) ListBatches(ctx context.Context, params *ListBatchesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListBatchesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateBatchWithBody Create a batch
+//
+// Starts a batch: the chat completion requests of an uploaded JSONL file (purpose
+// `batch`) are run within the completion window. A new batch is `validating` or
+// `queued`; poll it until it reaches a terminal status (completed, expired, failed,
+// cancelled), then read its output and error files.
+// Private Preview: the Batch API is available on request; without access the API answers with an error (such as 403 or 404).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/batches (the `CreateBatch` operationId).
+func (c *Client) CreateBatchWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateBatchRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateBatch Create a batch
+//
+// Starts a batch: the chat completion requests of an uploaded JSONL file (purpose
+// `batch`) are run within the completion window. A new batch is `validating` or
+// `queued`; poll it until it reaches a terminal status (completed, expired, failed,
+// cancelled), then read its output and error files.
+// Private Preview: the Batch API is available on request; without access the API answers with an error (such as 403 or 404).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/batches (the `CreateBatch` operationId).
+func (c *Client) CreateBatch(ctx context.Context, body CreateBatchJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateBatchRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CancelBatch Cancel a batch
+//
+// Cancels a batch (this is a DELETE, not OpenAI's `POST .../cancel`). The batch is
+// `cancelling` for up to 10 minutes, then `cancelled`; the requests done by then are in
+// its output file.
+// Private Preview: the Batch API is available on request; without access the API answers with an error (such as 403 or 404).
+//
+// Corresponds with DELETE /v1/batches/{batch_id} (the `CancelBatch` operationId).
+func (c *Client) CancelBatch(ctx context.Context, batchID string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCancelBatchRequest(c.Server, batchID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetrieveBatch Retrieve a batch
+//
+// Returns one batch: its status, request counts and, once done, its output and error files.
+// Private Preview: the Batch API is available on request; without access the API answers with an error (such as 403 or 404).
+//
+// Corresponds with GET /v1/batches/{batch_id} (the `RetrieveBatch` operationId).
+func (c *Client) RetrieveBatch(ctx context.Context, batchID string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetrieveBatchRequest(c.Server, batchID)
 	if err != nil {
 		return nil, err
 	}
@@ -4085,6 +4433,180 @@ func NewRetrievePublicModelRequest(server string, modelID string, params *Retrie
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListBatchesRequest constructs an http.Request for the ListBatches method
+func NewListBatchesRequest(server string, params *ListBatchesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/batches")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateBatchRequest calls the generic CreateBatch builder with application/json body
+func NewCreateBatchRequest(server string, body CreateBatchJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateBatchRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateBatchRequestWithBody constructs an http.Request for the CreateBatch method, with any body, and a specified content type
+func NewCreateBatchRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/batches")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCancelBatchRequest constructs an http.Request for the CancelBatch method
+func NewCancelBatchRequest(server string, batchID string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "batch_id", batchID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/batches/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRetrieveBatchRequest constructs an http.Request for the RetrieveBatch method
+func NewRetrieveBatchRequest(server string, batchID string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "batch_id", batchID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/batches/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)

@@ -215,7 +215,7 @@ func TestResponsesHaveNoScalarPointers(t *testing.T) {
 		}
 	}
 	for _, v := range []any{gen.ChatCompletion{}, gen.ChatCompletionChunk{}, gen.Completion{}, gen.ModelList{}, gen.OpenRouterModelList{}, gen.HuggingFaceModelList{},
-		gen.PublicModelList{}, gen.FileObject{}, gen.FileList{}, gen.FileDeleted{}} {
+		gen.PublicModelList{}, gen.FileObject{}, gen.FileList{}, gen.FileDeleted{}, gen.Batch{}, gen.BatchList{}} {
 		walk(reflect.TypeOf(v).Name(), "", reflect.TypeOf(v))
 	}
 }
