@@ -110,16 +110,24 @@ func (x *exchange) uploadFile() {
 		return
 	}
 	x.s.mu.Lock()
-	x.s.files.seq++
-	n := x.s.files.seq
-	f := &storedFile{content: content, meta: gen.FileObject{
-		ID: fmt.Sprintf("file-%06d", n), Object: "file", Filename: name, Bytes: int64(len(content)),
-		Purpose: gen.FilePurpose(purpose), CreatedAt: created + n, ExpiresAt: created + n + fileRetention,
-	}}
-	x.s.files.list = append(x.s.files.list, f)
-	meta := f.meta
+	f := x.s.files.add(name, content)
+	f.Purpose = gen.FilePurpose(purpose)
+	meta := *f
 	x.s.mu.Unlock()
 	x.writeFile(meta)
+}
+
+// add stores a file of purpose batch and returns its metadata, to be
+// changed while s.mu is held; s.mu is held.
+func (fs *files) add(name string, content []byte) *gen.FileObject {
+	fs.seq++
+	n := fs.seq
+	f := &storedFile{content: content, meta: gen.FileObject{
+		ID: fmt.Sprintf("file-%06d", n), Object: "file", Filename: name, Bytes: int64(len(content)),
+		Purpose: gen.FilePurposeBatch, CreatedAt: created + n, ExpiresAt: created + n + fileRetention,
+	}}
+	fs.list = append(fs.list, f)
+	return &f.meta
 }
 
 // checkJSONL returns why content is not an acceptable batch file, or "".

@@ -96,6 +96,14 @@ func (x *exchange) serve() {
 		x.retrieveFileContent()
 	case "deleteFile":
 		x.deleteFile()
+	case "createBatch":
+		x.createBatch()
+	case "listBatches":
+		x.listBatches()
+	case "retrieveBatch":
+		x.retrieveBatch()
+	case "cancelBatch":
+		x.cancelBatch()
 	default: // tcpWarming
 		x.s.writeJSON(x.w, http.StatusOK, nil, `{}`, "")
 	}
@@ -184,7 +192,13 @@ func (x *exchange) chat() {
 		x.streamChat(id, req.Model, plans, usage, logprobs, top)
 		return
 	}
-	c := gen.ChatCompletion{ID: id, Object: "chat.completion", Created: created, Model: req.Model,
+	b, _ := json.Marshal(chatCompletion(id, req.Model, plans, usage, logprobs, top))
+	x.s.writeJSON(x.w, http.StatusOK, nil, string(b), "ChatCompletion")
+}
+
+// chatCompletion assembles the answer to a non-streaming chat request.
+func chatCompletion(id, model string, plans []choicePlan, usage *gen.Usage, logprobs bool, top int) gen.ChatCompletion {
+	c := gen.ChatCompletion{ID: id, Object: "chat.completion", Created: created, Model: model,
 		SystemFingerprint: "fp_cerebrastest", Usage: usage, TimeInfo: timeInfo()}
 	for i, p := range plans {
 		msg := gen.ChatCompletionMessage{Role: "assistant"}
@@ -201,8 +215,7 @@ func (x *exchange) chat() {
 		}
 		c.Choices = append(c.Choices, ch)
 	}
-	b, _ := json.Marshal(c)
-	x.s.writeJSON(x.w, http.StatusOK, nil, string(b), "ChatCompletion")
+	return c
 }
 
 // conversation is what the model reads from the messages.

@@ -11,7 +11,10 @@
 // that echoes the last user message and honours n, stop, token limits,
 // logprobs, tools and tool_choice, response formats, reasoning and streaming,
 // and by an in-memory file store (/v1/files: uploads checked as the API
-// checks them, JSONL only, at most 200 MB; list paging; content; delete).
+// checks them, JSONL only, at most 200 MB; list paging; content; delete)
+// and batches (/v1/batches, Private Preview: a batch moves one step each time
+// it is retrieved, validating → in_progress → finalizing → completed, its
+// output and error files computed by the model; cancel gives partial results).
 // Tests can script responses, errors and faults with Enqueue, and inspect
 // what was sent with Requests.
 package cerebrastest
@@ -127,6 +130,7 @@ type Server struct {
 	mu       sync.Mutex
 	queue    []Response
 	files    files
+	batches  batches
 	requests []Request
 	ids      atomic.Int64
 	open     atomic.Int64
