@@ -36,6 +36,9 @@ type Client struct {
 	// Files uploads, lists, downloads and deletes files (Private Preview:
 	// access on request).
 	Files *FileService
+	// Batches creates, lists, cancels and waits for batches (Private
+	// Preview: access on request).
+	Batches *BatchService
 
 	cfg           config
 	gen           *gen.Client
@@ -104,6 +107,7 @@ func New(opts ...Option) (*Client, error) {
 	c.Completions = &CompletionService{c: c}
 	c.Models = &ModelService{c: c}
 	c.Files = &FileService{c: c}
+	c.Batches = &BatchService{c: c}
 	if c.cfg.tcpWarming {
 		c.warm()
 	}
