@@ -31,7 +31,7 @@
 // *ResponseError, *ResponseTooLargeError, and *ParamError for anything
 // refused before sending) and errors.Is (ErrRateLimit, ErrInvalidInput …).
 //
-// Files (FileService: upload, list, download, delete) is in Private
-// Preview: access on request; without it the API's error comes back as an
-// *APIError.
+// Files (FileService: upload, list, download, delete) and Batches
+// (BatchService: create, list, cancel, wait) are in Private Preview: access
+// on request; without it the API's error comes back as an *APIError.
 package client
