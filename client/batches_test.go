@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/cerebras-go/cerebras/cerebrastest"
 )
 
 // batchInput writes n requests with NewBatchInputWriter, custom_ids q0…,
@@ -271,5 +273,42 @@ func TestBatchesRefuseBadIDs(t *testing.T) {
 	_, err := c.Batches.Get(context.Background(), "batch_nope")
 	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown batch: %v, want ErrNotFound", err)
+	}
+}
+
+// The API documents errors as an object, and one of its examples sends a
+// string: both decode, as does a status the SDK does not know, which Wait
+// keeps polling through.
+func TestBatchesDecodeTolerantly(t *testing.T) {
+	fake, c := newFake(t)
+	fake.Enqueue(
+		cerebrastest.Response{Body: `{"id":"batch_1","object":"batch","status":"paused_by_operator","errors":null}`},
+		cerebrastest.Response{Body: `{"id":"batch_1","object":"batch","status":"failed","errors":"input file not found","request_counts":{"total":3,"completed":0,"failed":3}}`},
+	)
+	var statuses []BatchStatus
+	b, err := c.Batches.Wait(context.Background(), "batch_1", BatchWaitParams{OnProgress: func(b *Batch) { statuses = append(statuses, b.Status) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Status != BatchStatusFailed || b.Errors != "input file not found" || b.RequestCounts.Failed != 3 {
+		t.Errorf("batch: %+v", b)
+	}
+	if want := []BatchStatus{"paused_by_operator", BatchStatusFailed}; !slices.Equal(statuses, want) {
+		t.Errorf("progress %v, want %v", statuses, want)
+	}
+}
+
+// A request the API would refuse reaches it anyway and its error comes back
+// intact: the client does not copy the server's validation.
+func TestBatchesNewErrorsComeFromTheAPI(t *testing.T) {
+	_, c := newFake(t)
+	_, err := c.Batches.New(context.Background(), BatchNewParams{InputFileID: "file-none", Endpoint: BatchEndpointChatCompletions, CompletionWindow: "1h"})
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 422 {
+		t.Fatalf("bad completion_window: %v, want a 422 *APIError", err)
+	}
+	_, err = c.Batches.New(context.Background(), BatchNewParams{InputFileID: "file-none", Endpoint: BatchEndpointChatCompletions, CompletionWindow: BatchCompletionWindowHours24})
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || apiErr.Param != "input_file_id" {
+		t.Fatalf("unknown input file: %v, want a 404 *APIError on input_file_id", err)
 	}
 }
