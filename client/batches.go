@@ -33,7 +33,10 @@ type BatchListParams struct {
 }
 
 // New creates a batch (POST /v1/batches) from an uploaded input file and
-// returns it, typically validating or queued:
+// returns it, typically validating or queued. It is retried like any call;
+// the API documents no idempotency key, so a retry after a response that was
+// lost can create a second batch: pass WithMaxRetries(0) and check List
+// when that matters.
 //
 //	b, err := c.Batches.New(ctx, client.BatchNewParams{
 //		InputFileID:      f.ID,
