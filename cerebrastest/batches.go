@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/cerebras-go/cerebras/gen"
 )
@@ -84,32 +83,11 @@ func (x *exchange) createBatch() {
 // listBatches answers one page, newest first, after the batch the after
 // parameter names.
 func (x *exchange) listBatches() {
-	q := x.r.URL.Query()
-	limit := 20
-	if v := q.Get("limit"); v != "" {
-		limit, _ = strconv.Atoi(v) // the spec validation checked it: 1 to 100
+	data, more, ok := page(x, x.s.Batches(), func(b gen.Batch) string { return b.ID }, x.batchNotFound)
+	if !ok {
+		return
 	}
-	all := x.s.Batches()
-	start := 0
-	if after := q.Get("after"); after != "" {
-		start = -1
-		for i, b := range all {
-			if b.ID == after {
-				start = i + 1
-				break
-			}
-		}
-		if start < 0 {
-			x.batchNotFound(after, "after")
-			return
-		}
-	}
-	end := min(start+limit, len(all))
-	page := gen.BatchList{Object: "list", Data: all[start:end], HasMore: end < len(all)}
-	if page.Data == nil {
-		page.Data = []gen.Batch{}
-	}
-	b, _ := json.Marshal(page)
+	b, _ := json.Marshal(gen.BatchList{Object: "list", Data: data, HasMore: more})
 	x.rateLimitHeaders()
 	x.s.writeJSON(x.w, http.StatusOK, nil, string(b), "BatchList")
 }

@@ -164,37 +164,17 @@ func checkJSONL(content []byte, limit int64) string {
 // listFiles answers one page, newest first, after the file the after
 // parameter names.
 func (x *exchange) listFiles() {
-	q := x.r.URL.Query()
-	limit := 20
-	if v := q.Get("limit"); v != "" {
-		limit, _ = strconv.Atoi(v) // the spec validation checked it: 1 to 100
-	}
 	x.s.mu.Lock()
 	var all []gen.FileObject
 	for i := len(x.s.files.list) - 1; i >= 0; i-- {
 		all = append(all, x.s.files.list[i].meta)
 	}
 	x.s.mu.Unlock()
-	start := 0
-	if after := q.Get("after"); after != "" {
-		start = -1
-		for i, f := range all {
-			if f.ID == after {
-				start = i + 1
-				break
-			}
-		}
-		if start < 0 {
-			x.fileNotFound(after, "after")
-			return
-		}
+	data, more, ok := page(x, all, func(f gen.FileObject) string { return f.ID }, x.fileNotFound)
+	if !ok {
+		return
 	}
-	end := min(start+limit, len(all))
-	page := gen.FileList{Object: "list", Data: all[start:end], HasMore: end < len(all)}
-	if page.Data == nil {
-		page.Data = []gen.FileObject{}
-	}
-	b, _ := json.Marshal(page)
+	b, _ := json.Marshal(gen.FileList{Object: "list", Data: data, HasMore: more})
 	x.rateLimitHeaders()
 	x.s.writeJSON(x.w, http.StatusOK, nil, string(b), "FileList")
 }
@@ -262,4 +242,32 @@ func (x *exchange) deleteFile() {
 // fileNotFound sends a 404 for an unknown file id.
 func (x *exchange) fileNotFound(id, param string) {
 	x.fail(http.StatusNotFound, fmt.Sprintf("File %s not found.", id), "not_found_error", param, "file_not_found")
+}
+
+// page answers one page of all (in list order) as the API pages lists: up to
+// the limit parameter's items (default 20) after the one the after
+// parameter names, and whether more follow. An unknown after is answered by
+// notFound and reported as !ok.
+func page[E any](x *exchange, all []E, id func(E) string, notFound func(id, param string)) (data []E, more, ok bool) {
+	q := x.r.URL.Query()
+	limit := 20
+	if v := q.Get("limit"); v != "" {
+		limit, _ = strconv.Atoi(v) // the spec validation checked it: 1 to 100
+	}
+	start := 0
+	if after := q.Get("after"); after != "" {
+		start = -1
+		for i, v := range all {
+			if id(v) == after {
+				start = i + 1
+				break
+			}
+		}
+		if start < 0 {
+			notFound(after, "after")
+			return nil, false, false
+		}
+	}
+	end := min(start+limit, len(all))
+	return append([]E{}, all[start:end]...), end < len(all), true
 }

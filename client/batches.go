@@ -107,28 +107,16 @@ func (s *BatchService) ListPage(ctx context.Context, params BatchListParams, opt
 //
 // A failed page yields its error once, and ends the sequence.
 func (s *BatchService) List(ctx context.Context, params BatchListParams, opts ...Option) iter.Seq2[*Batch, error] {
-	return func(yield func(*Batch, error) bool) {
+	fetch := func(after *string) ([]gen.Batch, bool, error) {
 		p := params
-		for {
-			page, err := s.ListPage(ctx, p, opts...)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for i := range page.Data {
-				if !yield(&page.Data[i], nil) {
-					return
-				}
-			}
-			// An empty page ends the listing even if has_more says
-			// otherwise: asking again after the same id would loop.
-			if !page.HasMore || len(page.Data) == 0 {
-				return
-			}
-			next := page.Data[len(page.Data)-1].ID
-			p.After = &next
+		p.After = after
+		page, err := s.ListPage(ctx, p, opts...)
+		if err != nil {
+			return nil, false, err
 		}
+		return page.Data, page.HasMore, nil
 	}
+	return pages(params.After, fetch, func(v *gen.Batch) string { return v.ID })
 }
 
 // BatchWaitParams configures Wait. The zero value polls after 1 s, then

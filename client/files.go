@@ -186,28 +186,16 @@ func (s *FileService) ListPage(ctx context.Context, params FileListParams, opts 
 //
 // A failed page yields its error once, and ends the sequence.
 func (s *FileService) List(ctx context.Context, params FileListParams, opts ...Option) iter.Seq2[*FileObject, error] {
-	return func(yield func(*FileObject, error) bool) {
+	fetch := func(after *string) ([]gen.FileObject, bool, error) {
 		p := params
-		for {
-			page, err := s.ListPage(ctx, p, opts...)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			for i := range page.Data {
-				if !yield(&page.Data[i], nil) {
-					return
-				}
-			}
-			// An empty page ends the listing even if has_more says
-			// otherwise: asking again after the same id would loop.
-			if !page.HasMore || len(page.Data) == 0 {
-				return
-			}
-			next := page.Data[len(page.Data)-1].ID
-			p.After = &next
+		p.After = after
+		page, err := s.ListPage(ctx, p, opts...)
+		if err != nil {
+			return nil, false, err
 		}
+		return page.Data, page.HasMore, nil
 	}
+	return pages(params.After, fetch, func(v *gen.FileObject) string { return v.ID })
 }
 
 // upload streams one file's multipart body, once per attempt, from a
