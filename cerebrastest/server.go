@@ -126,6 +126,7 @@ type Server struct {
 	maxBody    int64
 	maxBodySet bool  // WithMaxBodyBytes was given: it caps uploads too
 	maxFile    int64 // the largest file an upload may carry
+	clock      *Clock
 
 	mu       sync.Mutex
 	queue    []Response
@@ -214,6 +215,9 @@ func start(t testing.TB, opts []Option) (*Server, error) {
 	s := &Server{t: t, validate: true, maxBody: defaultMaxBody, maxFile: MaxFileBytes, stop: make(chan struct{})}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.clock == nil {
+		s.clock = wallClock()
 	}
 	var err error
 	if s.doc, s.router, err = loadSpec(s.specPath); err != nil {
