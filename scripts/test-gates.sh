@@ -5,7 +5,8 @@
 #  3. the same change acknowledged in api/breaking-ignore.txt passes;
 #  4. an acknowledgement without a reason is rejected;
 #  5. a process left behind by a make run makes scripts/leftovers.sh fail;
-#  6. a string property added to openapi.yaml, then `make generate` and nothing
+#  6. a string property added to openapi.yaml (delta, message, chunk, completion,
+#     both choices), then `make generate` and nothing
 #     else, reaches streaming users, the accumulator and non-streaming users.
 #  7–9. a removed chunk field, a removed or a renamed request property fail spec-diff;
 # 10. an invalid example fails spec-validate at its own line;
@@ -74,11 +75,12 @@ out=$(CEREBRAS_GO_RUN=$tag scripts/leftovers.sh 2>&1) || fail "leftovers did not
 echo "gates: ok: a process left behind by a make run fails the run and is ended"
 
 # 6. a new field reaches every decoder with no hand edit: add `gate_note` to
-# the delta, the message and the completion, regenerate, and read it back
-# over loopback HTTP, streamed, accumulated and not streamed.
+# the delta, the message, the chunk, the completion and both choices,
+# regenerate, and read it back over loopback HTTP, streamed, accumulated and
+# not streamed.
 git reset -q --hard "$base"
 awk '
-  /^    (ChatCompletionChunkDelta|ChatCompletionMessage|ChatCompletion):$/ { pending = 1 }
+  /^    (ChatCompletionChunkDelta|ChatCompletionMessage|ChatCompletionChunk|ChatCompletion|ChatCompletionChunkChoice|ChatCompletionChoice):$/ { pending = 1 }
   { print }
   pending && /^      properties:$/ {
     print "        gate_note:"
@@ -87,7 +89,7 @@ awk '
     pending = 0
   }
 ' openapi.yaml >openapi.yaml.new && mv openapi.yaml.new openapi.yaml
-[ "$(grep -c '^        gate_note:$' openapi.yaml)" = 3 ] || fail "could not add gate_note to the three schemas"
+[ "$(grep -c '^        gate_note:$' openapi.yaml)" = 6 ] || fail "could not add gate_note to the six schemas"
 make -s generate >/dev/null
 cat >client/gate_note_test.go <<'GO'
 package client_test
@@ -116,9 +118,9 @@ func TestGateNoteReachesUsers(t *testing.T) {
 		}
 		w.Header().Set("Content-Type", "text/event-stream")
 		for _, note := range []string{"al", "pha"} {
-			fmt.Fprintf(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\",\"gate_note\":%q}}]}\n\n", note)
+			fmt.Fprintf(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"gate_note\":\"top-%s\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\",\"gate_note\":%q}}]}\n\n", note, note)
 		}
-		_, _ = io.WriteString(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+		_, _ = io.WriteString(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\",\"gate_note\":\"choice\"}]}\n\ndata: [DONE]\n\n")
 	}))
 	defer srv.Close()
 	c, err := client.New(client.WithAPIKey("csk-gate"), client.WithBaseURL(srv.URL), client.WithoutEnvironment(), client.WithMaxRetries(0))
@@ -146,8 +148,12 @@ func TestGateNoteReachesUsers(t *testing.T) {
 	if fmt.Sprint(notes) != "[al pha]" {
 		t.Errorf("(a) streamed deltas carry gate_note %q, want [al pha]", notes)
 	}
-	if got := acc.ChatCompletion().Choices[0].Message.GateNote; got != "alpha" {
+	final := acc.ChatCompletion()
+	if got := final.Choices[0].Message.GateNote; got != "alpha" {
 		t.Errorf("(b) the accumulated message has gate_note %q, want the deltas' concatenation %q", got, "alpha")
+	}
+	if final.GateNote != "top-pha" || final.Choices[0].GateNote != "choice" {
+		t.Errorf("(b) the accumulated completion has gate_note %q and its choice %q, want the last chunk's top-pha and choice", final.GateNote, final.Choices[0].GateNote)
 	}
 
 	resp, err := c.Chat.Completions.New(context.Background(), params)
@@ -163,7 +169,7 @@ func TestGateNoteReachesUsers(t *testing.T) {
 GO
 out=$(go test -count=1 -run '^TestGateNoteReachesUsers$' ./client 2>&1) ||
   fail "a field added to openapi.yaml did not reach every decoder after make generate: $out"
-echo "gates: ok: a field added to openapi.yaml reaches streams, the accumulator and responses after make generate alone"
+echo "gates: ok: a field added to openapi.yaml (delta, message, chunk, completion, choices) reaches streams, the accumulator and responses after make generate alone"
 
 # 7–9. a break in what streams carry, or in what requests take, fails spec-diff.
 spec_break() { # name, perl substitution on openapi.yaml, what the report must name

@@ -24,17 +24,14 @@ import (
 //	}
 //	completion := acc.ChatCompletion()
 type ChatCompletionAccumulator struct {
-	id, model       string
-	created         int64
-	fingerprint     string
-	serviceTier     string
-	serviceTierUsed string
-	usage           *gen.Usage
-	timeInfo        *gen.TimeInfo
-	choices         map[int]*choiceAcc
-	last            *choiceAcc
-	chunks          int
-	finished        []FinishedToolCall
+	// top carries the chunk fields the completion has too (id, model,
+	// usage …), generated from the spec: a field added to both reaches
+	// ChatCompletion with no hand edit.
+	top      decode.CompletionFields
+	choices  map[int]*choiceAcc
+	last     *choiceAcc
+	chunks   int
+	finished []FinishedToolCall
 }
 
 // FinishedToolCall is a tool call whose arguments are complete: its choice
@@ -56,8 +53,8 @@ type FinishedToolCall struct {
 
 type choiceAcc struct {
 	index             int
-	text              decode.MessageText // the message's string fields, merged as the spec says
-	finish            gen.FinishReason
+	text              decode.MessageText  // the message's string fields, merged as the spec says
+	fields            decode.ChoiceFields // the choice's own fields (finish_reason …), likewise
 	logprobs          *gen.ChatCompletionLogprobs
 	reasoningLogprobs *gen.ChatCompletionLogprobs
 	tools             []*toolAcc       // in the order they first appeared
@@ -80,30 +77,7 @@ type toolAcc struct {
 func (a *ChatCompletionAccumulator) AddChunk(c gen.ChatCompletionChunk) {
 	a.finished = a.finished[:0]
 	a.chunks++
-	if a.id == "" {
-		a.id = c.ID
-	}
-	if a.model == "" {
-		a.model = c.Model
-	}
-	if a.created == 0 {
-		a.created = c.Created
-	}
-	if c.SystemFingerprint != "" {
-		a.fingerprint = c.SystemFingerprint
-	}
-	if c.ServiceTier != "" {
-		a.serviceTier = c.ServiceTier
-	}
-	if c.ServiceTierUsed != "" {
-		a.serviceTierUsed = c.ServiceTierUsed
-	}
-	if c.Usage != nil {
-		a.usage = c.Usage
-	}
-	if c.TimeInfo != nil {
-		a.timeInfo = c.TimeInfo
-	}
+	a.top.Add(&c)
 	for i := range c.Choices {
 		a.addChoice(&c.Choices[i])
 	}
@@ -129,13 +103,13 @@ func (a *ChatCompletionAccumulator) addChoice(cc *gen.ChatCompletionChunkChoice)
 	ch := a.choice(cc.Index)
 	d := &cc.Delta
 	ch.text.Add(d)
+	ch.fields.Add(cc)
 	for i := range d.ToolCalls {
 		ch.addToolCall(&d.ToolCalls[i])
 	}
 	ch.logprobs = appendLogprobs(ch.logprobs, cc.Logprobs)
 	ch.reasoningLogprobs = appendLogprobs(ch.reasoningLogprobs, cc.ReasoningLogprobs)
 	if cc.FinishReason != "" {
-		ch.finish = cc.FinishReason
 		a.finishTools(ch)
 	}
 }
@@ -247,12 +221,8 @@ func (a *ChatCompletionAccumulator) Chunks() int { return a.chunks }
 // index order. It can be called at any time; tool calls without arguments
 // get "{}".
 func (a *ChatCompletionAccumulator) ChatCompletion() gen.ChatCompletion {
-	c := gen.ChatCompletion{
-		ID: a.id, Object: "chat.completion", Created: a.created, Model: a.model,
-		SystemFingerprint: a.fingerprint, ServiceTier: a.serviceTier, ServiceTierUsed: a.serviceTierUsed,
-		Usage: a.usage, TimeInfo: a.timeInfo,
-		Choices: make([]gen.ChatCompletionChoice, 0, len(a.choices)),
-	}
+	c := gen.ChatCompletion{Object: "chat.completion", Choices: make([]gen.ChatCompletionChoice, 0, len(a.choices))}
+	a.top.Fill(&c)
 	for _, ch := range a.choices {
 		msg := gen.ChatCompletionMessage{}
 		ch.text.Fill(&msg)
@@ -270,10 +240,10 @@ func (a *ChatCompletionAccumulator) ChatCompletion() gen.ChatCompletion {
 				Function: gen.ToolCallFunction{Name: t.name, Arguments: t.arguments()},
 			})
 		}
-		c.Choices = append(c.Choices, gen.ChatCompletionChoice{
-			Index: ch.index, Message: msg, FinishReason: ch.finish,
-			Logprobs: ch.logprobs, ReasoningLogprobs: ch.reasoningLogprobs,
-		})
+		choice := gen.ChatCompletionChoice{Message: msg, Logprobs: ch.logprobs, ReasoningLogprobs: ch.reasoningLogprobs}
+		ch.fields.Fill(&choice)
+		choice.Index = ch.index
+		c.Choices = append(c.Choices, choice)
 	}
 	sort.Slice(c.Choices, func(i, j int) bool { return c.Choices[i].Index < c.Choices[j].Index })
 	return c

@@ -1947,3 +1947,88 @@ func (m *MessageText) Fill(msg *gen.ChatCompletionMessage) {
 	msg.Reasoning = m.fReasoning.String()
 	msg.Role = m.fRole
 }
+
+// CompletionFields carries the fields that gen.ChatCompletionChunk and
+// gen.ChatCompletion share (by JSON name) from a sequence of the first into the
+// second: the last non-zero value wins, or the first where marked.
+// The zero value is ready to use. Carried:
+//   - created (first)
+//   - id (first)
+//   - model (first)
+//   - service_tier
+//   - service_tier_used
+//   - system_fingerprint
+//   - time_info
+//   - usage
+type CompletionFields struct {
+	v          gen.ChatCompletion
+	hasCreated bool
+	hasID      bool
+	hasModel   bool
+}
+
+// Add folds one gen.ChatCompletionChunk in.
+func (m *CompletionFields) Add(c *gen.ChatCompletionChunk) {
+	if c.Created != 0 && !m.hasCreated {
+		m.v.Created, m.hasCreated = c.Created, true
+	}
+	if c.ID != "" && !m.hasID {
+		m.v.ID, m.hasID = c.ID, true
+	}
+	if c.Model != "" && !m.hasModel {
+		m.v.Model, m.hasModel = c.Model, true
+	}
+	if c.ServiceTier != "" {
+		m.v.ServiceTier = c.ServiceTier
+	}
+	if c.ServiceTierUsed != "" {
+		m.v.ServiceTierUsed = c.ServiceTierUsed
+	}
+	if c.SystemFingerprint != "" {
+		m.v.SystemFingerprint = c.SystemFingerprint
+	}
+	if c.TimeInfo != nil {
+		m.v.TimeInfo = c.TimeInfo
+	}
+	if c.Usage != nil {
+		m.v.Usage = c.Usage
+	}
+}
+
+// Fill sets the carried fields of dst.
+func (m *CompletionFields) Fill(dst *gen.ChatCompletion) {
+	dst.Created = m.v.Created
+	dst.ID = m.v.ID
+	dst.Model = m.v.Model
+	dst.ServiceTier = m.v.ServiceTier
+	dst.ServiceTierUsed = m.v.ServiceTierUsed
+	dst.SystemFingerprint = m.v.SystemFingerprint
+	dst.TimeInfo = m.v.TimeInfo
+	dst.Usage = m.v.Usage
+}
+
+// ChoiceFields carries the fields that gen.ChatCompletionChunkChoice and
+// gen.ChatCompletionChoice share (by JSON name) from a sequence of the first into the
+// second: the last non-zero value wins, or the first where marked.
+// The zero value is ready to use. Carried:
+//   - finish_reason
+//   - index
+type ChoiceFields struct {
+	v gen.ChatCompletionChoice
+}
+
+// Add folds one gen.ChatCompletionChunkChoice in.
+func (m *ChoiceFields) Add(c *gen.ChatCompletionChunkChoice) {
+	if c.FinishReason != "" {
+		m.v.FinishReason = c.FinishReason
+	}
+	if c.Index != 0 {
+		m.v.Index = c.Index
+	}
+}
+
+// Fill sets the carried fields of dst.
+func (m *ChoiceFields) Fill(dst *gen.ChatCompletionChoice) {
+	dst.FinishReason = m.v.FinishReason
+	dst.Index = m.v.Index
+}

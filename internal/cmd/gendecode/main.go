@@ -6,7 +6,8 @@
 //
 //	gendecode -in cerebras.gen.go -out ../internal/decode/decode.gen.go \
 //		-roots ChatCompletionChunk,ChatCompletion,Completion \
-//		-merge ChatCompletionChunkDelta:ChatCompletionMessage:MessageText -first-wins role
+//		-merge ChatCompletionChunkDelta:ChatCompletionMessage:MessageText -first-wins role \
+//		-carry 'ChatCompletionChunk:ChatCompletion:CompletionFields:first=id,model,created:except=object'
 package main
 
 import (
@@ -32,13 +33,15 @@ func main() {
 	roots := flag.String("roots", "ChatCompletionChunk,ChatCompletion,Completion", "comma-separated root types: each gets a Decoder method")
 	merge := flag.String("merge", "", "Delta:Message:Name: generate Name, which concatenates every string field of Delta that Message has (by JSON name) across deltas")
 	firstWins := flag.String("first-wins", "", "comma-separated JSON names of merged fields that are not concatenated: the first non-empty value wins")
+	var carries carryFlag
+	flag.Var(&carries, "carry", "From:To:Name[:first=a,b][:except=c,d] (repeatable): generate Name, which carries every field From and To share (by JSON name, of the same type) from a sequence of From into a To: the last non-zero value wins, or the first for the first= names; except= names are left to the caller. A shared field of another type, or of a type without a zero test, is an error unless excepted")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("gendecode: ")
 	if *out == "" {
 		log.Fatal("-out is required")
 	}
-	src, err := generate(*in, *pkg, *genPath, split(*roots), *merge, split(*firstWins))
+	src, err := generate(*in, *pkg, *genPath, split(*roots), *merge, split(*firstWins), carries...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -46,6 +49,12 @@ func main() {
 		log.Fatal(err)
 	}
 }
+
+// carryFlag collects the -carry flags.
+type carryFlag []string
+
+func (c *carryFlag) String() string     { return strings.Join(*c, " ") }
+func (c *carryFlag) Set(v string) error { *c = append(*c, v); return nil }
 
 func split(s string) []string {
 	if s == "" {
@@ -97,7 +106,7 @@ type gen struct {
 	sites   int
 }
 
-func generate(in, pkg, genPath string, roots []string, merge string, firstWins []string) ([]byte, error) {
+func generate(in, pkg, genPath string, roots []string, merge string, firstWins []string, carries ...string) ([]byte, error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, in, nil, parser.SkipObjectResolution)
 	if err != nil {
@@ -155,7 +164,15 @@ func generate(in, pkg, genPath string, roots []string, merge string, firstWins [
 			return nil, err
 		}
 	}
-	src := g.emit(pkg, genPath, roots, mergeSrc, mergeSrc != "")
+	usesStrings := mergeSrc != ""
+	for _, c := range carries {
+		src, err := g.carry(c)
+		if err != nil {
+			return nil, err
+		}
+		mergeSrc += src
+	}
+	src := g.emit(pkg, genPath, roots, mergeSrc, usesStrings)
 	out, err := format.Source(src)
 	if err != nil {
 		return nil, fmt.Errorf("formatting the output: %v\n%s", err, src)
@@ -604,4 +621,125 @@ func (g *gen) merge(spec string, firstWins []string) (string, error) {
 	}
 	p("}")
 	return b.String(), nil
+}
+
+// carry generates the type that carries the fields two structs share from a
+// sequence of one into the other: the top-level fields of chunks into a
+// completion, say. Spec: From:To:Name[:first=a,b][:except=c,d].
+func (g *gen) carry(spec string) (string, error) {
+	parts := strings.Split(spec, ":")
+	if len(parts) < 3 {
+		return "", fmt.Errorf("-carry %q: want From:To:Name[:first=a,b][:except=c,d]", spec)
+	}
+	from, to, name := parts[0], parts[1], parts[2]
+	first, except := map[string]bool{}, map[string]bool{}
+	for _, opt := range parts[3:] {
+		k, v, _ := strings.Cut(opt, "=")
+		var set map[string]bool
+		switch k {
+		case "first":
+			set = first
+		case "except":
+			set = except
+		default:
+			return "", fmt.Errorf("-carry %q: unknown option %q", spec, k)
+		}
+		for _, n := range split(v) {
+			set[n] = true
+		}
+	}
+	for _, n := range []string{from, to} {
+		if t, err := g.named(n); err != nil {
+			return "", err
+		} else if t.kind != kStruct {
+			return "", fmt.Errorf("-carry: %s is not a struct", n)
+		}
+	}
+	inTo := map[string]field{}
+	for _, f := range g.structs[to] {
+		inTo[f.jsonName] = f
+	}
+	var decl, add, fill, carried []string
+	for _, f := range g.structs[from] {
+		t, ok := inTo[f.jsonName]
+		if !ok || except[f.jsonName] {
+			delete(except, f.jsonName)
+			delete(first, f.jsonName)
+			continue
+		}
+		if f.t.expr == "" || f.t.expr != t.t.expr {
+			return "", fmt.Errorf("-carry %s: field %q is %s in %s and %s in %s: carry it by hand and list it in except=", name, f.jsonName, f.t.expr, from, t.t.expr, to)
+		}
+		set := zeroTest(f.t, "c."+f.goName)
+		if set == "" {
+			return "", fmt.Errorf("-carry %s: field %q (%s) has no zero test: carry it by hand and list it in except=", name, f.jsonName, f.t.expr)
+		}
+		if first[f.jsonName] {
+			delete(first, f.jsonName)
+			set = fmt.Sprintf("%s && !m.has%s", set, f.goName)
+			decl = append(decl, fmt.Sprintf("has%s bool", f.goName))
+			add = append(add, fmt.Sprintf("if %s { m.v.%s, m.has%s = c.%s, true }", set, t.goName, f.goName, f.goName))
+			fill = append(fill, fmt.Sprintf("dst.%s = m.v.%s", t.goName, t.goName))
+			carried = append(carried, f.jsonName+" (first)")
+			continue
+		}
+		add = append(add, fmt.Sprintf("if %s { m.v.%s = c.%s }", set, t.goName, f.goName))
+		fill = append(fill, fmt.Sprintf("dst.%s = m.v.%s", t.goName, t.goName))
+		carried = append(carried, f.jsonName)
+	}
+	for n := range first {
+		return "", fmt.Errorf("-carry %s: first=%s names no field %s and %s share", name, n, from, to)
+	}
+	for n := range except {
+		return "", fmt.Errorf("-carry %s: except=%s names no field %s and %s share", name, n, from, to)
+	}
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...); b.WriteByte('\n') }
+	p("")
+	p("// %s carries the fields that gen.%s and", name, from)
+	p("// gen.%s share (by JSON name) from a sequence of the first into the", to)
+	p("// second: the last non-zero value wins, or the first where marked.")
+	p("// The zero value is ready to use. Carried:")
+	for _, c := range carried {
+		p("//   - %s", c)
+	}
+	p("type %s struct {", name)
+	p("v gen.%s", to)
+	for _, l := range decl {
+		p("%s", l)
+	}
+	p("}")
+	p("")
+	p("// Add folds one gen.%s in.", from)
+	p("func (m *%s) Add(c *gen.%s) {", name, from)
+	for _, l := range add {
+		p("%s", l)
+	}
+	p("}")
+	p("")
+	p("// Fill sets the carried fields of dst.")
+	p("func (m *%s) Fill(dst *gen.%s) {", name, to)
+	for _, l := range fill {
+		p("%s", l)
+	}
+	p("}")
+	return b.String(), nil
+}
+
+// zeroTest is the condition that x, of type t, is set; "" for a type
+// without one (a struct value, or a type encoding/json decodes).
+func zeroTest(t *typ, x string) string {
+	switch t.kind {
+	case kString, kEnum:
+		return x + ` != ""`
+	case kInt, kInt64, kFloat64:
+		return x + " != 0"
+	case kBool:
+		return x
+	case kPtr:
+		return x + " != nil"
+	case kSlice:
+		return "len(" + x + ") > 0"
+	}
+	return ""
 }

@@ -26,6 +26,9 @@ type Delta struct {
 }
 
 type Message struct {
+	Tags    []int ` + "`json:\"tags\"`" + `
+	Note    string ` + "`json:\"note\"`" + `
+	Count   int ` + "`json:\"count\"`" + `
 	Role    string ` + "`json:\"role\"`" + `
 	Content string ` + "`json:\"content\"`" + `
 	Refusal string ` + "`json:\"refusal\"`" + `
@@ -82,5 +85,41 @@ func TestGenerateOutput(t *testing.T) {
 	// A first-wins rule that names no merged field is an error, not a no-op.
 	if _, err := generate(p, "decode", "example.com/gen", []string{"Root"}, "Delta:Message:Text", []string{"rol"}); err == nil {
 		t.Error("-first-wins rol: no error")
+	}
+}
+
+// TestCarry: -carry copies every field both structs share, the last
+// non-zero value winning (the first for first=), leaves except= fields out,
+// and refuses what it cannot carry instead of dropping it: a shared field of
+// another type, and first=/except= names that match nothing.
+func TestCarry(t *testing.T) {
+	p := write(t)
+	out, err := generate(p, "decode", "example.com/gen", []string{"Root"}, "", nil, "Delta:Message:Fields:first=role:except=refusal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(out)
+	for _, want := range []string{
+		"type Fields struct", "gen.Message\n", "hasRole bool",
+		`if c.Role != "" && !m.hasRole {`, `if c.Content != "" {`, "if c.Count != 0 {",
+		"dst.Content = m.v.Content", "dst.Count = m.v.Count",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the output lacks %q", want)
+		}
+	}
+	if strings.Contains(s, "m.v.Refusal") {
+		t.Error("an except= field is carried")
+	}
+	for spec, want := range map[string]string{
+		"Root:Message:F":                 `"tags"`, // []string in one, []int in the other
+		"Delta:Message:F:first=nope":     "first=nope",
+		"Delta:Message:F:except=nope":    "except=nope",
+		"Delta:Message:F:sideways=count": "unknown option",
+		"Delta:Message":                  "want From:To:Name",
+	} {
+		if _, err := generate(p, "decode", "example.com/gen", []string{"Root"}, "", nil, spec); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("-carry %s: error %v, want one naming %s", spec, err, want)
+		}
 	}
 }
