@@ -6,7 +6,7 @@
 #  4. an acknowledgement without a reason is rejected;
 #  5. a process left behind by a make run makes scripts/leftovers.sh fail;
 #  6. a string property added to openapi.yaml (delta, message, chunk, completion,
-#     both choices), then `make generate` and nothing
+#     both choices, tool call, function), then `make generate` and nothing
 #     else, reaches streaming users, the accumulator and non-streaming users.
 #  7–9. a removed chunk field, a removed or a renamed request property fail spec-diff;
 # 10. an invalid example fails spec-validate at its own line;
@@ -75,12 +75,13 @@ out=$(CEREBRAS_GO_RUN=$tag scripts/leftovers.sh 2>&1) || fail "leftovers did not
 echo "gates: ok: a process left behind by a make run fails the run and is ended"
 
 # 6. a new field reaches every decoder with no hand edit: add `gate_note` to
-# the delta, the message, the chunk, the completion and both choices,
+# the delta, the message, the chunk, the completion, both choices and the
+# tool call and its function,
 # regenerate, and read it back over loopback HTTP, streamed, accumulated and
 # not streamed.
 git reset -q --hard "$base"
 awk '
-  /^    (ChatCompletionChunkDelta|ChatCompletionMessage|ChatCompletionChunk|ChatCompletion|ChatCompletionChunkChoice|ChatCompletionChoice):$/ { pending = 1 }
+  /^    (ChatCompletionChunkDelta|ChatCompletionMessage|ChatCompletionChunk|ChatCompletion|ChatCompletionChunkChoice|ChatCompletionChoice|ToolCall|ToolCallFunction):$/ { pending = 1 }
   { print }
   pending && /^      properties:$/ {
     print "        gate_note:"
@@ -89,7 +90,7 @@ awk '
     pending = 0
   }
 ' openapi.yaml >openapi.yaml.new && mv openapi.yaml.new openapi.yaml
-[ "$(grep -c '^        gate_note:$' openapi.yaml)" = 6 ] || fail "could not add gate_note to the six schemas"
+[ "$(grep -c '^        gate_note:$' openapi.yaml)" = 8 ] || fail "could not add gate_note to the eight schemas"
 make -s generate >/dev/null
 cat >client/gate_note_test.go <<'GO'
 package client_test
@@ -120,7 +121,8 @@ func TestGateNoteReachesUsers(t *testing.T) {
 		for _, note := range []string{"al", "pha"} {
 			fmt.Fprintf(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"gate_note\":\"top-%s\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\",\"gate_note\":%q}}]}\n\n", note, note)
 		}
-		_, _ = io.WriteString(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\",\"gate_note\":\"choice\"}]}\n\ndata: [DONE]\n\n")
+		_, _ = io.WriteString(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"gate_note\":\"call\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\",\"gate_note\":\"fn\"}}]}}]}\n\n")
+		_, _ = io.WriteString(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\",\"gate_note\":\"choice\"}]}\n\ndata: [DONE]\n\n")
 	}))
 	defer srv.Close()
 	c, err := client.New(client.WithAPIKey("csk-gate"), client.WithBaseURL(srv.URL), client.WithoutEnvironment(), client.WithMaxRetries(0))
@@ -155,6 +157,9 @@ func TestGateNoteReachesUsers(t *testing.T) {
 	if final.GateNote != "top-pha" || final.Choices[0].GateNote != "choice" {
 		t.Errorf("(b) the accumulated completion has gate_note %q and its choice %q, want the last chunk's top-pha and choice", final.GateNote, final.Choices[0].GateNote)
 	}
+	if calls := final.Choices[0].Message.ToolCalls; len(calls) != 1 || calls[0].GateNote != "call" || calls[0].Function.GateNote != "fn" {
+		t.Errorf("(b) the accumulated tool calls %+v lack the gate_note of the call (call) or its function (fn)", calls)
+	}
 
 	resp, err := c.Chat.Completions.New(context.Background(), params)
 	if err != nil {
@@ -169,7 +174,7 @@ func TestGateNoteReachesUsers(t *testing.T) {
 GO
 out=$(go test -count=1 -run '^TestGateNoteReachesUsers$' ./client 2>&1) ||
   fail "a field added to openapi.yaml did not reach every decoder after make generate: $out"
-echo "gates: ok: a field added to openapi.yaml (delta, message, chunk, completion, choices) reaches streams, the accumulator and responses after make generate alone"
+echo "gates: ok: a field added to openapi.yaml (delta, message, chunk, completion, choices, tool calls) reaches streams, the accumulator and responses after make generate alone"
 
 # 7–9. a break in what streams carry, or in what requests take, fails spec-diff.
 spec_break() { # name, perl substitution on openapi.yaml, what the report must name

@@ -65,10 +65,13 @@ type choiceAcc struct {
 
 type toolAcc struct {
 	index int
-	id    string
-	typ   string
-	name  string
-	args  strings.Builder
+	id    string // the call's id, which routes the fragments that follow
+	// fields and fn carry the call's other fields as the spec has them
+	// (type, name …, generated: a new one reaches the completion);
+	// the arguments are concatenated.
+	fields decode.ToolCallFields
+	fn     decode.FunctionFields
+	args   strings.Builder
 }
 
 // AddChunk adds one chunk. It never fails: odd input (a missing or negative
@@ -157,12 +160,8 @@ func (ch *choiceAcc) addToolCall(tc *gen.ToolCall) {
 	if t.id == "" {
 		t.id = tc.ID
 	}
-	if t.typ == "" {
-		t.typ = tc.Type
-	}
-	if t.name == "" {
-		t.name = tc.Function.Name
-	}
+	t.fields.Add(tc)
+	t.fn.Add(&tc.Function)
 	t.args.WriteString(tc.Function.Arguments)
 }
 
@@ -173,22 +172,32 @@ func (a *ChatCompletionAccumulator) finishTools(ch *choiceAcc) {
 	fresh := ch.tools[ch.reported:]
 	ch.reported = len(ch.tools)
 	for _, t := range fresh {
-		args := t.arguments()
+		call := t.toolCall()
+		args, name := call.Function.Arguments, call.Function.Name
 		var err error
 		if !json.Valid([]byte(args)) {
-			err = fmt.Errorf("streaming: tool call %d (%s) arguments are not valid JSON: %.80q", t.index, t.name, args)
+			err = fmt.Errorf("streaming: tool call %d (%s) arguments are not valid JSON: %.80q", t.index, name, args)
 		}
 		a.finished = append(a.finished, FinishedToolCall{
-			ChoiceIndex: ch.index, Index: t.index, ID: t.id, Name: t.name, Arguments: args, Err: err,
+			ChoiceIndex: ch.index, Index: t.index, ID: call.ID, Name: name, Arguments: args, Err: err,
 		})
 	}
 }
 
-func (t *toolAcc) arguments() string {
-	if t.args.Len() == 0 {
-		return "{}"
+// toolCall is the call merged so far, without its index; one without a
+// type is a function call, and one without arguments gets "{}".
+func (t *toolAcc) toolCall() gen.ToolCall {
+	var c gen.ToolCall
+	t.fields.Fill(&c)
+	t.fn.Fill(&c.Function)
+	c.Function.Arguments = "{}"
+	if t.args.Len() > 0 {
+		c.Function.Arguments = t.args.String()
 	}
-	return t.args.String()
+	if c.Type == "" {
+		c.Type = "function"
+	}
+	return c
 }
 
 func appendLogprobs(dst, src *gen.ChatCompletionLogprobs) *gen.ChatCompletionLogprobs {
@@ -230,15 +239,10 @@ func (a *ChatCompletionAccumulator) ChatCompletion() gen.ChatCompletion {
 			msg.Role = "assistant"
 		}
 		for _, t := range ch.tools {
-			typ := t.typ
-			if typ == "" {
-				typ = "function"
-			}
+			call := t.toolCall()
 			index := t.index // the caller's own copy
-			msg.ToolCalls = append(msg.ToolCalls, gen.ToolCall{
-				Index: &index, ID: t.id, Type: typ,
-				Function: gen.ToolCallFunction{Name: t.name, Arguments: t.arguments()},
-			})
+			call.Index = &index
+			msg.ToolCalls = append(msg.ToolCalls, call)
 		}
 		choice := gen.ChatCompletionChoice{Message: msg, Logprobs: ch.logprobs, ReasoningLogprobs: ch.reasoningLogprobs}
 		ch.fields.Fill(&choice)

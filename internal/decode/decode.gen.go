@@ -2032,3 +2032,53 @@ func (m *ChoiceFields) Fill(dst *gen.ChatCompletionChoice) {
 	dst.FinishReason = m.v.FinishReason
 	dst.Index = m.v.Index
 }
+
+// ToolCallFields carries the fields that gen.ToolCall and
+// gen.ToolCall share (by JSON name) from a sequence of the first into the
+// second: the last non-zero value wins, or the first where marked.
+// The zero value is ready to use. Carried:
+//   - id (first)
+//   - type (first)
+type ToolCallFields struct {
+	v       gen.ToolCall
+	hasID   bool
+	hasType bool
+}
+
+// Add folds one gen.ToolCall in.
+func (m *ToolCallFields) Add(c *gen.ToolCall) {
+	if c.ID != "" && !m.hasID {
+		m.v.ID, m.hasID = c.ID, true
+	}
+	if c.Type != "" && !m.hasType {
+		m.v.Type, m.hasType = c.Type, true
+	}
+}
+
+// Fill sets the carried fields of dst.
+func (m *ToolCallFields) Fill(dst *gen.ToolCall) {
+	dst.ID = m.v.ID
+	dst.Type = m.v.Type
+}
+
+// FunctionFields carries the fields that gen.ToolCallFunction and
+// gen.ToolCallFunction share (by JSON name) from a sequence of the first into the
+// second: the last non-zero value wins, or the first where marked.
+// The zero value is ready to use. Carried:
+//   - name (first)
+type FunctionFields struct {
+	v       gen.ToolCallFunction
+	hasName bool
+}
+
+// Add folds one gen.ToolCallFunction in.
+func (m *FunctionFields) Add(c *gen.ToolCallFunction) {
+	if c.Name != "" && !m.hasName {
+		m.v.Name, m.hasName = c.Name, true
+	}
+}
+
+// Fill sets the carried fields of dst.
+func (m *FunctionFields) Fill(dst *gen.ToolCallFunction) {
+	dst.Name = m.v.Name
+}
