@@ -44,12 +44,17 @@ type BatchListParams struct {
 //		CompletionWindow: client.BatchCompletionWindowHours24,
 //	})
 func (s *BatchService) New(ctx context.Context, params BatchNewParams, opts ...Option) (*Batch, error) {
-	ctx, cl, err := s.c.newCall(ctx, false, opts)
-	if err != nil {
+	// Sent like a chat request, so that WithExtraBody and WithGzip apply.
+	cl, resp, err := s.c.post(ctx, false, opts, &params, s.endpoint)
+	if cl == nil {
 		return nil, err
 	}
-	resp, err := s.c.gen.CreateBatch(withCall(ctx, cl), params)
 	return finish[gen.Batch](cl, resp, err)
+}
+
+// endpoint is POST /v1/batches as the generated builder makes it.
+func (s *BatchService) endpoint(*config) (*endpoint, error) {
+	return newEndpoint(gen.NewCreateBatchRequestWithBody(s.c.gen.Server, jsonContent, nil))
 }
 
 // Get returns a batch (GET /v1/batches/{batch_id}). The id is sent as one

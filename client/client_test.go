@@ -498,6 +498,18 @@ func TestOptions(t *testing.T) {
 			t.Errorf("call options leaked: %v %q", h, srv.last().RawQuery)
 		}
 	})
+	t.Run("extra body in a batch", func(t *testing.T) {
+		srv := newServer(t, okJSON(`{"id":"batch_1","object":"batch","endpoint":"/v1/chat/completions","input_file_id":"file_1","completion_window":"24h","status":"validating","created_at":1}`))
+		c, _ := newTestClient(t, srv)
+		_, err := c.Batches.New(context.Background(), BatchNewParams{InputFileID: "file_1", Endpoint: BatchEndpointChatCompletions, CompletionWindow: BatchCompletionWindowHours24},
+			WithExtraBody(map[string]any{"new_param": 1}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := srv.last(); r.Method != http.MethodPost || r.Path != "/v1/batches" || !bytes.Contains(r.Body, []byte(`"new_param":1`)) || r.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s %s %s %q", r.Method, r.Path, r.Body, r.Header.Get("Content-Type"))
+		}
+	})
 	t.Run("gzip", func(t *testing.T) {
 		var raw []byte
 		srv := newServer(t, okJSON(chatJSON))

@@ -261,9 +261,10 @@ func WithQuery(key, value string) Option {
 	}
 }
 
-// WithExtraBody merges extra top-level fields into the JSON request body,
-// for parameters this SDK version does not know yet. Its fields win over
-// the typed ones.
+// WithExtraBody merges extra top-level fields into the JSON request body
+// (chat, completions, Batches.New), for parameters this SDK version does not
+// know yet. Its fields win over the typed ones. A file upload is multipart,
+// not JSON: Files.New leaves it out.
 func WithExtraBody(fields map[string]any) Option {
 	return func(c *config) error {
 		if c.extraBody == nil {
