@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -284,10 +285,11 @@ func (s *ChatCompletionService) RunTools(ctx context.Context, params ChatComplet
 		if err != nil {
 			return r.transcript(), r.ctxErr(err)
 		}
-		r.received(*resp)
 		t := r.newTurn()
+		r.received(*resp)
 		msg := resp.Choices[0].Message
 		if len(msg.ToolCalls) == 0 {
+			t.cancel()
 			return r.finish(msg)
 		}
 		for _, call := range msg.ToolCalls {
@@ -381,17 +383,12 @@ func (r *run) endTurn(t *turn, msg ChatCompletionMessage, onResult func(ToolInvo
 	defer t.cancel()
 	msg.ToolCalls = t.calls
 	r.params.Messages = append(r.params.Messages, AssistantMessageFrom(msg))
-	var failed *ToolInvocation
 	stopped := false
 	for _, sl := range t.slots {
 		<-sl.done
 		r.out.ToolCalls = append(r.out.ToolCalls, sl.inv)
 		if !sl.dup {
 			r.params.Messages = append(r.params.Messages, ToolMessage(ToolCall{ID: sl.inv.ID}, sl.inv.Result))
-		}
-		if sl.toolFailed && r.cfg.abort && failed == nil {
-			inv := sl.inv
-			failed = &inv
 		}
 		if !stopped && !onResult(sl.inv) {
 			stopped = true
@@ -403,8 +400,8 @@ func (r *run) endTurn(t *turn, msg ChatCompletionMessage, onResult func(ToolInvo
 		return errStopped
 	case r.ctx.Err() != nil:
 		return r.ctx.Err()
-	case failed != nil:
-		return &ToolError{Tool: *failed, Run: r.transcript()}
+	case t.failed != nil: // written before its done was closed
+		return &ToolError{Tool: t.failed.inv, Run: r.transcript()}
 	case r.out.Turns >= r.cfg.turns():
 		return &MaxTurnsError{MaxTurns: r.cfg.turns(), Run: r.transcript()}
 	}
@@ -423,6 +420,8 @@ type turn struct {
 	seen   map[string]bool
 	calls  []ToolCall // the calls answered, ids filled in, for the assistant message
 	slots  []*slot    // every call, in the model's order
+	abort  sync.Once
+	failed *slot // under WithToolErrorsAbort, the call that failed first
 }
 
 // slot is one call's outcome; done is closed when inv is complete.
@@ -490,7 +489,11 @@ func (t *turn) runTool(tool RunnableTool, sl *slot) {
 	case err == nil:
 	case errors.As(err, &argErr):
 		sl.inv.Err = fmt.Errorf("%w: %w", ErrToolArguments, argErr.err)
-		sl.inv.Result = "error: the arguments do not match the tool's parameters: " + argErr.err.Error()
+		why := argErr.err // "decoding into <Go type>: <json error>": the model needs only the JSON part
+		if inner := errors.Unwrap(why); inner != nil {
+			why = inner
+		}
+		sl.inv.Result = "error: the arguments do not match the tool's parameters: " + why.Error()
 	case errors.As(err, &panicErr):
 		sl.toolFailed = true
 		sl.inv.Result = "error: the tool failed"
@@ -499,7 +502,12 @@ func (t *turn) runTool(tool RunnableTool, sl *slot) {
 		sl.inv.Result = "error: " + err.Error()
 	}
 	if sl.toolFailed && t.r.cfg.abort {
-		t.cancel() // the run ends: the turn's other calls need not finish
+		// The first failure ends the run; the calls it cancels may fail
+		// with ctx's error, but they are not the cause.
+		t.abort.Do(func() {
+			t.failed = sl
+			t.cancel()
+		})
 	}
 }
 
