@@ -37,27 +37,37 @@ func exampleTools() ([]client.RunnableTool, error) {
 	return []client.RunnableTool{weatherTool, addTool}, nil
 }
 
+// exampleSetup starts a local fake of the API and returns a client for it
+// and the example tools; stop stops both. In real code: client.New(), no
+// fake.
+func exampleSetup() (c *client.Client, tools []client.RunnableTool, stop func(), err error) {
+	srv, err := cerebrastest.Start()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err = client.New(client.WithBaseURL(srv.URL), client.WithAPIKey("test"), client.WithoutEnvironment())
+	if err != nil {
+		srv.Close()
+		return nil, nil, nil, err
+	}
+	stop = func() { _ = c.Close(); srv.Close() }
+	if tools, err = exampleTools(); err != nil {
+		stop()
+		return nil, nil, nil, err
+	}
+	return c, tools, stop, nil
+}
+
 // ExampleChatCompletionService_RunTools runs the tool loop in one call,
 // against a local fake of the API whose model calls both tools in one turn.
 // The transcript lists every call, and Messages continues the conversation.
 func ExampleChatCompletionService_RunTools() {
-	srv, err := cerebrastest.Start() // in real code: no fake, no WithBaseURL
+	c, tools, stop, err := exampleSetup()
 	if err != nil {
 		fmt.Println("error:", err)
 		return
 	}
-	defer srv.Close()
-	c, err := client.New(client.WithBaseURL(srv.URL), client.WithAPIKey("test"), client.WithoutEnvironment())
-	if err != nil {
-		fmt.Println("error:", err)
-		return
-	}
-	defer c.Close()
-	tools, err := exampleTools()
-	if err != nil {
-		fmt.Println("error:", err)
-		return
-	}
+	defer stop()
 
 	run, err := c.Chat.Completions.RunTools(context.Background(), client.ChatCompletionNewParams{
 		Model:    client.ModelGPTOSS120B,
@@ -83,23 +93,12 @@ func ExampleChatCompletionService_RunTools() {
 // as it arrives, each tool call when its arguments are complete, and each
 // result once its tool has returned.
 func ExampleChatCompletionService_RunToolsStreaming() {
-	srv, err := cerebrastest.Start()
+	c, tools, stop, err := exampleSetup()
 	if err != nil {
 		fmt.Println("error:", err)
 		return
 	}
-	defer srv.Close()
-	c, err := client.New(client.WithBaseURL(srv.URL), client.WithAPIKey("test"), client.WithoutEnvironment())
-	if err != nil {
-		fmt.Println("error:", err)
-		return
-	}
-	defer c.Close()
-	tools, err := exampleTools()
-	if err != nil {
-		fmt.Println("error:", err)
-		return
-	}
+	defer stop()
 
 	params := client.ChatCompletionNewParams{
 		Model:           client.ModelGPTOSS120B,

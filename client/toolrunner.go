@@ -63,24 +63,22 @@ func (r runConfig) parallel() int {
 // tools in the last one, the run ends with a *MaxTurnsError after running
 // them. Other calls ignore it.
 func WithMaxTurns(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return paramError("WithMaxTurns", "WithMaxTurns(%d): a run needs at least one turn", n)
-		}
-		c.run.maxTurns = n
-		return nil
-	}
+	return atLeastOne("WithMaxTurns", n, "a run needs at least one turn", func(r *runConfig) { r.maxTurns = n })
 }
 
 // WithToolConcurrency sets how many tool calls of one turn RunTools and
 // RunToolsStreaming run at once (default DefaultToolConcurrency; 1 runs them
 // one after the other). Other calls ignore it.
 func WithToolConcurrency(n int) Option {
+	return atLeastOne("WithToolConcurrency", n, "at least one tool must be able to run", func(r *runConfig) { r.concurrency = n })
+}
+
+func atLeastOne(option string, n int, why string, set func(*runConfig)) Option {
 	return func(c *config) error {
 		if n < 1 {
-			return paramError("WithToolConcurrency", "WithToolConcurrency(%d): at least one tool must be able to run", n)
+			return paramError(option, "%s(%d): %s", option, n, why)
 		}
-		c.run.concurrency = n
+		set(&c.run)
 		return nil
 	}
 }

@@ -439,6 +439,29 @@ func TestRunToolsMaxTurns(t *testing.T) {
 	}
 }
 
+// blockingTool returns a tool that blocks until its ctx is done, and
+// channels closed when it starts and when it has returned.
+func blockingTool(t *testing.T) (tool RunnableTool, started, returned chan struct{}) {
+	started, returned = make(chan struct{}), make(chan struct{})
+	tool = mustTool(t, "block", func(ctx context.Context, _ struct{}) (string, error) {
+		defer close(returned)
+		close(started)
+		<-ctx.Done()
+		return "", ctx.Err()
+	})
+	return tool, started, returned
+}
+
+// closedOrFail fails the test unless ch is closed now.
+func closedOrFail(t *testing.T, ch chan struct{}, msg string) {
+	t.Helper()
+	select {
+	case <-ch:
+	default:
+		t.Fatal(msg)
+	}
+}
+
 // TestRunToolsCancelMidTool cancels ctx while a tool blocks on it: the run
 // returns ctx's error once the tool has returned, and leaves no goroutine.
 func TestRunToolsCancelMidTool(t *testing.T) {
@@ -448,13 +471,7 @@ func TestRunToolsCancelMidTool(t *testing.T) {
 			fake, c := newFake(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			started, returned := make(chan struct{}), make(chan struct{})
-			block := mustTool(t, "block", func(ctx context.Context, _ struct{}) (string, error) {
-				defer close(returned)
-				close(started)
-				<-ctx.Done()
-				return "", ctx.Err()
-			})
+			block, started, returned := blockingTool(t)
 			go func() { <-started; cancel() }()
 			var err error
 			if streamed {
@@ -467,11 +484,7 @@ func TestRunToolsCancelMidTool(t *testing.T) {
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("err = %v, want context.Canceled", err)
 			}
-			select {
-			case <-returned:
-			default:
-				t.Fatal("the run returned before its tool")
-			}
+			closedOrFail(t, returned, "the run returned before its tool")
 			if n := len(fake.Requests()); n != 1 {
 				t.Errorf("%d requests sent, want 1", n)
 			}
@@ -542,13 +555,7 @@ func TestRunToolsStreamingEventOrder(t *testing.T) {
 func TestRunToolsStreamingBreak(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	fake, c := newFake(t)
-	started, returned := make(chan struct{}), make(chan struct{})
-	block := mustTool(t, "block", func(ctx context.Context, _ struct{}) (string, error) {
-		defer close(returned)
-		close(started)
-		<-ctx.Done()
-		return "", ctx.Err()
-	})
+	block, started, returned := blockingTool(t)
 	fake.Enqueue(scriptedStream(t, Usage{}, toolCall("c1", "block", "{}")))
 	events := 0
 	for ev, err := range c.Chat.Completions.RunToolsStreaming(context.Background(), runParams("Hi"), []RunnableTool{block}) {
@@ -561,11 +568,7 @@ func TestRunToolsStreamingBreak(t *testing.T) {
 			break
 		}
 	}
-	select {
-	case <-returned:
-	default:
-		t.Fatal("the loop ended before the tool returned")
-	}
+	closedOrFail(t, returned, "the loop ended before the tool returned")
 	if events != 2 { // started, finished
 		t.Errorf("%d events, want 2", events)
 	}
