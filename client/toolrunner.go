@@ -61,14 +61,16 @@ func (r runConfig) parallel() int {
 // WithMaxTurns sets how many completions RunTools and RunToolsStreaming
 // request at most (default DefaultMaxTurns). When the model still calls
 // tools in the last one, the run ends with a *MaxTurnsError after running
-// them. Other calls ignore it.
+// them. Given to New, it applies to every run;
+// other calls ignore it.
 func WithMaxTurns(n int) Option {
 	return atLeastOne("WithMaxTurns", n, "a run needs at least one turn", func(r *runConfig) { r.maxTurns = n })
 }
 
 // WithToolConcurrency sets how many tool calls of one turn RunTools and
 // RunToolsStreaming run at once (default DefaultToolConcurrency; 1 runs them
-// one after the other). Other calls ignore it.
+// one after the other). Given to New, it applies to every run;
+// other calls ignore it.
 func WithToolConcurrency(n int) Option {
 	return atLeastOne("WithToolConcurrency", n, "at least one tool must be able to run", func(r *runConfig) { r.concurrency = n })
 }
@@ -86,7 +88,8 @@ func atLeastOne(option string, n int, why string, set func(*runConfig)) Option {
 // WithToolErrorsAbort makes a tool that returns an error or panics end the
 // run with a *ToolError, instead of telling the model about it. Unknown
 // tools and undecodable arguments are the model's mistakes and are still
-// answered. Other calls ignore it.
+// answered. Given to New, it applies to every run;
+// other calls ignore it.
 func WithToolErrorsAbort() Option {
 	return func(c *config) error {
 		c.run.abort = true
