@@ -24,7 +24,9 @@ const (
 	// its Index, ID and Name.
 	EventToolCallStarted
 	// EventToolCallFinished reports a tool call whose arguments are
-	// complete; the tool starts running. Tool has its Arguments too.
+	// complete; its tool starts running. Tool has its Arguments too (and
+	// already its Result and Err for a call that runs no tool: an unknown
+	// tool or a repeated id).
 	EventToolCallFinished
 	// EventToolResult reports a call's outcome: Tool is complete.
 	EventToolResult

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"net/http"
 	"strings"
 	"testing"
@@ -222,7 +223,19 @@ func TestRunToolsRunsParallelCallsConcurrently(t *testing.T) {
 			var err error
 			if streamed {
 				fake.Enqueue(scriptedStream(t, usage, calls...))
-				run, err = collectRun(c.Chat.Completions.RunToolsStreaming(ctx, runParams("Run a and b."), []RunnableTool{a, b}))
+				var events []ToolRunEvent
+				run, events, err = collectEvents(c.Chat.Completions.RunToolsStreaming(ctx, runParams("Run a and b."), []RunnableTool{a, b}))
+				var order []string
+				for _, ev := range events {
+					if ev.Kind != EventContentDelta && ev.Kind != EventReasoningDelta {
+						order = append(order, fmt.Sprintf("%d:%s:%s", ev.Turn, ev.Kind, ev.Tool.ID))
+					}
+				}
+				want := "1:tool call started:c1 1:tool call started:c2 1:tool call finished:c1 1:tool call finished:c2 " +
+					"1:tool result:c1 1:tool result:c2 1:turn done: 2:turn done: 2:run done:"
+				if got := strings.Join(order, " "); got != want {
+					t.Errorf("events:\n got %s\nwant %s", got, want)
+				}
 			} else {
 				fake.Enqueue(scriptedCompletion(t, "", usage, calls...))
 				run, err = c.Chat.Completions.RunTools(ctx, runParams("Run a and b."), []RunnableTool{a, b})
@@ -242,16 +255,25 @@ func TestRunToolsRunsParallelCallsConcurrently(t *testing.T) {
 }
 
 // collectRun runs a streaming run to its end and returns its transcript.
-func collectRun(events func(func(ToolRunEvent, error) bool)) (ToolRun, error) {
+func collectRun(events iter.Seq2[ToolRunEvent, error]) (ToolRun, error) {
+	run, _, err := collectEvents(events)
+	return run, err
+}
+
+// collectEvents runs a streaming run to its end and returns its transcript
+// and its events.
+func collectEvents(events iter.Seq2[ToolRunEvent, error]) (ToolRun, []ToolRunEvent, error) {
+	var all []ToolRunEvent
 	for ev, err := range events {
 		if err != nil {
-			return ToolRun{}, err
+			return ToolRun{}, all, err
 		}
+		all = append(all, ev)
 		if ev.Kind == EventRunDone {
-			return ev.Run, nil
+			return ev.Run, all, nil
 		}
 	}
-	return ToolRun{}, errors.New("the run ended without EventRunDone")
+	return ToolRun{}, all, errors.New("the run ended without EventRunDone")
 }
 
 // TestRunToolsAnswersEveryCallOnce sends repeated ids, a call without an id
