@@ -223,8 +223,11 @@ type conversation struct {
 	lastUser string
 	lastRole string
 	lastTool string
-	words    int
-	messages int
+	// toolResults are the tool messages since the last other message: the
+	// answers to the last turn's calls.
+	toolResults []string
+	words       int
+	messages    int
 }
 
 func readConversation(msgs []gen.ChatMessage) conversation {
@@ -252,6 +255,10 @@ func readConversation(msgs []gen.ChatMessage) conversation {
 			v, _ := m.AsToolMessage()
 			text = textContent(v.Content)
 			c.lastTool = text
+			c.toolResults = append(c.toolResults, text)
+		}
+		if role != "tool" {
+			c.toolResults = nil
 		}
 		c.lastRole = role
 		c.words += len(strings.Fields(text))
@@ -295,20 +302,26 @@ func textContent(tc gen.TextContent) string {
 // planChat decides one choice's answer.
 func (x *exchange) planChat(req *gen.ChatCompletionRequest, conv conversation, choice int) choicePlan {
 	var p choicePlan
-	if tool := chooseTool(req, conv); tool != nil {
-		args, _ := json.Marshal(fromSchema(tool.Function.Parameters, conv.lastUser))
-		index := 0
-		p.toolCalls = []gen.ToolCall{{
-			Index: &index, ID: fmt.Sprintf("call_fake_%d_%d", x.s.ids.Add(1), choice), Type: "function",
-			Function: gen.ToolCallFunction{Name: tool.Function.Name, Arguments: string(args)},
-		}}
+	if tools := chooseTools(req, conv); len(tools) > 0 {
+		var names []string
+		for i, tool := range tools {
+			args, _ := json.Marshal(fromSchema(tool.Function.Parameters, conv.lastUser))
+			index := i
+			p.toolCalls = append(p.toolCalls, gen.ToolCall{
+				Index: &index, ID: fmt.Sprintf("call_fake_%d_%d", x.s.ids.Add(1), choice), Type: "function",
+				Function: gen.ToolCallFunction{Name: tool.Function.Name, Arguments: string(args)},
+			})
+			names = append(names, tool.Function.Name)
+		}
 		p.finish = gen.FinishReasonToolCalls
-		p.reasoning = reasoning(req, conv, "I should call "+tool.Function.Name+".")
+		p.reasoning = reasoning(req, conv, "I should call "+strings.Join(names, " and ")+".")
 		return p
 	}
 
 	var content string
 	switch {
+	case conv.lastRole == "tool" && len(conv.toolResults) > 1:
+		content = "According to the tools: " + strings.Join(conv.toolResults, "; ")
 	case conv.lastRole == "tool":
 		content = "According to the tool: " + conv.lastTool
 	case conv.lastUser == "":
@@ -360,6 +373,40 @@ func (x *exchange) planChat(req *gen.ChatCompletionRequest, conv conversation, c
 	return p
 }
 
+// chooseTools returns the tools the model calls in one turn: every tool the
+// last user message names, in parallel (unless parallel_tool_calls is
+// false: then the first of them); else the tool chooseTool picks.
+func chooseTools(req *gen.ChatCompletionRequest, conv conversation) []*gen.Tool {
+	tool := chooseTool(req, conv)
+	if tool == nil {
+		return nil
+	}
+	if req.ToolChoice != nil {
+		if _, err := req.ToolChoice.AsToolChoiceOption(); err != nil {
+			return []*gen.Tool{tool} // a named choice calls that tool alone
+		}
+	}
+	if req.ParallelToolCalls != nil && !*req.ParallelToolCalls {
+		return []*gen.Tool{tool}
+	}
+	var named []*gen.Tool
+	for i := range req.Tools {
+		if mentions(conv.lastUser, req.Tools[i].Function.Name) {
+			named = append(named, &req.Tools[i])
+		}
+	}
+	if len(named) < 2 {
+		return []*gen.Tool{tool}
+	}
+	return named
+}
+
+// mentions reports whether text names the tool, as get_weather or "get weather".
+func mentions(text, tool string) bool {
+	lower, name := strings.ToLower(text), strings.ToLower(tool)
+	return strings.Contains(lower, name) || strings.Contains(lower, strings.ReplaceAll(name, "_", " "))
+}
+
 // chooseTool returns the tool the model calls, or nil to answer in text: a
 // named or required choice always calls; "auto" calls when the user spoke
 // last (and answers from the tool's result after it).
@@ -385,10 +432,8 @@ func chooseTool(req *gen.ChatCompletionRequest, conv conversation) *gen.Tool {
 	case mode == gen.ToolChoiceOptionAuto && conv.lastRole != "user":
 		return nil
 	}
-	lower := strings.ToLower(conv.lastUser)
 	for i := range req.Tools {
-		name := strings.ToLower(req.Tools[i].Function.Name)
-		if strings.Contains(lower, name) || strings.Contains(lower, strings.ReplaceAll(name, "_", " ")) {
+		if mentions(conv.lastUser, req.Tools[i].Function.Name) {
 			return &req.Tools[i]
 		}
 	}

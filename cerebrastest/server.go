@@ -9,7 +9,8 @@
 // this package); an invalid one gets the 422 body the real API sends, naming
 // the bad field. Valid requests are answered by a small deterministic model
 // that echoes the last user message and honours n, stop, token limits,
-// logprobs, tools and tool_choice, response formats, reasoning and streaming,
+// logprobs, tools, tool_choice and parallel tool calls (one of each tool the
+// last user message names), response formats, reasoning and streaming,
 // and by an in-memory file store (/v1/files: uploads checked as the API
 // checks them, JSONL only, at most 200 MB; list paging; content; delete)
 // and batches (/v1/batches, Private Preview: a batch moves one step each time

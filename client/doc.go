@@ -31,6 +31,11 @@
 // *ResponseError, *ResponseTooLargeError, and *ParamError for anything
 // refused before sending) and errors.Is (ErrRateLimit, ErrInvalidInput …).
 //
+// RunTools and RunToolsStreaming run the tool loop with tools made from Go
+// functions (NewTool): they send the conversation, run the tools the model
+// calls (concurrently), send the results, and repeat until the model
+// answers, returning the answer with the whole transcript.
+//
 // Files (FileService: upload, list, download, delete) and Batches
 // (BatchService: create, list, cancel, wait) are in Private Preview: access
 // on request; without it the API's error comes back as an *APIError.

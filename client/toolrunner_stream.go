@@ -1,0 +1,225 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"iter"
+
+	"github.com/cerebras-go/cerebras/streaming"
+)
+
+// ToolRunEventKind says what a ToolRunEvent reports.
+type ToolRunEventKind int
+
+// The events of a streaming run, in the order a turn yields them: reasoning
+// and content deltas and tool calls started and finished as they stream,
+// then the tools' results in the model's order, then the turn's end; after
+// the last turn, the run's end.
+const (
+	// EventContentDelta carries new content text in Text.
+	EventContentDelta ToolRunEventKind = iota + 1
+	// EventReasoningDelta carries new reasoning text in Text.
+	EventReasoningDelta
+	// EventToolCallStarted reports a tool call the model began: Tool has
+	// its Index, ID and Name.
+	EventToolCallStarted
+	// EventToolCallFinished reports a tool call whose arguments are
+	// complete; its tool starts running. Tool has its Arguments too (and
+	// already its Result and Err for a call that runs no tool: an unknown
+	// tool or a repeated id).
+	EventToolCallFinished
+	// EventToolResult reports a call's outcome: Tool is complete.
+	EventToolResult
+	// EventTurnDone ends a turn: Completion is its completion.
+	EventTurnDone
+	// EventRunDone ends the run: Run is the transcript.
+	EventRunDone
+)
+
+// String names the kind, such as "content delta".
+func (k ToolRunEventKind) String() string {
+	switch k {
+	case EventContentDelta:
+		return "content delta"
+	case EventReasoningDelta:
+		return "reasoning delta"
+	case EventToolCallStarted:
+		return "tool call started"
+	case EventToolCallFinished:
+		return "tool call finished"
+	case EventToolResult:
+		return "tool result"
+	case EventTurnDone:
+		return "turn done"
+	case EventRunDone:
+		return "run done"
+	}
+	return fmt.Sprintf("ToolRunEventKind(%d)", int(k))
+}
+
+// ToolRunEvent is one event of RunToolsStreaming. Kind says which of its
+// fields are set.
+type ToolRunEvent struct {
+	// Kind is what happened.
+	Kind ToolRunEventKind
+	// Turn is the turn it happened in, from 1.
+	Turn int
+	// Text is the new text of a content or reasoning delta.
+	Text string
+	// Tool is the tool call of a started, finished or result event.
+	Tool ToolInvocation
+	// Completion is the completion of a turn-done event.
+	Completion ChatCompletion
+	// Run is the transcript of a run-done event.
+	Run ToolRun
+}
+
+// RunToolsStreaming is RunTools over streams: each turn's completion is
+// streamed, and the loop yields events as they happen. A tool starts as
+// soon as the model has finished its arguments. An error is yielded once,
+// as the last pair; a *MaxTurnsError or *ToolError carries the transcript.
+// Breaking out of the loop closes the stream and cancels the running tools,
+// and returns once they have returned.
+//
+//	for ev, err := range c.Chat.Completions.RunToolsStreaming(ctx, params, tools) {
+//		if err != nil { return err }
+//		switch ev.Kind {
+//		case client.EventContentDelta:
+//			fmt.Print(ev.Text)
+//		case client.EventToolResult:
+//			fmt.Println(ev.Tool.Name, "->", ev.Tool.Result)
+//		}
+//	}
+func (s *ChatCompletionService) RunToolsStreaming(ctx context.Context, params ChatCompletionNewParams, tools []RunnableTool, opts ...Option) iter.Seq2[ToolRunEvent, error] {
+	return func(yield func(ToolRunEvent, error) bool) {
+		r, err := s.newRun(ctx, params, tools, opts)
+		if err != nil {
+			yield(ToolRunEvent{}, err)
+			return
+		}
+		defer r.cancel()
+		for {
+			more, err := s.streamTurn(r, opts, yield)
+			if err != nil {
+				yield(ToolRunEvent{}, err)
+			}
+			if !more {
+				return
+			}
+		}
+	}
+}
+
+// streamTurn streams one turn and runs its tools. It reports whether the
+// run goes on, or the error that ends it; an error is not yielded yet.
+func (s *ChatCompletionService) streamTurn(r *run, opts []Option, yield func(ToolRunEvent, error) bool) (more bool, err error) {
+	t := r.newTurn()
+	defer t.wait() // no tool outlives the turn, however it ends
+	stream, err := s.NewStreaming(r.ctx, r.params, opts...)
+	if err != nil {
+		return false, r.ctxErr(err)
+	}
+	emit := func(ev ToolRunEvent) bool {
+		ev.Turn = t.number
+		return yield(ev, nil)
+	}
+	var acc streaming.ChatCompletionAccumulator
+	var starts callStarts
+	for chunk, err := range stream.All() { // leaving the loop closes the stream
+		if err != nil {
+			return false, r.ctxErr(err)
+		}
+		acc.AddChunk(chunk)
+		for _, ch := range chunk.Choices {
+			if ch.Index != 0 {
+				continue // the run follows the first choice
+			}
+			if d := ch.Delta.Reasoning; d != "" && !emit(ToolRunEvent{Kind: EventReasoningDelta, Text: d}) {
+				return false, nil
+			}
+			if d := ch.Delta.Content; d != "" && !emit(ToolRunEvent{Kind: EventContentDelta, Text: d}) {
+				return false, nil
+			}
+			for _, tc := range ch.Delta.ToolCalls {
+				if index, ok := starts.add(tc); ok {
+					inv := ToolInvocation{Turn: t.number, Index: index, ID: tc.ID, Name: tc.Function.Name}
+					if !emit(ToolRunEvent{Kind: EventToolCallStarted, Tool: inv}) {
+						return false, nil
+					}
+				}
+			}
+		}
+		for _, f := range acc.JustFinishedToolCalls() {
+			if f.ChoiceIndex != 0 {
+				continue
+			}
+			inv := t.add(ToolCall{ID: f.ID, Type: "function", Function: ToolCallFunction{Name: f.Name, Arguments: f.Arguments}})
+			if !emit(ToolRunEvent{Kind: EventToolCallFinished, Tool: inv}) {
+				return false, nil
+			}
+		}
+	}
+	comp := acc.ChatCompletion()
+	if len(comp.Choices) == 0 {
+		return false, fmt.Errorf("client: the stream of turn %d had no choice", t.number)
+	}
+	r.received(comp)
+	msg := comp.Choices[0].Message
+	if len(t.slots) == 0 && len(msg.ToolCalls) > 0 {
+		// The stream ended without the choice's finish_reason, so the
+		// accumulator never reported the calls finished.
+		for _, call := range msg.ToolCalls {
+			t.add(call)
+		}
+	}
+	if len(t.slots) == 0 {
+		if !emit(ToolRunEvent{Kind: EventTurnDone, Completion: comp}) {
+			return false, nil
+		}
+		out, _ := r.finish(msg)
+		emit(ToolRunEvent{Kind: EventRunDone, Run: out})
+		return false, nil
+	}
+	err = r.endTurn(t, msg, func(inv ToolInvocation) bool {
+		return emit(ToolRunEvent{Kind: EventToolResult, Tool: inv})
+	})
+	if err == errStopped {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return emit(ToolRunEvent{Kind: EventTurnDone, Completion: comp}), nil
+}
+
+// callStarts recognises the first fragment of each streamed tool call: one
+// with an id not seen before, or without an id at an index not seen before.
+type callStarts struct {
+	ids     map[string]bool
+	indexes map[int]bool
+	n       int
+}
+
+func (c *callStarts) add(tc ToolCall) (index int, started bool) {
+	if c.ids == nil {
+		c.ids, c.indexes = map[string]bool{}, map[int]bool{}
+	}
+	fresh := false
+	switch {
+	case tc.ID != "":
+		fresh = !c.ids[tc.ID]
+		c.ids[tc.ID] = true
+	case tc.Index != nil:
+		fresh = !c.indexes[*tc.Index]
+	default:
+		fresh = c.n == 0
+	}
+	if tc.Index != nil {
+		c.indexes[*tc.Index] = true
+	}
+	if !fresh {
+		return 0, false
+	}
+	c.n++
+	return c.n - 1, true
+}

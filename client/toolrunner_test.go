@@ -1,0 +1,656 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/cerebras-go/cerebras/cerebrastest"
+)
+
+type cityArgs struct {
+	City string `json:"city"`
+}
+
+type runWeather struct {
+	City  string  `json:"city"`
+	TempC float64 `json:"temp_c"`
+}
+
+func runParams(prompt string) ChatCompletionNewParams {
+	return ChatCompletionNewParams{Model: ModelGPTOSS120B, Messages: []ChatMessage{UserMessage(prompt)}}
+}
+
+func mustTool[A, R any](t *testing.T, name string, fn func(context.Context, A) (R, error)) RunnableTool {
+	t.Helper()
+	tool, err := NewTool(name, "a test tool", fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tool
+}
+
+func weatherTool(t *testing.T) RunnableTool {
+	return mustTool(t, "get_weather", func(_ context.Context, a cityArgs) (runWeather, error) {
+		return runWeather{City: a.City, TempC: 21}, nil
+	})
+}
+
+// toolCall is a tool call of a scripted completion.
+func toolCall(id, name, arguments string) ToolCall {
+	return ToolCall{ID: id, Type: "function", Function: ToolCallFunction{Name: name, Arguments: arguments}}
+}
+
+// scriptedCompletion is a literal answer of the fake: a completion that
+// calls the given tools, or answers text when there are none.
+func scriptedCompletion(t *testing.T, text string, usage Usage, calls ...ToolCall) cerebrastest.Response {
+	t.Helper()
+	for i := range calls {
+		calls[i].Index = Int(i)
+	}
+	msg := ChatCompletionMessage{Role: "assistant", Content: text, ToolCalls: calls}
+	finish := FinishReasonStop
+	if len(calls) > 0 {
+		finish = FinishReasonToolCalls
+	}
+	b, err := json.Marshal(ChatCompletion{ID: "chatcmpl-scripted", Object: "chat.completion", Created: 1, Model: ModelGPTOSS120B,
+		Choices: []ChatCompletionChoice{{Index: 0, Message: msg, FinishReason: finish}}, Usage: &usage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cerebrastest.Response{Header: http.Header{"Content-Type": {"application/json"}}, Body: string(b)}
+}
+
+// scriptedStream is a literal streamed answer: the tool calls in two
+// fragments each (name, then arguments), a finish chunk and a usage chunk.
+func scriptedStream(t *testing.T, usage Usage, calls ...ToolCall) cerebrastest.Response {
+	t.Helper()
+	var chunks []ChatCompletionChunk
+	add := func(d ChatCompletionChunkDelta, finish FinishReason) {
+		chunks = append(chunks, ChatCompletionChunk{ID: "chatcmpl-scripted", Object: "chat.completion.chunk", Created: 1, Model: ModelGPTOSS120B,
+			Choices: []ChatCompletionChunkChoice{{Index: 0, Delta: d, FinishReason: finish}}})
+	}
+	add(ChatCompletionChunkDelta{Role: "assistant"}, "")
+	for i, c := range calls {
+		add(ChatCompletionChunkDelta{ToolCalls: []ToolCall{{Index: Int(i), ID: c.ID, Type: "function", Function: ToolCallFunction{Name: c.Function.Name}}}}, "")
+		add(ChatCompletionChunkDelta{ToolCalls: []ToolCall{{Index: Int(i), Function: ToolCallFunction{Arguments: c.Function.Arguments}}}}, "")
+	}
+	add(ChatCompletionChunkDelta{}, FinishReasonToolCalls)
+	chunks = append(chunks, ChatCompletionChunk{ID: "chatcmpl-scripted", Object: "chat.completion.chunk", Created: 1, Model: ModelGPTOSS120B,
+		Choices: []ChatCompletionChunkChoice{}, Usage: &usage})
+	var b strings.Builder
+	for _, c := range chunks {
+		data, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "data: %s\n\n", data)
+	}
+	b.WriteString("data: [DONE]\n\n")
+	return cerebrastest.Response{Header: http.Header{"Content-Type": {"text/event-stream"}}, Body: b.String()}
+}
+
+// sent decodes the messages of the n-th chat request the fake received.
+func sent(t *testing.T, fake *cerebrastest.Server, n int) []ChatMessage {
+	t.Helper()
+	var chats []cerebrastest.Request
+	for _, r := range fake.Requests() {
+		if r.Path == "/v1/chat/completions" {
+			chats = append(chats, r)
+		}
+	}
+	if n >= len(chats) {
+		t.Fatalf("the fake received %d chat requests, want at least %d", len(chats), n+1)
+	}
+	var p ChatCompletionNewParams
+	if err := json.Unmarshal(chats[n].Body, &p); err != nil {
+		t.Fatal(err)
+	}
+	return p.Messages
+}
+
+// answers returns the tool messages after the last assistant message, as
+// "id=content", and the ids of that assistant message's tool calls.
+func answers(t *testing.T, msgs []ChatMessage) (asked []string, answered []string) {
+	t.Helper()
+	last := -1
+	for i, m := range msgs {
+		if MessageRole(m) == "assistant" {
+			last = i
+		}
+	}
+	if last < 0 {
+		t.Fatal("no assistant message was sent")
+	}
+	a, err := msgs[last].AsAssistantMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range a.ToolCalls {
+		asked = append(asked, c.ID)
+	}
+	for _, m := range msgs[last+1:] {
+		tm, err := m.AsToolMessage()
+		if err != nil || MessageRole(m) != "tool" {
+			t.Fatalf("a %s message follows the assistant's tool calls", MessageRole(m))
+		}
+		answered = append(answered, tm.ToolCallID+"="+MessageText(m))
+	}
+	return asked, answered
+}
+
+func TestRunToolsWithTheFakeModel(t *testing.T) {
+	fake, c := newFake(t)
+	params := runParams("What's the weather in Paris?")
+	run, err := c.Chat.Completions.RunTools(context.Background(), params, []RunnableTool{weatherTool(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const result = `{"city":"Paris","temp_c":21}` // a struct result is JSON-encoded
+	if got, want := run.Content(), "According to the tool: "+result; got != want {
+		t.Errorf("Content() = %q, want %q", got, want)
+	}
+	if run.Turns != 2 || len(run.ToolCalls) != 1 {
+		t.Fatalf("Turns = %d, %d tool calls; want 2 and 1", run.Turns, len(run.ToolCalls))
+	}
+	inv := run.ToolCalls[0]
+	if inv.Turn != 1 || inv.Index != 0 || inv.Name != "get_weather" || inv.Arguments != `{"city":"Paris"}` || inv.Result != result || inv.Err != nil || inv.ID == "" {
+		t.Errorf("tool call = %+v", inv)
+	}
+	// user, assistant (tool call), tool, assistant (answer)
+	roles := []string{}
+	for _, m := range run.Messages {
+		roles = append(roles, MessageRole(m))
+	}
+	if got := strings.Join(roles, ","); got != "user,assistant,tool,assistant" {
+		t.Errorf("transcript roles = %s", got)
+	}
+	if MessageText(run.Messages[3]) != run.Content() {
+		t.Errorf("the transcript ends with %q, not the answer", MessageText(run.Messages[3]))
+	}
+	asked, answered := answers(t, sent(t, fake, 1))
+	if len(asked) != 1 || asked[0] != inv.ID || len(answered) != 1 || answered[0] != inv.ID+"="+result {
+		t.Errorf("second request: asked %v, answered %v", asked, answered)
+	}
+	if len(params.Messages) != 1 || params.Tools != nil {
+		t.Error("RunTools changed the caller's params")
+	}
+}
+
+// TestRunToolsRunsParallelCallsConcurrently proves concurrency by
+// synchronisation: each tool waits for the other to start, which only
+// concurrent calls can do (the ctx deadline is the failure path). The second
+// call finishes first, and the results still go back in the model's order.
+func TestRunToolsRunsParallelCallsConcurrently(t *testing.T) {
+	for _, streamed := range []bool{false, true} {
+		t.Run(fmt.Sprint("streamed=", streamed), func(t *testing.T) {
+			fake, c := newFake(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			aStarted, bStarted, bDone := make(chan struct{}), make(chan struct{}), make(chan struct{})
+			a := mustTool(t, "a", func(ctx context.Context, _ struct{}) (string, error) {
+				close(aStarted)
+				for _, ch := range []chan struct{}{bStarted, bDone} {
+					select {
+					case <-ch:
+					case <-ctx.Done():
+						return "", errors.New("a: b never ran alongside")
+					}
+				}
+				return "a ok", nil
+			})
+			b := mustTool(t, "b", func(ctx context.Context, _ struct{}) (string, error) {
+				defer close(bDone)
+				close(bStarted)
+				select {
+				case <-aStarted:
+					return "b ok", nil
+				case <-ctx.Done():
+					return "", errors.New("b: a never ran alongside")
+				}
+			})
+			calls := []ToolCall{toolCall("c1", "a", "{}"), toolCall("c2", "b", "{}")}
+			usage := Usage{PromptTokens: 1, CompletionTokens: 1, TotalTokens: 2}
+			var run ToolRun
+			var err error
+			if streamed {
+				fake.Enqueue(scriptedStream(t, usage, calls...))
+				var events []ToolRunEvent
+				run, events, err = collectEvents(c.Chat.Completions.RunToolsStreaming(ctx, runParams("Run a and b."), []RunnableTool{a, b}))
+				var order []string
+				for _, ev := range events {
+					if ev.Kind != EventContentDelta && ev.Kind != EventReasoningDelta {
+						order = append(order, fmt.Sprintf("%d:%s:%s", ev.Turn, ev.Kind, ev.Tool.ID))
+					}
+				}
+				want := "1:tool call started:c1 1:tool call started:c2 1:tool call finished:c1 1:tool call finished:c2 " +
+					"1:tool result:c1 1:tool result:c2 1:turn done: 2:turn done: 2:run done:"
+				if got := strings.Join(order, " "); got != want {
+					t.Errorf("events:\n got %s\nwant %s", got, want)
+				}
+			} else {
+				fake.Enqueue(scriptedCompletion(t, "", usage, calls...))
+				run, err = c.Chat.Completions.RunTools(ctx, runParams("Run a and b."), []RunnableTool{a, b})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			asked, answered := answers(t, sent(t, fake, 1))
+			if fmt.Sprint(asked) != "[c1 c2]" || fmt.Sprint(answered) != "[c1=a ok c2=b ok]" {
+				t.Errorf("asked %v, answered %v", asked, answered)
+			}
+			if len(run.ToolCalls) != 2 || run.ToolCalls[0].Name != "a" || run.ToolCalls[1].Name != "b" {
+				t.Errorf("tool calls = %+v", run.ToolCalls)
+			}
+		})
+	}
+}
+
+// collectRun runs a streaming run to its end and returns its transcript.
+func collectRun(events iter.Seq2[ToolRunEvent, error]) (ToolRun, error) {
+	run, _, err := collectEvents(events)
+	return run, err
+}
+
+// collectEvents runs a streaming run to its end and returns its transcript
+// and its events.
+func collectEvents(events iter.Seq2[ToolRunEvent, error]) (ToolRun, []ToolRunEvent, error) {
+	var all []ToolRunEvent
+	for ev, err := range events {
+		if err != nil {
+			return ToolRun{}, all, err
+		}
+		all = append(all, ev)
+		if ev.Kind == EventRunDone {
+			return ev.Run, all, nil
+		}
+	}
+	return ToolRun{}, all, errors.New("the run ended without EventRunDone")
+}
+
+// TestRunToolsAnswersEveryCallOnce sends repeated ids, a call without an id
+// and failing calls: each id of the replayed assistant message is answered
+// exactly once, in order, and nothing else is.
+func TestRunToolsAnswersEveryCallOnce(t *testing.T) {
+	fake, c := newFake(t)
+	ran := 0
+	echo := mustTool(t, "echo", func(_ context.Context, a cityArgs) (string, error) {
+		ran++ // the calls run concurrently only with WithToolConcurrency > 1
+		if a.City == "" {
+			return "", errors.New("no city")
+		}
+		return a.City, nil
+	})
+	fake.Enqueue(scriptedCompletion(t, "", Usage{}, toolCall("c1", "echo", `{"city":"Oslo"}`), toolCall("c1", "echo", `{"city":"Rome"}`),
+		toolCall("", "echo", `{"city":"Lima"}`), toolCall("c2", "nope", `{}`), toolCall("c3", "echo", `{"city":`), toolCall("c4", "echo", `{"city":""}`)))
+	run, err := c.Chat.Completions.RunTools(context.Background(), runParams("Echo."), []RunnableTool{echo}, WithToolConcurrency(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked, answered := answers(t, sent(t, fake, 1))
+	if got, want := fmt.Sprint(asked), "[c1 call_run_1_2 c2 c3 c4]"; got != want {
+		t.Errorf("replayed tool call ids = %s, want %s", got, want)
+	}
+	want := []string{"c1=Oslo", "call_run_1_2=Lima", `c2=error: there is no tool named "nope"; the tools are: echo`,
+		"c3=error: the arguments do not match", "c4=error: no city"}
+	if len(answered) != len(want) {
+		t.Fatalf("answers = %q, want %d", answered, len(want))
+	}
+	for i := range want {
+		if !strings.HasPrefix(answered[i], want[i]) {
+			t.Errorf("answer %d = %q, want %q…", i, answered[i], want[i])
+		}
+	}
+	if ran != 3 {
+		t.Errorf("the tool ran %d times, want 3 (not the repeated id, not the bad arguments)", ran)
+	}
+	wantErrs := []error{nil, ErrDuplicateToolCall, nil, ErrUnknownTool, ErrToolArguments}
+	if len(run.ToolCalls) != len(wantErrs)+1 {
+		t.Fatalf("%d tool calls in the transcript, want %d", len(run.ToolCalls), len(wantErrs)+1)
+	}
+	for i, inv := range run.ToolCalls {
+		ok := false
+		switch {
+		case i == len(wantErrs):
+			ok = inv.Err != nil && inv.Err.Error() == "no city"
+		case wantErrs[i] == nil:
+			ok = inv.Err == nil
+		default:
+			ok = errors.Is(inv.Err, wantErrs[i])
+		}
+		if !ok {
+			t.Errorf("tool call %d: Err = %v", i, inv.Err)
+		}
+		if inv.Index != i || inv.Turn != 1 {
+			t.Errorf("tool call %d: Index %d, Turn %d", i, inv.Index, inv.Turn)
+		}
+	}
+}
+
+// TestRunToolsBadModelOutputIsData: each mistake becomes a tool message the
+// model reads, and the run goes on to the model's answer.
+func TestRunToolsBadModelOutputIsData(t *testing.T) {
+	errBroken := errors.New("the backend is down")
+	tools := func(t *testing.T) []RunnableTool {
+		return []RunnableTool{
+			weatherTool(t),
+			mustTool(t, "fail", func(context.Context, struct{}) (string, error) { return "", errBroken }),
+			mustTool(t, "explode", func(context.Context, struct{}) (string, error) { panic("boom") }),
+		}
+	}
+	tests := []struct {
+		name    string
+		call    ToolCall
+		wantErr func(error) bool
+		result  string
+	}{
+		{"unknown tool", toolCall("c1", "get_time", "{}"), func(err error) bool { return errors.Is(err, ErrUnknownTool) },
+			`error: there is no tool named "get_time"; the tools are: get_weather, fail, explode`},
+		{"arguments of the wrong type", toolCall("c1", "get_weather", `{"city":42}`), func(err error) bool { return errors.Is(err, ErrToolArguments) },
+			"error: the arguments do not match the tool's parameters: json: cannot unmarshal number into Go struct field cityArgs.city of type string"},
+		{"arguments that are not JSON", toolCall("c1", "get_weather", `{"city":`), func(err error) bool { return errors.Is(err, ErrToolArguments) },
+			"error: the arguments do not match the tool's parameters: unexpected end of JSON input"},
+		{"tool error", toolCall("c1", "fail", "{}"), func(err error) bool { return errors.Is(err, errBroken) }, "error: the backend is down"},
+		{"tool panic", toolCall("c1", "explode", "{}"), func(err error) bool {
+			var p *ToolPanicError
+			return errors.As(err, &p) && p.Value == "boom" && p.Tool == "explode" && strings.Contains(p.Stack, "toolrunner_test.go")
+		}, "error: the tool failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake, c := newFake(t)
+			fake.Enqueue(scriptedCompletion(t, "", Usage{}, tt.call))
+			run, err := c.Chat.Completions.RunTools(context.Background(), runParams("Hi"), tools(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(run.ToolCalls) != 1 || !tt.wantErr(run.ToolCalls[0].Err) || run.ToolCalls[0].Result != tt.result {
+				t.Fatalf("tool calls = %+v", run.ToolCalls)
+			}
+			_, answered := answers(t, sent(t, fake, 1))
+			if len(answered) != 1 || answered[0] != "c1="+tt.result {
+				t.Errorf("answered %q", answered)
+			}
+			if want := "According to the tool: " + tt.result; run.Content() != want {
+				t.Errorf("Content() = %q, want %q", run.Content(), want)
+			}
+		})
+	}
+}
+
+// TestRunToolsToolErrorsAbort: with the option, a failing tool ends the run
+// with a *ToolError, after the turn's other calls were cancelled, and no
+// further request is sent.
+func TestRunToolsToolErrorsAbort(t *testing.T) {
+	errBroken := errors.New("the backend is down")
+	for _, failing := range []string{"fail", "explode"} {
+		t.Run(failing, func(t *testing.T) {
+			fake, c := newFake(t)
+			failed := make(chan struct{})
+			tools := []RunnableTool{
+				mustTool(t, "fail", func(context.Context, struct{}) (string, error) { defer close(failed); return "", errBroken }),
+				mustTool(t, "explode", func(context.Context, struct{}) (string, error) { defer close(failed); panic("boom") }),
+				mustTool(t, "wait", func(ctx context.Context, _ struct{}) (string, error) {
+					<-failed
+					<-ctx.Done() // the abort cancels the turn's other calls
+					return "", ctx.Err()
+				}),
+			}
+			fake.Enqueue(scriptedCompletion(t, "", Usage{}, toolCall("c1", "wait", "{}"), toolCall("c2", failing, "{}")))
+			run, err := c.Chat.Completions.RunTools(context.Background(), runParams("Hi"), tools, WithToolErrorsAbort())
+			var te *ToolError
+			if !errors.As(err, &te) || te.Tool.ID != "c2" || te.Tool.Name != failing {
+				t.Fatalf("err = %v, want a *ToolError for c2", err)
+			}
+			if failing == "fail" && !errors.Is(err, errBroken) {
+				t.Errorf("err = %v does not wrap the tool's error", err)
+			}
+			var p *ToolPanicError
+			if failing == "explode" && !errors.As(err, &p) {
+				t.Errorf("err = %v does not wrap the *ToolPanicError", err)
+			}
+			if n := len(fake.Requests()); n != 1 {
+				t.Errorf("%d requests sent, want 1", n)
+			}
+			if len(te.Run.ToolCalls) != 2 || !errors.Is(te.Run.ToolCalls[0].Err, context.Canceled) || len(te.Run.Messages) != 4 {
+				t.Errorf("transcript: %d messages, tool calls %+v", len(te.Run.Messages), te.Run.ToolCalls)
+			}
+			if len(run.Messages) != len(te.Run.Messages) {
+				t.Error("the returned ToolRun is not the error's transcript")
+			}
+		})
+	}
+}
+
+// TestRunToolsMaxTurns: the fake's model calls a tool on every turn when
+// tool_choice is required; the run stops after WithMaxTurns completions.
+func TestRunToolsMaxTurns(t *testing.T) {
+	for _, streamed := range []bool{false, true} {
+		t.Run(fmt.Sprint("streamed=", streamed), func(t *testing.T) {
+			fake, c := newFake(t)
+			params := runParams("What's the weather in Paris?")
+			params.ToolChoice = ToolChoiceRequired()
+			var err error
+			if streamed {
+				_, err = collectRun(c.Chat.Completions.RunToolsStreaming(context.Background(), params, []RunnableTool{weatherTool(t)}, WithMaxTurns(3)))
+			} else {
+				_, err = c.Chat.Completions.RunTools(context.Background(), params, []RunnableTool{weatherTool(t)}, WithMaxTurns(3))
+			}
+			var mt *MaxTurnsError
+			if !errors.As(err, &mt) {
+				t.Fatalf("err = %v, want a *MaxTurnsError", err)
+			}
+			if mt.MaxTurns != 3 || mt.Run.Turns != 3 || len(mt.Run.ToolCalls) != 3 || len(mt.Run.Messages) != 7 {
+				t.Errorf("MaxTurns %d, transcript: %d turns, %d tool calls, %d messages", mt.MaxTurns, mt.Run.Turns, len(mt.Run.ToolCalls), len(mt.Run.Messages))
+			}
+			if n := len(fake.Requests()); n != 3 {
+				t.Errorf("%d requests sent, want 3", n)
+			}
+			if MessageRole(mt.Run.Messages[6]) != "tool" {
+				t.Error("the transcript does not end with the last call's answer")
+			}
+		})
+	}
+}
+
+// blockingTool returns a tool that blocks until its ctx is done, and
+// channels closed when it starts and when it has returned.
+func blockingTool(t *testing.T) (tool RunnableTool, started, returned chan struct{}) {
+	started, returned = make(chan struct{}), make(chan struct{})
+	tool = mustTool(t, "block", func(ctx context.Context, _ struct{}) (string, error) {
+		defer close(returned)
+		close(started)
+		<-ctx.Done()
+		return "", ctx.Err()
+	})
+	return tool, started, returned
+}
+
+// closedOrFail fails the test unless ch is closed now.
+func closedOrFail(t *testing.T, ch chan struct{}, msg string) {
+	t.Helper()
+	select {
+	case <-ch:
+	default:
+		t.Fatal(msg)
+	}
+}
+
+// TestRunToolsCancelMidTool cancels ctx while a tool blocks on it: the run
+// returns ctx's error once the tool has returned, and leaves no goroutine.
+func TestRunToolsCancelMidTool(t *testing.T) {
+	for _, streamed := range []bool{false, true} {
+		t.Run(fmt.Sprint("streamed=", streamed), func(t *testing.T) {
+			ignore := goleak.IgnoreCurrent()
+			fake, c := newFake(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			block, started, returned := blockingTool(t)
+			go func() { <-started; cancel() }()
+			var err error
+			if streamed {
+				fake.Enqueue(scriptedStream(t, Usage{}, toolCall("c1", "block", "{}")))
+				_, err = collectRun(c.Chat.Completions.RunToolsStreaming(ctx, runParams("Hi"), []RunnableTool{block}))
+			} else {
+				fake.Enqueue(scriptedCompletion(t, "", Usage{}, toolCall("c1", "block", "{}")))
+				_, err = c.Chat.Completions.RunTools(ctx, runParams("Hi"), []RunnableTool{block})
+			}
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("err = %v, want context.Canceled", err)
+			}
+			closedOrFail(t, returned, "the run returned before its tool")
+			if n := len(fake.Requests()); n != 1 {
+				t.Errorf("%d requests sent, want 1", n)
+			}
+			_ = c.Close()
+			fake.Close()
+			goleak.VerifyNone(t, ignore)
+		})
+	}
+}
+
+// TestRunToolsStreamingEventOrder runs the fake's model, which reasons,
+// calls the tool in fragments, then answers from its result.
+func TestRunToolsStreamingEventOrder(t *testing.T) {
+	_, c := newFake(t)
+	var kinds []string
+	var content, reasoning strings.Builder
+	var turnUsage int
+	var run ToolRun
+	for ev, err := range c.Chat.Completions.RunToolsStreaming(context.Background(), runParams("What's the weather in Paris?"), []RunnableTool{weatherTool(t)}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := fmt.Sprintf("%d:%s", ev.Turn, ev.Kind)
+		if len(kinds) == 0 || kinds[len(kinds)-1] != k { // one entry per run of deltas
+			kinds = append(kinds, k)
+		}
+		switch ev.Kind {
+		case EventContentDelta:
+			content.WriteString(ev.Text)
+		case EventReasoningDelta:
+			reasoning.WriteString(ev.Text)
+		case EventToolCallStarted:
+			if ev.Tool.Name != "get_weather" || ev.Tool.ID == "" || ev.Tool.Arguments != "" {
+				t.Errorf("started: %+v", ev.Tool)
+			}
+		case EventToolCallFinished:
+			if ev.Tool.Arguments != `{"city":"Paris"}` || ev.Tool.Result != "" {
+				t.Errorf("finished: %+v", ev.Tool)
+			}
+		case EventToolResult:
+			if ev.Tool.Result != `{"city":"Paris","temp_c":21}` || ev.Tool.Err != nil {
+				t.Errorf("result: %+v", ev.Tool)
+			}
+		case EventTurnDone:
+			turnUsage += ev.Completion.Usage.TotalTokens
+		case EventRunDone:
+			run = ev.Run
+		}
+	}
+	want := "1:reasoning delta 1:tool call started 1:tool call finished 1:tool result 1:turn done " +
+		"2:reasoning delta 2:content delta 2:turn done 2:run done"
+	if got := strings.Join(kinds, " "); got != want {
+		t.Errorf("events:\n got %s\nwant %s", got, want)
+	}
+	if got, want := content.String(), `According to the tool: {"city":"Paris","temp_c":21}`; got != want || run.Content() != want {
+		t.Errorf("content %q, Content() %q, want %q", got, run.Content(), want)
+	}
+	if !strings.Contains(reasoning.String(), "I should call get_weather.") {
+		t.Errorf("reasoning %q", reasoning.String())
+	}
+	if run.Turns != 2 || len(run.ToolCalls) != 1 || len(run.Messages) != 4 || turnUsage == 0 || run.Usage.TotalTokens != turnUsage {
+		t.Errorf("run: %d turns, %d calls, %d messages, usage %d (turns: %d)", run.Turns, len(run.ToolCalls), len(run.Messages), run.Usage.TotalTokens, turnUsage)
+	}
+}
+
+// TestRunToolsStreamingBreak leaves the loop while a tool runs: the tool is
+// cancelled and has returned when the loop ends; the stream is closed.
+func TestRunToolsStreamingBreak(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	fake, c := newFake(t)
+	block, started, returned := blockingTool(t)
+	fake.Enqueue(scriptedStream(t, Usage{}, toolCall("c1", "block", "{}")))
+	events := 0
+	for ev, err := range c.Chat.Completions.RunToolsStreaming(context.Background(), runParams("Hi"), []RunnableTool{block}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		events++
+		if ev.Kind == EventToolCallFinished {
+			<-started // the tool starts once its arguments are complete
+			break
+		}
+	}
+	closedOrFail(t, returned, "the loop ended before the tool returned")
+	if events != 2 { // started, finished
+		t.Errorf("%d events, want 2", events)
+	}
+	_ = c.Close()
+	fake.Close()
+	goleak.VerifyNone(t, ignore)
+}
+
+func TestRunToolsSumsUsage(t *testing.T) {
+	fake, c := newFake(t)
+	u1 := Usage{PromptTokens: 10, CompletionTokens: 5, TotalTokens: 15,
+		PromptTokensDetails: PromptTokensDetails{CachedTokens: 4}, CompletionTokensDetails: CompletionTokensDetails{ReasoningTokens: 3}}
+	u2 := Usage{PromptTokens: 30, CompletionTokens: 7, TotalTokens: 37,
+		PromptTokensDetails: PromptTokensDetails{CachedTokens: 8}, CompletionTokensDetails: CompletionTokensDetails{ReasoningTokens: 2}}
+	fake.Enqueue(scriptedCompletion(t, "", u1, toolCall("c1", "get_weather", `{"city":"Oslo"}`)), scriptedCompletion(t, "Cold.", u2))
+	run, err := c.Chat.Completions.RunTools(context.Background(), runParams("Hi"), []RunnableTool{weatherTool(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Usage{PromptTokens: 40, CompletionTokens: 12, TotalTokens: 52,
+		PromptTokensDetails: PromptTokensDetails{CachedTokens: 12}, CompletionTokensDetails: CompletionTokensDetails{ReasoningTokens: 5}}
+	if run.Usage != want {
+		t.Errorf("usage = %+v, want %+v", run.Usage, want)
+	}
+	if run.Content() != "Cold." || run.Completion.Usage.TotalTokens != 37 {
+		t.Errorf("final completion: %q, usage %+v", run.Content(), run.Completion.Usage)
+	}
+}
+
+func TestRunToolsRefusesBadSetup(t *testing.T) {
+	_, c := newFake(t)
+	w := weatherTool(t)
+	tests := []struct {
+		name  string
+		tools []RunnableTool
+		opts  []Option
+		param string
+	}{
+		{"zero tool", []RunnableTool{{}}, nil, "tools[0]"},
+		{"two tools with one name", []RunnableTool{w, w}, nil, "tools[1]"},
+		{"no turns", []RunnableTool{w}, []Option{WithMaxTurns(0)}, "WithMaxTurns"},
+		{"no concurrency", []RunnableTool{w}, []Option{WithToolConcurrency(0)}, "WithToolConcurrency"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.Chat.Completions.RunTools(context.Background(), runParams("Hi"), tt.tools, tt.opts...)
+			var pe *ParamError
+			if !errors.As(err, &pe) || pe.Param != tt.param {
+				t.Errorf("err = %v, want a *ParamError for %s", err, tt.param)
+			}
+			_, err = collectRun(c.Chat.Completions.RunToolsStreaming(context.Background(), runParams("Hi"), tt.tools, tt.opts...))
+			if !errors.As(err, &pe) || pe.Param != tt.param {
+				t.Errorf("streaming: err = %v, want a *ParamError for %s", err, tt.param)
+			}
+		})
+	}
+	if _, err := NewTool[struct{}, string]("f", "", nil); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("NewTool with a nil function: %v", err)
+	}
+	if _, err := NewTool("f", "", func(context.Context, int) (string, error) { return "", nil }); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("NewTool with non-struct arguments: %v", err)
+	}
+}
