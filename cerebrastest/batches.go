@@ -253,9 +253,7 @@ func (s *Server) expire(b *storedBatch) {
 			CustomID string `json:"custom_id"`
 		}
 		_ = json.Unmarshal(l, &in) // a batch still validating may not have one
-		line, _ := json.Marshal(map[string]any{"custom_id": in.CustomID, "status": "expired",
-			"error": map[string]string{"code": expiredCode, "message": expiredMessage}})
-		b.errs = append(append(b.errs, line...), '\n')
+		b.errs = append(append(b.errs, errorLine(in.CustomID, "expired", expiredCode, expiredMessage)...), '\n')
 		m.RequestCounts.Failed++
 	}
 	b.ran = len(b.lines)
@@ -310,11 +308,7 @@ func (s *Server) batchLine(l []byte) ([]byte, bool) {
 		Body     json.RawMessage `json:"body"`
 	}
 	_ = json.Unmarshal(l, &in) // checkBatchLines made sure it is an object with a custom_id
-	fail := func(code, msg string) ([]byte, bool) {
-		b, _ := json.Marshal(map[string]any{"custom_id": in.CustomID, "status": "failed",
-			"error": map[string]string{"code": code, "message": msg}})
-		return b, false
-	}
+	fail := func(code, msg string) ([]byte, bool) { return errorLine(in.CustomID, "failed", code, msg), false }
 	if in.Method != http.MethodPost || in.URL != "/v1/chat/completions" {
 		return fail("invalid_request", fmt.Sprintf("Unsupported request %s %s: a batch runs POST /v1/chat/completions.", in.Method, in.URL))
 	}
@@ -347,6 +341,14 @@ func (s *Server) batchLine(l []byte) ([]byte, bool) {
 	x.s.check("ChatCompletion", resp)
 	b, _ := json.Marshal(map[string]any{"custom_id": in.CustomID, "status": "succeeded", "response": json.RawMessage(resp)})
 	return b, true
+}
+
+// errorLine is a result line in Cerebras' shape for a request that has no
+// response: {"custom_id", "status", "error": {"code", "message"}}.
+func errorLine(customID, status, code, msg string) []byte {
+	b, _ := json.Marshal(map[string]any{"custom_id": customID, "status": status,
+		"error": map[string]string{"code": code, "message": msg}})
+	return b
 }
 
 // storeResults stores b's output and error files, those that have lines;

@@ -17,25 +17,12 @@ import (
 // per request in Cerebras' shape: custom_id, status, response.
 func TestBatchLifecycleAndOutputShape(t *testing.T) {
 	srv, c := setup(t)
-	ctx := context.Background()
-	input := `{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"llama3.1-8b","messages":[{"role":"user","content":"one"}]}}
+	b := createBatch(t, c, `{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"llama3.1-8b","messages":[{"role":"user","content":"one"}]}}
 {"custom_id":"b","method":"GET","url":"/v1/models","body":{}}
-`
-	f, err := c.Files.New(ctx, client.FileNewParams{File: strings.NewReader(input), Filename: "in.jsonl", Purpose: client.FilePurposeBatch})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := c.Batches.New(ctx, client.BatchNewParams{InputFileID: f.ID, Endpoint: client.BatchEndpointChatCompletions,
-		CompletionWindow: client.BatchCompletionWindowHours24})
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	var got []client.BatchStatus
 	for range 5 {
-		b, err = c.Batches.Get(ctx, b.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b = getBatch(t, c, b.ID)
 		got = append(got, b.Status)
 	}
 	want := []client.BatchStatus{client.BatchStatusInProgress, client.BatchStatusFinalizing, client.BatchStatusCompleted,
