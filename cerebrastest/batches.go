@@ -78,7 +78,7 @@ func (x *exchange) createBatch() {
 		return
 	}
 	window, err := time.ParseDuration(string(req.CompletionWindow))
-	if err != nil || window <= 0 { // the spec allows only "24h"; its own copy may differ
+	if err != nil || window <= 0 { // the spec allows only "24h"; one given with WithSpecFile may allow more
 		window = batchWindow
 	}
 	x.s.mu.Lock()
