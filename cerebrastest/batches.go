@@ -5,26 +5,31 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/cerebras-go/cerebras/gen"
 )
 
-// batchWindow is how long a batch may run: the only completion window,
-// 24 hours.
-const batchWindow = 24 * 3600
+// batchWindow is how long a batch may run when its completion_window does
+// not parse: the only documented window, 24 hours.
+const batchWindow = 24 * time.Hour
 
-// storedBatch is one batch of the in-memory store. A batch moves one step
-// each time it is retrieved (GET /v1/batches/{id}), never by the clock:
+// storedBatch is one batch of the in-memory store. Its steps are taken
+// when it is retrieved (GET /v1/batches/{id}), one per retrieval:
 // validating → in_progress → finalizing → completed, or from validating to
 // failed when its input file is not a batch; a cancel makes it cancelling,
-// and the next retrieval cancelled.
+// and the next retrieval cancelled. Its time is the server's Clock: a
+// batch not ended when the clock passes expires_at is expired, whether it
+// is retrieved, listed or read with Server.Batches. With WithBatchRunTime
+// the in_progress step also waits for the run time to pass on the clock.
 type storedBatch struct {
 	meta  gen.Batch
 	lines [][]byte // the input file's lines
-	// out and errs are the output and error files' content, computed when
-	// the requests run (or are cut short by a cancel), stored as files when
-	// the batch ends.
+	// ran is how many of lines have been answered, into out and errs: the
+	// output and error files' content, stored as files when the batch ends.
+	ran       int
 	out, errs []byte
+	started   time.Time // when it went in_progress, on the server's clock
 }
 
 // batches is the fake's batch store, newest last; Server.mu guards it.
@@ -33,14 +38,34 @@ type batches struct {
 	seq  int64
 }
 
+// WithBatchRunTime makes a batch's requests take d to run on the server's
+// clock (see Clock), instead of all running in the retrieval that ends
+// in_progress. A batch then stays in_progress, its request counts rising
+// with the time elapsed, until d has passed; a window that closes first
+// expires it with the requests run by then. With a stopped clock a test
+// holds a batch in_progress as long as it likes:
+//
+//	clk := cerebrastest.NewClock(time.Unix(1_700_000_000, 0))
+//	srv := cerebrastest.NewServer(t, cerebrastest.WithClock(clk), cerebrastest.WithBatchRunTime(48*time.Hour))
+//	… create a batch; retrieve it: in_progress, and again: still in_progress
+//	clk.Advance(25 * time.Hour) // the next retrieval: expired
+//
+// d <= 0 keeps the default, one step per retrieval whatever the clock.
+func WithBatchRunTime(d time.Duration) Option {
+	return func(s *Server) { s.batchRunTime = max(d, 0) }
+}
+
 // Batches returns the batches the server holds, newest first, as List
-// pages them.
+// pages them (a batch whose window has closed on the server's clock is
+// expired).
 func (s *Server) Batches() []gen.Batch {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]gen.Batch, 0, len(s.batches.list))
 	for i := len(s.batches.list) - 1; i >= 0; i-- {
-		out = append(out, s.batches.list[i].meta)
+		b := s.batches.list[i]
+		s.advance(b, false)
+		out = append(out, b.meta)
 	}
 	return out
 }
@@ -51,6 +76,10 @@ func (x *exchange) createBatch() {
 	if err := json.Unmarshal(x.body, &req); err != nil { // the spec validation makes this unlikely
 		x.fail(http.StatusBadRequest, "Invalid request body: "+err.Error(), "invalid_request_error", "", "invalid_body")
 		return
+	}
+	window, err := time.ParseDuration(string(req.CompletionWindow))
+	if err != nil || window <= 0 { // the spec allows only "24h"; one given with WithSpecFile may allow more
+		window = batchWindow
 	}
 	x.s.mu.Lock()
 	i := x.s.files.find(req.InputFileID)
@@ -67,11 +96,11 @@ func (x *exchange) createBatch() {
 		}
 	}
 	x.s.batches.seq++
-	n := x.s.batches.seq
+	now := x.s.clock.Now().Unix()
 	b := &storedBatch{lines: lines, meta: gen.Batch{
-		ID: fmt.Sprintf("batch_%06d", n), Object: "batch", Endpoint: string(req.Endpoint),
+		ID: fmt.Sprintf("batch_%06d", x.s.batches.seq), Object: "batch", Endpoint: string(req.Endpoint),
 		InputFileID: req.InputFileID, CompletionWindow: string(req.CompletionWindow),
-		Status: gen.BatchStatusValidating, CreatedAt: created + n, ExpiresAt: created + n + batchWindow,
+		Status: gen.BatchStatusValidating, CreatedAt: now, ExpiresAt: now + int64(window/time.Second),
 		RequestCounts: gen.BatchRequestCounts{Total: len(lines)}, Metadata: req.Metadata,
 	}}
 	x.s.batches.list = append(x.s.batches.list, b)
@@ -101,15 +130,16 @@ func (x *exchange) retrieveBatch() {
 		x.batchNotFound(x.params["batch_id"], "batch_id")
 		return
 	}
-	x.advance(b)
+	x.s.advance(b, true)
 	meta := b.meta
 	x.s.mu.Unlock()
 	x.writeBatch(meta)
 }
 
 // cancelBatch makes a batch that has not ended cancelling; the requests
-// run so far (none while validating, the first half while in progress, all
-// once finalizing) are its partial results.
+// run so far (none while validating; while in progress, those the run time
+// has allowed, or without WithBatchRunTime the first half; all once
+// finalizing) are its partial results.
 func (x *exchange) cancelBatch() {
 	x.s.mu.Lock()
 	b := x.s.batches.find(x.params["batch_id"])
@@ -118,16 +148,18 @@ func (x *exchange) cancelBatch() {
 		x.batchNotFound(x.params["batch_id"], "batch_id")
 		return
 	}
+	x.s.advance(b, false)
 	m := &b.meta
-	switch m.Status {
-	case gen.BatchStatusValidating, gen.BatchStatusQueued:
-		x.run(b, 0)
-	case gen.BatchStatusInProgress:
-		x.run(b, len(b.lines)/2)
+	if m.Status == gen.BatchStatusInProgress {
+		n := len(b.lines) / 2
+		if x.s.batchRunTime > 0 {
+			n = x.s.doneBy(b, x.s.clock.Now())
+		}
+		x.s.run(b, n)
 	}
 	switch m.Status {
 	case gen.BatchStatusValidating, gen.BatchStatusQueued, gen.BatchStatusInProgress, gen.BatchStatusFinalizing:
-		m.Status, m.CancellingAt = gen.BatchStatusCancelling, m.CreatedAt+4
+		m.Status, m.CancellingAt = gen.BatchStatusCancelling, x.s.clock.Now().Unix()
 	}
 	meta := b.meta
 	x.s.mu.Unlock()
@@ -144,27 +176,89 @@ func (bs *batches) find(id string) *storedBatch {
 	return nil
 }
 
-// advance moves b one step through its lifecycle; s.mu is held.
-func (x *exchange) advance(b *storedBatch) {
+// advance expires b if its window has closed on the server's clock, and
+// otherwise, if step, moves it one step through its lifecycle; s.mu is
+// held.
+func (s *Server) advance(b *storedBatch, step bool) {
+	now := s.clock.Now()
 	m := &b.meta
+	switch m.Status {
+	case gen.BatchStatusValidating, gen.BatchStatusQueued, gen.BatchStatusInProgress, gen.BatchStatusFinalizing:
+		if now.Unix() >= m.ExpiresAt {
+			s.expire(b)
+			return
+		}
+	}
+	if !step {
+		return
+	}
 	switch m.Status {
 	case gen.BatchStatusValidating, gen.BatchStatusQueued:
 		if msg := checkBatchLines(b.lines); msg != "" {
-			m.Status, m.FailedAt = gen.BatchStatusFailed, m.CreatedAt+1
+			m.Status, m.FailedAt = gen.BatchStatusFailed, now.Unix()
 			m.Errors = map[string]any{"object": "list", "data": []any{map[string]any{"code": "invalid_input_file", "message": msg}}}
 			return
 		}
-		m.Status, m.InProgressAt = gen.BatchStatusInProgress, m.CreatedAt+1
+		m.Status, m.InProgressAt, b.started = gen.BatchStatusInProgress, now.Unix(), now
 	case gen.BatchStatusInProgress:
-		x.run(b, len(b.lines))
-		m.Status, m.FinalizingAt = gen.BatchStatusFinalizing, m.CreatedAt+2
+		n := len(b.lines)
+		if s.batchRunTime > 0 {
+			n = s.doneBy(b, now)
+		}
+		if s.run(b, n); b.ran < len(b.lines) {
+			return // still running
+		}
+		m.Status, m.FinalizingAt = gen.BatchStatusFinalizing, now.Unix()
 	case gen.BatchStatusFinalizing:
-		x.storeResults(b)
-		m.Status, m.CompletedAt = gen.BatchStatusCompleted, m.CreatedAt+3
+		s.storeResults(b)
+		m.Status, m.CompletedAt = gen.BatchStatusCompleted, now.Unix()
 	case gen.BatchStatusCancelling:
-		x.storeResults(b)
-		m.Status, m.CancelledAt = gen.BatchStatusCancelled, m.CreatedAt+5
+		s.storeResults(b)
+		m.Status, m.CancelledAt = gen.BatchStatusCancelled, now.Unix()
 	}
+}
+
+// doneBy returns how many of b's requests have run by t, with
+// WithBatchRunTime: a share of them in proportion to the run time elapsed
+// since b went in_progress.
+func (s *Server) doneBy(b *storedBatch, t time.Time) int {
+	elapsed := t.Sub(b.started)
+	if elapsed >= s.batchRunTime {
+		return len(b.lines)
+	}
+	return int(float64(len(b.lines)) * max(float64(elapsed), 0) / float64(s.batchRunTime))
+}
+
+// expiredCode and expiredMessage make the error of a request a batch did
+// not run before its window closed: the code and message of OpenAI's Batch
+// API (Cerebras documents the line's status, "expired", and an error's
+// shape, {"code", "message"}, but no code).
+const (
+	expiredCode    = "batch_expired"
+	expiredMessage = "This request could not be executed before the completion window expired."
+)
+
+// expire ends b as expired when its window has closed: the requests run
+// by then (with WithBatchRunTime, those its run time allowed by expires_at;
+// otherwise none until in_progress ends) are in its output and error files
+// as usual; every other request has a line in the error file with status
+// "expired" and counts as failed. s.mu is held.
+func (s *Server) expire(b *storedBatch) {
+	m := &b.meta
+	if m.Status == gen.BatchStatusInProgress && s.batchRunTime > 0 {
+		s.run(b, s.doneBy(b, time.Unix(m.ExpiresAt, 0)))
+	}
+	for _, l := range b.lines[b.ran:] {
+		var in struct {
+			CustomID string `json:"custom_id"`
+		}
+		_ = json.Unmarshal(l, &in) // a batch still validating may not have one
+		b.errs = append(append(b.errs, errorLine(in.CustomID, "expired", expiredCode, expiredMessage)...), '\n')
+		m.RequestCounts.Failed++
+	}
+	b.ran = len(b.lines)
+	s.storeResults(b)
+	m.Status, m.ExpiredAt = gen.BatchStatusExpired, m.ExpiresAt
 }
 
 // checkBatchLines returns why the lines are not a batch, or "": every line
@@ -186,30 +280,27 @@ func checkBatchLines(lines [][]byte) string {
 	return ""
 }
 
-// run answers the first n requests of b, into b.out and b.errs, and counts
-// them; s.mu is held.
-func (x *exchange) run(b *storedBatch, n int) {
-	var out, errs bytes.Buffer
-	counts := gen.BatchRequestCounts{Total: len(b.lines)}
-	for _, l := range b.lines[:n] {
-		line, ok := x.batchLine(l)
+// run answers b's requests up to the n-th that have not run yet, into
+// b.out and b.errs, and counts them; s.mu is held.
+func (s *Server) run(b *storedBatch, n int) {
+	for _, l := range b.lines[b.ran:max(n, b.ran)] {
+		line, ok := s.batchLine(l)
 		if ok {
-			out.Write(line)
-			out.WriteByte('\n')
-			counts.Completed++
+			b.out = append(append(b.out, line...), '\n')
+			b.meta.RequestCounts.Completed++
 		} else {
-			errs.Write(line)
-			errs.WriteByte('\n')
-			counts.Failed++
+			b.errs = append(append(b.errs, line...), '\n')
+			b.meta.RequestCounts.Failed++
 		}
 	}
-	b.out, b.errs, b.meta.RequestCounts = out.Bytes(), errs.Bytes(), counts
+	b.ran = max(n, b.ran)
 }
 
 // batchLine answers one request of a batch with the built-in model, as a
 // result line in Cerebras' shape: {"custom_id", "status", "response"} or
 // {"custom_id", "status": "failed", "error": {"code", "message"}}.
-func (x *exchange) batchLine(l []byte) ([]byte, bool) {
+func (s *Server) batchLine(l []byte) ([]byte, bool) {
+	x := &exchange{s: s} // the model needs only the server
 	var in struct {
 		CustomID string          `json:"custom_id"`
 		Method   string          `json:"method"`
@@ -217,11 +308,7 @@ func (x *exchange) batchLine(l []byte) ([]byte, bool) {
 		Body     json.RawMessage `json:"body"`
 	}
 	_ = json.Unmarshal(l, &in) // checkBatchLines made sure it is an object with a custom_id
-	fail := func(code, msg string) ([]byte, bool) {
-		b, _ := json.Marshal(map[string]any{"custom_id": in.CustomID, "status": "failed",
-			"error": map[string]string{"code": code, "message": msg}})
-		return b, false
-	}
+	fail := func(code, msg string) ([]byte, bool) { return errorLine(in.CustomID, "failed", code, msg), false }
 	if in.Method != http.MethodPost || in.URL != "/v1/chat/completions" {
 		return fail("invalid_request", fmt.Sprintf("Unsupported request %s %s: a batch runs POST /v1/chat/completions.", in.Method, in.URL))
 	}
@@ -256,14 +343,23 @@ func (x *exchange) batchLine(l []byte) ([]byte, bool) {
 	return b, true
 }
 
+// errorLine is a result line in Cerebras' shape for a request that has no
+// response: {"custom_id", "status", "error": {"code", "message"}}.
+func errorLine(customID, status, code, msg string) []byte {
+	b, _ := json.Marshal(map[string]any{"custom_id": customID, "status": status,
+		"error": map[string]string{"code": code, "message": msg}})
+	return b
+}
+
 // storeResults stores b's output and error files, those that have lines;
 // s.mu is held.
-func (x *exchange) storeResults(b *storedBatch) {
+func (s *Server) storeResults(b *storedBatch) {
+	now := s.clock.Now().Unix()
 	if len(b.out) > 0 {
-		b.meta.OutputFileID = x.s.files.add(b.meta.ID+"_output.jsonl", b.out).ID
+		b.meta.OutputFileID = s.files.add(b.meta.ID+"_output.jsonl", b.out, now).ID
 	}
 	if len(b.errs) > 0 {
-		b.meta.ErrorFileID = x.s.files.add(b.meta.ID+"_errors.jsonl", b.errs).ID
+		b.meta.ErrorFileID = s.files.add(b.meta.ID+"_errors.jsonl", b.errs, now).ID
 	}
 }
 

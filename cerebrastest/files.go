@@ -110,21 +110,21 @@ func (x *exchange) uploadFile() {
 		return
 	}
 	x.s.mu.Lock()
-	f := x.s.files.add(name, content)
+	f := x.s.files.add(name, content, x.s.clock.Now().Unix())
 	f.Purpose = gen.FilePurpose(purpose)
 	meta := *f
 	x.s.mu.Unlock()
 	x.writeFile(meta)
 }
 
-// add stores a file of purpose batch and returns its metadata, to be
-// changed while s.mu is held; s.mu is held.
-func (fs *files) add(name string, content []byte) *gen.FileObject {
+// add stores a file of purpose batch created at now (Unix seconds on the
+// server's clock) and returns its metadata, to be changed while s.mu is
+// held; s.mu is held.
+func (fs *files) add(name string, content []byte, now int64) *gen.FileObject {
 	fs.seq++
-	n := fs.seq
 	f := &storedFile{content: content, meta: gen.FileObject{
-		ID: fmt.Sprintf("file-%06d", n), Object: "file", Filename: name, Bytes: int64(len(content)),
-		Purpose: gen.FilePurposeBatch, CreatedAt: created + n, ExpiresAt: created + n + fileRetention,
+		ID: fmt.Sprintf("file-%06d", fs.seq), Object: "file", Filename: name, Bytes: int64(len(content)),
+		Purpose: gen.FilePurposeBatch, CreatedAt: now, ExpiresAt: now + fileRetention,
 	}}
 	fs.list = append(fs.list, f)
 	return &f.meta

@@ -16,6 +16,26 @@
 // and batches (/v1/batches, Private Preview: a batch moves one step each time
 // it is retrieved, validating → in_progress → finalizing → completed, its
 // output and error files computed by the model; cancel gives partial results).
+//
+// The server's time is a Clock (WithClock; by default one that follows the
+// wall clock): timestamps such as a batch's created_at come from it, and a
+// batch gets expires_at = created_at + its completion_window (24h). A batch
+// that has not ended when the clock passes expires_at is expired the next
+// time it is retrieved or listed: expired_at is expires_at, the requests
+// run by then keep their results, and each other request gets a line in
+// the error file with status "expired" and the code batch_expired. So the
+// lifecycle is fast by default (a few retrievals, whatever the clock) and
+// a 24-hour window takes a test one call:
+//
+//	clk := cerebrastest.NewClock(time.Unix(1_700_000_000, 0))
+//	srv := cerebrastest.NewServer(t, cerebrastest.WithClock(clk), cerebrastest.WithBatchRunTime(48*time.Hour))
+//	… create a batch and retrieve it: in_progress, for as long as clk stands still
+//	clk.Advance(25 * time.Hour) // the next retrieval answers it expired
+//
+// WithBatchRunTime makes the running step take time on the clock (its
+// request counts rise as the clock moves), so a stopped clock holds a batch
+// in_progress.
+//
 // Tests can script responses, errors and faults with Enqueue, and inspect
 // what was sent with Requests.
 package cerebrastest
@@ -114,20 +134,21 @@ type Server struct {
 	// URL is the base URL, such as http://127.0.0.1:12345, for client.WithBaseURL.
 	URL string
 
-	hs         *httptest.Server
-	t          testing.TB
-	doc        *openapi3.T
-	router     routers.Router
-	apiKey     string
-	specPath   string
-	validate   bool
-	chunkDelay time.Duration
-	addr       string
-	warmups    bool
-	maxBody    int64
-	maxBodySet bool  // WithMaxBodyBytes was given: it caps uploads too
-	maxFile    int64 // the largest file an upload may carry
-	clock      *Clock
+	hs           *httptest.Server
+	t            testing.TB
+	doc          *openapi3.T
+	router       routers.Router
+	apiKey       string
+	specPath     string
+	validate     bool
+	chunkDelay   time.Duration
+	addr         string
+	warmups      bool
+	maxBody      int64
+	maxBodySet   bool  // WithMaxBodyBytes was given: it caps uploads too
+	maxFile      int64 // the largest file an upload may carry
+	clock        *Clock
+	batchRunTime time.Duration // WithBatchRunTime
 
 	mu       sync.Mutex
 	queue    []Response

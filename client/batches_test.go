@@ -312,3 +312,62 @@ func TestBatchesNewErrorsComeFromTheAPI(t *testing.T) {
 		t.Fatalf("unknown input file: %v, want a 404 *APIError on input_file_id", err)
 	}
 }
+
+// Wait on a fake whose batch outlives its 24-hour window: Wait's delays
+// pass on the fake's clock, the batch stays in_progress (its counts rising)
+// until the window closes, and Wait returns it expired, with no error. The
+// requests run by then have results; the others are in the error file.
+func TestBatchesWaitReturnsExpired(t *testing.T) {
+	clk := cerebrastest.NewClock(time.Unix(1_700_000_000, 0))
+	fake := cerebrastest.NewServer(t, cerebrastest.WithSpecFile("../openapi.yaml"), cerebrastest.WithClock(clk),
+		cerebrastest.WithBatchRunTime(48*time.Hour)) // half the batch runs in its window
+	c, err := New(WithAPIKey(testKey), WithBaseURL(fake.URL), WithoutEnvironment(), WithTCPWarming(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	c.sleep = func(ctx context.Context, d time.Duration) error {
+		clk.Advance(d)
+		return ctx.Err()
+	}
+	b := newBatch(t, c, batchInput(t, 10, false))
+	var seen []progress
+	done, err := c.Batches.Wait(context.Background(), b.ID, BatchWaitParams{Interval: time.Hour, MaxInterval: 8 * time.Hour,
+		OnProgress: func(b *Batch) { seen = append(seen, progress{b.Status, b.RequestCounts}) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Polls at 0, 1, 3, 7, 15, 23 and 31 hours; 10 requests take 48 hours.
+	want := []progress{
+		{BatchStatusInProgress, BatchRequestCounts{Total: 10}},
+		{BatchStatusInProgress, BatchRequestCounts{Total: 10, Completed: 1}},
+		{BatchStatusInProgress, BatchRequestCounts{Total: 10, Completed: 3}},
+		{BatchStatusInProgress, BatchRequestCounts{Total: 10, Completed: 4}},
+		{BatchStatusExpired, BatchRequestCounts{Total: 10, Completed: 5, Failed: 5}},
+	}
+	if !slices.Equal(seen, want) {
+		t.Errorf("progress %+v\nwant     %+v", seen, want)
+	}
+	if n := countOps(fake, "GET", "/v1/batches/"+b.ID); n != 7 {
+		t.Errorf("Wait polled %d times, want 7", n)
+	}
+	if done.Status != BatchStatusExpired || done.ExpiredAt != done.ExpiresAt || done.ExpiresAt != done.CreatedAt+24*3600 {
+		t.Fatalf("final batch: %+v", done)
+	}
+	out, errs := readResults(t, c, done.OutputFileID), readResults(t, c, done.ErrorFileID)
+	for i := range 10 {
+		id := fmt.Sprintf("q%d", i)
+		if i < 5 {
+			if res, ok := out[id]; !ok || res.Status != BatchResultSucceeded || res.Completion == nil {
+				t.Errorf("%s: %+v, want a result", id, res)
+			}
+			continue
+		}
+		if res, ok := errs[id]; !ok || res.Status != BatchResultExpired || res.Error == nil || res.Error.Code != "batch_expired" {
+			t.Errorf("%s: %+v, want an expired line", id, res)
+		}
+	}
+	if len(out)+len(errs) != 10 {
+		t.Errorf("%d results and %d errors for 10 requests", len(out), len(errs))
+	}
+}

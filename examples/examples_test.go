@@ -34,6 +34,7 @@ func TestExamples(t *testing.T) {
 		"errors":      {"API error: status 404", "not found: true", "status=429", "retrying", "succeeded after retrying"},
 		"completions": {"completion: Once upon a time", "finish reason: length"},
 		"models":      {"model gpt-oss-120b", "retrieved: gpt-oss-120b"},
+		"batch":       {"created batch_", "batch in_progress: 0 of 10 done", "batch completed: 10 of 10 done, 0 failed", "q01: You said: What is 2+2?", "q10: You said: What is H2O?"},
 	}
 	for name, substrings := range want {
 		t.Run(name, func(t *testing.T) {

@@ -24,9 +24,10 @@ func main() {
 	urlFile := flag.String("url-file", "", "write the server's base URL to this file once it listens")
 	delay := flag.Duration("chunk-delay", 0, "delay between stream events, such as 30ms")
 	apiKey := flag.String("api-key", "", "accept only this API key (default: any)")
+	runTime := flag.Duration("batch-run-time", 0, "how long a batch's requests take to run, such as 30s (default: one step per retrieval)")
 	flag.Parse()
 
-	opts := []cerebrastest.Option{cerebrastest.WithAddr(*addr), cerebrastest.WithChunkDelay(*delay)}
+	opts := []cerebrastest.Option{cerebrastest.WithAddr(*addr), cerebrastest.WithChunkDelay(*delay), cerebrastest.WithBatchRunTime(*runTime)}
 	if *apiKey != "" {
 		opts = append(opts, cerebrastest.WithAPIKey(*apiKey))
 	}
