@@ -62,8 +62,10 @@ $(STEADY): contract/package.json contract/package-lock.json
 	npm ci --prefix contract --no-audit --no-fund
 	@touch $@
 
-test-go: contract-deps ## go test -race ./... (the contract tests need Steady, installed by contract-deps), then leftovers
-	rc=0; $(GO) test -race -count=1 ./... || rc=$$?; scripts/leftovers.sh || rc=1; exit $$rc
+test-go: contract-deps ## go test -race ./... (the contract tests need Steady, installed by contract-deps), the ≥ 100 MB memory tests without -race, then leftovers
+	rc=0; $(GO) test -race -count=1 ./... || rc=$$?; \
+	$(GO) test -count=1 -run 'ConstantMemory|MemoryIsFlat' ./client || rc=$$?; \
+	scripts/leftovers.sh || rc=1; exit $$rc
 
 leftovers: ## fail (and kill them) when processes started by this make run are still alive
 	@scripts/leftovers.sh
