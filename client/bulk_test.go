@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cerebras-go/cerebras/cerebrastest"
 )
@@ -473,4 +474,79 @@ func TestRunLocalParamErrors(t *testing.T) {
 			t.Errorf("%s: err = %v, want a *ParamError", name, err)
 		}
 	}
+}
+
+// BenchmarkBulkRunner measures RunLocal's throughput against the fake at
+// concurrency 1, 16 and 64, reporting requests per second and the ratio to
+// concurrency 1 measured in the same run. latency=0 answers at once, so it
+// measures the runner, client and fake sharing this machine's CPUs;
+// latency=5ms holds every request that long before sending it (middleware),
+// standing in for the model's time, which is what concurrency is for.
+func BenchmarkBulkRunner(b *testing.B) {
+	fake := cerebrastest.NewServer(b, cerebrastest.WithSpecFile("../openapi.yaml"))
+	for _, latency := range []time.Duration{0, 5 * time.Millisecond} {
+		b.Run(fmt.Sprintf("latency=%v", latency), func(b *testing.B) {
+			opts := []Option{WithAPIKey(testKey), WithBaseURL(fake.URL), WithoutEnvironment(), WithTCPWarming(false)}
+			if latency > 0 {
+				opts = append(opts, WithMiddleware(func(req *http.Request, next Next) (*http.Response, error) {
+					t := time.NewTimer(latency)
+					defer t.Stop()
+					select {
+					case <-t.C:
+					case <-req.Context().Done():
+						return nil, req.Context().Err()
+					}
+					return next(req)
+				}))
+			}
+			c, err := New(opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			var base float64 // concurrency 1's requests/s, from this run
+			for _, conc := range []int{1, 16, 64} {
+				b.Run(fmt.Sprintf("concurrency=%d", conc), func(b *testing.B) {
+					rate := benchBulk(b, c, conc)
+					b.ReportMetric(rate, "req/s")
+					if conc == 1 {
+						base = rate
+					} else if base > 0 {
+						b.ReportMetric(rate/base, "x-vs-c1")
+					}
+				})
+			}
+		})
+	}
+}
+
+// benchBulk runs b.N requests through RunLocalSeq, in runs of at most
+// BatchMaxLines, and returns the requests per second.
+func benchBulk(b *testing.B, c *Client, conc int) float64 {
+	dir := b.TempDir()
+	params := batchParams(ModelGPTOSS120B, "question")
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for run, left := 0, b.N; left > 0; run++ {
+		n := min(left, BatchMaxLines)
+		left -= n
+		seq := func(yield func(BatchRequest, error) bool) {
+			for i := range n {
+				if !yield(BatchRequest{CustomID: fmt.Sprint(i), Params: params}, nil) {
+					return
+				}
+			}
+		}
+		out, err := os.Create(filepath.Join(dir, fmt.Sprintf("run%d.jsonl", run)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := c.Batches.RunLocalSeq(context.Background(), seq, out, BulkParams{Concurrency: conc})
+		out.Close()
+		if err != nil || p.Completed != n {
+			b.Fatalf("%+v, %v", p, err)
+		}
+	}
+	return float64(b.N) / time.Since(start).Seconds()
 }
