@@ -31,6 +31,7 @@ func TestExamples(t *testing.T) {
 		"errors":      {"API error: status 404", "not found: true", "status=429", "retrying", "succeeded after retrying"},
 		"completions": {"completion: Once upon a time", "finish reason: length"},
 		"models":      {"model gpt-oss-120b", "retrieved: gpt-oss-120b"},
+		"bulk":        {"interrupted after ", "resumed: skipped ", "of 5", "q1 succeeded: You said: What is 2+2?", "q5 succeeded: You said: Count to three."},
 	}
 	for name, substrings := range want {
 		t.Run(name, func(t *testing.T) {
