@@ -550,3 +550,72 @@ func benchBulk(b *testing.B, c *Client, conc int) float64 {
 	}
 	return float64(b.N) / time.Since(start).Seconds()
 }
+
+// Cancelling the context stops requests that are in flight, even ones the
+// server never answers, and returns the context's error; nothing is written.
+func TestRunLocalCancelStopsInFlight(t *testing.T) {
+	const conc = 2
+	started := make(chan struct{}, 8)
+	mw := func(req *http.Request, next Next) (*http.Response, error) {
+		started <- struct{}{}
+		return next(req)
+	}
+	_, c := newFake(t, WithMiddleware(mw))
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	input, out := bulkInput(t, 6, nil), bulkOutput(t, path)
+	errc := make(chan error, 1)
+	go func() {
+		// stall-once: no answer until the client leaves.
+		p, err := c.Batches.RunLocal(ctx, strings.NewReader(input), out, BulkParams{Concurrency: conc},
+			WithHeader(cerebrastest.FaultHeader, "stall-once"))
+		if err == nil && p.Completed+p.Failed+p.Unfinished != 0 {
+			err = fmt.Errorf("progress %+v", p)
+		}
+		errc <- err
+	}()
+	for range conc {
+		<-started
+	}
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if got := bulkResults(t, path); len(got) != 0 {
+		t.Errorf("%d results written, want none", len(got))
+	}
+}
+
+// failingOutput fails its Write after ok lines.
+type failingOutput struct {
+	*os.File
+	ok int
+}
+
+var errDiskFull = errors.New("disk full")
+
+func (f *failingOutput) Write(p []byte) (int, error) {
+	if f.ok == 0 {
+		return 0, errDiskFull
+	}
+	f.ok--
+	return f.File.Write(p)
+}
+
+// An output that cannot be written stops the run with its error.
+func TestRunLocalOutputError(t *testing.T) {
+	fake, c := newFake(t)
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	out := &failingOutput{File: bulkOutput(t, path), ok: 2}
+	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(bulkInput(t, 20, nil)), out, BulkParams{Concurrency: 1})
+	if !errors.Is(err, errDiskFull) || p.Completed != 2 {
+		t.Fatalf("%+v, %v; want 2 completed and the write error", p, err)
+	}
+	if got := bulkResults(t, path); len(got) != 2 {
+		t.Errorf("%d results, want 2", len(got))
+	}
+	if sent := len(sentPerID(t, fake)); sent != 3 {
+		t.Errorf("%d requests sent, want 3 (the third's result could not be written)", sent)
+	}
+}
