@@ -58,7 +58,7 @@ func bulkOutput(t *testing.T, path string, flags ...int) *os.File {
 }
 
 // bulkResults reads the results file with ReadBatchResults, by custom_id,
-// failing on an unreadable line or a custom_id seen twice.
+// failing on an unreadable line and reporting a custom_id seen twice.
 func bulkResults(t *testing.T, path string) map[string]BatchResult {
 	t.Helper()
 	f, err := os.Open(path)
@@ -66,17 +66,7 @@ func bulkResults(t *testing.T, path string) map[string]BatchResult {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	out := map[string]BatchResult{}
-	for res, err := range ReadBatchResults(f) {
-		if err != nil {
-			t.Fatalf("reading the results: %v", err)
-		}
-		if _, dup := out[res.CustomID]; dup {
-			t.Fatalf("custom_id %s appears twice in the output", res.CustomID)
-		}
-		out[res.CustomID] = res
-	}
-	return out
+	return resultsByID(t, f)
 }
 
 // sentPerID counts the chat requests the fake received, by the custom_id
