@@ -435,7 +435,8 @@ func resumeBulkOutput(out BulkOutput) (map[string]struct{}, error) {
 	return done, nil
 }
 
-// readBatchInput iterates over the requests of a batch input file. A line
+// readBatchInput iterates over the requests of a batch input file; a
+// blank last line ends it, as it ends a file the Batch API reads. A line
 // it cannot read is yielded as a *BatchLineError whose Err is a *ParamError
 // (ErrInvalidInput and ErrBatchMalformedLine, ErrBatchLineTooLarge or
 // ErrBatchInvalidUTF8); an error reading r is yielded last.
@@ -454,6 +455,11 @@ func readBatchInput(r io.Reader) iter.Seq2[BatchRequest, error] {
 			}
 			if size == 0 {
 				return // the end, after an LF
+			}
+			if len(bytes.TrimSpace(buf)) == 0 {
+				if _, perr := br.Peek(1); err == io.EOF || perr == io.EOF {
+					return // a blank last line, as the Batch API accepts it
+				}
 			}
 			var req BatchRequest
 			var lerr error

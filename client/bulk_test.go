@@ -372,6 +372,17 @@ func TestRunLocalInputErrors(t *testing.T) {
 	}
 }
 
+// A blank last line ends the input, as the Batch API reads it; a blank line
+// before another is an error (TestRunLocalInputErrors).
+func TestRunLocalBlankLastLine(t *testing.T) {
+	_, c := newFake(t)
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(bulkInput(t, 2, nil)+" \n"), bulkOutput(t, path), BulkParams{})
+	if err != nil || p.Completed != 2 || p.Total != 2 {
+		t.Fatalf("%+v, %v; want 2 completed", p, err)
+	}
+}
+
 // RunLocalSeq runs requests from an iterator; its error stops the run.
 func TestRunLocalSeq(t *testing.T) {
 	_, c := newFake(t)
