@@ -117,10 +117,12 @@ func (p BulkProgress) Rate() float64 {
 // mid-write) is cut off before the run appends, so no custom_id appears
 // twice. A request the API refused (an error status the client does not
 // retry, such as 400 or 422) is written as failed and not sent again: remove
-// its line to retry it. A request with no answer to record (a connection
-// error, a 429 or 5xx still failing after the client's retries) is not
-// written; the run goes on and returns an error matching ErrBulkUnfinished,
-// and the next run sends it again.
+// its line to retry it. A 401, 402, 403 or 404 (a wrong key or base URL, no
+// access or credit, an unknown model) would fail every request alike: it
+// stops the run, unwritten, and is returned. A request with no answer to
+// record (a connection error, a 429 or 5xx still failing after the
+// client's retries) is not written; the run goes on and returns an error
+// matching ErrBulkUnfinished, and the next run sends it again.
 //
 // The input is checked as NewBatchInputWriter checks it (unique custom_ids,
 // one model, the line and file limits, LF endings, valid UTF-8), and a line
@@ -269,6 +271,14 @@ func (r *bulkRun) do(ctx context.Context, req BatchRequest) {
 	switch {
 	case err == nil:
 		line, err = resultLine(req.CustomID, BatchResultSucceeded, comp, nil)
+	case errors.As(err, &apiErr) && stopsBulkRun(apiErr.StatusCode):
+		r.mu.Lock()
+		if r.err == nil {
+			r.err = fmt.Errorf("client: RunLocal stopped, as every request would fail the same way: %w", err)
+			r.cancel(r.err)
+		}
+		r.mu.Unlock()
+		return
 	case errors.As(err, &apiErr) && !apiErr.InStream &&
 		!retryableStatus(&http.Response{StatusCode: apiErr.StatusCode, Header: apiErr.Header}):
 		line, err = resultLine(req.CustomID, BatchResultFailed, nil, apiErr)
@@ -312,6 +322,18 @@ func (r *bulkRun) do(ctx context.Context, req BatchRequest) {
 		r.p.Failed++
 	}
 	r.report()
+}
+
+// stopsBulkRun reports an error status that says nothing about the
+// request itself (a wrong key or base URL, no access, no credit, an unknown
+// model, which a batch shares): recording it as every line's result would
+// make the rerun skip them all.
+func stopsBulkRun(status int) bool {
+	switch status {
+	case http.StatusUnauthorized, http.StatusPaymentRequired, http.StatusForbidden, http.StatusNotFound:
+		return true
+	}
+	return false
 }
 
 // report calls onProgress; r.mu is held.

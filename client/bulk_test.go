@@ -331,6 +331,39 @@ func TestRunLocalUnfinished(t *testing.T) {
 	}
 }
 
+// An error that would fail every request alike, such as a wrong API key,
+// stops the run without writing a result, so the rerun sends them all.
+func TestRunLocalStopsOnAuthError(t *testing.T) {
+	fake := cerebrastest.NewServer(t, cerebrastest.WithSpecFile("../openapi.yaml"), cerebrastest.WithAPIKey("csk-right"))
+	c, err := New(WithAPIKey("csk-wrong"), WithBaseURL(fake.URL), WithoutEnvironment(), WithTCPWarming(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	input := bulkInput(t, 10, nil)
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{Concurrency: 1})
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized || p.Completed+p.Failed != 0 {
+		t.Fatalf("%+v, %v; want the 401 and nothing written", p, err)
+	}
+	if got := bulkResults(t, path); len(got) != 0 {
+		t.Errorf("%d results written, want none", len(got))
+	}
+	if sent := len(sentPerID(t, fake)); sent != 1 {
+		t.Errorf("%d requests sent, want 1: the run stops at the first 401", sent)
+	}
+
+	c2, err := New(WithAPIKey("csk-right"), WithBaseURL(fake.URL), WithoutEnvironment(), WithTCPWarming(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if p, err := c2.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{}); err != nil || p.Completed != 10 {
+		t.Fatalf("rerun with the right key: %+v, %v", p, err)
+	}
+}
+
 // The input is checked as the writer checks it: the bad line stops the
 // run, named, and the lines before it keep their results.
 func TestRunLocalInputErrors(t *testing.T) {
