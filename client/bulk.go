@@ -119,17 +119,17 @@ func (p BulkProgress) Rate() float64 {
 // retry, such as 400 or 422) is written as failed and not sent again: remove
 // its line to retry it. A 401, 402, 403 or 404 (a wrong key or base URL, no
 // access or credit, an unknown model) would fail every request alike: it
-// stops the run, unwritten, and is returned. A request with no answer to
+// stops the run, unwritten, and is returned, as is an error of opts. A request with no answer to
 // record (a connection error, a 429 or 5xx still failing after the
 // client's retries) is not written; the run goes on and returns an error
 // matching ErrBulkUnfinished, and the next run sends it again.
 //
 // The input is checked as NewBatchInputWriter checks it (unique custom_ids,
 // one model, the line and file limits, LF endings, valid UTF-8), and a line
-// that fails stops the run with a *BatchLineError naming it; fields that
-// ChatCompletionNewParams does not know are refused rather than dropped.
-// The minimum of BatchMinLines does not apply. The requests before that line
-// keep their results.
+// that fails stops the run with a *BatchLineError naming it, the requests
+// before it keeping their results. Fields that ChatCompletionNewParams does
+// not know are refused rather than dropped (send them with WithExtraBody).
+// The minimum of BatchMinLines does not apply.
 //
 // Every request goes through c like any call, with opts added: the client's
 // retries (a 429 waits as retry-after says), middleware and headers apply.
@@ -221,7 +221,7 @@ type bulkRun struct {
 
 	mu              sync.Mutex // serializes the output's writes, p and onProgress
 	p               BulkProgress
-	err             error // the output's Write failed: the run stops
+	err             error // why the run stopped: the output's Write failed, or an error every request would get
 	firstUnfinished error
 }
 
@@ -271,7 +271,7 @@ func (r *bulkRun) do(ctx context.Context, req BatchRequest) {
 	switch {
 	case err == nil:
 		line, err = resultLine(req.CustomID, BatchResultSucceeded, comp, nil)
-	case errors.As(err, &apiErr) && stopsBulkRun(apiErr.StatusCode):
+	case stopsBulkRun(err):
 		r.mu.Lock()
 		if r.err == nil {
 			r.err = fmt.Errorf("client: RunLocal stopped, as every request would fail the same way: %w", err)
@@ -324,14 +324,23 @@ func (r *bulkRun) do(ctx context.Context, req BatchRequest) {
 	r.report()
 }
 
-// stopsBulkRun reports an error status that says nothing about the
-// request itself (a wrong key or base URL, no access, no credit, an unknown
-// model, which a batch shares): recording it as every line's result would
-// make the rerun skip them all.
-func stopsBulkRun(status int) bool {
-	switch status {
-	case http.StatusUnauthorized, http.StatusPaymentRequired, http.StatusForbidden, http.StatusNotFound:
+// stopsBulkRun reports an error that says nothing about the request
+// itself, so every request would get it: a status for a wrong key or base
+// URL, no access or credit, an unknown model (which a batch shares), or a
+// *ParamError, which the request's checks ruled out, so one of the run's
+// options is bad. Recording it as every line's result would make the rerun
+// skip them all.
+func stopsBulkRun(err error) bool {
+	var pe *ParamError
+	var apiErr *APIError
+	switch {
+	case errors.As(err, &pe):
 		return true
+	case errors.As(err, &apiErr):
+		switch apiErr.StatusCode {
+		case http.StatusUnauthorized, http.StatusPaymentRequired, http.StatusForbidden, http.StatusNotFound:
+			return true
+		}
 	}
 	return false
 }

@@ -498,13 +498,17 @@ func TestRunLocalParamErrors(t *testing.T) {
 			_, err := c.Batches.RunLocal(context.Background(), nil, out, BulkParams{})
 			return err
 		},
+		"bad option": func() error { // every request would fail: the run stops at the first
+			_, err := c.Batches.RunLocal(context.Background(), in(), out, BulkParams{}, WithHeader("Bad Name", "x"))
+			return err
+		},
 		"nil requests": func() error {
 			_, err := c.Batches.RunLocalSeq(context.Background(), nilSeq, out, BulkParams{})
 			return err
 		},
 	} {
 		var pe *ParamError
-		if err := run(); !errors.As(err, &pe) || !errors.Is(err, ErrInvalidInput) {
+		if err := run(); !errors.As(err, &pe) || !errors.Is(err, ErrInvalidInput) || errors.Is(err, ErrBulkUnfinished) {
 			t.Errorf("%s: err = %v, want a *ParamError", name, err)
 		}
 	}
