@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"testing"
 	"time"
@@ -52,8 +53,15 @@ func readResults(t *testing.T, c *Client, fileID string) map[string]BatchResult 
 		t.Fatal(err)
 	}
 	defer body.Close()
+	return resultsByID(t, body)
+}
+
+// resultsByID reads result lines with ReadBatchResults, by custom_id,
+// failing on an unreadable line and reporting a custom_id seen twice.
+func resultsByID(t *testing.T, r io.Reader) map[string]BatchResult {
+	t.Helper()
 	out := map[string]BatchResult{}
-	for res, err := range ReadBatchResults(body) {
+	for res, err := range ReadBatchResults(r) {
 		if err != nil {
 			t.Fatal(err)
 		}

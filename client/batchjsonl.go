@@ -34,7 +34,9 @@ const batchEndpoint = "/v1/chat/completions"
 
 // Sentinel errors for the limits of batch files, matched with errors.Is. A
 // BatchInputWriter's error matches one of them and ErrInvalidInput; an error
-// of ReadBatchResults matches ErrBatchLineTooLarge or ErrBatchMalformedLine.
+// of ReadBatchResults matches ErrBatchLineTooLarge or ErrBatchMalformedLine;
+// an input line Batches.RunLocal cannot read matches ErrBatchMalformedLine
+// (or ErrBatchLineTooLarge, ErrBatchInvalidUTF8) and ErrInvalidInput.
 var (
 	ErrBatchEmptyID       = errors.New("cerebras: empty custom_id")
 	ErrBatchDuplicateID   = errors.New("cerebras: duplicate custom_id")
@@ -387,7 +389,7 @@ func ReadBatchResultsLimit(r io.Reader, maxLineBytes int) iter.Seq2[BatchResult,
 		for n := 1; ; n++ {
 			var tooLong bool
 			var err error
-			buf, tooLong, err = readBatchLine(br, buf[:0], maxLineBytes+1) // +1: a CR
+			buf, _, tooLong, err = readBatchLine(br, buf[:0], maxLineBytes+1) // +1: a CR
 			if err != nil && err != io.EOF {
 				yield(BatchResult{}, fmt.Errorf("client: reading batch results, line %d: %w", n, err))
 				return
@@ -411,12 +413,14 @@ func ReadBatchResultsLimit(r io.Reader, maxLineBytes int) iter.Seq2[BatchResult,
 	}
 }
 
-// readBatchLine appends the next line of br to buf, without its LF. A line
-// over max bytes is consumed but not kept (tooLong). err is io.EOF after the
-// last line.
-func readBatchLine(br *bufio.Reader, buf []byte, max int) (_ []byte, tooLong bool, err error) {
+// readBatchLine appends the next line of br to buf, without its LF, and
+// returns how many bytes it consumed, the LF included. A line over max bytes
+// is consumed but not kept (tooLong). err is io.EOF after the last line: a
+// last line without an LF comes with io.EOF and n > 0.
+func readBatchLine(br *bufio.Reader, buf []byte, max int) (_ []byte, n int64, tooLong bool, err error) {
 	for {
 		frag, err := br.ReadSlice('\n')
+		n += int64(len(frag))
 		frag = bytes.TrimSuffix(frag, []byte("\n"))
 		if !tooLong && len(buf)+len(frag) > max {
 			tooLong, buf = true, buf[:0]
@@ -425,18 +429,19 @@ func readBatchLine(br *bufio.Reader, buf []byte, max int) (_ []byte, tooLong boo
 			buf = append(buf, frag...)
 		}
 		if err != bufio.ErrBufferFull {
-			return buf, tooLong, err
+			return buf, n, tooLong, err
 		}
 	}
 }
 
-// batchResultLine is one line of an output file, in either shape.
+// batchResultLine is one line of an output file, in either shape. Batches.RunLocal
+// writes it too, in Cerebras' shape: the fields it leaves empty are omitted.
 type batchResultLine struct {
-	ID       json.RawMessage `json:"id"`
+	ID       json.RawMessage `json:"id,omitempty"`
 	CustomID json.RawMessage `json:"custom_id"`
-	Status   json.RawMessage `json:"status"`
-	Response json.RawMessage `json:"response"`
-	Error    json.RawMessage `json:"error"`
+	Status   json.RawMessage `json:"status,omitempty"`
+	Response json.RawMessage `json:"response,omitempty"`
+	Error    json.RawMessage `json:"error,omitempty"`
 }
 
 // batchEnvelope is OpenAI's response object around the completion.

@@ -39,4 +39,7 @@
 // Files (FileService: upload, list, download, delete) and Batches
 // (BatchService: create, list, cancel, wait) are in Private Preview: access
 // on request; without it the API's error comes back as an *APIError.
+// Batches.RunLocal needs no access: it runs the same input file through the
+// chat API on this machine, resumably, and writes results ReadBatchResults
+// reads like a batch's output file.
 package client

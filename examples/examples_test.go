@@ -35,6 +35,7 @@ func TestExamples(t *testing.T) {
 		"completions": {"completion: Once upon a time", "finish reason: length"},
 		"models":      {"model gpt-oss-120b", "retrieved: gpt-oss-120b"},
 		"batch":       {"created batch_", "batch in_progress: 0 of 10 done", "batch completed: 10 of 10 done, 0 failed", "q01: You said: What is 2+2?", "q10: You said: What is H2O?"},
+		"bulk":        {"interrupted after ", "resumed: skipped ", "of 5", "q1 succeeded: You said: What is 2+2?", "q5 succeeded: You said: Count to three."},
 	}
 	for name, substrings := range want {
 		t.Run(name, func(t *testing.T) {

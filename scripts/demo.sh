@@ -36,7 +36,7 @@ export CEREBRAS_API_KEY=demo-key
 unset CEREBRAS_CUSTOM_HEADERS
 echo "demo: fake Cerebras API at $CEREBRAS_BASE_URL (pid $pid)"
 
-for ex in chat streaming accumulator tools agent structured choices concurrent timeouts errors completions models batch; do
+for ex in chat streaming accumulator tools agent structured choices concurrent timeouts errors completions models batch bulk; do
   echo
   echo "=== examples/$ex"
   "$work/bin/$ex"

@@ -1,0 +1,659 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cerebras-go/cerebras/cerebrastest"
+)
+
+// bulkInput writes n requests with NewBatchInputWriter, custom_ids q000…,
+// each asking "question <id>"; edit, if set, changes a request's params.
+func bulkInput(t *testing.T, n int, edit func(i int, p *ChatCompletionNewParams)) string {
+	t.Helper()
+	var buf bytes.Buffer
+	w := NewBatchInputWriter(&buf)
+	w.MinLines = 0
+	for i := range n {
+		id := fmt.Sprintf("q%03d", i)
+		p := ChatCompletionNewParams{Model: ModelGPTOSS120B, Messages: []ChatMessage{UserMessage("question " + id)}}
+		if edit != nil {
+			edit(i, &p)
+		}
+		if err := w.Add(id, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// bulkOutput opens (or creates) the results file path, closed when the
+// test ends; flags are added to os.O_RDWR|os.O_CREATE.
+func bulkOutput(t *testing.T, path string, flags ...int) *os.File {
+	t.Helper()
+	flag := os.O_RDWR | os.O_CREATE
+	for _, f := range flags {
+		flag |= f
+	}
+	f, err := os.OpenFile(path, flag, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Close() })
+	return f
+}
+
+// bulkResults reads the results file with ReadBatchResults, by custom_id,
+// failing on an unreadable line and reporting a custom_id seen twice.
+func bulkResults(t *testing.T, path string) map[string]BatchResult {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return resultsByID(t, f)
+}
+
+// sentPerID counts the chat requests the fake received, by the custom_id
+// their question names.
+func sentPerID(t *testing.T, fake *cerebrastest.Server) map[string]int {
+	t.Helper()
+	sent := map[string]int{}
+	for _, r := range fake.Requests() {
+		if r.Path != "/v1/chat/completions" {
+			continue
+		}
+		var body struct {
+			Messages []struct{ Content string } `json:"messages"`
+		}
+		if err := json.Unmarshal(r.Body, &body); err != nil || len(body.Messages) == 0 {
+			t.Fatalf("a chat request the test did not make: %s", r.Body)
+		}
+		sent[strings.TrimPrefix(body.Messages[0].Content, "question ")]++
+	}
+	return sent
+}
+
+// A run cancelled after K results, then run again with the same output,
+// ends with every custom_id exactly once, and sends none that the first run
+// had finished.
+func TestRunLocalKillAndRerun(t *testing.T) {
+	const n, k = 40, 10
+	fake, c := newFake(t)
+	input := bulkInput(t, n, nil)
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p1, err := c.Batches.RunLocal(ctx, strings.NewReader(input), bulkOutput(t, path), BulkParams{
+		Concurrency: 4,
+		OnProgress: func(p BulkProgress) {
+			if p.Completed >= k {
+				cancel() // the "crash": nothing after it may be lost but what is in flight
+			}
+		},
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("first run: err = %v, want context.Canceled", err)
+	}
+	first := bulkResults(t, path)
+	if len(first) < k || len(first) >= n || p1.Completed != len(first) {
+		t.Fatalf("first run wrote %d results, reported %d completed; want %d ≤ results < %d", len(first), p1.Completed, k, n)
+	}
+	if p1.Total != -1 && p1.Total != n {
+		t.Errorf("first run: Total = %d", p1.Total)
+	}
+
+	p2, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{Concurrency: 4})
+	if err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	want := BulkProgress{Total: n, Skipped: len(first), Completed: n - len(first)}
+	if got := (BulkProgress{Total: p2.Total, Skipped: p2.Skipped, Completed: p2.Completed, Failed: p2.Failed, Unfinished: p2.Unfinished}); got != want {
+		t.Errorf("second run: %+v, want %+v", got, want)
+	}
+	all := bulkResults(t, path)
+	sent := sentPerID(t, fake)
+	for i := range n {
+		id := fmt.Sprintf("q%03d", i)
+		res, ok := all[id]
+		switch {
+		case !ok:
+			t.Errorf("%s is not in the output", id)
+		case res.Status != BatchResultSucceeded || res.Completion == nil ||
+			res.Completion.Choices[0].Message.Content != "You said: question "+id:
+			t.Errorf("%s: %s %s", id, res.Status, res.Raw)
+		}
+		if _, done := first[id]; done && sent[id] != 1 {
+			t.Errorf("%s was finished by the first run but sent %d times", id, sent[id])
+		} else if sent[id] < 1 || sent[id] > 2 {
+			t.Errorf("%s was sent %d times", id, sent[id])
+		}
+	}
+	if len(all) != n {
+		t.Errorf("%d results, want %d", len(all), n)
+	}
+}
+
+// A last line torn by a crash mid-write is cut off and its request run
+// again; a whole last line without its LF is kept.
+func TestRunLocalResumeAfterTornLine(t *testing.T) {
+	const n = 6
+	for _, tc := range []struct {
+		name    string
+		cut     int  // bytes cut off the end of a finished output
+		resent  bool // the last result's request is sent again
+		skipped int
+	}{
+		{"torn mid-line", 25, true, n - 1},
+		{"torn before its closing brace", 2, true, n - 1},
+		{"whole without its LF", 1, false, n},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake, c := newFake(t)
+			input := bulkInput(t, n, nil)
+			path := filepath.Join(t.TempDir(), "results.jsonl")
+			if _, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{Concurrency: 1}); err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
+			var last struct {
+				CustomID string `json:"custom_id"`
+			}
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, data[:len(data)-tc.cut], 0o644); err != nil {
+				t.Fatal(err)
+			}
+
+			// O_APPEND: writes go to the end whatever the offset, so the torn
+			// line must be cut off, not overwritten.
+			p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path, os.O_APPEND), BulkParams{Concurrency: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Skipped != tc.skipped || p.Completed != n-tc.skipped {
+				t.Errorf("skipped %d, completed %d; want %d, %d", p.Skipped, p.Completed, tc.skipped, n-tc.skipped)
+			}
+			if all := bulkResults(t, path); len(all) != n {
+				t.Errorf("%d results, want %d", len(all), n)
+			}
+			if after, _ := os.ReadFile(path); !bytes.HasSuffix(after, []byte("}\n")) {
+				t.Errorf("the output does not end with a whole line: %q", after[max(0, len(after)-20):])
+			}
+			want := 1
+			if tc.resent {
+				want = 2
+			}
+			if got := sentPerID(t, fake)[last.CustomID]; got != want {
+				t.Errorf("the last result's request (%s) was sent %d times, want %d", last.CustomID, got, want)
+			}
+		})
+	}
+}
+
+// A 429 is retried by the client, as retry-after says, and the result is a
+// success.
+func TestRunLocalRetries429(t *testing.T) {
+	const n = 10
+	fake, c := newFake(t)
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(bulkInput(t, n, nil)), bulkOutput(t, path),
+		BulkParams{Concurrency: 3}, WithHeader(cerebrastest.FaultHeader, "429-once"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Completed != n || p.Failed != 0 || p.Unfinished != 0 {
+		t.Errorf("progress %+v, want %d completed", p, n)
+	}
+	for id, res := range bulkResults(t, path) {
+		if res.Status != BatchResultSucceeded || res.Completion == nil {
+			t.Errorf("%s: %s", id, res.Raw)
+		}
+	}
+	for id, sent := range sentPerID(t, fake) {
+		if sent != 2 {
+			t.Errorf("%s sent %d times, want 2 (the 429, then its retry)", id, sent)
+		}
+	}
+}
+
+// A request the API refuses is written as a failed result, readable by
+// ReadBatchResults with the API's error, and not sent again by a rerun;
+// the progress adds up the tokens of the completed ones.
+func TestRunLocalAPIFailures(t *testing.T) {
+	const n = 9
+	fake, c := newFake(t)
+	input := bulkInput(t, n, func(i int, p *ChatCompletionNewParams) {
+		if i%3 == 0 {
+			p.Temperature = Float(5) // out of the API's range: 422
+		}
+	})
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	var calls []BulkProgress
+	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{
+		Concurrency: 2,
+		OnProgress:  func(p BulkProgress) { calls = append(calls, p) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Completed != 6 || p.Failed != 3 || p.Total != n {
+		t.Errorf("progress %+v, want 6 completed, 3 failed of %d", p, n)
+	}
+	prompt, completion := 0, 0
+	for id, res := range bulkResults(t, path) {
+		var i int
+		fmt.Sscanf(id, "q%d", &i)
+		if i%3 != 0 {
+			if res.Status != BatchResultSucceeded || res.Completion == nil || res.Completion.Usage == nil {
+				t.Errorf("%s: %s", id, res.Raw)
+				continue
+			}
+			prompt += res.Completion.Usage.PromptTokens
+			completion += res.Completion.Usage.CompletionTokens
+			continue
+		}
+		if res.Status != BatchResultFailed || res.Error == nil || res.Completion != nil ||
+			!strings.Contains(res.Error.Message, "temperature") {
+			t.Errorf("%s: want a failed result naming temperature, got %s", id, res.Raw)
+		}
+	}
+	if p.PromptTokens != prompt || p.CompletionTokens != completion || prompt == 0 {
+		t.Errorf("progress tokens %d+%d, the results' usage %d+%d", p.PromptTokens, p.CompletionTokens, prompt, completion)
+	}
+	// One call per result and one when the input was read; counts only grow.
+	if len(calls) != n+1 {
+		t.Errorf("%d progress calls, want %d", len(calls), n+1)
+	}
+	for i := 1; i < len(calls); i++ {
+		if a, b := calls[i-1], calls[i]; b.Completed < a.Completed || b.Failed < a.Failed {
+			t.Errorf("progress went back: %+v then %+v", a, b)
+		}
+	}
+	if last := calls[len(calls)-1]; last.Completed != p.Completed || last.Failed != p.Failed {
+		t.Errorf("last progress %+v, returned %+v", last, p)
+	}
+
+	p, err = c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{})
+	if err != nil || p.Skipped != n || p.Completed+p.Failed != 0 {
+		t.Errorf("rerun: %+v, %v; want all %d skipped", p, err, n)
+	}
+	if got := len(sentPerID(t, fake)); got != n {
+		t.Errorf("%d custom_ids sent, want %d", got, n)
+	}
+}
+
+// A request with no answer to record (a 503 with retries off) is not
+// written: the run says so, and the next one sends it.
+func TestRunLocalUnfinished(t *testing.T) {
+	const n = 5
+	_, c := newFake(t)
+	input := bulkInput(t, n, nil)
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{Concurrency: 2},
+		WithMaxRetries(0), WithHeader(cerebrastest.FaultHeader, "503-once"))
+	if !errors.Is(err, ErrBulkUnfinished) || !errors.Is(err, ErrServiceUnavailable) {
+		t.Fatalf("err = %v, want ErrBulkUnfinished and the 503", err)
+	}
+	if p.Unfinished != n || p.Completed+p.Failed != 0 {
+		t.Errorf("progress %+v, want %d unfinished", p, n)
+	}
+	if got := bulkResults(t, path); len(got) != 0 {
+		t.Errorf("%d results written, want none", len(got))
+	}
+	p, err = c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{})
+	if err != nil || p.Completed != n {
+		t.Fatalf("rerun: %+v, %v", p, err)
+	}
+	if got := bulkResults(t, path); len(got) != n {
+		t.Errorf("%d results, want %d", len(got), n)
+	}
+}
+
+// An error that would fail every request alike, such as a wrong API key,
+// stops the run without writing a result, so the rerun sends them all.
+func TestRunLocalStopsOnAuthError(t *testing.T) {
+	fake := cerebrastest.NewServer(t, cerebrastest.WithSpecFile("../openapi.yaml"), cerebrastest.WithAPIKey("csk-right"))
+	c, err := New(WithAPIKey("csk-wrong"), WithBaseURL(fake.URL), WithoutEnvironment(), WithTCPWarming(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	input := bulkInput(t, 10, nil)
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{Concurrency: 1})
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized || p.Completed+p.Failed != 0 {
+		t.Fatalf("%+v, %v; want the 401 and nothing written", p, err)
+	}
+	if got := bulkResults(t, path); len(got) != 0 {
+		t.Errorf("%d results written, want none", len(got))
+	}
+	if sent := len(sentPerID(t, fake)); sent != 1 {
+		t.Errorf("%d requests sent, want 1: the run stops at the first 401", sent)
+	}
+
+	c2, err := New(WithAPIKey("csk-right"), WithBaseURL(fake.URL), WithoutEnvironment(), WithTCPWarming(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if p, err := c2.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{}); err != nil || p.Completed != 10 {
+		t.Fatalf("rerun with the right key: %+v, %v", p, err)
+	}
+}
+
+// The input is checked as the writer checks it: the bad line stops the
+// run, named, and the lines before it keep their results.
+func TestRunLocalInputErrors(t *testing.T) {
+	good := func(id string) string {
+		return `{"custom_id":"` + id + `","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-oss-120b","messages":[{"role":"user","content":"question ` + id + `"}]}}` + "\n"
+	}
+	for _, tc := range []struct {
+		name, bad string
+		sentinel  error
+	}{
+		{"duplicate custom_id", good("a"), ErrBatchDuplicateID},
+		{"second model", `{"custom_id":"x","method":"POST","url":"/v1/chat/completions","body":{"model":"other","messages":[{"role":"user","content":"hi"}]}}` + "\n", ErrBatchModelMismatch},
+		{"empty custom_id", good(""), ErrBatchEmptyID},
+		{"streaming", `{"custom_id":"x","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-oss-120b","stream":true,"messages":[{"role":"user","content":"hi"}]}}` + "\n", ErrInvalidInput},
+		{"CRLF", strings.TrimSuffix(good("x"), "\n") + "\r\n", ErrBatchMalformedLine},
+		{"blank", "\n", ErrBatchMalformedLine},
+		{"not JSON", "{\n", ErrBatchMalformedLine},
+		{"unknown field", `{"custom_id":"x","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-oss-120b","temprature":1,"messages":[{"role":"user","content":"hi"}]}}` + "\n", ErrBatchMalformedLine},
+		{"other endpoint", `{"custom_id":"x","method":"POST","url":"/v1/completions","body":{"model":"gpt-oss-120b","messages":[{"role":"user","content":"hi"}]}}` + "\n", ErrBatchMalformedLine},
+		{"invalid UTF-8", `{"custom_id":"x` + "\xff" + `","method":"POST"}` + "\n", ErrBatchInvalidUTF8},
+		{"too long", `{"custom_id":"x","pad":"` + strings.Repeat("a", BatchMaxLineBytes) + `"}` + "\n", ErrBatchLineTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake, c := newFake(t)
+			input := good("a") + good("b") + tc.bad + good("c")
+			path := filepath.Join(t.TempDir(), "results.jsonl")
+			_, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{Concurrency: 1})
+			var le *BatchLineError
+			if !errors.As(err, &le) || le.Line != 3 || !errors.Is(err, ErrInvalidInput) || !errors.Is(err, tc.sentinel) {
+				t.Fatalf("err = %v, want a *BatchLineError for line 3 matching %v", err, tc.sentinel)
+			}
+			if got := bulkResults(t, path); len(got) != 2 || got["a"].Completion == nil || got["b"].Completion == nil {
+				t.Errorf("results %v, want a and b", got)
+			}
+			if sent := sentPerID(t, fake); len(sent) != 2 {
+				t.Errorf("sent %v, want a and b only", sent)
+			}
+		})
+	}
+}
+
+// A blank last line ends the input, as the Batch API reads it; a blank line
+// before another is an error (TestRunLocalInputErrors).
+func TestRunLocalBlankLastLine(t *testing.T) {
+	_, c := newFake(t)
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(bulkInput(t, 2, nil)+" \n"), bulkOutput(t, path), BulkParams{})
+	if err != nil || p.Completed != 2 || p.Total != 2 {
+		t.Fatalf("%+v, %v; want 2 completed", p, err)
+	}
+}
+
+// RunLocalSeq runs requests from an iterator; its error stops the run.
+func TestRunLocalSeq(t *testing.T) {
+	_, c := newFake(t)
+	stop := errors.New("the source failed")
+	seq := func(yield func(BatchRequest, error) bool) {
+		for _, id := range []string{"x", "y"} {
+			if !yield(BatchRequest{CustomID: id, Params: batchParams(ModelGPTOSS120B, "question "+id)}, nil) {
+				return
+			}
+		}
+		yield(BatchRequest{}, stop)
+	}
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	p, err := c.Batches.RunLocalSeq(context.Background(), seq, bulkOutput(t, path), BulkParams{Concurrency: 1})
+	if !errors.Is(err, stop) || p.Completed != 2 {
+		t.Fatalf("%+v, %v; want 2 completed and the source's error", p, err)
+	}
+	if got := bulkResults(t, path); len(got) != 2 {
+		t.Errorf("%d results, want 2", len(got))
+	}
+}
+
+// Exactly Concurrency requests are in flight at once: the first ones wait,
+// at the transport, until that many have arrived.
+func TestRunLocalConcurrency(t *testing.T) {
+	const conc, n = 5, 15
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	full := make(chan struct{})
+	mw := func(req *http.Request, next Next) (*http.Response, error) {
+		mu.Lock()
+		inFlight++
+		most = max(most, inFlight)
+		if inFlight == conc {
+			select {
+			case <-full:
+			default:
+				close(full)
+			}
+		}
+		mu.Unlock()
+		defer func() { mu.Lock(); inFlight--; mu.Unlock() }()
+		select {
+		case <-full:
+		case <-req.Context().Done():
+			return nil, req.Context().Err()
+		}
+		return next(req)
+	}
+	_, c := newFake(t, WithMiddleware(mw))
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(bulkInput(t, n, nil)), bulkOutput(t, path), BulkParams{Concurrency: conc})
+	if err != nil || p.Completed != n {
+		t.Fatalf("%+v, %v", p, err)
+	}
+	if most != conc {
+		t.Errorf("at most %d requests in flight, want %d", most, conc)
+	}
+}
+
+func TestRunLocalParamErrors(t *testing.T) {
+	_, c := newFake(t)
+	out := bulkOutput(t, filepath.Join(t.TempDir(), "results.jsonl"))
+	in := func() *strings.Reader { return strings.NewReader(bulkInput(t, 1, nil)) }
+	var nilSeq iter.Seq2[BatchRequest, error]
+	for name, run := range map[string]func() error{
+		"negative concurrency": func() error {
+			_, err := c.Batches.RunLocal(context.Background(), in(), out, BulkParams{Concurrency: -1})
+			return err
+		},
+		"too much concurrency": func() error {
+			_, err := c.Batches.RunLocal(context.Background(), in(), out, BulkParams{Concurrency: MaxBulkConcurrency + 1})
+			return err
+		},
+		"nil output": func() error {
+			_, err := c.Batches.RunLocal(context.Background(), in(), nil, BulkParams{})
+			return err
+		},
+		"nil input": func() error {
+			_, err := c.Batches.RunLocal(context.Background(), nil, out, BulkParams{})
+			return err
+		},
+		"bad option": func() error { // every request would fail: the run stops at the first
+			_, err := c.Batches.RunLocal(context.Background(), in(), out, BulkParams{}, WithHeader("Bad Name", "x"))
+			return err
+		},
+		"nil requests": func() error {
+			_, err := c.Batches.RunLocalSeq(context.Background(), nilSeq, out, BulkParams{})
+			return err
+		},
+	} {
+		var pe *ParamError
+		if err := run(); !errors.As(err, &pe) || !errors.Is(err, ErrInvalidInput) || errors.Is(err, ErrBulkUnfinished) {
+			t.Errorf("%s: err = %v, want a *ParamError", name, err)
+		}
+	}
+}
+
+// BenchmarkBulkRunner measures RunLocal's throughput against the fake at
+// concurrency 1, 16 and 64, reporting requests per second and the ratio to
+// concurrency 1 measured in the same run. latency=0 answers at once, so it
+// measures the runner, client and fake sharing this machine's CPUs;
+// latency=5ms holds every request that long before sending it (middleware),
+// standing in for the model's time, which is what concurrency is for.
+func BenchmarkBulkRunner(b *testing.B) {
+	fake := cerebrastest.NewServer(b, cerebrastest.WithSpecFile("../openapi.yaml"))
+	for _, latency := range []time.Duration{0, 5 * time.Millisecond} {
+		b.Run(fmt.Sprintf("latency=%v", latency), func(b *testing.B) {
+			opts := []Option{WithAPIKey(testKey), WithBaseURL(fake.URL), WithoutEnvironment(), WithTCPWarming(false)}
+			if latency > 0 {
+				opts = append(opts, WithMiddleware(func(req *http.Request, next Next) (*http.Response, error) {
+					t := time.NewTimer(latency)
+					defer t.Stop()
+					select {
+					case <-t.C:
+					case <-req.Context().Done():
+						return nil, req.Context().Err()
+					}
+					return next(req)
+				}))
+			}
+			c, err := New(opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			var base float64 // concurrency 1's requests/s, from this run
+			for _, conc := range []int{1, 16, 64} {
+				b.Run(fmt.Sprintf("concurrency=%d", conc), func(b *testing.B) {
+					rate := benchBulk(b, c, conc)
+					b.ReportMetric(rate, "req/s")
+					if conc == 1 {
+						base = rate
+					} else if base > 0 {
+						b.ReportMetric(rate/base, "x-vs-c1")
+					}
+				})
+			}
+		})
+	}
+}
+
+// benchBulk runs b.N requests through RunLocalSeq, in runs of at most
+// BatchMaxLines, and returns the requests per second.
+func benchBulk(b *testing.B, c *Client, conc int) float64 {
+	dir := b.TempDir()
+	params := batchParams(ModelGPTOSS120B, "question")
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for run, left := 0, b.N; left > 0; run++ {
+		n := min(left, BatchMaxLines)
+		left -= n
+		seq := func(yield func(BatchRequest, error) bool) {
+			for i := range n {
+				if !yield(BatchRequest{CustomID: fmt.Sprint(i), Params: params}, nil) {
+					return
+				}
+			}
+		}
+		out, err := os.Create(filepath.Join(dir, fmt.Sprintf("run%d.jsonl", run)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := c.Batches.RunLocalSeq(context.Background(), seq, out, BulkParams{Concurrency: conc})
+		out.Close()
+		if err != nil || p.Completed != n {
+			b.Fatalf("%+v, %v", p, err)
+		}
+	}
+	return float64(b.N) / time.Since(start).Seconds()
+}
+
+// Cancelling the context stops requests that are in flight, even ones the
+// server never answers, and returns the context's error; nothing is written.
+func TestRunLocalCancelStopsInFlight(t *testing.T) {
+	const conc = 2
+	started := make(chan struct{}, 8)
+	mw := func(req *http.Request, next Next) (*http.Response, error) {
+		started <- struct{}{}
+		return next(req)
+	}
+	_, c := newFake(t, WithMiddleware(mw))
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	input, out := bulkInput(t, 6, nil), bulkOutput(t, path)
+	errc := make(chan error, 1)
+	go func() {
+		// stall-once: no answer until the client leaves.
+		p, err := c.Batches.RunLocal(ctx, strings.NewReader(input), out, BulkParams{Concurrency: conc},
+			WithHeader(cerebrastest.FaultHeader, "stall-once"))
+		if err == nil && p.Completed+p.Failed+p.Unfinished != 0 {
+			err = fmt.Errorf("progress %+v", p)
+		}
+		errc <- err
+	}()
+	for range conc {
+		<-started
+	}
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if got := bulkResults(t, path); len(got) != 0 {
+		t.Errorf("%d results written, want none", len(got))
+	}
+}
+
+// failingOutput fails its Write after ok lines.
+type failingOutput struct {
+	*os.File
+	ok int
+}
+
+var errDiskFull = errors.New("disk full")
+
+func (f *failingOutput) Write(p []byte) (int, error) {
+	if f.ok == 0 {
+		return 0, errDiskFull
+	}
+	f.ok--
+	return f.File.Write(p)
+}
+
+// An output that cannot be written stops the run with its error.
+func TestRunLocalOutputError(t *testing.T) {
+	fake, c := newFake(t)
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	out := &failingOutput{File: bulkOutput(t, path), ok: 2}
+	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(bulkInput(t, 20, nil)), out, BulkParams{Concurrency: 1})
+	if !errors.Is(err, errDiskFull) || p.Completed != 2 {
+		t.Fatalf("%+v, %v; want 2 completed and the write error", p, err)
+	}
+	if got := bulkResults(t, path); len(got) != 2 {
+		t.Errorf("%d results, want 2", len(got))
+	}
+	if sent := len(sentPerID(t, fake)); sent != 3 {
+		t.Errorf("%d requests sent, want 3 (the third's result could not be written)", sent)
+	}
+}
