@@ -61,7 +61,7 @@ func (s *ChatCompletionService) NewStreaming(ctx context.Context, params ChatCom
 	if cl == nil {
 		return nil, err
 	}
-	return openStream[gen.ChatCompletionChunk](cl, resp, err)
+	return openStream[gen.ChatCompletionChunk](s.c, cl, resp, err)
 }
 
 // endpoint is the client's prebuilt request, or for a call with header

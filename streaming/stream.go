@@ -22,8 +22,8 @@ import (
 )
 
 // ErrTruncated reports a stream that ended before its `data: [DONE]` event,
-// such as a connection closed by a proxy, wherever it was cut. It wraps
-// io.ErrUnexpectedEOF. When the cut fell in the middle of an event, the
+// such as a connection closed by a proxy or reset, wherever it was cut. It
+// wraps io.ErrUnexpectedEOF, and the read error of a connection lost. When the cut fell in the middle of an event, the
 // error also wraps what that partial event gave, for diagnosis: the
 // *DecodeError of its data (or the *client.APIError of a partial error
 // event), reachable with errors.As.
@@ -382,7 +382,7 @@ func (s *Stream[T]) readError(err error) (_ error, replayable bool) {
 		if errors.As(err, &tooLarge) {
 			return err, false
 		}
-		return fmt.Errorf("streaming: connection lost before [DONE]: %w", err), true
+		return fmt.Errorf("%w: connection lost: %w", ErrTruncated, err), true
 	}
 }
 
