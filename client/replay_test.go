@@ -21,16 +21,18 @@ func newReplayFake(t *testing.T, opts ...Option) (*cerebrastest.Server, *Client,
 	logs := new(syncBuffer)
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	fake, c := newFake(t, append([]Option{WithLogger(logger)}, opts...)...)
-	var mu sync.Mutex
-	delays := &[]time.Duration{}
+	return fake, c, recordDelays(c), logs
+}
+
+// backoffBlocks makes c's retry delays last until their context is done;
+// the channel is closed when the first one starts.
+func backoffBlocks(c *Client) <-chan struct{} {
+	sleeping := make(chan struct{})
 	c.sleep = func(ctx context.Context, d time.Duration) error {
-		mu.Lock()
-		*delays = append(*delays, d)
-		mu.Unlock()
-		return ctx.Err()
+		close(sleeping)
+		return sleep(ctx, time.Hour) // only the context ends it
 	}
-	c.jitter = func() float64 { return 0 }
-	return fake, c, delays, logs
+	return sleeping
 }
 
 // syncBuffer is a bytes.Buffer for a logger that any goroutine may use.
@@ -257,54 +259,47 @@ func TestStreamReplayBudget(t *testing.T) {
 	})
 }
 
-// TestStreamReplayHonoursContext: a context cancelled during the backoff
-// before a replay ends the stream with the context's error, without
-// sending the replay.
-func TestStreamReplayHonoursContext(t *testing.T) {
-	fake, c, _, _ := newReplayFake(t)
-	sleeping := make(chan struct{})
-	c.sleep = func(ctx context.Context, d time.Duration) error {
-		close(sleeping)
-		return sleep(ctx, time.Hour) // only the cancellation ends it
-	}
-	fake.Enqueue(cerebrastest.Response{Fault: cerebrastest.TruncateStream, After: 0})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		<-sleeping
-		cancel()
-	}()
-	_, chunks, err := readChat(t, c, ctx)
-	if !errors.Is(err, context.Canceled) || chunks != 0 {
-		t.Errorf("%d chunks, err %v; want context.Canceled", chunks, err)
-	}
-	if n := len(fake.Requests()); n != 1 {
-		t.Errorf("%d requests, want 1: the replay was not sent", n)
-	}
-}
-
-// TestStreamCloseDuringReplay: Close from another goroutine ends a replay's
-// backoff and the blocked Next, which reports no error.
-func TestStreamCloseDuringReplay(t *testing.T) {
-	fake, c, _, _ := newReplayFake(t)
-	sleeping := make(chan struct{})
-	c.sleep = func(ctx context.Context, d time.Duration) error {
-		close(sleeping)
-		return sleep(ctx, time.Hour)
-	}
-	fake.Enqueue(cerebrastest.Response{Fault: cerebrastest.TruncateStream, After: 0})
-	stream, err := c.Chat.Completions.NewStreaming(context.Background(), chatParams())
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		<-sleeping
-		stream.Close()
-	}()
-	if stream.Next() || stream.Err() != nil {
-		t.Errorf("Next after Close: err %v, want none", stream.Err())
-	}
-	if n := len(fake.Requests()); n != 1 {
-		t.Errorf("%d requests, want 1", n)
+// TestStreamReplayInterrupted: a context cancelled during the backoff
+// before a replay ends the stream with the context's error, and a Close
+// from another goroutine ends it without one; either way the blocked Next
+// returns and the replay is never sent.
+func TestStreamReplayInterrupted(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		close   bool // Close the stream, instead of cancelling the context
+		wantErr error
+	}{
+		{"context cancelled", false, context.Canceled},
+		{"stream closed", true, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake, c, _, _ := newReplayFake(t)
+			sleeping := backoffBlocks(c)
+			fake.Enqueue(cerebrastest.Response{Fault: cerebrastest.TruncateStream, After: 0})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			stream, err := c.Chat.Completions.NewStreaming(ctx, chatParams())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stream.Close()
+			go func() {
+				<-sleeping
+				if tc.close {
+					stream.Close()
+				} else {
+					cancel()
+				}
+			}()
+			if stream.Next() {
+				t.Fatal("Next delivered an event")
+			}
+			if err := stream.Err(); tc.wantErr == nil && err != nil || tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+				t.Errorf("err %v, want %v", err, tc.wantErr)
+			}
+			if n := len(fake.Requests()); n != 1 {
+				t.Errorf("%d requests, want 1: the replay was not sent", n)
+			}
+		})
 	}
 }
