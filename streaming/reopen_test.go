@@ -103,8 +103,7 @@ func TestStreamReopen(t *testing.T) {
 func TestStreamCloseAbortsReopen(t *testing.T) {
 	resp := serve(t, context.Background(), sse(""))
 	reopening := make(chan struct{})
-	var s *Stream[gen.ChatCompletionChunk]
-	s = NewStream[gen.ChatCompletionChunk](resp, WithReopen(func(ctx context.Context, cause error) (*http.Response, error) {
+	s := NewStream[gen.ChatCompletionChunk](resp, WithReopen(func(ctx context.Context, cause error) (*http.Response, error) {
 		close(reopening)
 		<-ctx.Done()
 		return nil, ctx.Err()
