@@ -23,10 +23,11 @@ import (
 
 // ErrTruncated reports a stream that ended before its `data: [DONE]` event,
 // such as a connection closed by a proxy or reset, wherever it was cut. It
-// wraps io.ErrUnexpectedEOF, and the read error of a connection lost. When the cut fell in the middle of an event, the
-// error also wraps what that partial event gave, for diagnosis: the
-// *DecodeError of its data (or the *client.APIError of a partial error
-// event), reachable with errors.As.
+// wraps io.ErrUnexpectedEOF. The error of a lost connection wraps the read
+// error too. When the cut fell in the middle of an event, the error also
+// wraps what that partial event gave, for diagnosis: the *DecodeError of
+// its data (or the *client.APIError of a partial error event), reachable
+// with errors.As.
 var ErrTruncated = fmt.Errorf("streaming: stream ended before [DONE]: %w", io.ErrUnexpectedEOF)
 
 // ErrIdleTimeout reports a stream that sent nothing for longer than the idle
