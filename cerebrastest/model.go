@@ -570,6 +570,9 @@ func (x *exchange) writeEvents(events []string, schema string) {
 		if sc.Fault != NoFault && i == sc.After {
 			switch sc.Fault {
 			case ResetMidStream:
+				if flusher != nil {
+					flusher.Flush() // mid-stream: after the headers, even with After 0
+				}
 				x.reset()
 				return
 			case StallMidStream:

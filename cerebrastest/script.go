@@ -18,10 +18,11 @@ const (
 	// StallBeforeHeaders sends nothing for Response.Stall (default: until the
 	// client gives up), then answers normally.
 	StallBeforeHeaders
-	// ResetMidStream closes the connection after Response.After events.
+	// ResetMidStream closes the connection after the headers and
+	// Response.After events.
 	ResetMidStream
-	// StallMidStream stops sending after Response.After events, for
-	// Response.Stall (default: until the client gives up).
+	// StallMidStream stops sending after the headers and Response.After
+	// events, for Response.Stall (default: until the client gives up).
 	StallMidStream
 	// TruncateStream ends the body cleanly after Response.After events,
 	// without `data: [DONE]`.

@@ -46,8 +46,15 @@ func (s *ChatCompletionService) New(ctx context.Context, params ChatCompletionNe
 // NewStreaming creates a chat completion and streams it. An error status, a
 // failure before the response headers (retried like any call) or a bad
 // request is returned at once; errors during the stream come from the
-// stream's Err (or its All iterator). The caller must Close the stream or
-// run it to its end.
+// stream's Err (or its All iterator). A stream that fails before its first
+// event (the connection breaks, the idle timeout fires, the body ends, or
+// an error event with a retryable status_code arrives) is sent again within
+// the same retry budget, during the first Next, where Close aborts it; once
+// an event was delivered a failure ends the stream, since a retry would
+// repeat text. Out of retries, such a failure is a *ConnectionError that
+// counts the attempts (and wraps streaming.ErrTruncated or ErrIdleTimeout),
+// or the error event's *APIError. The caller must Close the stream or run it
+// to its end.
 //
 //	stream, err := c.Chat.Completions.NewStreaming(ctx, params)
 //	if err != nil { return err }
@@ -61,7 +68,7 @@ func (s *ChatCompletionService) NewStreaming(ctx context.Context, params ChatCom
 	if cl == nil {
 		return nil, err
 	}
-	return openStream[gen.ChatCompletionChunk](cl, resp, err)
+	return openStream[gen.ChatCompletionChunk](s.c, cl, resp, err)
 }
 
 // endpoint is the client's prebuilt request, or for a call with header

@@ -40,7 +40,7 @@ func (s *CompletionService) NewStreaming(ctx context.Context, params CompletionN
 	if cl == nil {
 		return nil, err
 	}
-	return openStream[gen.Completion](cl, resp, err)
+	return openStream[gen.Completion](s.c, cl, resp, err)
 }
 
 // endpoint is the client's prebuilt request, or for a call with header

@@ -26,10 +26,13 @@
 // One Option type configures both the client (New) and single calls, where
 // call options win. Failed attempts are retried (2 retries by default) on
 // connection errors, timeouts, 408, 409, 429 and 5xx, honouring
-// retry-after-ms, retry-after and x-should-retry. Errors are inspectable
-// with errors.As (*APIError, *ConnectionError, *TimeoutError,
-// *ResponseError, *ResponseTooLargeError, and *ParamError for anything
-// refused before sending) and errors.Is (ErrRateLimit, ErrInvalidInput …).
+// retry-after-ms, retry-after and x-should-retry. A stream whose 200 breaks,
+// goes idle, ends or sends a retryable error event before its first event
+// is sent again from the same budget; never after an event, which would
+// repeat text. Errors are inspectable with errors.As (*APIError,
+// *ConnectionError, *TimeoutError, *ResponseError, *ResponseTooLargeError,
+// and *ParamError for anything refused before sending) and errors.Is
+// (ErrRateLimit, ErrInvalidInput …).
 //
 // RunTools and RunToolsStreaming run the tool loop with tools made from Go
 // functions (NewTool): they send the conversation, run the tools the model

@@ -130,6 +130,13 @@ func newTestClient(t testing.TB, srv *server, opts ...Option) (*Client, *[]time.
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c, recordDelays(c)
+}
+
+// recordDelays makes c record its retry delays instead of sleeping them,
+// and turns its jitter off.
+func recordDelays(c *Client) *[]time.Duration {
 	var mu sync.Mutex
 	delays := &[]time.Duration{}
 	c.sleep = func(ctx context.Context, d time.Duration) error {
@@ -139,8 +146,7 @@ func newTestClient(t testing.TB, srv *server, opts ...Option) (*Client, *[]time.
 		return ctx.Err()
 	}
 	c.jitter = func() float64 { return 0 }
-	t.Cleanup(func() { _ = c.Close() })
-	return c, delays
+	return delays
 }
 
 // Canned response bodies.

@@ -27,8 +27,15 @@ func retryableStatus(resp *http.Response) bool {
 	case strings.EqualFold(v, "false"):
 		return false
 	}
-	switch s := resp.StatusCode; {
-	case s == http.StatusRequestTimeout, s == http.StatusConflict, s == http.StatusTooManyRequests:
+	return retryableCode(resp.StatusCode)
+}
+
+// retryableCode reports whether a status is retried when no x-should-retry
+// header decides: 408, 409, 429 and every 5xx. It is also the rule for the
+// status_code of an error event in a stream, which has no headers.
+func retryableCode(s int) bool {
+	switch s {
+	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooManyRequests:
 		return true
 	default:
 		return s >= 500

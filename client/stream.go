@@ -9,16 +9,33 @@ import (
 )
 
 // openStream turns the response of a streaming call into a stream, or into
-// the error an error status or a non-stream response means.
-func openStream[T any](cl *call, resp *http.Response, err error) (*streaming.Stream[T], error) {
+// the error an error status or a non-stream response means. The stream
+// replays its request if it fails before its first event (replay.go).
+func openStream[T any](c *Client, cl *call, resp *http.Response, err error) (*streaming.Stream[T], error) {
+	if err := streamResponse(cl, resp, err); err != nil {
+		return nil, err
+	}
+	opts := []streaming.Option{streaming.WithRedaction(cl.cfg.apiKey), streaming.WithReopen(c.reopener(cl))}
+	if cl.cfg.idleTimeout > 0 {
+		opts = append(opts, streaming.WithIdleTimeout(cl.cfg.idleTimeout))
+	}
+	if cl.cfg.maxEventSize > 0 {
+		opts = append(opts, streaming.WithMaxEventSize(cl.cfg.maxEventSize))
+	}
+	return streaming.NewStream[T](resp, opts...), nil
+}
+
+// streamResponse returns the error that the outcome of a streaming call's
+// attempts means, or nil for an event stream to read.
+func streamResponse(cl *call, resp *http.Response, err error) error {
 	if err != nil {
-		return nil, redactErr(err, cl.cfg.apiKey)
+		return redactErr(err, cl.cfg.apiKey)
 	}
 	if cl.cfg.responseInto != nil {
 		*cl.cfg.responseInto = resp
 	}
 	if resp.StatusCode >= 400 {
-		return nil, apiError(cl, resp)
+		return apiError(cl, resp)
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
 		if mt, _, _ := mime.ParseMediaType(ct); mt != "text/event-stream" {
@@ -28,17 +45,10 @@ func openStream[T any](cl *call, resp *http.Response, err error) (*streaming.Str
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody+1))
 			resp.Body.Close()
 			partial := len(body) > maxErrorBody
-			return nil, responseError(cl, resp.StatusCode, body[:min(len(body), maxErrorBody)], partial, errNotEventStream(ct))
+			return responseError(cl, resp.StatusCode, body[:min(len(body), maxErrorBody)], partial, errNotEventStream(ct))
 		}
 	}
-	opts := []streaming.Option{streaming.WithRedaction(cl.cfg.apiKey)}
-	if cl.cfg.idleTimeout > 0 {
-		opts = append(opts, streaming.WithIdleTimeout(cl.cfg.idleTimeout))
-	}
-	if cl.cfg.maxEventSize > 0 {
-		opts = append(opts, streaming.WithMaxEventSize(cl.cfg.maxEventSize))
-	}
-	return streaming.NewStream[T](resp, opts...), nil
+	return nil
 }
 
 type errNotEventStream string

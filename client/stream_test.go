@@ -48,7 +48,9 @@ func TestStreamIdleTimeoutIsOnByDefault(t *testing.T) {
 
 // TestStreamIdleTimeoutFires: a server that sends the headers, or one chunk,
 // and then nothing at all fails the stream with streaming.ErrIdleTimeout
-// (here with a short timeout; the default is the same mechanism).
+// (here with a short timeout; the default is the same mechanism). Retries
+// are off: a stream silent from its start would be replayed
+// (TestStreamReplayBeforeFirstEvent).
 func TestStreamIdleTimeoutFires(t *testing.T) {
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
@@ -65,7 +67,7 @@ func TestStreamIdleTimeoutFires(t *testing.T) {
 		case <-release:
 		}
 	})
-	c, _ := newTestClient(t, srv, WithStreamIdleTimeout(100*time.Millisecond))
+	c, _ := newTestClient(t, srv, WithStreamIdleTimeout(100*time.Millisecond), WithMaxRetries(0))
 	for n, wantChunks := range []int{0, 1} {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a failure guard only
 		stream, err := c.Chat.Completions.NewStreaming(ctx, chatParams())

@@ -57,6 +57,16 @@ type call struct {
 	// notReplayed is set by send when a failure would have been retried
 	// but the request body cannot be sent again; the error says so.
 	notReplayed bool
+	// opened is where a stream's attempts stopped, set by send when it
+	// returns a stream: a replay before the first event goes on from there.
+	opened opened
+}
+
+// opened is the request, context and attempt number of an opened stream.
+type opened struct {
+	ctx     context.Context
+	out     *outgoing
+	attempt int
 }
 
 // transport is the generated client's HttpRequestDoer: it adds the SDK's
@@ -84,9 +94,16 @@ func withCall(ctx context.Context, cl *call) context.Context {
 
 // send runs the attempts of one request.
 func (c *Client) send(ctx context.Context, cl *call, o *outgoing) (*http.Response, error) {
+	return c.sendFrom(ctx, cl, o, 0)
+}
+
+// sendFrom runs the attempts of one request from attempt number first on:
+// 0 for a new call; a stream replayed before its first event (replay.go)
+// goes on counting.
+func (c *Client) sendFrom(ctx context.Context, cl *call, o *outgoing, first int) (*http.Response, error) {
 	cfg := &cl.cfg
 	do := c.chain(cfg)
-	for attempt := 0; ; attempt++ {
+	for attempt := first; ; attempt++ {
 		resp, timedOut, err := c.attempt(ctx, o, cl, attempt, do)
 		if fe, ok := err.(finalError); ok {
 			return nil, fe.err
@@ -129,6 +146,9 @@ func (c *Client) send(ctx context.Context, cl *call, o *outgoing) (*http.Respons
 			delay = d
 			resp.Body.Close()
 		default:
+			if cl.stream {
+				cl.opened = opened{ctx: ctx, out: o, attempt: attempt}
+			}
 			return resp, nil
 		}
 		c.log(cfg, "cerebras: retrying", slog.Int("attempt", attempt+1), slog.Duration("delay", delay))

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -21,11 +22,12 @@ import (
 )
 
 // ErrTruncated reports a stream that ended before its `data: [DONE]` event,
-// such as a connection closed by a proxy, wherever it was cut. It wraps
-// io.ErrUnexpectedEOF. When the cut fell in the middle of an event, the
-// error also wraps what that partial event gave, for diagnosis: the
-// *DecodeError of its data (or the *client.APIError of a partial error
-// event), reachable with errors.As.
+// such as a connection closed by a proxy or reset, wherever it was cut. It
+// wraps io.ErrUnexpectedEOF. The error of a lost connection wraps the read
+// error too. When the cut fell in the middle of an event, the error also
+// wraps what that partial event gave, for diagnosis: the *DecodeError of
+// its data (or the *client.APIError of a partial error event), reachable
+// with errors.As.
 var ErrTruncated = fmt.Errorf("streaming: stream ended before [DONE]: %w", io.ErrUnexpectedEOF)
 
 // ErrIdleTimeout reports a stream that sent nothing for longer than the idle
@@ -56,6 +58,7 @@ type config struct {
 	maxEventSize int
 	idleTimeout  time.Duration
 	secret       string
+	reopen       ReopenFunc
 }
 
 // WithRedaction removes secret (the API key) from the errors the stream
@@ -78,6 +81,24 @@ func WithMaxEventSize(n int) Option { return func(c *config) { c.maxEventSize = 
 // request's context allows.
 func WithIdleTimeout(d time.Duration) Option { return func(c *config) { c.idleTimeout = d } }
 
+// ReopenFunc sends a stream's request again after a failure cause that
+// ended the stream before it delivered any element, and returns the new
+// response, a successful `text/event-stream` one; or it returns the error
+// the stream fails with instead (cause itself when the failure is not worth
+// a retry). The old body is already closed. ctx is done when the stream is
+// closed; the new response's body must not outlive it.
+type ReopenFunc func(ctx context.Context, cause error) (*http.Response, error)
+
+// WithReopen lets the stream replay its request when it fails before Next
+// has returned a single element, so that the caller never sees text twice:
+// when the connection breaks or the body ends before [DONE], when the idle
+// timeout fires, or when an error event arrives. The stream then reads the
+// response reopen returns, from its start. A stream closed by its caller,
+// a done request context, an event too large and an element that does not
+// decode are never replayed. Package client sets it to retry a stream
+// within the call's retry budget; most users never need it.
+func WithReopen(reopen ReopenFunc) Option { return func(c *config) { c.reopen = reopen } }
+
 // Stream is a stream of typed events decoded from a server-sent event
 // response. It is not safe for concurrent use, except that Close may be
 // called from another goroutine to abort a blocked Next.
@@ -99,6 +120,13 @@ type Stream[T any] struct {
 	done    bool
 	ctxDone <-chan struct{} // the request context's Done, checked before each event
 	closed  atomic.Bool
+
+	// The replay of a stream that failed before its first element.
+	cfg     config     // the options, for the readers of a new response
+	yielded bool       // Next has returned true: a failure is no longer replayed
+	mu      sync.Mutex // guards body, idle and life against Close during a reopen
+	life    context.Context
+	end     context.CancelFunc // ends life, in Close
 }
 
 // NewStream returns a stream that decodes the events of resp's body into T.
@@ -115,7 +143,15 @@ func NewStream[T any](resp *http.Response, opts ...Option) *Stream[T] {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	s := &Stream[T]{resp: resp, body: resp.Body, decode: decoderFor[T](), sizes: sizeInfoOf(reflect.TypeFor[T]()), secret: cfg.secret}
+	s := &Stream[T]{decode: decoderFor[T](), sizes: sizeInfoOf(reflect.TypeFor[T]()), secret: cfg.secret, cfg: cfg}
+	s.read(resp)
+	return s
+}
+
+// read makes resp the response the stream reads.
+func (s *Stream[T]) read(resp *http.Response) {
+	cfg := &s.cfg
+	s.resp, s.body, s.idle, s.ctxDone = resp, resp.Body, nil, nil
 	if resp.Request != nil {
 		s.ctxDone = resp.Request.Context().Done()
 	}
@@ -125,7 +161,6 @@ func NewStream[T any](resp *http.Response, opts ...Option) *Stream[T] {
 		r = s.idle
 	}
 	s.dec = NewDecoder(r, cfg.maxEventSize)
-	return s
 }
 
 // decoderFor picks the fastest decoder for T: the single-pass decoder
@@ -186,59 +221,115 @@ func (s *Stream[T]) Next() bool {
 	if s.done || s.err != nil {
 		return false
 	}
-	for s.dec.Next() {
-		// Events already buffered are not delivered after cancellation.
-		select {
-		case <-s.ctxDone:
-			s.fail(s.readError(nil))
-			return false
-		default:
-		}
-		ev := s.dec.Event()
-		switch ev.Type {
-		case "", "message":
-		case "error":
-			err := s.apiError(ev.Data)
-			if ev.Unterminated && !json.Valid(ev.Data) {
-				err = cutOff(err) // the error's text may be partial too
+	for {
+	events:
+		for s.dec.Next() {
+			// Events already buffered are not delivered after cancellation.
+			select {
+			case <-s.ctxDone:
+				err, _ := s.readError(nil)
+				s.fail(err)
+				return false
+			default:
 			}
-			s.fail(err)
-			return false
-		default:
-			continue // a named event this SDK does not know: not a chunk
-		}
-		if bytes.HasPrefix(ev.Data, []byte("[DONE]")) {
-			s.finish()
-			return false
-		}
-		if len(bytes.TrimSpace(ev.Data)) == 0 {
-			continue
-		}
-		if err := s.checkDecodedSize(ev.Data); err != nil {
-			s.fail(err)
-			return false
-		}
-		var zero T
-		s.cur = zero // decode into fresh memory: earlier elements stay intact
-		isErr, err := s.decode(ev.Data, &s.cur)
-		switch {
-		case isErr:
-			s.fail(s.apiError(ev.Data))
-			return false
-		case err != nil:
-			// Cut after redacting, so a key across the cut leaves no prefix.
-			data, _ := redact.Prefix(ev.Data, s.secret, 256, false)
-			err = &DecodeError{Data: bytes.Clone(data), Err: err}
-			if ev.Unterminated {
-				err = cutOff(err) // not bad data: the rest never came
+			ev := s.dec.Event()
+			switch ev.Type {
+			case "", "message":
+			case "error":
+				err := s.apiError(ev.Data)
+				if ev.Unterminated && !json.Valid(ev.Data) {
+					err = cutOff(err) // the error's text may be partial too
+				}
+				if s.stop(err, true) {
+					continue events
+				}
+				return false
+			default:
+				continue // a named event this SDK does not know: not a chunk
 			}
-			s.fail(err)
+			if bytes.HasPrefix(ev.Data, []byte("[DONE]")) {
+				s.finish()
+				return false
+			}
+			if len(bytes.TrimSpace(ev.Data)) == 0 {
+				continue
+			}
+			if err := s.checkDecodedSize(ev.Data); err != nil {
+				s.fail(err)
+				return false
+			}
+			var zero T
+			s.cur = zero // decode into fresh memory: earlier elements stay intact
+			isErr, err := s.decode(ev.Data, &s.cur)
+			switch {
+			case isErr:
+				if s.stop(s.apiError(ev.Data), true) {
+					continue events
+				}
+				return false
+			case err != nil:
+				// Cut after redacting, so a key across the cut leaves no prefix.
+				data, _ := redact.Prefix(ev.Data, s.secret, 256, false)
+				err = &DecodeError{Data: bytes.Clone(data), Err: err}
+				if ev.Unterminated {
+					err = cutOff(err) // not bad data: the rest never came
+				}
+				if s.stop(err, ev.Unterminated) {
+					continue events
+				}
+				return false
+			}
+			s.yielded = true
+			return true
+		}
+		if !s.stop(s.readError(s.dec.Err())) {
 			return false
 		}
-		return true
 	}
-	s.fail(s.readError(s.dec.Err()))
-	return false
+}
+
+// stop ends the stream with err, or, when err is a failure worth a replay
+// (replayable) and no element was delivered yet, reads the response the
+// reopen hook returns instead and reports true.
+func (s *Stream[T]) stop(err error, replayable bool) bool {
+	if !replayable || s.yielded || s.cfg.reopen == nil || err == nil {
+		s.fail(err)
+		return false
+	}
+	s.mu.Lock()
+	if s.closed.Load() {
+		s.mu.Unlock()
+		s.fail(nil)
+		return false
+	}
+	if s.life == nil {
+		s.life, s.end = context.WithCancel(context.Background())
+	}
+	body, idle := s.body, s.idle
+	s.mu.Unlock()
+	if idle != nil {
+		idle.stop()
+	}
+	_ = body.Close() // releases the connection before the retry
+	resp, rerr := s.cfg.reopen(s.life, err)
+	s.mu.Lock()
+	closed := s.closed.Load()
+	if rerr == nil && !closed {
+		s.read(resp)
+	}
+	s.mu.Unlock()
+	switch {
+	case closed:
+		if rerr == nil {
+			_ = resp.Body.Close()
+		}
+		s.fail(nil) // the caller closed the stream
+		return false
+	case rerr != nil:
+		s.fail(rerr)
+		return false
+	}
+	return true
 }
 
 // checkDecodedSize refuses an event whose value would take more than
@@ -267,30 +358,32 @@ func (s *Stream[T]) apiError(data []byte) error {
 	return e
 }
 
-// readError explains why the decoder stopped before [DONE].
-func (s *Stream[T]) readError(err error) error {
+// readError explains why the decoder stopped before [DONE], and reports
+// whether a replay may cure it: not when the caller closed the stream or
+// its context is done, nor for an event too large.
+func (s *Stream[T]) readError(err error) (_ error, replayable bool) {
 	switch {
 	case s.closed.Load():
-		return nil // the caller closed the stream
+		return nil, false // the caller closed the stream
 	case s.idle != nil && s.idle.fired.Load():
-		return fmt.Errorf("%w (%s)", ErrIdleTimeout, s.idle.timeout)
+		return fmt.Errorf("%w (%s)", ErrIdleTimeout, s.idle.timeout), true
 	}
 	if req := s.resp.Request; req != nil {
 		if cerr := context.Cause(req.Context()); cerr != nil {
-			return fmt.Errorf("streaming: %w", cerr)
+			return fmt.Errorf("streaming: %w", cerr), false
 		}
 	}
 	switch {
 	case err == nil:
-		return ErrTruncated
+		return ErrTruncated, true
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("%w: %v", ErrTruncated, err)
+		return fmt.Errorf("%w: %v", ErrTruncated, err), true
 	default:
 		var tooLarge *EventTooLargeError
 		if errors.As(err, &tooLarge) {
-			return err
+			return err, false
 		}
-		return fmt.Errorf("streaming: connection lost before [DONE]: %w", err)
+		return fmt.Errorf("%w: connection lost: %w", ErrTruncated, err), true
 	}
 }
 
@@ -365,10 +458,16 @@ func (s *Stream[T]) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
-	if s.idle != nil {
-		s.idle.stop()
+	s.mu.Lock()
+	body, idle, end := s.body, s.idle, s.end
+	s.mu.Unlock()
+	if end != nil {
+		end() // aborts a reopen in progress, and ends what it opened
 	}
-	return s.body.Close()
+	if idle != nil {
+		idle.stop()
+	}
+	return body.Close()
 }
 
 // All returns an iterator over the stream's elements. A terminal error is
