@@ -127,6 +127,7 @@ type Server struct {
 	maxBodySet bool  // WithMaxBodyBytes was given: it caps uploads too
 	maxFile    int64 // the largest file an upload may carry
 	clock      *Clock
+	limiter    *limiter // nil without WithRateLimits
 
 	mu       sync.Mutex
 	queue    []Response
@@ -218,6 +219,9 @@ func start(t testing.TB, opts []Option) (*Server, error) {
 	}
 	if s.clock == nil {
 		s.clock = wallClock()
+	}
+	if s.limiter != nil {
+		s.limiter.origin = s.clock.Now()
 	}
 	var err error
 	if s.doc, s.router, err = loadSpec(s.specPath); err != nil {
