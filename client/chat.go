@@ -40,7 +40,15 @@ func (s *ChatCompletionService) New(ctx context.Context, params ChatCompletionNe
 	if cl == nil {
 		return nil, err
 	}
-	return finish[gen.ChatCompletion](cl, resp, err)
+	v, err := finish[gen.ChatCompletion](cl, resp, err)
+	if cl.pace != nil {
+		var u *Usage
+		if v != nil {
+			u = v.Usage
+		}
+		cl.pace.settle(resp, u)
+	}
+	return v, err
 }
 
 // NewStreaming creates a chat completion and streams it. An error status, a
@@ -61,6 +69,7 @@ func (s *ChatCompletionService) NewStreaming(ctx context.Context, params ChatCom
 	if cl == nil {
 		return nil, err
 	}
+	cl.pace.settle(resp, nil) // the usage comes at the end: the estimate stays booked
 	return openStream[gen.ChatCompletionChunk](cl, resp, err)
 }
 

@@ -26,7 +26,15 @@ func (s *CompletionService) New(ctx context.Context, params CompletionNewParams,
 	if cl == nil {
 		return nil, err
 	}
-	return finish[gen.Completion](cl, resp, err)
+	v, err := finish[gen.Completion](cl, resp, err)
+	if cl.pace != nil {
+		var u *Usage
+		if v != nil {
+			u = v.Usage
+		}
+		cl.pace.settle(resp, u)
+	}
+	return v, err
 }
 
 // NewStreaming creates a text completion and streams it; see
@@ -40,6 +48,7 @@ func (s *CompletionService) NewStreaming(ctx context.Context, params CompletionN
 	if cl == nil {
 		return nil, err
 	}
+	cl.pace.settle(resp, nil) // the usage comes at the end: the estimate stays booked
 	return openStream[gen.Completion](cl, resp, err)
 }
 

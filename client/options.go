@@ -78,6 +78,10 @@ type config struct {
 	headerParams   headerParams
 	// ownDoer is set when a call's options replaced the client's HTTP client.
 	ownDoer bool
+	// Rate-limit pacing (pacing.go).
+	pacing           bool
+	pacingMaxWait    time.Duration
+	pacingCompletion int
 }
 
 // headerParams are the typed header parameters of the spec.
@@ -98,6 +102,7 @@ func defaultConfig() config {
 		maxResponse:    DefaultMaxResponseSize,
 		tcpWarming:     true,
 		warmupTimeout:  warmupTimeout,
+		pacingMaxWait:  DefaultPacingMaxWait,
 	}
 }
 

@@ -57,6 +57,8 @@ type call struct {
 	// notReplayed is set by send when a failure would have been retried
 	// but the request body cannot be sent again; the error says so.
 	notReplayed bool
+	// pace is the call's rate-limit reservation, nil unless paced.
+	pace *reservation
 }
 
 // transport is the generated client's HttpRequestDoer: it adds the SDK's
@@ -88,6 +90,7 @@ func (c *Client) send(ctx context.Context, cl *call, o *outgoing) (*http.Respons
 	do := c.chain(cfg)
 	for attempt := 0; ; attempt++ {
 		resp, timedOut, err := c.attempt(ctx, o, cl, attempt, do)
+		cl.pace.observe(resp)
 		if fe, ok := err.(finalError); ok {
 			return nil, fe.err
 		}
