@@ -65,6 +65,11 @@ type RateLimitStats struct {
 	Tokens int64
 	// Limited is the number of 429s sent.
 	Limited int64
+	// TokenWindows is the number of tokens-per-minute windows from the
+	// server's start to the one of the last call counted, so that
+	// Tokens / (TokensPerMinute * TokenWindows) is the share of the
+	// budget a load used.
+	TokenWindows int64
 }
 
 // RateLimitStats returns the limiter's counts; all zero without
@@ -135,6 +140,7 @@ func (l *limiter) take(now time.Time, tokens int64) (req, tok windowState, excee
 		l.tok.used += tokens
 		l.stats.Requests++
 		l.stats.Tokens += tokens
+		l.stats.TokenWindows = l.tok.index + 1
 	}
 	if exceeded != "" {
 		l.stats.Limited++

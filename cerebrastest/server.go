@@ -220,9 +220,6 @@ func start(t testing.TB, opts []Option) (*Server, error) {
 	if s.clock == nil {
 		s.clock = wallClock()
 	}
-	if s.limiter != nil {
-		s.limiter.origin = s.clock.Now()
-	}
 	var err error
 	if s.doc, s.router, err = loadSpec(s.specPath); err != nil {
 		return nil, err
@@ -246,6 +243,9 @@ func start(t testing.TB, opts []Option) (*Server, error) {
 	}
 	s.hs.Start()
 	s.URL = s.hs.URL
+	if s.limiter != nil { // the windows start when the server can answer
+		s.limiter.origin = s.clock.Now()
+	}
 	return s, nil
 }
 
