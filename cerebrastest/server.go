@@ -16,7 +16,9 @@
 // it is retrieved, validating → in_progress → finalizing → completed, its
 // output and error files computed by the model; cancel gives partial results).
 // Tests can script responses, errors and faults with Enqueue, and inspect
-// what was sent with Requests.
+// what was sent with Requests. WithRateLimits adds a limiter of requests per
+// day and tokens per minute, on the server's Clock, that sends the real
+// rate-limit headers and 429s.
 package cerebrastest
 
 import (

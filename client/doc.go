@@ -31,6 +31,13 @@
 // *ResponseError, *ResponseTooLargeError, and *ParamError for anything
 // refused before sending) and errors.Is (ErrRateLimit, ErrInvalidInput …).
 //
+// Rate-limit pacing is opt-in: with WithRateLimitPacing(true) the client
+// keeps the x-ratelimit-* budgets of the latest responses, per model and
+// shared by all goroutines, reserves each completion's estimated cost
+// before sending it, and holds a call that would overspend until the
+// reset (at most WithPacingMaxWait, else a *RateLimitWaitError) instead of
+// sending it into a 429.
+//
 // Files (FileService: upload, list, download, delete) and Batches
 // (BatchService: create, list, cancel, wait) are in Private Preview: access
 // on request; without it the API's error comes back as an *APIError.
