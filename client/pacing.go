@@ -264,25 +264,29 @@ func (p *pacer) reserve(ctx context.Context, cfg *config, params any) (*reservat
 				p.onHold(model)
 			}
 		}
-		d := max(wake.Sub(now), 0)
-		if timer == nil {
-			timer = time.NewTimer(d)
-		} else {
-			timer.Reset(d)
+		var tick <-chan time.Time
+		if !wake.IsZero() {
+			d := max(wake.Sub(now), 0)
+			if timer == nil {
+				timer = time.NewTimer(d)
+			} else {
+				timer.Reset(d)
+			}
+			tick = timer.C
 		}
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("cerebras: %w", context.Cause(ctx))
 		case <-changed: // Reset, next time round, discards a pending tick (Go 1.23 timers)
-		case <-timer.C:
+		case <-tick:
 		}
 	}
 }
 
 // try takes cost from the budget, if it allows it now. If not, it returns
 // when to look again (a reset, or the deadline; a settled call or a
-// response may allow it sooner), or the error when the wait would pass the
-// deadline.
+// response may allow it sooner; zero: only then), or the error when the
+// wait would pass the deadline.
 func (b *budget) try(now, deadline time.Time, cost [2]int64) (*reservation, time.Time, *RateLimitWaitError) {
 	b.roll(now)
 	if !b.win[winRequests].known && !b.win[winTokens].known {
@@ -293,10 +297,10 @@ func (b *budget) try(now, deadline time.Time, cost [2]int64) (*reservation, time
 			b.probing = true
 			b.inflight++
 			return &reservation{b: b, probe: true, held: true, sentAt: now}, time.Time{}, nil
-		case !now.Before(deadline):
-			return nil, time.Time{}, &RateLimitWaitError{Window: WindowTokensMinute}
 		}
-		return nil, deadline, nil // the probe's answer will tell
+		// The probe's answer will tell, within one round trip: that is no
+		// rate-limit wait, so the maximum does not apply (the context does).
+		return nil, time.Time{}, nil
 	}
 	var (
 		wake    time.Time
