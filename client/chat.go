@@ -40,15 +40,7 @@ func (s *ChatCompletionService) New(ctx context.Context, params ChatCompletionNe
 	if cl == nil {
 		return nil, err
 	}
-	v, err := finish[gen.ChatCompletion](cl, resp, err)
-	if cl.pace != nil {
-		var u *Usage
-		if v != nil {
-			u = v.Usage
-		}
-		cl.pace.settle(resp, u)
-	}
-	return v, err
+	return finishPaced(cl, resp, err, func(v *gen.ChatCompletion) *Usage { return v.Usage })
 }
 
 // NewStreaming creates a chat completion and streams it. An error status, a

@@ -26,15 +26,7 @@ func (s *CompletionService) New(ctx context.Context, params CompletionNewParams,
 	if cl == nil {
 		return nil, err
 	}
-	v, err := finish[gen.Completion](cl, resp, err)
-	if cl.pace != nil {
-		var u *Usage
-		if v != nil {
-			u = v.Usage
-		}
-		cl.pace.settle(resp, u)
-	}
-	return v, err
+	return finishPaced(cl, resp, err, func(v *gen.Completion) *Usage { return v.Usage })
 }
 
 // NewStreaming creates a text completion and streams it; see

@@ -164,7 +164,7 @@ type reservation struct {
 	took   [2]bool
 	gen    [2]int
 	probe  bool
-	held   bool // counted in budget.inflight
+	counts bool // counted in budget.inflight
 	sentAt time.Time
 	done   bool
 }
@@ -296,7 +296,7 @@ func (b *budget) try(now, deadline time.Time, cost [2]int64) (*reservation, time
 		case !b.probing:
 			b.probing = true
 			b.inflight++
-			return &reservation{b: b, probe: true, held: true, sentAt: now}, time.Time{}, nil
+			return &reservation{b: b, probe: true, counts: true, sentAt: now}, time.Time{}, nil
 		}
 		// The probe's answer will tell, within one round trip: that is no
 		// rate-limit wait, so the maximum does not apply (the context does).
@@ -322,7 +322,7 @@ func (b *budget) try(now, deadline time.Time, cost [2]int64) (*reservation, time
 		freed = freed || (i == winTokens && b.inflight > 0)
 	}
 	if blocked < 0 {
-		r := &reservation{b: b, held: true, sentAt: now}
+		r := &reservation{b: b, counts: true, sentAt: now}
 		for i := range b.win {
 			if w := &b.win[i]; w.known {
 				c := min(cost[i], w.limit)
@@ -431,7 +431,7 @@ func (r *reservation) settle(resp *http.Response, usage *Usage) {
 	if r.probe {
 		r.probe, b.probing = false, false
 	}
-	if r.held {
+	if r.counts {
 		b.inflight--
 	}
 	b.roll(p.clock())
@@ -451,4 +451,18 @@ func (r *reservation) settle(resp *http.Response, usage *Usage) {
 		w.remaining = min(w.remaining, w.limit)
 	}
 	b.broadcast()
+}
+
+// finishPaced is finish for a completion, which also settles the call's
+// reservation, if paced, with the answer's usage.
+func finishPaced[T any](cl *call, resp *http.Response, err error, usage func(*T) *Usage) (*T, error) {
+	v, err := finish[T](cl, resp, err)
+	if cl.pace != nil {
+		var u *Usage
+		if v != nil {
+			u = usage(v)
+		}
+		cl.pace.settle(resp, u)
+	}
+	return v, err
 }

@@ -328,3 +328,23 @@ func TestPacingWithoutHeaders(t *testing.T) {
 		t.Fatalf("after a response with headers: %+v", w)
 	}
 }
+
+// TestPacingStillRetries429: a 429 that pacing could not foresee (the
+// first call, or another user of the key) is retried as without pacing, and
+// its headers hold the next calls until its reset.
+func TestPacingStillRetries429(t *testing.T) {
+	srv, c := pacedSetup(t, nil, nil, WithRateLimitPacing(true))
+	srv.Enqueue(cerebrastest.RateLimited(10 * time.Millisecond))
+	if _, err := c.Chat.Completions.New(context.Background(), pacedChat("hi", 10)); err != nil {
+		t.Fatalf("the 429 was not retried: %v", err)
+	}
+	if n := len(srv.Requests()); n != 2 {
+		t.Fatalf("%d requests, want the 429 and its retry", n)
+	}
+	if w, _ := c.window("llama3.1-8b", winTokens); !w.known || w.limit != 60000 {
+		t.Fatalf("the 429's headers were not taken in: %+v", w)
+	}
+	if _, err := c.Chat.Completions.New(context.Background(), pacedChat("hi", 10)); err != nil {
+		t.Fatalf("after the reset: %v", err)
+	}
+}
