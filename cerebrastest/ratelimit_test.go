@@ -145,3 +145,22 @@ func TestRateLimitStreams(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestNoRateLimitsKeepsFixedHeaders: without WithRateLimits the fake sends
+// the same headers on every answer and refuses nothing.
+func TestNoRateLimitsKeepsFixedHeaders(t *testing.T) {
+	srv := cerebrastest.NewServer(t, cerebrastest.WithSpecFile("../openapi.yaml"))
+	for range 3 {
+		status, h, body := send(t, srv, limitedChat)
+		if status != http.StatusOK {
+			t.Fatalf("%d %s", status, body)
+		}
+		wantHeaders(t, h, map[string]string{
+			"X-Ratelimit-Remaining-Requests-Day": "14399", "X-Ratelimit-Reset-Requests-Day": "33011.382867097855",
+			"X-Ratelimit-Remaining-Tokens-Minute": "59000", "X-Ratelimit-Reset-Tokens-Minute": "11.382867097854614",
+		})
+	}
+	if st := srv.RateLimitStats(); st != (cerebrastest.RateLimitStats{}) {
+		t.Fatalf("stats without a limiter: %+v", st)
+	}
+}
