@@ -125,7 +125,8 @@ func (x *exchange) fail(status int, message, typ, param, code string) {
 	x.s.writeJSON(x.w, status, nil, errorBody(message, typ, param, code), "ErrorResponse")
 }
 
-// rateLimitHeaders are sent with every successful answer, like the real API.
+// rateLimitHeaders are sent with every successful answer, like the real API;
+// with WithRateLimits, admit sends the limiter's values instead.
 func (x *exchange) rateLimitHeaders() {
 	h := x.w.Header()
 	h.Set("X-Ratelimit-Limit-Requests-Day", "14400")
@@ -187,7 +188,9 @@ func (x *exchange) chat() {
 	if req.TopLogprobs != nil {
 		top = *req.TopLogprobs
 	}
-	x.rateLimitHeaders()
+	if !x.admit(usage.TotalTokens) {
+		return
+	}
 	if req.Stream != nil && *req.Stream {
 		x.streamChat(id, req.Model, plans, usage, logprobs, top)
 		return
@@ -633,7 +636,9 @@ func (x *exchange) completion() {
 	id := fmt.Sprintf("cmpl-fake-%d", x.s.ids.Add(1))
 	promptTokens := len(strings.Fields(prompt))
 	usage := &gen.Usage{PromptTokens: promptTokens, CompletionTokens: n * len(tokens), TotalTokens: promptTokens + n*len(tokens)}
-	x.rateLimitHeaders()
+	if !x.admit(usage.TotalTokens) {
+		return
+	}
 	if req.Stream != nil && *req.Stream {
 		var events []string
 		for i := range n {

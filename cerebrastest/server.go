@@ -37,7 +37,9 @@
 // in_progress.
 //
 // Tests can script responses, errors and faults with Enqueue, and inspect
-// what was sent with Requests.
+// what was sent with Requests. WithRateLimits adds a limiter of requests per
+// day and tokens per minute, on the server's Clock, that sends the real
+// rate-limit headers and 429s.
 package cerebrastest
 
 import (
@@ -149,6 +151,7 @@ type Server struct {
 	maxFile      int64 // the largest file an upload may carry
 	clock        *Clock
 	batchRunTime time.Duration // WithBatchRunTime
+	limiter      *limiter // nil without WithRateLimits
 
 	mu       sync.Mutex
 	queue    []Response
@@ -264,6 +267,9 @@ func start(t testing.TB, opts []Option) (*Server, error) {
 	}
 	s.hs.Start()
 	s.URL = s.hs.URL
+	if s.limiter != nil { // the windows start when the server can answer
+		s.limiter.origin = s.clock.Now()
+	}
 	return s, nil
 }
 

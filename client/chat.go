@@ -40,7 +40,7 @@ func (s *ChatCompletionService) New(ctx context.Context, params ChatCompletionNe
 	if cl == nil {
 		return nil, err
 	}
-	return finish[gen.ChatCompletion](cl, resp, err)
+	return finishPaced(cl, resp, err, func(v *gen.ChatCompletion) *Usage { return v.Usage })
 }
 
 // NewStreaming creates a chat completion and streams it. An error status, a
@@ -68,6 +68,7 @@ func (s *ChatCompletionService) NewStreaming(ctx context.Context, params ChatCom
 	if cl == nil {
 		return nil, err
 	}
+	cl.pace.settle(resp, nil) // the usage comes at the end: the estimate stays booked
 	return openStream[gen.ChatCompletionChunk](s.c, cl, resp, err)
 }
 

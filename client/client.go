@@ -50,6 +50,7 @@ type Client struct {
 	do            Next // cfg.httpClient.Do, bound once
 	ownsHTTP      *http.Client
 	base          *url.URL // cfg.baseURL, the only origin the API key is sent to
+	pacer         pacer    // rate-limit state, used only by paced calls
 
 	warmCancel context.CancelFunc
 	warmDone   chan struct{}
@@ -291,6 +292,11 @@ func (c *Client) post(ctx context.Context, stream bool, opts []Option, params an
 	e, err := ep(&cl.cfg)
 	if err != nil {
 		return cl, nil, err
+	}
+	if cl.cfg.pacing {
+		if cl.pace, err = c.pacer.reserve(ctx, &cl.cfg, params); err != nil {
+			return cl, nil, err
+		}
 	}
 	resp, err = c.send(ctx, cl, &outgoing{ep: e, body: body})
 	return cl, resp, err

@@ -26,7 +26,7 @@ func (s *CompletionService) New(ctx context.Context, params CompletionNewParams,
 	if cl == nil {
 		return nil, err
 	}
-	return finish[gen.Completion](cl, resp, err)
+	return finishPaced(cl, resp, err, func(v *gen.Completion) *Usage { return v.Usage })
 }
 
 // NewStreaming creates a text completion and streams it; see
@@ -40,6 +40,7 @@ func (s *CompletionService) NewStreaming(ctx context.Context, params CompletionN
 	if cl == nil {
 		return nil, err
 	}
+	cl.pace.settle(resp, nil) // the usage comes at the end: the estimate stays booked
 	return openStream[gen.Completion](s.c, cl, resp, err)
 }
 

@@ -39,6 +39,13 @@
 // calls (concurrently), send the results, and repeat until the model
 // answers, returning the answer with the whole transcript.
 //
+// Rate-limit pacing is opt-in: with WithRateLimitPacing(true) the client
+// keeps the x-ratelimit-* budgets of the latest responses, per model and
+// shared by all goroutines, reserves each completion's estimated cost
+// before sending it, and holds a call that would overspend until the
+// reset (at most WithPacingMaxWait, else a *RateLimitWaitError) instead of
+// sending it into a 429.
+//
 // Files (FileService: upload, list, download, delete) and Batches
 // (BatchService: create, list, cancel, wait) are in Private Preview: access
 // on request; without it the API's error comes back as an *APIError.

@@ -79,6 +79,10 @@ type config struct {
 	run            runConfig // RunTools' settings (toolrunner.go)
 	// ownDoer is set when a call's options replaced the client's HTTP client.
 	ownDoer bool
+	// Rate-limit pacing (pacing.go).
+	pacing           bool
+	pacingMaxWait    time.Duration
+	pacingCompletion int
 }
 
 // headerParams are the typed header parameters of the spec.
@@ -99,6 +103,7 @@ func defaultConfig() config {
 		maxResponse:    DefaultMaxResponseSize,
 		tcpWarming:     true,
 		warmupTimeout:  warmupTimeout,
+		pacingMaxWait:  DefaultPacingMaxWait,
 	}
 }
 

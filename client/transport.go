@@ -57,6 +57,8 @@ type call struct {
 	// notReplayed is set by send when a failure would have been retried
 	// but the request body cannot be sent again; the error says so.
 	notReplayed bool
+	// pace is the call's rate-limit reservation, nil unless paced.
+	pace *reservation
 	// opened is where a stream's attempts stopped, set by send when it
 	// returns a stream: a replay before the first event goes on from there.
 	opened opened
@@ -105,6 +107,7 @@ func (c *Client) sendFrom(ctx context.Context, cl *call, o *outgoing, first int)
 	do := c.chain(cfg)
 	for attempt := first; ; attempt++ {
 		resp, timedOut, err := c.attempt(ctx, o, cl, attempt, do)
+		cl.pace.observe(resp)
 		if fe, ok := err.(finalError); ok {
 			return nil, fe.err
 		}

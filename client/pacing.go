@@ -1,0 +1,468 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/cerebras-go/cerebras/internal/apierror"
+)
+
+// Defaults of rate-limit pacing (WithRateLimitPacing).
+const (
+	// DefaultPacingMaxWait is the longest pacing holds a call, unless
+	// WithPacingMaxWait says otherwise: long enough for any tokens-minute
+	// reset, far too short to sit out a requests-day one by surprise.
+	DefaultPacingMaxWait = 60 * time.Second
+
+	// DefaultPacingCompletionTokens is the completion estimate of a call
+	// that sets neither max_completion_tokens nor max_tokens, unless
+	// WithPacingCompletionTokens says otherwise.
+	DefaultPacingCompletionTokens = 1024
+)
+
+// The rate-limit windows, as the x-ratelimit-* headers name them; a
+// *RateLimitWaitError names one.
+const (
+	WindowRequestsDay  = "requests-day"
+	WindowTokensMinute = "tokens-minute"
+)
+
+// WithRateLimitPacing turns rate-limit pacing on or off (off by default).
+// With it on, the client keeps what the x-ratelimit-* headers of the latest
+// responses said, per model, and shared by every goroutine using the
+// client, and holds a chat or text completion (streaming or not) that would
+// exceed the remaining requests of the day or tokens of the minute until
+// that budget resets, instead of sending it into a 429. A call's token cost
+// is estimated before it is sent (a quarter of the bytes of its messages or
+// prompt, plus max_completion_tokens or max_tokens times n, or
+// WithPacingCompletionTokens) and reserved at once, so concurrent calls do
+// not all pass on one stale "remaining"; the usage of the answer corrects
+// the estimate (a stream, whose usage comes after the call returned, keeps
+// its estimate). A hold honours the context and lasts at most
+// WithPacingMaxWait; a reset further away fails the call at once with a
+// *RateLimitWaitError. Until the first response of a model has told its
+// budget, one call of that model is sent at a time; a server that sends no
+// rate-limit headers is not paced. Retries of a 429 still apply. Pacing can
+// be turned off for one call with WithRateLimitPacing(false).
+func WithRateLimitPacing(on bool) Option {
+	return func(c *config) error {
+		c.pacing = on
+		return nil
+	}
+}
+
+// WithPacingMaxWait sets the longest rate-limit pacing holds a call
+// (default DefaultPacingMaxWait): when the budget it needs resets later, the
+// call fails at once with a *RateLimitWaitError. Raise it for work that
+// may wait hours for a requests-day reset.
+func WithPacingMaxWait(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return paramError("WithPacingMaxWait", "negative pacing max wait %s", d)
+		}
+		c.pacingMaxWait = d
+		return nil
+	}
+}
+
+// WithPacingCompletionTokens sets the completion tokens rate-limit pacing
+// reserves for a call that sets neither max_completion_tokens nor max_tokens
+// (default DefaultPacingCompletionTokens). Setting max_completion_tokens is
+// better: the API's own limiter counts it before it answers.
+func WithPacingCompletionTokens(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return paramError("WithPacingCompletionTokens", "pacing completion tokens %d must be positive", n)
+		}
+		c.pacingCompletion = n
+		return nil
+	}
+}
+
+// RateLimitWaitError is the error of a call that rate-limit pacing did not
+// send because the budget it needs resets later than the maximum wait
+// allows (WithPacingMaxWait). errors.Is(err, ErrRateLimit) holds.
+type RateLimitWaitError struct {
+	// Model is the model whose budget is spent.
+	Model string
+	// Window is the budget: WindowRequestsDay or WindowTokensMinute.
+	Window string
+	// Wait is how long until that budget resets, as far as the client
+	// knows; 0 when no response has said yet.
+	Wait time.Duration
+	// MaxWait is the maximum wait that was exceeded.
+	MaxWait time.Duration
+}
+
+func (e *RateLimitWaitError) Error() string {
+	return fmt.Sprintf("cerebras: rate-limit pacing: the %s budget of model %s resets in %s, beyond the maximum wait of %s (WithPacingMaxWait)",
+		e.Window, e.Model, e.Wait.Round(time.Millisecond), e.MaxWait)
+}
+
+// Is reports target == ErrRateLimit, so that a call pacing refused is
+// handled like one the API refused.
+func (e *RateLimitWaitError) Is(target error) bool { return target == ErrRateLimit }
+
+// The windows' indexes in budget.win and in costs.
+const (
+	winRequests = iota
+	winTokens
+)
+
+var windowNames = [2]string{WindowRequestsDay, WindowTokensMinute}
+
+// pacer is a client's rate-limit state: one budget per model (the API
+// limits each model separately). Its zero value is ready; it allocates
+// nothing until a paced call.
+type pacer struct {
+	mu      sync.Mutex
+	budgets map[string]*budget
+	now     func() time.Time // tests stop it
+	// onHold, if set, is called when a call starts to wait (tests
+	// synchronise on it).
+	onHold func(model string)
+}
+
+// budget is what the client knows of one model's limits.
+type budget struct {
+	win      [2]paceWindow
+	probing  bool // a call is out to learn the budget; the others wait for it
+	absent   bool // a response had no rate-limit headers: not paced
+	inflight int  // reservations not yet settled
+	changed  chan struct{}
+}
+
+// paceWindow is one budget as the client sees it: what the server said,
+// less the client's reservations since.
+type paceWindow struct {
+	known     bool
+	limit     int64
+	remaining int64
+	// resetAt is the latest the window can reset: the reset the server
+	// sent, from when its response arrived. Zero: not known since the last
+	// reset.
+	resetAt time.Time
+	// start is when the client saw the window begin (the last resetAt).
+	// A response to a call sent before it may describe the previous window,
+	// so it is not believed.
+	start time.Time
+	gen   int // counts resets, so a reservation of an old window is not corrected into a new one
+	// pending is the cost of this window's reservations still in flight.
+	// At a reset it is carried into the new window, since those calls may
+	// reach the server after its reset.
+	pending int64
+}
+
+// reservation is one call's claim on a budget.
+type reservation struct {
+	p      *pacer
+	b      *budget
+	cost   [2]int64 // what was taken from each window
+	took   [2]bool
+	gen    [2]int
+	probe  bool
+	counts bool // counted in budget.inflight
+	sentAt time.Time
+	done   bool
+}
+
+func (p *pacer) clock() time.Time {
+	if p.now != nil {
+		return p.now()
+	}
+	return time.Now()
+}
+
+func (p *pacer) budget(model string) *budget {
+	if p.budgets == nil {
+		p.budgets = map[string]*budget{}
+	}
+	b := p.budgets[model]
+	if b == nil {
+		b = &budget{changed: make(chan struct{})}
+		p.budgets[model] = b
+	}
+	return b
+}
+
+// paceCost estimates a call's cost in requests and tokens: a quarter of
+// the bytes of the messages (or prompt), plus the completion limit times
+// the number of choices. ok is false for calls that are not paced.
+func paceCost(cfg *config, params any) (model string, cost [2]int64, ok bool) {
+	completion := func(limits ...*int) int64 {
+		for _, l := range limits {
+			if l != nil && *l > 0 {
+				return int64(*l)
+			}
+		}
+		if cfg.pacingCompletion > 0 {
+			return int64(cfg.pacingCompletion)
+		}
+		return DefaultPacingCompletionTokens
+	}
+	choices := func(n *int) int64 {
+		if n != nil && *n > 1 {
+			return int64(*n)
+		}
+		return 1
+	}
+	var prompt int
+	switch p := params.(type) {
+	case *ChatCompletionNewParams:
+		for i := range p.Messages {
+			raw, _ := p.Messages[i].MarshalJSON() // the union's bytes, not a copy
+			prompt += len(raw)
+		}
+		return p.Model, [2]int64{1, int64(prompt+3)/4 + choices(p.N)*completion(p.MaxCompletionTokens, p.MaxTokens)}, true
+	case *CompletionNewParams:
+		raw, _ := p.Prompt.MarshalJSON()
+		return p.Model, [2]int64{1, int64(len(raw)+3)/4 + choices(p.N)*completion(p.MaxTokens)}, true
+	}
+	return "", cost, false
+}
+
+// reserve takes a paced call's cost from its model's budget, holding the
+// call until the budget allows it. It returns nil for a call that is not
+// paced.
+func (p *pacer) reserve(ctx context.Context, cfg *config, params any) (*reservation, error) {
+	model, cost, ok := paceCost(cfg, params)
+	if !ok {
+		return nil, nil
+	}
+	maxWait := cfg.pacingMaxWait
+	var (
+		timer *time.Timer
+		held  bool
+	)
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	deadline := p.clock().Add(maxWait)
+	for {
+		p.mu.Lock()
+		now := p.clock()
+		b := p.budget(model)
+		r, wake, err := b.try(now, deadline, cost)
+		changed := b.changed
+		p.mu.Unlock()
+		if r != nil {
+			r.p = p
+			return r, nil
+		}
+		if err != nil {
+			err.Model, err.MaxWait = model, maxWait
+			return nil, err
+		}
+		if !held {
+			held = true
+			if p.onHold != nil {
+				p.onHold(model)
+			}
+		}
+		var tick <-chan time.Time
+		if !wake.IsZero() {
+			d := max(wake.Sub(now), 0)
+			if timer == nil {
+				timer = time.NewTimer(d)
+			} else {
+				timer.Reset(d)
+			}
+			tick = timer.C
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("cerebras: %w", context.Cause(ctx))
+		case <-changed: // Reset, next time round, discards a pending tick (Go 1.23 timers)
+		case <-tick:
+		}
+	}
+}
+
+// try takes cost from the budget, if it allows it now. If not, it returns
+// when to look again (a reset, or the deadline; a settled call or a
+// response may allow it sooner; zero: only then), or the error when the
+// wait would pass the deadline.
+func (b *budget) try(now, deadline time.Time, cost [2]int64) (*reservation, time.Time, *RateLimitWaitError) {
+	b.roll(now)
+	if !b.win[winRequests].known && !b.win[winTokens].known {
+		switch {
+		case b.absent: // no headers: nothing to pace on
+			return &reservation{b: b, sentAt: now}, time.Time{}, nil
+		case !b.probing:
+			b.probing = true
+			b.inflight++
+			return &reservation{b: b, probe: true, counts: true, sentAt: now}, time.Time{}, nil
+		}
+		// The probe's answer will tell, within one round trip: that is no
+		// rate-limit wait, so the maximum does not apply (the context does).
+		return nil, time.Time{}, nil
+	}
+	var (
+		wake    time.Time
+		blocked = -1
+		freed   bool // a settlement may free budget before the reset
+	)
+	for i := range b.win {
+		w := &b.win[i]
+		if !w.known {
+			continue
+		}
+		c := min(cost[i], w.limit) // a call above the whole limit waits for a full window
+		if c <= w.remaining {
+			continue
+		}
+		if blocked < 0 || w.resetAt.After(wake) {
+			blocked, wake = i, w.resetAt
+		}
+		freed = freed || (i == winTokens && b.inflight > 0)
+	}
+	if blocked < 0 {
+		r := &reservation{b: b, counts: true, sentAt: now}
+		for i := range b.win {
+			if w := &b.win[i]; w.known {
+				c := min(cost[i], w.limit)
+				w.remaining -= c
+				w.pending += c
+				r.cost[i], r.took[i], r.gen[i] = c, true, w.gen
+			}
+		}
+		b.inflight++
+		return r, time.Time{}, nil
+	}
+	var wait time.Duration
+	if !wake.IsZero() {
+		wait = wake.Sub(now)
+	}
+	if !now.Before(deadline) || (wake.After(deadline) && !freed) {
+		return nil, time.Time{}, &RateLimitWaitError{Window: windowNames[blocked], Wait: wait}
+	}
+	if wake.IsZero() || wake.After(deadline) {
+		wake = deadline
+	}
+	return nil, wake, nil
+}
+
+// roll refills the windows whose reset has passed.
+func (b *budget) roll(now time.Time) {
+	for i := range b.win {
+		w := &b.win[i]
+		if w.known && !w.resetAt.IsZero() && !now.Before(w.resetAt) {
+			w.remaining, w.start, w.resetAt = w.limit-w.pending, w.resetAt, time.Time{}
+			w.pending = 0
+			w.gen++
+		}
+	}
+}
+
+func (b *budget) broadcast() {
+	close(b.changed)
+	b.changed = make(chan struct{})
+}
+
+// observe takes in what a response's rate-limit headers say. Within a
+// window the client's own count is kept, since the server's remaining does
+// not yet count the calls still on their way; a lower remaining from the
+// server (another user of the same key) is believed.
+func (r *reservation) observe(resp *http.Response) {
+	if r == nil || resp == nil {
+		return
+	}
+	rl := apierror.ParseRateLimit(resp.Header)
+	p, b := r.p, r.b
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.clock()
+	b.roll(now)
+	if r.probe {
+		r.probe, b.probing = false, false
+	}
+	defer b.broadcast()
+	if !rl.RequestsDay.Present && !rl.TokensMinute.Present {
+		if !b.win[winRequests].known && !b.win[winTokens].known {
+			b.absent = true
+		}
+		return
+	}
+	b.absent = false
+	for i, rw := range [2]RateLimitWindow{rl.RequestsDay, rl.TokensMinute} {
+		if !rw.Present {
+			continue
+		}
+		w := &b.win[i]
+		resetAt := now.Add(rw.Reset)
+		limit := max(rw.Limit, rw.Remaining)
+		if !w.known {
+			// The server's count already holds this call, which took nothing.
+			*w = paceWindow{known: true, limit: limit, remaining: rw.Remaining, resetAt: resetAt, start: r.sentAt}
+			continue
+		}
+		if r.sentAt.Before(w.start) {
+			continue // sent before the last reset: maybe about the previous window
+		}
+		w.limit = limit
+		w.remaining = min(w.remaining, rw.Remaining)
+		if w.resetAt.IsZero() || resetAt.Before(w.resetAt) {
+			w.resetAt = resetAt
+		}
+	}
+}
+
+// settle ends a reservation once its call is over. A call that got no
+// answer, or an error status other than 429, gives its cost back (a 429's
+// headers already said what is left); an answer with usage books its real
+// total instead of the estimate; one without (a stream) keeps the
+// estimate.
+func (r *reservation) settle(resp *http.Response, usage *Usage) {
+	if r == nil {
+		return
+	}
+	p, b := r.p, r.b
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r.done {
+		return
+	}
+	r.done = true
+	if r.probe {
+		r.probe, b.probing = false, false
+	}
+	if r.counts {
+		b.inflight--
+	}
+	b.roll(p.clock())
+	release := resp == nil || (resp.StatusCode >= 400 && resp.StatusCode != http.StatusTooManyRequests)
+	for i := range b.win {
+		w := &b.win[i]
+		if !r.took[i] || w.gen != r.gen[i] {
+			continue // a call of an earlier window, carried over at the reset: keep it
+		}
+		w.pending -= r.cost[i]
+		switch {
+		case release:
+			w.remaining += r.cost[i]
+		case i == winTokens && usage != nil && resp.StatusCode < 400:
+			w.remaining += r.cost[i] - int64(usage.TotalTokens)
+		}
+		w.remaining = min(w.remaining, w.limit)
+	}
+	b.broadcast()
+}
+
+// finishPaced is finish for a completion, which also settles the call's
+// reservation, if paced, with the answer's usage.
+func finishPaced[T any](cl *call, resp *http.Response, err error, usage func(*T) *Usage) (*T, error) {
+	v, err := finish[T](cl, resp, err)
+	if cl.pace != nil {
+		var u *Usage
+		if v != nil {
+			u = usage(v)
+		}
+		cl.pace.settle(resp, u)
+	}
+	return v, err
+}
