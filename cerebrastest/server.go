@@ -151,7 +151,7 @@ type Server struct {
 	maxFile      int64 // the largest file an upload may carry
 	clock        *Clock
 	batchRunTime time.Duration // WithBatchRunTime
-	limiter      *limiter // nil without WithRateLimits
+	limiter      *limiter      // nil without WithRateLimits
 
 	mu       sync.Mutex
 	queue    []Response
