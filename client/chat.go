@@ -68,8 +68,7 @@ func (s *ChatCompletionService) NewStreaming(ctx context.Context, params ChatCom
 	if cl == nil {
 		return nil, err
 	}
-	cl.pace.settle(resp, nil) // the usage comes at the end: the estimate stays booked
-	return openStream[gen.ChatCompletionChunk](s.c, cl, resp, err)
+	return openStream(s.c, cl, resp, err, func(c *gen.ChatCompletionChunk) *Usage { return c.Usage })
 }
 
 // endpoint is the client's prebuilt request, or for a call with header

@@ -40,8 +40,7 @@ func (s *CompletionService) NewStreaming(ctx context.Context, params CompletionN
 	if cl == nil {
 		return nil, err
 	}
-	cl.pace.settle(resp, nil) // the usage comes at the end: the estimate stays booked
-	return openStream[gen.Completion](s.c, cl, resp, err)
+	return openStream(s.c, cl, resp, err, func(c *gen.Completion) *Usage { return c.Usage })
 }
 
 // endpoint is the client's prebuilt request, or for a call with header

@@ -40,8 +40,8 @@ const (
 // prompt, plus max_completion_tokens or max_tokens times n, or
 // WithPacingCompletionTokens) and reserved at once, so concurrent calls do
 // not all pass on one stale "remaining"; the usage of the answer corrects
-// the estimate (a stream, whose usage comes after the call returned, keeps
-// its estimate). A hold honours the context and lasts at most
+// the estimate (for a stream, the usage of its final chunk, when it comes:
+// a stream left unread keeps its estimate). A hold honours the context and lasts at most
 // WithPacingMaxWait; a reset further away fails the call at once with a
 // *RateLimitWaitError. Until the first response of a model has told its
 // budget, one call of that model is sent at a time; a server that sends no
@@ -167,6 +167,7 @@ type reservation struct {
 	counts bool // counted in budget.inflight
 	sentAt time.Time
 	done   bool
+	booked bool // a stream's usage was booked after settle
 }
 
 func (p *pacer) clock() time.Time {
@@ -415,8 +416,8 @@ func (r *reservation) observe(resp *http.Response) {
 // settle ends a reservation once its call is over. A call that got no
 // answer, or an error status other than 429, gives its cost back (a 429's
 // headers already said what is left); an answer with usage books its real
-// total instead of the estimate; one without (a stream) keeps the
-// estimate.
+// total instead of the estimate; one without (a stream, which books its
+// usage later: book) keeps the estimate.
 func (r *reservation) settle(resp *http.Response, usage *Usage) {
 	if r == nil {
 		return
@@ -451,6 +452,27 @@ func (r *reservation) settle(resp *http.Response, usage *Usage) {
 		w.remaining = min(w.remaining, w.limit)
 	}
 	b.broadcast()
+}
+
+// book replaces a stream's estimate, kept by settle when the stream
+// opened, with the usage its final chunk reports: once, and only while the
+// window the estimate was taken from lasts.
+func (r *reservation) book(usage *Usage) {
+	if r == nil || usage == nil {
+		return
+	}
+	p, b := r.p, r.b
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !r.done || r.booked {
+		return
+	}
+	r.booked = true
+	b.roll(p.clock())
+	if w := &b.win[winTokens]; r.took[winTokens] && w.gen == r.gen[winTokens] {
+		w.remaining = min(w.remaining+r.cost[winTokens]-int64(usage.TotalTokens), w.limit)
+		b.broadcast()
+	}
 }
 
 // finishPaced is finish for a completion, which also settles the call's

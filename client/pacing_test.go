@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"sync"
@@ -248,18 +249,35 @@ func TestPacingCorrectsFromUsage(t *testing.T) {
 		t.Fatalf("usage %d is not below half the estimate %d: the test needs it", used, est)
 	}
 	limit := est + used // fits an estimate and a real call, never two estimates
-	srv, c := pacedSetup(t, &cerebrastest.RateLimits{TokensPerMinute: limit, Minute: time.Hour}, stopped(), WithRateLimitPacing(true))
-	for i := range 2 {
-		if _, err := c.Chat.Completions.New(context.Background(), p); err != nil {
-			t.Fatalf("call %d: %v", i, err)
-		}
-	}
-	w, _ := c.window("llama3.1-8b", winTokens)
-	if w.remaining != limit-2*used || w.pending != 0 {
-		t.Fatalf("the client thinks %d tokens remain (%d pending), want %d", w.remaining, w.pending, limit-2*used)
-	}
-	if st := srv.RateLimitStats(); st.Limited != 0 || st.Tokens != 2*used {
-		t.Fatalf("server: %+v", st)
+	for _, stream := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stream=%v", stream), func(t *testing.T) {
+			srv, c := pacedSetup(t, &cerebrastest.RateLimits{TokensPerMinute: limit, Minute: time.Hour}, stopped(), WithRateLimitPacing(true))
+			for i := range 2 {
+				if !stream {
+					if _, err := c.Chat.Completions.New(context.Background(), p); err != nil {
+						t.Fatalf("call %d: %v", i, err)
+					}
+					continue
+				}
+				// A stream's usage comes in its final chunk: read to the end.
+				s, err := c.Chat.Completions.NewStreaming(context.Background(), p)
+				if err != nil {
+					t.Fatalf("call %d: %v", i, err)
+				}
+				for _, err := range s.All() {
+					if err != nil {
+						t.Fatalf("call %d: %v", i, err)
+					}
+				}
+			}
+			w, _ := c.window("llama3.1-8b", winTokens)
+			if w.remaining != limit-2*used || w.pending != 0 {
+				t.Fatalf("the client thinks %d tokens remain (%d pending), want %d", w.remaining, w.pending, limit-2*used)
+			}
+			if st := srv.RateLimitStats(); st.Limited != 0 || st.Tokens != 2*used {
+				t.Fatalf("server: %+v", st)
+			}
+		})
 	}
 }
 

@@ -11,11 +11,19 @@ import (
 // openStream turns the response of a streaming call into a stream, or into
 // the error an error status or a non-stream response means. The stream
 // replays its request if it fails before its first event (replay.go).
-func openStream[T any](c *Client, cl *call, resp *http.Response, err error) (*streaming.Stream[T], error) {
+//
+// A paced call's reservation is settled when the stream opens, its estimate
+// kept; usage, which reads an event's usage (the final chunk's), books the
+// real total in its place.
+func openStream[T any](c *Client, cl *call, resp *http.Response, err error, usage func(*T) *Usage) (*streaming.Stream[T], error) {
+	cl.pace.settle(resp, nil)
 	if err := streamResponse(cl, resp, err); err != nil {
 		return nil, err
 	}
 	opts := []streaming.Option{streaming.WithRedaction(cl.cfg.apiKey), streaming.WithReopen(c.reopener(cl))}
+	if r := cl.pace; r != nil {
+		opts = append(opts, streaming.WithOnEvent(func(v *T) { r.book(usage(v)) }))
+	}
 	if cl.cfg.idleTimeout > 0 {
 		opts = append(opts, streaming.WithIdleTimeout(cl.cfg.idleTimeout))
 	}

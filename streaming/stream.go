@@ -59,6 +59,7 @@ type config struct {
 	idleTimeout  time.Duration
 	secret       string
 	reopen       ReopenFunc
+	onEvent      any // a func(*T), checked against T by NewStream
 }
 
 // WithRedaction removes secret (the API key) from the errors the stream
@@ -99,6 +100,13 @@ type ReopenFunc func(ctx context.Context, cause error) (*http.Response, error)
 // within the call's retry budget; most users never need it.
 func WithReopen(reopen ReopenFunc) Option { return func(c *config) { c.reopen = reopen } }
 
+// WithOnEvent calls f with each element, after it is decoded and before Next
+// returns it; f must not keep the pointer. It suits observers that read what
+// passes by — package client books a stream's final usage with it when
+// pacing is on. A stream has one hook, the last given; it applies only to a
+// Stream[T] of the same T.
+func WithOnEvent[T any](f func(*T)) Option { return func(c *config) { c.onEvent = f } }
+
 // Stream is a stream of typed events decoded from a server-sent event
 // response. It is not safe for concurrent use, except that Close may be
 // called from another goroutine to abort a blocked Next.
@@ -127,6 +135,8 @@ type Stream[T any] struct {
 	mu      sync.Mutex // guards body, idle and life against Close during a reopen
 	life    context.Context
 	end     context.CancelFunc // ends life, in Close
+
+	onEvent func(*T) // WithOnEvent's, or nil
 }
 
 // NewStream returns a stream that decodes the events of resp's body into T.
@@ -144,6 +154,7 @@ func NewStream[T any](resp *http.Response, opts ...Option) *Stream[T] {
 		o(&cfg)
 	}
 	s := &Stream[T]{decode: decoderFor[T](), sizes: sizeInfoOf(reflect.TypeFor[T]()), secret: cfg.secret, cfg: cfg}
+	s.onEvent, _ = cfg.onEvent.(func(*T))
 	s.read(resp)
 	return s
 }
@@ -280,6 +291,9 @@ func (s *Stream[T]) Next() bool {
 				return false
 			}
 			s.yielded = true
+			if s.onEvent != nil {
+				s.onEvent(&s.cur)
+			}
 			return true
 		}
 		if !s.stop(s.readError(s.dec.Err())) {
