@@ -43,6 +43,7 @@ func TestStreamReopen(t *testing.T) {
 		name     string
 		first    string
 		refuse   bool // the hook returns errRefused
+		nothing  bool // the hook returns neither a response nor an error
 		replayed bool
 		want     string // the text delivered
 		wantErr  func(error) bool
@@ -53,6 +54,7 @@ func TestStreamReopen(t *testing.T) {
 		{name: "after skipped events", first: "event: ping\ndata: x\n\n: comment\n\n", replayed: true, want: "ab"},
 		{name: "event cut off", first: `data: {"id":"c","choi`, replayed: true, want: "ab"},
 		{name: "hook refuses", first: "", refuse: true, replayed: true, wantErr: func(err error) bool { return err == errRefused }},
+		{name: "hook returns nothing", first: "", nothing: true, replayed: true, wantErr: func(err error) bool { return errors.Is(err, ErrTruncated) }},
 		{name: "after an element", first: "data: " + chunkJSON("x") + "\n\n", want: "x", wantErr: func(err error) bool { return errors.Is(err, ErrTruncated) }},
 		{name: "bad data", first: "data: [1]\n\n", wantErr: func(err error) bool { var de *DecodeError; return errors.As(err, &de) }},
 	} {
@@ -66,6 +68,9 @@ func TestStreamReopen(t *testing.T) {
 				causes = append(causes, cause)
 				if tc.refuse {
 					return nil, errRefused
+				}
+				if tc.nothing {
+					return nil, nil
 				}
 				return get(ctx, "/good", "")
 			}))
@@ -85,7 +90,7 @@ func TestStreamReopen(t *testing.T) {
 			if tc.wantErr == nil && s.Err() != nil || tc.wantErr != nil && !tc.wantErr(s.Err()) {
 				t.Errorf("err = %v", s.Err())
 			}
-			if tc.replayed && !tc.refuse && s.Response().Request.URL.Path != "/good" {
+			if tc.replayed && !tc.refuse && !tc.nothing && s.Response().Request.URL.Path != "/good" {
 				t.Errorf("Response() is still the first response")
 			}
 			if tc.name == "error event" {

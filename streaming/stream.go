@@ -326,6 +326,9 @@ func (s *Stream[T]) stop(err error, replayable bool) bool {
 	}
 	_ = body.Close() // releases the connection before the retry
 	resp, rerr := s.cfg.reopen(s.life, err)
+	if rerr == nil && (resp == nil || resp.Body == nil) {
+		rerr = fmt.Errorf("streaming: the reopen hook returned no response after: %w", err)
+	}
 	s.mu.Lock()
 	closed := s.closed.Load()
 	if rerr == nil && !closed {
