@@ -81,12 +81,19 @@ echo "gates: ok: a process left behind by a make run fails the run and is ended"
 # not streamed.
 git reset -q --hard "$base"
 awk '
-  /^    (ChatCompletionChunkDelta|ChatCompletionMessage|ChatCompletionChunk|ChatCompletion|ChatCompletionChunkChoice|ChatCompletionChoice|ToolCall|ToolCallFunction):$/ { pending = 1 }
+  /^    (ChatCompletionChunkDelta|ChatCompletionMessage|ChatCompletionChunk|ChatCompletion|ChatCompletionChunkChoice|ChatCompletionChoice|ToolCall|ToolCallFunction):$/ { pending = 1; top = ($1 == "ChatCompletionChunk:" || $1 == "ChatCompletion:") }
   { print }
   pending && /^      properties:$/ {
     print "        gate_note:"
     print "          type: string"
     print "          description: A field added by scripts/test-gates.sh."
+    if (top) {
+      print "        gate_list:"
+      print "          type: array"
+      print "          items:"
+      print "            type: string"
+      print "          description: A list added by scripts/test-gates.sh."
+    }
     pending = 0
   }
 ' openapi.yaml >openapi.yaml.new && mv openapi.yaml.new openapi.yaml
@@ -119,7 +126,7 @@ func TestGateNoteReachesUsers(t *testing.T) {
 		}
 		w.Header().Set("Content-Type", "text/event-stream")
 		for _, note := range []string{"al", "pha"} {
-			fmt.Fprintf(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"gate_note\":\"top-%s\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\",\"gate_note\":%q}}]}\n\n", note, note)
+			fmt.Fprintf(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"gate_list\":[%q],\"gate_note\":\"top-%s\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\",\"gate_note\":%q}}]}\n\n", note, note, note)
 		}
 		_, _ = io.WriteString(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"gate_note\":\"call\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\",\"gate_note\":\"fn\"}}]}}]}\n\n")
 		_, _ = io.WriteString(w, "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\",\"gate_note\":\"choice\"}]}\n\ndata: [DONE]\n\n")
@@ -156,6 +163,9 @@ func TestGateNoteReachesUsers(t *testing.T) {
 	}
 	if final.GateNote != "top-pha" || final.Choices[0].GateNote != "choice" {
 		t.Errorf("(b) the accumulated completion has gate_note %q and its choice %q, want the last chunk's top-pha and choice", final.GateNote, final.Choices[0].GateNote)
+	}
+	if fmt.Sprint(final.GateList) != "[al pha]" {
+		t.Errorf("(b) the accumulated completion has gate_list %q, want the chunks' items [al pha]", final.GateList)
 	}
 	if calls := final.Choices[0].Message.ToolCalls; len(calls) != 1 || calls[0].GateNote != "call" || calls[0].Function.GateNote != "fn" {
 		t.Errorf("(b) the accumulated tool calls %+v lack the gate_note of the call (call) or its function (fn)", calls)

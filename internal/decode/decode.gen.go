@@ -1950,7 +1950,8 @@ func (m *MessageText) Fill(msg *gen.ChatCompletionMessage) {
 
 // CompletionFields carries the fields that gen.ChatCompletionChunk and
 // gen.ChatCompletion share (by JSON name) from a sequence of the first into the
-// second: the last non-zero value wins, or the first where marked.
+// second: the last non-zero value wins, or the first where marked; the
+// items of a list are appended.
 // The zero value is ready to use. Carried:
 //   - created (first)
 //   - id (first)
@@ -2009,7 +2010,8 @@ func (m *CompletionFields) Fill(dst *gen.ChatCompletion) {
 
 // ChoiceFields carries the fields that gen.ChatCompletionChunkChoice and
 // gen.ChatCompletionChoice share (by JSON name) from a sequence of the first into the
-// second: the last non-zero value wins, or the first where marked.
+// second: the last non-zero value wins, or the first where marked; the
+// items of a list are appended.
 // The zero value is ready to use. Carried:
 //   - finish_reason
 //   - index
@@ -2035,7 +2037,8 @@ func (m *ChoiceFields) Fill(dst *gen.ChatCompletionChoice) {
 
 // ToolCallFields carries the fields that gen.ToolCall and
 // gen.ToolCall share (by JSON name) from a sequence of the first into the
-// second: the last non-zero value wins, or the first where marked.
+// second: the last non-zero value wins, or the first where marked; the
+// items of a list are appended.
 // The zero value is ready to use. Carried:
 //   - id (first)
 //   - type (first)
@@ -2063,7 +2066,8 @@ func (m *ToolCallFields) Fill(dst *gen.ToolCall) {
 
 // FunctionFields carries the fields that gen.ToolCallFunction and
 // gen.ToolCallFunction share (by JSON name) from a sequence of the first into the
-// second: the last non-zero value wins, or the first where marked.
+// second: the last non-zero value wins, or the first where marked; the
+// items of a list are appended.
 // The zero value is ready to use. Carried:
 //   - name (first)
 type FunctionFields struct {

@@ -34,7 +34,7 @@ func main() {
 	merge := flag.String("merge", "", "Delta:Message:Name: generate Name, which concatenates every string field of Delta that Message has (by JSON name) across deltas")
 	firstWins := flag.String("first-wins", "", "comma-separated JSON names of merged fields that are not concatenated: the first non-empty value wins")
 	var carries carryFlag
-	flag.Var(&carries, "carry", "From:To:Name[:first=a,b][:except=c,d] (repeatable): generate Name, which carries every field From and To share (by JSON name, of the same type) from a sequence of From into a To: the last non-zero value wins, or the first for the first= names; except= names are left to the caller. A shared field of another type, or of a type without a zero test, is an error unless excepted")
+	flag.Var(&carries, "carry", "From:To:Name[:first=a,b][:except=c,d] (repeatable): generate Name, which carries every field From and To share (by JSON name, of the same type) from a sequence of From into a To: the last non-zero value wins, or the first for the first= names, and lists are appended; except= names are left to the caller. A shared field of another type, or of a type without a zero test, is an error unless excepted")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("gendecode: ")
@@ -674,6 +674,13 @@ func (g *gen) carry(spec string) (string, error) {
 		if set == "" {
 			return "", fmt.Errorf("-carry %s: field %q (%s) has no zero test: carry it by hand and list it in except=", name, f.jsonName, f.t.expr)
 		}
+		if f.t.kind == kSlice && !first[f.jsonName] {
+			// A list streams in pieces: each chunk's items are new ones.
+			add = append(add, fmt.Sprintf("m.v.%s = append(m.v.%s, c.%s...)", t.goName, t.goName, f.goName))
+			fill = append(fill, fmt.Sprintf("dst.%s = m.v.%s", t.goName, t.goName))
+			carried = append(carried, f.jsonName+" (appended)")
+			continue
+		}
 		if first[f.jsonName] {
 			delete(first, f.jsonName)
 			set = fmt.Sprintf("%s && !m.has%s", set, f.goName)
@@ -698,7 +705,8 @@ func (g *gen) carry(spec string) (string, error) {
 	p("")
 	p("// %s carries the fields that gen.%s and", name, from)
 	p("// gen.%s share (by JSON name) from a sequence of the first into the", to)
-	p("// second: the last non-zero value wins, or the first where marked.")
+	p("// second: the last non-zero value wins, or the first where marked; the")
+	p("// items of a list are appended.")
 	p("// The zero value is ready to use. Carried:")
 	for _, c := range carried {
 		p("//   - %s", c)

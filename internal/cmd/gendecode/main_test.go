@@ -19,6 +19,7 @@ type Root struct {
 }
 
 type Delta struct {
+	Tags    []int ` + "`json:\"tags\"`" + `
 	Role    string ` + "`json:\"role\"`" + `
 	Content string ` + "`json:\"content\"`" + `
 	Refusal string ` + "`json:\"refusal\"`" + `
@@ -103,6 +104,7 @@ func TestCarry(t *testing.T) {
 		"type Fields struct", "gen.Message\n", "hasRole bool",
 		`if c.Role != "" && !m.hasRole {`, `if c.Content != "" {`, "if c.Count != 0 {",
 		"dst.Content = m.v.Content", "dst.Count = m.v.Count",
+		"m.v.Tags = append(m.v.Tags, c.Tags...)", // a list streams in pieces
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("the output lacks %q", want)
