@@ -407,11 +407,14 @@ func encodeJSON(v any) ([]byte, error) {
 }
 
 // resumeBulkOutput reads the results already in out and returns their
-// custom_ids, leaving out positioned at the end of its last whole line: a
-// last line without its LF that does not read as a result was torn by a
-// crash mid-write, and is cut off (its request runs again); one that reads
-// (a file edited by hand) is kept and given its LF. Other unreadable lines
-// are left as they are, and do not count as done.
+// custom_ids, leaving out positioned at the end of its last whole line. A
+// line is done when it is one JSON object with a top-level custom_id,
+// whatever else it holds and however long it is (scanLine): done-ness
+// never depends on decoding the completion, so a line this SDK cannot read
+// is not sent again. A last line without its LF that is not a whole object
+// was torn by a crash mid-write, and is cut off (its request runs again);
+// one that is (a file edited by hand) is kept and given its LF. Other
+// lines without a custom_id are left as they are, and do not count as done.
 func resumeBulkOutput(out BulkOutput) (map[string]struct{}, error) {
 	fail := func(err error) (map[string]struct{}, error) {
 		return nil, fmt.Errorf("client: RunLocal: reading the results already in the output: %w", err)
@@ -421,35 +424,27 @@ func resumeBulkOutput(out BulkOutput) (map[string]struct{}, error) {
 	}
 	done := make(map[string]struct{})
 	br := bufio.NewReaderSize(out, 64<<10)
-	var buf []byte
 	var end int64 // the end of the last line kept
-	for line := 1; ; line++ {
-		var n int64
-		var tooLong bool
-		var err error
-		buf, n, tooLong, err = readBatchLine(br, buf[:0], DefaultBatchResultLineBytes+1) // +1: a CR
+	for {
+		l, err := scanLine(br)
 		if err != nil && err != io.EOF {
 			return fail(err)
 		}
-		if n == 0 {
+		if l.n == 0 {
 			break // the end, after an LF
 		}
-		id, ok := "", false
-		if b := bytes.TrimSuffix(buf, []byte("\r")); !tooLong && len(bytes.TrimSpace(b)) > 0 {
-			res, perr := parseBatchResult(line, b)
-			id, ok = res.CustomID, perr == nil
-		}
-		if err == io.EOF && !ok { // torn
+		ok := l.whole && l.hasID
+		if l.eof && !ok { // torn
 			if err := out.Truncate(end); err != nil {
 				return fail(err)
 			}
 			break
 		}
-		end += n
+		end += l.n
 		if ok {
-			done[id] = struct{}{}
+			done[l.id] = struct{}{}
 		}
-		if err == io.EOF { // whole, but without its LF
+		if l.eof { // whole, but without its LF
 			if _, err := out.Seek(end, io.SeekStart); err != nil {
 				return fail(err)
 			}

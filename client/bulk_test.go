@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -655,5 +657,168 @@ func TestRunLocalOutputError(t *testing.T) {
 	}
 	if sent := len(sentPerID(t, fake)); sent != 3 {
 		t.Errorf("%d requests sent, want 3 (the third's result could not be written)", sent)
+	}
+}
+
+// A rerun decides what is done from each line's custom_id alone: a line
+// over the 16 MiB that ReadBatchResults reads by default (the runner
+// writes completions up to the 64 MiB response limit), and lines whose
+// completion this SDK cannot decode (written by another version, after
+// the spec changed, or edited by hand), still count as done, so no
+// custom_id is sent or written twice.
+func TestRunLocalResumeSkipsLongAndUndecodableLines(t *testing.T) {
+	const n = 6
+	fake, c := newFake(t)
+	input := bulkInput(t, n, nil)
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	if _, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{Concurrency: 1}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(lines) != n {
+		t.Fatalf("%d lines, want %d", len(lines), n)
+	}
+	idOf := func(line string) string {
+		var l struct {
+			CustomID string `json:"custom_id"`
+		}
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatal(err)
+		}
+		return l.CustomID
+	}
+	// Line 1: its completion's content padded past DefaultBatchResultLineBytes.
+	pad := strings.Repeat("x", DefaultBatchResultLineBytes+1<<20)
+	lines[0] = strings.Replace(lines[0], `"You said: `, `"`+pad+`You said: `, 1)
+	if len(lines[0]) <= DefaultBatchResultLineBytes {
+		t.Fatalf("line 1 is %d bytes, want it over %d", len(lines[0]), DefaultBatchResultLineBytes)
+	}
+	// Lines 2 to 4: completions decodeResponse refuses; the custom_id not
+	// first, in another case, or escaped, as encoding/json reads them.
+	undecodable := []string{
+		`{"status":"succeeded","response":{"id":7,"choices":"none"},"custom_id":%q}` + "\n",
+		`{"Custom_ID":%q,"status":"succeeded","response":{"choices":[{"message":{"content":["not","text"]}}]}}` + "\n",
+		`{"custom\u005fid" : %q , "status":"succeeded","response":{"object":{"nested":["}","{\"custom_id\":\"x\""]}}}` + "\r\n",
+	}
+	for i, f := range undecodable {
+		lines[i+1] = fmt.Sprintf(f, idOf(lines[i+1]))
+		if res, perr := parseBatchResult(i+2, []byte(strings.TrimSpace(lines[i+1]))); perr == nil {
+			t.Fatalf("line %d decodes (%+v): the test needs one this SDK cannot read", i+2, res)
+		}
+	}
+	// Line 6: torn by a crash mid-write, so its request runs again.
+	torn := idOf(lines[n-1])
+	lines[n-1] = lines[n-1][:len(lines[n-1])/2]
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path, os.O_APPEND), BulkParams{Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Skipped != n-1 || p.Completed != 1 {
+		t.Errorf("rerun: skipped %d, completed %d; want %d, 1", p.Skipped, p.Completed, n-1)
+	}
+	for id, k := range sentPerID(t, fake) {
+		if want := 1 + bool2int(id == torn); k != want {
+			t.Errorf("%s was sent %d times, want %d", id, k, want)
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	seen := map[string]int{}
+	br := bufio.NewReader(f)
+	for {
+		l, err := scanLine(br)
+		if l.n > 0 {
+			if !l.whole || !l.hasID {
+				t.Errorf("a line of the output is not a whole result: %+v", l)
+			}
+			seen[l.id]++
+		}
+		if err != nil {
+			break
+		}
+	}
+	for i := range n {
+		if id := fmt.Sprintf("q%03d", i); seen[id] != 1 {
+			t.Errorf("%s is in the output %d times, want once", id, seen[id])
+		}
+	}
+}
+
+func bool2int(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Resume reads a line at constant memory however long it is: a 40 MiB
+// line costs it far less than its length.
+func TestResumeBulkOutputMemoryIsFlat(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	big := `{"custom_id":"big","status":"succeeded","response":{"choices":[{"message":{"content":"` +
+		strings.Repeat(`ab\"\\`, 10<<20) + `"}}]}}` + "\n"
+	if err := os.WriteFile(path, []byte(big+`{"custom_id":"small","status":"failed","error":{}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big = ""
+	out := bulkOutput(t, path)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	done, err := resumeBulkOutput(out)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := done["big"]; !ok || len(done) != 2 {
+		t.Errorf("done = %v, want big and small", done)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+		t.Errorf("resume allocated %d bytes for a 40 MiB line, want under 1 MiB", alloc)
+	}
+}
+
+// scanLine tells a whole result from a torn or malformed one, and reads
+// custom_id as encoding/json does, from the top level only.
+func TestScanLine(t *testing.T) {
+	for _, tc := range []struct {
+		line  string
+		whole bool
+		id    string // "" for none
+	}{
+		{`{"custom_id":"a","status":"succeeded"}` + "\n", true, "a"},
+		{`{"custom_id":"a","status":"succeeded"}`, true, "a"},
+		{` { "custom_id" : "a\"b\u00e9" } ` + "\r\n", true, "a\"bé"},
+		{`{"custom_id":12}`, true, "12"},
+		{`{"response":{"custom_id":"inner"},"custom_id":"outer"}`, true, "outer"},
+		{`{"custom_id":"first","custom_id":"last"}`, true, "last"},
+		{`{"response":{"custom_id":"inner"}}`, true, ""},
+		{`{"custom_id":{"not":"text"}}`, true, ""},
+		{`{"custom_id":"a","response":{"choices":[`, false, "a"},
+		{`{"custom_id":"a","response":"}`, false, "a"},
+		{`{"custom_id":"a"}}`, false, "a"},
+		{`{"custom_id":"a"} x`, false, "a"},
+		{`["custom_id","a"]`, false, ""},
+		{`garbage`, false, ""},
+		{"\n", false, ""},
+	} {
+		l, err := scanLine(bufio.NewReaderSize(strings.NewReader(tc.line+"\n{}\n"), 16))
+		if err != nil {
+			t.Fatalf("%q: %v", tc.line, err)
+		}
+		if l.whole != tc.whole || l.hasID != (tc.id != "") || l.id != tc.id {
+			t.Errorf("%q: whole %v, id %q (%v); want %v, %q", tc.line, l.whole, l.id, l.hasID, tc.whole, tc.id)
+		}
 	}
 }
