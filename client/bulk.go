@@ -142,6 +142,9 @@ func (p BulkProgress) Rate() float64 {
 //	…
 //	p, err := c.Batches.RunLocal(ctx, in, out, client.BulkParams{Concurrency: 16})
 func (s *BatchService) RunLocal(ctx context.Context, input io.Reader, output BulkOutput, params BulkParams, opts ...Option) (BulkProgress, error) {
+	if ctx == nil {
+		return BulkProgress{Total: -1}, paramError("ctx", "nil Context")
+	}
 	if input == nil {
 		return BulkProgress{Total: -1}, paramError("input", "Batches.RunLocal: input is nil")
 	}
@@ -155,6 +158,9 @@ func (s *BatchService) RunLocal(ctx context.Context, input io.Reader, output Bul
 // ranged over once, on the caller's goroutine.
 func (s *BatchService) RunLocalSeq(ctx context.Context, requests iter.Seq2[BatchRequest, error], output BulkOutput, params BulkParams, opts ...Option) (BulkProgress, error) {
 	p := BulkProgress{Total: -1}
+	if ctx == nil {
+		return p, paramError("ctx", "nil Context")
+	}
 	workers := params.Concurrency
 	switch {
 	case workers == 0:

@@ -483,6 +483,7 @@ func TestRunLocalParamErrors(t *testing.T) {
 	out := bulkOutput(t, filepath.Join(t.TempDir(), "results.jsonl"))
 	in := func() *strings.Reader { return strings.NewReader(bulkInput(t, 1, nil)) }
 	var nilSeq iter.Seq2[BatchRequest, error]
+	var nilCtx context.Context
 	for name, run := range map[string]func() error{
 		"negative concurrency": func() error {
 			_, err := c.Batches.RunLocal(context.Background(), in(), out, BulkParams{Concurrency: -1})
@@ -502,6 +503,14 @@ func TestRunLocalParamErrors(t *testing.T) {
 		},
 		"bad option": func() error { // every request would fail: the run stops at the first
 			_, err := c.Batches.RunLocal(context.Background(), in(), out, BulkParams{}, WithHeader("Bad Name", "x"))
+			return err
+		},
+		"nil ctx": func() error {
+			_, err := c.Batches.RunLocal(nilCtx, in(), out, BulkParams{})
+			return err
+		},
+		"nil ctx, sequence": func() error {
+			_, err := c.Batches.RunLocalSeq(nilCtx, readBatchInput(in()), out, BulkParams{})
 			return err
 		},
 		"nil requests": func() error {
