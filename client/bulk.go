@@ -80,9 +80,10 @@ type BulkProgress struct {
 	// Unfinished counts the requests that got no answer to record: not
 	// written, they are sent again by the next run.
 	Unfinished int
-	// PromptTokens and CompletionTokens add up the usage of the completed
-	// requests.
-	PromptTokens, CompletionTokens int
+	// Usage adds up the usage of the completed requests, every count of it
+	// (prompt, completion, total, cached and reasoning tokens …), as a
+	// ToolRun's Usage adds up its turns.
+	Usage Usage
 	// Elapsed is the time since the run started.
 	Elapsed time.Duration
 }
@@ -320,10 +321,7 @@ func (r *bulkRun) do(ctx context.Context, req BatchRequest) {
 	}
 	if comp != nil {
 		r.p.Completed++
-		if u := comp.Usage; u != nil {
-			r.p.PromptTokens += u.PromptTokens
-			r.p.CompletionTokens += u.CompletionTokens
-		}
+		addUsage(&r.p.Usage, comp.Usage)
 	} else {
 		r.p.Failed++
 	}

@@ -263,7 +263,7 @@ func TestRunLocalAPIFailures(t *testing.T) {
 	if p.Completed != 6 || p.Failed != 3 || p.Total != n {
 		t.Errorf("progress %+v, want 6 completed, 3 failed of %d", p, n)
 	}
-	prompt, completion := 0, 0
+	var usage Usage
 	for id, res := range bulkResults(t, path) {
 		var i int
 		fmt.Sscanf(id, "q%d", &i)
@@ -272,8 +272,7 @@ func TestRunLocalAPIFailures(t *testing.T) {
 				t.Errorf("%s: %s", id, res.Raw)
 				continue
 			}
-			prompt += res.Completion.Usage.PromptTokens
-			completion += res.Completion.Usage.CompletionTokens
+			addUsage(&usage, res.Completion.Usage)
 			continue
 		}
 		if res.Status != BatchResultFailed || res.Error == nil || res.Completion != nil ||
@@ -281,8 +280,8 @@ func TestRunLocalAPIFailures(t *testing.T) {
 			t.Errorf("%s: want a failed result naming temperature, got %s", id, res.Raw)
 		}
 	}
-	if p.PromptTokens != prompt || p.CompletionTokens != completion || prompt == 0 {
-		t.Errorf("progress tokens %d+%d, the results' usage %d+%d", p.PromptTokens, p.CompletionTokens, prompt, completion)
+	if p.Usage != usage || usage.PromptTokens == 0 || usage.CompletionTokens == 0 || usage.TotalTokens == 0 {
+		t.Errorf("progress usage %+v, the results' usage %+v", p.Usage, usage)
 	}
 	// One call per result and one when the input was read; counts only grow.
 	if len(calls) != n+1 {
