@@ -361,7 +361,7 @@ func (r *bulkRun) report() {
 // resultLine encodes one output line in Cerebras' shape, with its LF: the
 // completion, or the API's error.
 func resultLine(customID, status string, comp *ChatCompletion, apiErr *APIError) ([]byte, error) {
-	var l batchResultLine
+	var l gen.BatchResultLine
 	var err error
 	l.CustomID, err = encodeJSON(customID)
 	if err == nil {
@@ -515,7 +515,7 @@ func parseBatchInput(n int, line []byte) (BatchRequest, error) {
 	case !utf8.Valid(line):
 		return BatchRequest{}, inputLineError(n, "", ErrBatchInvalidUTF8, "the line is not valid UTF-8")
 	}
-	var in batchInputLine
+	var in gen.BatchInputLine
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields() // a field the params do not know would be dropped silently
 	if err := dec.Decode(&in); err != nil {
@@ -524,7 +524,7 @@ func parseBatchInput(n int, line []byte) (BatchRequest, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return BatchRequest{}, inputLineError(n, in.CustomID, ErrBatchMalformedLine, "data after the request's object")
 	}
-	if in.Method != http.MethodPost || in.URL != batchEndpoint {
+	if in.Method != gen.BatchInputLineMethodPOST || in.URL != BatchEndpointChatCompletions {
 		return BatchRequest{}, inputLineError(n, in.CustomID, ErrBatchMalformedLine, "the request is %q %q: a batch runs POST %s", in.Method, in.URL, batchEndpoint)
 	}
 	if in.Body == nil {
