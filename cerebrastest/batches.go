@@ -248,7 +248,7 @@ func (s *Server) expire(b *storedBatch) {
 	for _, l := range b.lines[b.ran:] {
 		var in inputLine
 		_ = json.Unmarshal(l, &in) // a batch still validating may not have one
-		b.errs = append(append(b.errs, errorLine(in.CustomID, gen.BatchResultStatusExpired, string(gen.BatchResultErrorCodeBatchExpired), expiredMessage)...), '\n')
+		b.errs = append(append(b.errs, s.errorLine(in.CustomID, gen.BatchResultStatusExpired, string(gen.BatchResultErrorCodeBatchExpired), expiredMessage)...), '\n')
 		m.RequestCounts.Failed++
 	}
 	b.ran = len(b.lines)
@@ -297,7 +297,7 @@ func (s *Server) batchLine(l []byte) ([]byte, bool) {
 	var in inputLine
 	_ = json.Unmarshal(l, &in) // checkBatchLines made sure it is an object with a custom_id
 	fail := func(code, msg string) ([]byte, bool) {
-		return errorLine(in.CustomID, gen.BatchResultStatusFailed, code, msg), false
+		return s.errorLine(in.CustomID, gen.BatchResultStatusFailed, code, msg), false
 	}
 	if in.Method != gen.BatchInputLineMethodPOST || in.URL != gen.BatchEndpointChatCompletions {
 		return fail("invalid_request", fmt.Sprintf("Unsupported request %s %s: a batch runs POST /v1/chat/completions.", in.Method, in.URL))
@@ -329,7 +329,7 @@ func (s *Server) batchLine(l []byte) ([]byte, bool) {
 		req.Logprobs != nil && *req.Logprobs, top)
 	resp, _ := json.Marshal(c)
 	x.s.check("ChatCompletion", resp)
-	return resultLine(in.CustomID, gen.BatchResultStatusSucceeded, resp, nil), true
+	return s.resultLine(in.CustomID, gen.BatchResultStatusSucceeded, resp, nil), true
 }
 
 // inputLine is a batch input line with its body left raw: a body that
@@ -341,13 +341,14 @@ type inputLine struct {
 
 // errorLine is a result line in Cerebras' shape for a request that has no
 // response: {"custom_id", "status", "error": {"code", "message"}}.
-func errorLine(customID string, status gen.BatchResultStatus, code, msg string) []byte {
-	return resultLine(customID, status, nil, &gen.ErrorDetail{Code: &code, Message: &msg})
+func (s *Server) errorLine(customID string, status gen.BatchResultStatus, code, msg string) []byte {
+	return s.resultLine(customID, status, nil, &gen.ErrorDetail{Code: &code, Message: &msg})
 }
 
 // resultLine is a result line in Cerebras' shape: {"custom_id", "status",
-// "response"} or {"custom_id", "status", "error"}.
-func resultLine(customID string, status gen.BatchResultStatus, response json.RawMessage, e *gen.ErrorDetail) []byte {
+// "response"} or {"custom_id", "status", "error"}, checked against the
+// spec's BatchResultLine.
+func (s *Server) resultLine(customID string, status gen.BatchResultStatus, response json.RawMessage, e *gen.ErrorDetail) []byte {
 	l := gen.BatchResultLine{Response: response}
 	l.CustomID, _ = json.Marshal(customID)
 	l.Status, _ = json.Marshal(status)
@@ -355,6 +356,7 @@ func resultLine(customID string, status gen.BatchResultStatus, response json.Raw
 		l.Error, _ = json.Marshal(e)
 	}
 	b, _ := json.Marshal(l)
+	s.check("BatchResultLine", b)
 	return b
 }
 

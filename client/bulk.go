@@ -114,6 +114,10 @@ func (p BulkProgress) Rate() float64 {
 //
 // A run is resumable: the custom_ids already in output are skipped, so a
 // crash or a cancelled context loses nothing but the requests in flight.
+// A line is done when it is a JSON object with a top-level custom_id,
+// however long it is and whether or not its completion decodes (a line
+// written by another version of this SDK counts); resume reads it at
+// constant memory.
 // Each result is one Write of a whole line, and a torn last line (a crash
 // mid-write) is cut off before the run appends, so no custom_id appears
 // twice. A request the API refused (an error status the client does not

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cerebras-go/cerebras/cerebrastest"
+	"github.com/cerebras-go/cerebras/internal/spec"
 )
 
 // bulkInput writes n requests with NewBatchInputWriter, custom_ids q000…,
@@ -152,6 +153,23 @@ func TestRunLocalKillAndRerun(t *testing.T) {
 	}
 }
 
+// finishedRun runs n requests (bulkInput) to the end, one at a time, and
+// returns the fake, the client, the input, the output's path and content.
+func finishedRun(t *testing.T, n int) (*cerebrastest.Server, *Client, string, string, []byte) {
+	t.Helper()
+	fake, c := newFake(t)
+	input := bulkInput(t, n, nil)
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	if _, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{Concurrency: 1}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fake, c, input, path, data
+}
+
 // A last line torn by a crash mid-write is cut off and its request run
 // again; a whole last line without its LF is kept.
 func TestRunLocalResumeAfterTornLine(t *testing.T) {
@@ -167,16 +185,7 @@ func TestRunLocalResumeAfterTornLine(t *testing.T) {
 		{"whole without its LF", 1, false, n},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fake, c := newFake(t)
-			input := bulkInput(t, n, nil)
-			path := filepath.Join(t.TempDir(), "results.jsonl")
-			if _, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{Concurrency: 1}); err != nil {
-				t.Fatal(err)
-			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			fake, c, input, path, data := finishedRun(t, n)
 			lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
 			var last struct {
 				CustomID string `json:"custom_id"`
@@ -676,16 +685,7 @@ func TestRunLocalOutputError(t *testing.T) {
 // custom_id is sent or written twice.
 func TestRunLocalResumeSkipsLongAndUndecodableLines(t *testing.T) {
 	const n = 6
-	fake, c := newFake(t)
-	input := bulkInput(t, n, nil)
-	path := filepath.Join(t.TempDir(), "results.jsonl")
-	if _, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{Concurrency: 1}); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fake, c, input, path, data := finishedRun(t, n)
 	lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
 	if len(lines) != n {
 		t.Fatalf("%d lines, want %d", len(lines), n)
@@ -829,4 +829,48 @@ func TestScanLine(t *testing.T) {
 			t.Errorf("%q: whole %v, id %q (%v); want %v, %q", tc.line, l.whole, l.id, l.hasID, tc.whole, tc.id)
 		}
 	}
+}
+
+// The lines BatchInputWriter and RunLocal write match the spec's
+// BatchInputLine and BatchResultLine, succeeded and failed alike.
+func TestBatchLinesMatchTheSpec(t *testing.T) {
+	doc, err := spec.Load("../openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(schema, data string) {
+		t.Helper()
+		n := 0
+		for line := range strings.Lines(data) {
+			var v any
+			err := json.Unmarshal([]byte(line), &v)
+			if err == nil {
+				err = doc.Components.Schemas[schema].Value.VisitJSON(v)
+			}
+			if err != nil {
+				t.Errorf("a line is not a %s: %v\n%s", schema, err, line)
+			}
+			n++
+		}
+		if n == 0 {
+			t.Errorf("no %s to check", schema)
+		}
+	}
+	_, c := newFake(t)
+	input := bulkInput(t, 4, func(i int, p *ChatCompletionNewParams) {
+		if i%2 == 0 {
+			p.Temperature = Float(5) // refused by the API: a failed line
+		}
+	})
+	check("BatchInputLine", bulkInput(t, 4, nil))
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{})
+	if err != nil || p.Completed != 2 || p.Failed != 2 {
+		t.Fatalf("%+v, %v; want 2 completed, 2 failed", p, err)
+	}
+	out, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("BatchResultLine", string(out))
 }
