@@ -229,14 +229,11 @@ func (s *Server) doneBy(b *storedBatch, t time.Time) int {
 	return int(float64(len(b.lines)) * max(float64(elapsed), 0) / float64(s.batchRunTime))
 }
 
-// expiredCode and expiredMessage make the error of a request a batch did
-// not run before its window closed: the code and message of OpenAI's Batch
-// API (Cerebras documents the line's status, "expired", and an error's
-// shape, {"code", "message"}, but no code).
-const (
-	expiredCode    = "batch_expired"
-	expiredMessage = "This request could not be executed before the completion window expired."
-)
+// expiredMessage is the message of a request a batch did not run before
+// its window closed, with the code gen.BatchResultErrorCodeBatchExpired:
+// OpenAI's Batch API's (Cerebras documents the line's status, "expired",
+// and an error's shape, {"code", "message"}, but no code).
+const expiredMessage = "This request could not be executed before the completion window expired."
 
 // expire ends b as expired when its window has closed: the requests run
 // by then (with WithBatchRunTime, those its run time allowed by expires_at;
@@ -249,11 +246,9 @@ func (s *Server) expire(b *storedBatch) {
 		s.run(b, s.doneBy(b, time.Unix(m.ExpiresAt, 0)))
 	}
 	for _, l := range b.lines[b.ran:] {
-		var in struct {
-			CustomID string `json:"custom_id"`
-		}
+		var in inputLine
 		_ = json.Unmarshal(l, &in) // a batch still validating may not have one
-		b.errs = append(append(b.errs, errorLine(in.CustomID, "expired", expiredCode, expiredMessage)...), '\n')
+		b.errs = append(append(b.errs, s.errorLine(in.CustomID, gen.BatchResultStatusExpired, string(gen.BatchResultErrorCodeBatchExpired), expiredMessage)...), '\n')
 		m.RequestCounts.Failed++
 	}
 	b.ran = len(b.lines)
@@ -266,9 +261,7 @@ func (s *Server) expire(b *storedBatch) {
 func checkBatchLines(lines [][]byte) string {
 	seen := map[string]bool{}
 	for i, l := range lines {
-		var in struct {
-			CustomID string `json:"custom_id"`
-		}
+		var in inputLine
 		if err := json.Unmarshal(l, &in); err != nil || in.CustomID == "" {
 			return fmt.Sprintf("Line %d has no custom_id.", i+1)
 		}
@@ -301,15 +294,12 @@ func (s *Server) run(b *storedBatch, n int) {
 // {"custom_id", "status": "failed", "error": {"code", "message"}}.
 func (s *Server) batchLine(l []byte) ([]byte, bool) {
 	x := &exchange{s: s} // the model needs only the server
-	var in struct {
-		CustomID string          `json:"custom_id"`
-		Method   string          `json:"method"`
-		URL      string          `json:"url"`
-		Body     json.RawMessage `json:"body"`
-	}
+	var in inputLine
 	_ = json.Unmarshal(l, &in) // checkBatchLines made sure it is an object with a custom_id
-	fail := func(code, msg string) ([]byte, bool) { return errorLine(in.CustomID, "failed", code, msg), false }
-	if in.Method != http.MethodPost || in.URL != "/v1/chat/completions" {
+	fail := func(code, msg string) ([]byte, bool) {
+		return s.errorLine(in.CustomID, gen.BatchResultStatusFailed, code, msg), false
+	}
+	if in.Method != gen.BatchInputLineMethodPOST || in.URL != gen.BatchEndpointChatCompletions {
 		return fail("invalid_request", fmt.Sprintf("Unsupported request %s %s: a batch runs POST /v1/chat/completions.", in.Method, in.URL))
 	}
 	var req gen.ChatCompletionRequest
@@ -339,15 +329,34 @@ func (s *Server) batchLine(l []byte) ([]byte, bool) {
 		req.Logprobs != nil && *req.Logprobs, top)
 	resp, _ := json.Marshal(c)
 	x.s.check("ChatCompletion", resp)
-	b, _ := json.Marshal(map[string]any{"custom_id": in.CustomID, "status": "succeeded", "response": json.RawMessage(resp)})
-	return b, true
+	return s.resultLine(in.CustomID, gen.BatchResultStatusSucceeded, resp, nil), true
+}
+
+// inputLine is a batch input line with its body left raw: a body that
+// does not decode fails its request (invalid_body), not the whole batch.
+type inputLine struct {
+	gen.BatchInputLine
+	Body json.RawMessage `json:"body"` // shadows the embedded, decoded Body
 }
 
 // errorLine is a result line in Cerebras' shape for a request that has no
 // response: {"custom_id", "status", "error": {"code", "message"}}.
-func errorLine(customID, status, code, msg string) []byte {
-	b, _ := json.Marshal(map[string]any{"custom_id": customID, "status": status,
-		"error": map[string]string{"code": code, "message": msg}})
+func (s *Server) errorLine(customID string, status gen.BatchResultStatus, code, msg string) []byte {
+	return s.resultLine(customID, status, nil, &gen.ErrorDetail{Code: &code, Message: &msg})
+}
+
+// resultLine is a result line in Cerebras' shape: {"custom_id", "status",
+// "response"} or {"custom_id", "status", "error"}, checked against the
+// spec's BatchResultLine.
+func (s *Server) resultLine(customID string, status gen.BatchResultStatus, response json.RawMessage, e *gen.ErrorDetail) []byte {
+	l := gen.BatchResultLine{Response: response}
+	l.CustomID, _ = json.Marshal(customID)
+	l.Status, _ = json.Marshal(status)
+	if e != nil {
+		l.Error, _ = json.Marshal(e)
+	}
+	b, _ := json.Marshal(l)
+	s.check("BatchResultLine", b)
 	return b
 }
 

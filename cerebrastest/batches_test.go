@@ -44,7 +44,7 @@ func TestBatchLifecycleAndOutputShape(t *testing.T) {
 		!strings.Contains(string(line.Response), `"content":"You said: one"`) || strings.Count(out, "\n") != 1 {
 		t.Errorf("output file:\n%s", out)
 	}
-	const wantErr = `{"custom_id":"b","error":{"code":"invalid_request","message":"Unsupported request GET /v1/models: a batch runs POST /v1/chat/completions."},"status":"failed"}` + "\n"
+	const wantErr = `{"custom_id":"b","status":"failed","error":{"code":"invalid_request","message":"Unsupported request GET /v1/models: a batch runs POST /v1/chat/completions."}}` + "\n"
 	if got := content(t, c, b.ErrorFileID); got != wantErr {
 		t.Errorf("error file:\n%s\nwant\n%s", got, wantErr)
 	}
@@ -135,7 +135,7 @@ func TestBatchTimesFollowTheClock(t *testing.T) {
 func expiredLines(ids ...string) string {
 	var b strings.Builder
 	for _, id := range ids {
-		b.WriteString(`{"custom_id":"` + id + `","error":{"code":"batch_expired","message":"This request could not be executed before the completion window expired."},"status":"expired"}` + "\n")
+		b.WriteString(`{"custom_id":"` + id + `","status":"expired","error":{"code":"batch_expired","message":"This request could not be executed before the completion window expired."}}` + "\n")
 	}
 	return b.String()
 }

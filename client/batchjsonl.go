@@ -10,6 +10,8 @@ import (
 	"iter"
 	"reflect"
 	"unicode/utf8"
+
+	"github.com/cerebras-go/cerebras/gen"
 )
 
 // The limits of a batch input file, as the Cerebras batch guide documents
@@ -30,7 +32,7 @@ const (
 )
 
 // batchEndpoint is the only endpoint a batch serves today.
-const batchEndpoint = "/v1/chat/completions"
+const batchEndpoint = string(BatchEndpointChatCompletions)
 
 // Sentinel errors for the limits of batch files, matched with errors.Is. A
 // BatchInputWriter's error matches one of them and ErrInvalidInput; an error
@@ -130,14 +132,6 @@ func NewBatchInputWriter(dst io.Writer) *BatchInputWriter {
 	return w
 }
 
-// batchInputLine is one line of an input file, its keys in the documented order.
-type batchInputLine struct {
-	CustomID string                   `json:"custom_id"`
-	Method   string                   `json:"method"`
-	URL      string                   `json:"url"`
-	Body     *ChatCompletionNewParams `json:"body"`
-}
-
 // Add writes the request params as the next line, under customID. params
 // are checked as Chat.Completions.New checks them, and Stream must not be
 // true. Errors: a *BatchLineError whose Err is a *ParamError, matching
@@ -191,7 +185,7 @@ func (w *BatchInputWriter) Add(customID string, params ChatCompletionNewParams) 
 	}
 
 	w.buf.Reset()
-	if err := w.enc.Encode(batchInputLine{CustomID: customID, Method: "POST", URL: batchEndpoint, Body: &params}); err != nil {
+	if err := w.enc.Encode(gen.BatchInputLine{CustomID: customID, Method: gen.BatchInputLineMethodPOST, URL: BatchEndpointChatCompletions, Body: &params}); err != nil {
 		return &BatchLineError{Line: line, CustomID: customID,
 			Err: &ParamError{Param: "params", Message: "encoding the request: " + err.Error(), Err: err}}
 	}
@@ -294,9 +288,9 @@ const DefaultBatchResultLineBytes = 16 << 20
 // OpenAI's shape they are derived from the status_code and the error.
 // Other values the API may add are kept as they come.
 const (
-	BatchResultSucceeded = "succeeded"
-	BatchResultFailed    = "failed"
-	BatchResultExpired   = "expired"
+	BatchResultSucceeded = string(gen.BatchResultStatusSucceeded)
+	BatchResultFailed    = string(gen.BatchResultStatusFailed)
+	BatchResultExpired   = string(gen.BatchResultStatusExpired)
 )
 
 // BatchResult is one line of a batch output or error file.
@@ -434,27 +428,10 @@ func readBatchLine(br *bufio.Reader, buf []byte, max int) (_ []byte, n int64, to
 	}
 }
 
-// batchResultLine is one line of an output file, in either shape. Batches.RunLocal
-// writes it too, in Cerebras' shape: the fields it leaves empty are omitted.
-type batchResultLine struct {
-	ID       json.RawMessage `json:"id,omitempty"`
-	CustomID json.RawMessage `json:"custom_id"`
-	Status   json.RawMessage `json:"status,omitempty"`
-	Response json.RawMessage `json:"response,omitempty"`
-	Error    json.RawMessage `json:"error,omitempty"`
-}
-
-// batchEnvelope is OpenAI's response object around the completion.
-type batchEnvelope struct {
-	StatusCode *int            `json:"status_code"`
-	RequestID  json.RawMessage `json:"request_id"`
-	Body       json.RawMessage `json:"body"`
-}
-
 // parseBatchResult decodes one output line.
 func parseBatchResult(n int, line []byte) (BatchResult, error) {
 	res := BatchResult{Line: n}
-	var w batchResultLine
+	var w gen.BatchResultLine // its fields raw JSON, for the tolerant reading below
 	if err := json.Unmarshal(line, &w); err != nil {
 		return res, malformed(n, "", "%w", err)
 	}
@@ -473,7 +450,7 @@ func parseBatchResult(n int, line []byte) (BatchResult, error) {
 	}
 	completion := w.Response
 	if isObject(w.Response) {
-		var env batchEnvelope
+		var env gen.BatchResultResponse // OpenAI's envelope, if it is one
 		if err := json.Unmarshal(w.Response, &env); err != nil {
 			return res, malformed(n, id, "response: %w", err)
 		}
@@ -505,7 +482,7 @@ func parseBatchResult(n int, line []byte) (BatchResult, error) {
 	}
 	if res.Status == "" {
 		switch {
-		case res.Error != nil && res.Error.Code == "batch_expired":
+		case res.Error != nil && res.Error.Code == string(gen.BatchResultErrorCodeBatchExpired):
 			res.Status = BatchResultExpired
 		case res.Error != nil:
 			res.Status = BatchResultFailed

@@ -80,9 +80,10 @@ type BulkProgress struct {
 	// Unfinished counts the requests that got no answer to record: not
 	// written, they are sent again by the next run.
 	Unfinished int
-	// PromptTokens and CompletionTokens add up the usage of the completed
-	// requests.
-	PromptTokens, CompletionTokens int
+	// Usage adds up the usage of the completed requests, every count of it
+	// (prompt, completion, total, cached and reasoning tokens …), as a
+	// ToolRun's Usage adds up its turns.
+	Usage Usage
 	// Elapsed is the time since the run started.
 	Elapsed time.Duration
 }
@@ -113,6 +114,10 @@ func (p BulkProgress) Rate() float64 {
 //
 // A run is resumable: the custom_ids already in output are skipped, so a
 // crash or a cancelled context loses nothing but the requests in flight.
+// A line is done when it is a JSON object with a top-level custom_id,
+// however long it is and whether or not its completion decodes (a line
+// written by another version of this SDK counts); resume reads it at
+// constant memory.
 // Each result is one Write of a whole line, and a torn last line (a crash
 // mid-write) is cut off before the run appends, so no custom_id appears
 // twice. A request the API refused (an error status the client does not
@@ -142,6 +147,9 @@ func (p BulkProgress) Rate() float64 {
 //	…
 //	p, err := c.Batches.RunLocal(ctx, in, out, client.BulkParams{Concurrency: 16})
 func (s *BatchService) RunLocal(ctx context.Context, input io.Reader, output BulkOutput, params BulkParams, opts ...Option) (BulkProgress, error) {
+	if ctx == nil {
+		return BulkProgress{Total: -1}, paramError("ctx", "nil Context")
+	}
 	if input == nil {
 		return BulkProgress{Total: -1}, paramError("input", "Batches.RunLocal: input is nil")
 	}
@@ -155,6 +163,9 @@ func (s *BatchService) RunLocal(ctx context.Context, input io.Reader, output Bul
 // ranged over once, on the caller's goroutine.
 func (s *BatchService) RunLocalSeq(ctx context.Context, requests iter.Seq2[BatchRequest, error], output BulkOutput, params BulkParams, opts ...Option) (BulkProgress, error) {
 	p := BulkProgress{Total: -1}
+	if ctx == nil {
+		return p, paramError("ctx", "nil Context")
+	}
 	workers := params.Concurrency
 	switch {
 	case workers == 0:
@@ -314,10 +325,7 @@ func (r *bulkRun) do(ctx context.Context, req BatchRequest) {
 	}
 	if comp != nil {
 		r.p.Completed++
-		if u := comp.Usage; u != nil {
-			r.p.PromptTokens += u.PromptTokens
-			r.p.CompletionTokens += u.CompletionTokens
-		}
+		addUsage(&r.p.Usage, comp.Usage)
 	} else {
 		r.p.Failed++
 	}
@@ -357,7 +365,7 @@ func (r *bulkRun) report() {
 // resultLine encodes one output line in Cerebras' shape, with its LF: the
 // completion, or the API's error.
 func resultLine(customID, status string, comp *ChatCompletion, apiErr *APIError) ([]byte, error) {
-	var l batchResultLine
+	var l gen.BatchResultLine
 	var err error
 	l.CustomID, err = encodeJSON(customID)
 	if err == nil {
@@ -407,11 +415,14 @@ func encodeJSON(v any) ([]byte, error) {
 }
 
 // resumeBulkOutput reads the results already in out and returns their
-// custom_ids, leaving out positioned at the end of its last whole line: a
-// last line without its LF that does not read as a result was torn by a
-// crash mid-write, and is cut off (its request runs again); one that reads
-// (a file edited by hand) is kept and given its LF. Other unreadable lines
-// are left as they are, and do not count as done.
+// custom_ids, leaving out positioned at the end of its last whole line. A
+// line is done when it is one JSON object with a top-level custom_id,
+// whatever else it holds and however long it is (scanLine): done-ness
+// never depends on decoding the completion, so a line this SDK cannot read
+// is not sent again. A last line without its LF that is not a whole object
+// was torn by a crash mid-write, and is cut off (its request runs again);
+// one that is (a file edited by hand) is kept and given its LF. Other
+// lines without a custom_id are left as they are, and do not count as done.
 func resumeBulkOutput(out BulkOutput) (map[string]struct{}, error) {
 	fail := func(err error) (map[string]struct{}, error) {
 		return nil, fmt.Errorf("client: RunLocal: reading the results already in the output: %w", err)
@@ -421,35 +432,27 @@ func resumeBulkOutput(out BulkOutput) (map[string]struct{}, error) {
 	}
 	done := make(map[string]struct{})
 	br := bufio.NewReaderSize(out, 64<<10)
-	var buf []byte
 	var end int64 // the end of the last line kept
-	for line := 1; ; line++ {
-		var n int64
-		var tooLong bool
-		var err error
-		buf, n, tooLong, err = readBatchLine(br, buf[:0], DefaultBatchResultLineBytes+1) // +1: a CR
+	for {
+		l, err := scanLine(br)
 		if err != nil && err != io.EOF {
 			return fail(err)
 		}
-		if n == 0 {
+		if l.n == 0 {
 			break // the end, after an LF
 		}
-		id, ok := "", false
-		if b := bytes.TrimSuffix(buf, []byte("\r")); !tooLong && len(bytes.TrimSpace(b)) > 0 {
-			res, perr := parseBatchResult(line, b)
-			id, ok = res.CustomID, perr == nil
-		}
-		if err == io.EOF && !ok { // torn
+		ok := l.whole && l.hasID
+		if l.eof && !ok { // torn
 			if err := out.Truncate(end); err != nil {
 				return fail(err)
 			}
 			break
 		}
-		end += n
+		end += l.n
 		if ok {
-			done[id] = struct{}{}
+			done[l.id] = struct{}{}
 		}
-		if err == io.EOF { // whole, but without its LF
+		if l.eof { // whole, but without its LF
 			if _, err := out.Seek(end, io.SeekStart); err != nil {
 				return fail(err)
 			}
@@ -516,7 +519,7 @@ func parseBatchInput(n int, line []byte) (BatchRequest, error) {
 	case !utf8.Valid(line):
 		return BatchRequest{}, inputLineError(n, "", ErrBatchInvalidUTF8, "the line is not valid UTF-8")
 	}
-	var in batchInputLine
+	var in gen.BatchInputLine
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields() // a field the params do not know would be dropped silently
 	if err := dec.Decode(&in); err != nil {
@@ -525,7 +528,7 @@ func parseBatchInput(n int, line []byte) (BatchRequest, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return BatchRequest{}, inputLineError(n, in.CustomID, ErrBatchMalformedLine, "data after the request's object")
 	}
-	if in.Method != http.MethodPost || in.URL != batchEndpoint {
+	if in.Method != gen.BatchInputLineMethodPOST || in.URL != BatchEndpointChatCompletions {
 		return BatchRequest{}, inputLineError(n, in.CustomID, ErrBatchMalformedLine, "the request is %q %q: a batch runs POST %s", in.Method, in.URL, batchEndpoint)
 	}
 	if in.Body == nil {

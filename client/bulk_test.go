@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,12 +11,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cerebras-go/cerebras/cerebrastest"
+	"github.com/cerebras-go/cerebras/internal/spec"
 )
 
 // bulkInput writes n requests with NewBatchInputWriter, custom_ids q000…,
@@ -150,6 +153,23 @@ func TestRunLocalKillAndRerun(t *testing.T) {
 	}
 }
 
+// finishedRun runs n requests (bulkInput) to the end, one at a time, and
+// returns the fake, the client, the input, the output's path and content.
+func finishedRun(t *testing.T, n int) (*cerebrastest.Server, *Client, string, string, []byte) {
+	t.Helper()
+	fake, c := newFake(t)
+	input := bulkInput(t, n, nil)
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	if _, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{Concurrency: 1}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fake, c, input, path, data
+}
+
 // A last line torn by a crash mid-write is cut off and its request run
 // again; a whole last line without its LF is kept.
 func TestRunLocalResumeAfterTornLine(t *testing.T) {
@@ -165,16 +185,7 @@ func TestRunLocalResumeAfterTornLine(t *testing.T) {
 		{"whole without its LF", 1, false, n},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fake, c := newFake(t)
-			input := bulkInput(t, n, nil)
-			path := filepath.Join(t.TempDir(), "results.jsonl")
-			if _, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{Concurrency: 1}); err != nil {
-				t.Fatal(err)
-			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			fake, c, input, path, data := finishedRun(t, n)
 			lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
 			var last struct {
 				CustomID string `json:"custom_id"`
@@ -261,7 +272,7 @@ func TestRunLocalAPIFailures(t *testing.T) {
 	if p.Completed != 6 || p.Failed != 3 || p.Total != n {
 		t.Errorf("progress %+v, want 6 completed, 3 failed of %d", p, n)
 	}
-	prompt, completion := 0, 0
+	var usage Usage
 	for id, res := range bulkResults(t, path) {
 		var i int
 		fmt.Sscanf(id, "q%d", &i)
@@ -270,8 +281,7 @@ func TestRunLocalAPIFailures(t *testing.T) {
 				t.Errorf("%s: %s", id, res.Raw)
 				continue
 			}
-			prompt += res.Completion.Usage.PromptTokens
-			completion += res.Completion.Usage.CompletionTokens
+			addUsage(&usage, res.Completion.Usage)
 			continue
 		}
 		if res.Status != BatchResultFailed || res.Error == nil || res.Completion != nil ||
@@ -279,8 +289,8 @@ func TestRunLocalAPIFailures(t *testing.T) {
 			t.Errorf("%s: want a failed result naming temperature, got %s", id, res.Raw)
 		}
 	}
-	if p.PromptTokens != prompt || p.CompletionTokens != completion || prompt == 0 {
-		t.Errorf("progress tokens %d+%d, the results' usage %d+%d", p.PromptTokens, p.CompletionTokens, prompt, completion)
+	if p.Usage != usage || usage.PromptTokens == 0 || usage.CompletionTokens == 0 || usage.TotalTokens == 0 {
+		t.Errorf("progress usage %+v, the results' usage %+v", p.Usage, usage)
 	}
 	// One call per result and one when the input was read; counts only grow.
 	if len(calls) != n+1 {
@@ -481,6 +491,7 @@ func TestRunLocalParamErrors(t *testing.T) {
 	out := bulkOutput(t, filepath.Join(t.TempDir(), "results.jsonl"))
 	in := func() *strings.Reader { return strings.NewReader(bulkInput(t, 1, nil)) }
 	var nilSeq iter.Seq2[BatchRequest, error]
+	var nilCtx context.Context
 	for name, run := range map[string]func() error{
 		"negative concurrency": func() error {
 			_, err := c.Batches.RunLocal(context.Background(), in(), out, BulkParams{Concurrency: -1})
@@ -500,6 +511,14 @@ func TestRunLocalParamErrors(t *testing.T) {
 		},
 		"bad option": func() error { // every request would fail: the run stops at the first
 			_, err := c.Batches.RunLocal(context.Background(), in(), out, BulkParams{}, WithHeader("Bad Name", "x"))
+			return err
+		},
+		"nil ctx": func() error {
+			_, err := c.Batches.RunLocal(nilCtx, in(), out, BulkParams{})
+			return err
+		},
+		"nil ctx, sequence": func() error {
+			_, err := c.Batches.RunLocalSeq(nilCtx, readBatchInput(in()), out, BulkParams{})
 			return err
 		},
 		"nil requests": func() error {
@@ -656,4 +675,202 @@ func TestRunLocalOutputError(t *testing.T) {
 	if sent := len(sentPerID(t, fake)); sent != 3 {
 		t.Errorf("%d requests sent, want 3 (the third's result could not be written)", sent)
 	}
+}
+
+// A rerun decides what is done from each line's custom_id alone: a line
+// over the 16 MiB that ReadBatchResults reads by default (the runner
+// writes completions up to the 64 MiB response limit), and lines whose
+// completion this SDK cannot decode (written by another version, after
+// the spec changed, or edited by hand), still count as done, so no
+// custom_id is sent or written twice.
+func TestRunLocalResumeSkipsLongAndUndecodableLines(t *testing.T) {
+	const n = 6
+	fake, c, input, path, data := finishedRun(t, n)
+	lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(lines) != n {
+		t.Fatalf("%d lines, want %d", len(lines), n)
+	}
+	idOf := func(line string) string {
+		var l struct {
+			CustomID string `json:"custom_id"`
+		}
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatal(err)
+		}
+		return l.CustomID
+	}
+	// Line 1: its completion's content padded past DefaultBatchResultLineBytes.
+	pad := strings.Repeat("x", DefaultBatchResultLineBytes+1<<20)
+	lines[0] = strings.Replace(lines[0], `"You said: `, `"`+pad+`You said: `, 1)
+	if len(lines[0]) <= DefaultBatchResultLineBytes {
+		t.Fatalf("line 1 is %d bytes, want it over %d", len(lines[0]), DefaultBatchResultLineBytes)
+	}
+	// Lines 2 to 4: completions decodeResponse refuses; the custom_id not
+	// first, in another case, or escaped, as encoding/json reads them.
+	undecodable := []string{
+		`{"status":"succeeded","response":{"id":7,"choices":"none"},"custom_id":%q}` + "\n",
+		`{"Custom_ID":%q,"status":"succeeded","response":{"choices":[{"message":{"content":["not","text"]}}]}}` + "\n",
+		`{"custom\u005fid" : %q , "status":"succeeded","response":{"object":{"nested":["}","{\"custom_id\":\"x\""]}}}` + "\r\n",
+	}
+	for i, f := range undecodable {
+		lines[i+1] = fmt.Sprintf(f, idOf(lines[i+1]))
+		if res, perr := parseBatchResult(i+2, []byte(strings.TrimSpace(lines[i+1]))); perr == nil {
+			t.Fatalf("line %d decodes (%+v): the test needs one this SDK cannot read", i+2, res)
+		}
+	}
+	// Line 6: torn by a crash mid-write, so its request runs again.
+	torn := idOf(lines[n-1])
+	lines[n-1] = lines[n-1][:len(lines[n-1])/2]
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path, os.O_APPEND), BulkParams{Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Skipped != n-1 || p.Completed != 1 {
+		t.Errorf("rerun: skipped %d, completed %d; want %d, 1", p.Skipped, p.Completed, n-1)
+	}
+	for id, k := range sentPerID(t, fake) {
+		if want := 1 + bool2int(id == torn); k != want {
+			t.Errorf("%s was sent %d times, want %d", id, k, want)
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	seen := map[string]int{}
+	br := bufio.NewReader(f)
+	for {
+		l, err := scanLine(br)
+		if l.n > 0 {
+			if !l.whole || !l.hasID {
+				t.Errorf("a line of the output is not a whole result: %+v", l)
+			}
+			seen[l.id]++
+		}
+		if err != nil {
+			break
+		}
+	}
+	for i := range n {
+		if id := fmt.Sprintf("q%03d", i); seen[id] != 1 {
+			t.Errorf("%s is in the output %d times, want once", id, seen[id])
+		}
+	}
+}
+
+func bool2int(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Resume reads a line at constant memory however long it is: a 40 MiB
+// line costs it far less than its length.
+func TestResumeBulkOutputMemoryIsFlat(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	big := `{"custom_id":"big","status":"succeeded","response":{"choices":[{"message":{"content":"` +
+		strings.Repeat(`ab\"\\`, 10<<20) + `"}}]}}` + "\n"
+	if err := os.WriteFile(path, []byte(big+`{"custom_id":"small","status":"failed","error":{}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big = ""
+	out := bulkOutput(t, path)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	done, err := resumeBulkOutput(out)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := done["big"]; !ok || len(done) != 2 {
+		t.Errorf("done = %v, want big and small", done)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+		t.Errorf("resume allocated %d bytes for a 40 MiB line, want under 1 MiB", alloc)
+	}
+}
+
+// scanLine tells a whole result from a torn or malformed one, and reads
+// custom_id as encoding/json does, from the top level only.
+func TestScanLine(t *testing.T) {
+	for _, tc := range []struct {
+		line  string
+		whole bool
+		id    string // "" for none
+	}{
+		{`{"custom_id":"a","status":"succeeded"}` + "\n", true, "a"},
+		{`{"custom_id":"a","status":"succeeded"}`, true, "a"},
+		{` { "custom_id" : "a\"b\u00e9" } ` + "\r\n", true, "a\"bé"},
+		{`{"custom_id":12}`, true, "12"},
+		{`{"response":{"custom_id":"inner"},"custom_id":"outer"}`, true, "outer"},
+		{`{"custom_id":"first","custom_id":"last"}`, true, "last"},
+		{`{"response":{"custom_id":"inner"}}`, true, ""},
+		{`{"custom_id":{"not":"text"}}`, true, ""},
+		{`{"custom_id":"a","response":{"choices":[`, false, "a"},
+		{`{"custom_id":"a","response":"}`, false, "a"},
+		{`{"custom_id":"a"}}`, false, "a"},
+		{`{"custom_id":"a"} x`, false, "a"},
+		{`["custom_id","a"]`, false, ""},
+		{`garbage`, false, ""},
+		{"\n", false, ""},
+	} {
+		l, err := scanLine(bufio.NewReaderSize(strings.NewReader(tc.line+"\n{}\n"), 16))
+		if err != nil {
+			t.Fatalf("%q: %v", tc.line, err)
+		}
+		if l.whole != tc.whole || l.hasID != (tc.id != "") || l.id != tc.id {
+			t.Errorf("%q: whole %v, id %q (%v); want %v, %q", tc.line, l.whole, l.id, l.hasID, tc.whole, tc.id)
+		}
+	}
+}
+
+// The lines BatchInputWriter and RunLocal write match the spec's
+// BatchInputLine and BatchResultLine, succeeded and failed alike.
+func TestBatchLinesMatchTheSpec(t *testing.T) {
+	doc, err := spec.Load("../openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(schema, data string) {
+		t.Helper()
+		n := 0
+		for line := range strings.Lines(data) {
+			var v any
+			err := json.Unmarshal([]byte(line), &v)
+			if err == nil {
+				err = doc.Components.Schemas[schema].Value.VisitJSON(v)
+			}
+			if err != nil {
+				t.Errorf("a line is not a %s: %v\n%s", schema, err, line)
+			}
+			n++
+		}
+		if n == 0 {
+			t.Errorf("no %s to check", schema)
+		}
+	}
+	_, c := newFake(t)
+	input := bulkInput(t, 4, func(i int, p *ChatCompletionNewParams) {
+		if i%2 == 0 {
+			p.Temperature = Float(5) // refused by the API: a failed line
+		}
+	})
+	check("BatchInputLine", bulkInput(t, 4, nil))
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{})
+	if err != nil || p.Completed != 2 || p.Failed != 2 {
+		t.Fatalf("%+v, %v; want 2 completed, 2 failed", p, err)
+	}
+	out, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("BatchResultLine", string(out))
 }

@@ -40,7 +40,8 @@ func TestExamples(t *testing.T) {
 	for name, substrings := range want {
 		t.Run(name, func(t *testing.T) {
 			cmd := exec.Command(filepath.Join(bin, name))
-			cmd.Env = append(os.Environ(), "CEREBRAS_BASE_URL="+srv.URL, "CEREBRAS_API_KEY=test-key", "CEREBRAS_CUSTOM_HEADERS=", "CEREBRAS_MODEL=")
+			cmd.Env = append(os.Environ(), "CEREBRAS_BASE_URL="+srv.URL, "CEREBRAS_API_KEY=test-key", "CEREBRAS_CUSTOM_HEADERS=", "CEREBRAS_MODEL=",
+				"CEREBRAS_BATCH_POLL=1ms") // the fake moves a batch on at every poll: no need to wait 1 s, 2 s …
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("%v\n%s", err, out)

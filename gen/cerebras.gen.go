@@ -78,6 +78,57 @@ func (e BatchEndpoint) Valid() bool {
 	}
 }
 
+// Defines values for BatchInputLineMethod.
+const (
+	BatchInputLineMethodPOST BatchInputLineMethod = "POST"
+)
+
+// Valid indicates whether the value is a known member of the BatchInputLineMethod enum.
+func (e BatchInputLineMethod) Valid() bool {
+	switch e {
+	case BatchInputLineMethodPOST:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BatchResultErrorCode.
+const (
+	BatchResultErrorCodeBatchExpired BatchResultErrorCode = "batch_expired"
+)
+
+// Valid indicates whether the value is a known member of the BatchResultErrorCode enum.
+func (e BatchResultErrorCode) Valid() bool {
+	switch e {
+	case BatchResultErrorCodeBatchExpired:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BatchResultStatus.
+const (
+	BatchResultStatusExpired   BatchResultStatus = "expired"
+	BatchResultStatusFailed    BatchResultStatus = "failed"
+	BatchResultStatusSucceeded BatchResultStatus = "succeeded"
+)
+
+// Valid indicates whether the value is a known member of the BatchResultStatus enum.
+func (e BatchResultStatus) Valid() bool {
+	switch e {
+	case BatchResultStatusExpired:
+		return true
+	case BatchResultStatusFailed:
+		return true
+	case BatchResultStatusSucceeded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for BatchStatus.
 const (
 	BatchStatusCancelled  BatchStatus = "cancelled"
@@ -616,6 +667,28 @@ type BatchCreateRequest struct {
 // BatchEndpoint The endpoint every request of a batch calls; only `/v1/chat/completions` today.
 type BatchEndpoint string
 
+// BatchInputLine One line of a batch input file (JSONL, UTF-8, LF line endings): a chat completion request and the `custom_id` that names its result. Every `custom_id` is unique within the file and every line asks for the same model. Limits: at most 1 MB a line (its LF included), 50,000 lines and 200 MB a file; an older copy of the batch guide also asks for at least 10 lines.
+//
+// Example: {"body":{"messages":[{"content":"Hello","role":"user"}],"model":"gpt-oss-120b"},"custom_id":"request-1","method":"POST","url":"/v1/chat/completions"}
+type BatchInputLine struct {
+	// CustomID Names the request's line in the output or error file; unique within the file.
+	//
+	// Example: request-1
+	CustomID string `json:"custom_id"`
+
+	// Method The HTTP method of the request; only `POST`.
+	Method BatchInputLineMethod `json:"method"`
+
+	// URL The endpoint every request of a batch calls; only `/v1/chat/completions` today.
+	URL BatchEndpoint `json:"url"`
+
+	// Body The body of `POST /v1/chat/completions`.
+	Body *ChatCompletionRequest `json:"body"`
+}
+
+// BatchInputLineMethod The HTTP method of the request; only `POST`.
+type BatchInputLineMethod string
+
 // BatchList One page of batches.
 type BatchList struct {
 	// Data The batches of this page.
@@ -639,6 +712,48 @@ type BatchRequestCounts struct {
 	// Total The requests of the batch.
 	Total int `json:"total,omitempty"`
 }
+
+// BatchResultErrorCode Codes of a result line's `error` that the SDK acts on. `batch_expired` is OpenAI's code for a request not run before the window closed (Cerebras documents the line's status, `expired`, but no code): a line with this code and no `status` is expired.
+type BatchResultErrorCode string
+
+// BatchResultLine One line of a batch's output or error file, one a request. Two shapes are documented and both are accepted: Cerebras' `{"custom_id", "status", "response": {<chat.completion>}}`, or with `error` instead of `response`; and OpenAI's `{"id", "custom_id", "response": {"status_code", "request_id", "body"}, "error"}`, with no `status` (derived from the status code and the error). Readers should decode tolerantly and keep the raw line: the current docs show no example of the output file.
+//
+// Example: {"custom_id":"request-2","error":{"code":"batch_expired","message":"This request could not be executed before the completion window expired."},"status":"expired"}
+type BatchResultLine struct {
+	// ID OpenAI's shape only: the line's own id, such as `batch_req_…`.
+	ID json.RawMessage `json:"id,omitempty"`
+
+	// CustomID The custom_id of the input line the result answers.
+	//
+	// Example: request-1
+	CustomID json.RawMessage `json:"custom_id"`
+
+	// Status How one request of a batch ended: `succeeded` (the line has a `response`), `failed` (an `error`), or `expired` (not run before the completion window closed; an `error`).
+	Status json.RawMessage `json:"status,omitempty"`
+
+	// Response Cerebras' shape: the chat completion. OpenAI's: an envelope around it, with the HTTP status code and the request id. Absent or null when the request failed in Cerebras' shape.
+	Response json.RawMessage `json:"response,omitempty"`
+
+	// Error The request's error, absent or null when it succeeded: an object, or in some copies a plain string (its message).
+	Error json.RawMessage `json:"error,omitempty"`
+}
+
+// BatchResultResponse OpenAI's shape of a result line's `response`: the request's HTTP answer.
+type BatchResultResponse struct {
+	// Body The response body: the chat completion when `status_code` is 2xx, else the error body (wrapped in `error`, or flat).
+	Body json.RawMessage `json:"body,omitempty"`
+
+	// RequestID The request's id.
+	RequestID json.RawMessage `json:"request_id,omitempty"`
+
+	// StatusCode The HTTP status of the request; 2xx when it succeeded.
+	//
+	// Example: 200
+	StatusCode *int `json:"status_code,omitempty"`
+}
+
+// BatchResultStatus How one request of a batch ended: `succeeded` (the line has a `response`), `failed` (an `error`), or `expired` (not run before the completion window closed; an `error`).
+type BatchResultStatus string
 
 // BatchStatus Where a batch is: `validating` or `queued` when new, `in_progress`, `finalizing`, then a terminal status (`completed`, `expired`, `failed`, `cancelled`); `cancelling` after a cancel.
 type BatchStatus string

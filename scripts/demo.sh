@@ -34,6 +34,7 @@ export CEREBRAS_BASE_URL
 CEREBRAS_BASE_URL=$(cat "$work/url")
 export CEREBRAS_API_KEY=demo-key
 unset CEREBRAS_CUSTOM_HEADERS
+export CEREBRAS_BATCH_POLL=10ms # the fake moves a batch on at every poll (examples/batch)
 echo "demo: fake Cerebras API at $CEREBRAS_BASE_URL (pid $pid)"
 
 for ex in chat streaming accumulator tools agent structured choices concurrent timeouts errors completions models batch bulk; do

@@ -12,6 +12,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"time"
 
 	"github.com/cerebras-go/cerebras/client"
 )
@@ -67,7 +68,16 @@ func main() {
 	}
 	fmt.Printf("created %s: %s\n", b.ID, b.Status)
 
-	b, err = c.Batches.Wait(ctx, b.ID, client.BatchWaitParams{OnProgress: func(b *client.Batch) {
+	// CEREBRAS_BATCH_POLL, if set, is the first delay between two polls
+	// (a Go duration, such as 10ms against a local fake); unset, Wait polls
+	// after 1 s, doubling up to 30 s.
+	var poll time.Duration
+	if v := os.Getenv("CEREBRAS_BATCH_POLL"); v != "" {
+		if poll, err = time.ParseDuration(v); err != nil {
+			log.Fatalf("CEREBRAS_BATCH_POLL: %v", err)
+		}
+	}
+	b, err = c.Batches.Wait(ctx, b.ID, client.BatchWaitParams{Interval: poll, OnProgress: func(b *client.Batch) {
 		n := b.RequestCounts
 		fmt.Printf("batch %s: %d of %d done, %d failed\n", b.Status, n.Completed, n.Total, n.Failed)
 	}})

@@ -54,7 +54,7 @@ func main() {
 			total = fmt.Sprint(p.Total)
 		}
 		fmt.Printf("  progress: %d done, %d failed, %d skipped of %s, %d tokens, %.0f req/s\n",
-			p.Completed, p.Failed, p.Skipped, total, p.PromptTokens+p.CompletionTokens, p.Rate())
+			p.Completed, p.Failed, p.Skipped, total, p.Usage.TotalTokens, p.Rate())
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -71,7 +71,7 @@ func main() {
 		switch {
 		case err != nil:
 			fmt.Println("unreadable line:", err)
-		case res.Completion != nil:
+		case res.Completion != nil && len(res.Completion.Choices) > 0:
 			fmt.Printf("%s %s: %s\n", res.CustomID, res.Status, res.Completion.Choices[0].Message.Content)
 		default:
 			fmt.Printf("%s %s: %v\n", res.CustomID, res.Status, res.Error)
