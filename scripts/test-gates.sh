@@ -8,7 +8,8 @@
 #  6. a string property added to openapi.yaml (delta, message, chunk, completion,
 #     both choices, tool call, function), then `make generate` and nothing
 #     else, reaches streaming users, the accumulator and non-streaming users.
-#  7–9. a removed chunk field, a removed or a renamed request property fail spec-diff;
+#  7–9. a removed chunk field, a removed or a renamed request property, a removed
+#     batch result line field (x-line-schemas) fail spec-diff;
 # 10. an invalid example fails spec-validate at its own line;
 # 11. check-generated tells regenerated-but-uncommitted code from stale code.
 set -euo pipefail
@@ -51,6 +52,9 @@ echo "gates: ok: spec-diff reports a removed response field as breaking"
 
 # 3. acknowledged on purpose
 echo 'POST /v1/chat/completions removed the optional property `system_fingerprint` from the response with the `200` status -- reason: gate self-test' >>api/breaking-ignore.txt
+# A batch result line carries a chat completion (x-line-schemas): its lines change too.
+echo 'GET /v1/files/{file_id}/content removed the optional property `anyOf[#/components/schemas/BatchResultLine]/response/anyOf[#/components/schemas/ChatCompletion]/system_fingerprint` from the response with the `200` status -- reason: gate self-test' >>api/breaking-ignore.txt
+echo 'GET /v1/files/{file_id}/content removed the optional property `anyOf[#/components/schemas/BatchResultLine]/response/anyOf[#/components/schemas/BatchResultResponse]/body/anyOf[#/components/schemas/ChatCompletion]/system_fingerprint` from the response with the `200` status -- reason: gate self-test' >>api/breaking-ignore.txt
 out=$(make -s spec-diff BASE=HEAD~1 2>&1) || fail "spec-diff failed although the change is acknowledged: $out"
 echo "gates: ok: an acknowledged breaking change passes"
 
@@ -207,6 +211,9 @@ spec_break "a request property is removed" \
 spec_break "a request property is renamed" \
   's/^        prompt_cache_key:$/        prompt_cache_id:/m' \
   'removed the request property `prompt_cache_key`'
+spec_break "a batch result line field is removed" \
+  's/(    BatchResultLine:.*?\n)        status:\n(?:          .*\n)+?(        response:)/$1$2/s' \
+  'BatchResultLine]/status`'
 
 # 10. an invalid example fails spec-validate, naming its own line.
 git reset -q --hard "$base"

@@ -1,8 +1,11 @@
 // Command eventschemas writes a copy of an OpenAPI document in which each
 // text/event-stream schema (a component with x-event-schema: Name) is
 // replaced by what its events carry: Name, or a StreamError (ErrorChunk in
-// older documents) reporting a failure. scripts/spec-diff.sh diffs these copies, so that oasdiff, which
-// cannot follow x-event-schema, sees every change to the chunks of a stream.
+// older documents) reporting a failure; and each JSONL schema (one with
+// x-line-schemas: [A, B], anywhere in the document) by what its lines are:
+// A or B. scripts/spec-diff.sh diffs these copies, so that oasdiff, which
+// follows neither extension, sees every change to the chunks of a stream
+// and to the lines of a batch file.
 //
 //	go run ./internal/cmd/eventschemas <in.yaml >out.yaml
 package main
@@ -45,8 +48,9 @@ func main() {
 			n++
 		}
 	}
+	n += lineSchemas(&doc)
 	if n == 0 {
-		log.Print("no schema has x-event-schema: the copy is unchanged")
+		log.Print("no schema has x-event-schema or x-line-schemas: the copy is unchanged")
 	}
 	out, err := yaml.Marshal(&doc)
 	if err != nil {
@@ -91,4 +95,24 @@ func anyOf(refs ...string) *yaml.Node {
 		{Kind: yaml.ScalarNode, Value: "type"}, {Kind: yaml.ScalarNode, Value: "object"},
 		{Kind: yaml.ScalarNode, Value: "anyOf"}, list,
 	}}
+}
+
+// lineSchemas replaces every mapping with x-line-schemas: [A, …] by an
+// anyOf of those components, and reports how many it replaced.
+func lineSchemas(n *yaml.Node) int {
+	count := 0
+	if n.Kind == yaml.MappingNode {
+		if names := lookup(n, "x-line-schemas"); names != nil && names.Kind == yaml.SequenceNode {
+			var refs []string
+			for _, name := range names.Content {
+				refs = append(refs, "#/components/schemas/"+name.Value)
+			}
+			*n = *anyOf(refs...)
+			return 1
+		}
+	}
+	for _, c := range n.Content {
+		count += lineSchemas(c)
+	}
+	return count
 }
