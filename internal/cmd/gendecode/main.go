@@ -601,26 +601,38 @@ func (g *gen) merge(spec string, firstWins []string) (string, error) {
 	p("// that gen.%s also has (matched by JSON name): each is the", msg)
 	p("// concatenation of its deltas, except the first-wins ones (%s). The zero", strings.Join(firstWins, ", "))
 	p("// value is ready to use.")
-	p("type %s struct {", name)
-	for _, l := range decl {
-		p("%s", l)
-	}
-	p("}")
-	p("")
-	p("// Add folds one delta in.")
-	p("func (m *%s) Add(d *gen.%s) {", name, delta)
-	for _, l := range add {
-		p("%s", l)
-	}
-	p("}")
-	p("")
-	p("// Fill sets the merged fields of msg.")
-	p("func (m *%s) Fill(msg *gen.%s) {", name, msg)
-	for _, l := range fill {
-		p("%s", l)
-	}
-	p("}")
+	folder{name: name, decl: decl, from: delta, in: "d", addDoc: "Add folds one delta in.",
+		to: msg, out: "msg", fillDoc: "Fill sets the merged fields of msg.", add: add, fill: fill}.emit(p)
 	return b.String(), nil
+}
+
+// folder is a generated type that folds a sequence of gen.<from> values
+// into a gen.<to>: its fields, Add (with the parameter in) and Fill (out).
+type folder struct {
+	name, from, to, in, out, addDoc, fillDoc string
+	decl, add, fill                          []string
+}
+
+func (f folder) emit(p func(string, ...any)) {
+	p("type %s struct {", f.name)
+	for _, l := range f.decl {
+		p("%s", l)
+	}
+	p("}")
+	p("")
+	p("// %s", f.addDoc)
+	p("func (m *%s) Add(%s *gen.%s) {", f.name, f.in, f.from)
+	for _, l := range f.add {
+		p("%s", l)
+	}
+	p("}")
+	p("")
+	p("// %s", f.fillDoc)
+	p("func (m *%s) Fill(%s *gen.%s) {", f.name, f.out, f.to)
+	for _, l := range f.fill {
+		p("%s", l)
+	}
+	p("}")
 }
 
 // carry generates the type that carries the fields two structs share from a
@@ -711,26 +723,8 @@ func (g *gen) carry(spec string) (string, error) {
 	for _, c := range carried {
 		p("//   - %s", c)
 	}
-	p("type %s struct {", name)
-	p("v gen.%s", to)
-	for _, l := range decl {
-		p("%s", l)
-	}
-	p("}")
-	p("")
-	p("// Add folds one gen.%s in.", from)
-	p("func (m *%s) Add(c *gen.%s) {", name, from)
-	for _, l := range add {
-		p("%s", l)
-	}
-	p("}")
-	p("")
-	p("// Fill sets the carried fields of dst.")
-	p("func (m *%s) Fill(dst *gen.%s) {", name, to)
-	for _, l := range fill {
-		p("%s", l)
-	}
-	p("}")
+	folder{name: name, decl: append([]string{"v gen." + to}, decl...), from: from, in: "c", addDoc: "Add folds one gen." + from + " in.",
+		to: to, out: "dst", fillDoc: "Fill sets the carried fields of dst.", add: add, fill: fill}.emit(p)
 	return b.String(), nil
 }
 
