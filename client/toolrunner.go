@@ -68,8 +68,9 @@ func WithMaxTurns(n int) Option {
 }
 
 // WithToolConcurrency sets how many tool calls of one turn RunTools and
-// RunToolsStreaming run at once (default DefaultToolConcurrency; 1 runs them
-// one after the other). Given to New, it applies to every run;
+// RunToolsStreaming run at once (default DefaultToolConcurrency). The calls
+// start in the order the model made them; 1 runs them one after the other,
+// in that order. Given to New, it applies to every run;
 // other calls ignore it.
 func WithToolConcurrency(n int) Option {
 	return atLeastOne("WithToolConcurrency", n, "at least one tool must be able to run", func(r *runConfig) { r.concurrency = n })
@@ -419,8 +420,9 @@ type turn struct {
 	ctx    context.Context // cancelled when the turn ends or aborts
 	cancel context.CancelFunc
 	seen   map[string]bool
-	calls  []ToolCall // the calls answered, ids filled in, for the assistant message
-	slots  []*slot    // every call, in the model's order
+	calls  []ToolCall    // the calls answered, ids filled in, for the assistant message
+	slots  []*slot       // every call, in the model's order
+	queue  chan struct{} // closed once the last tool started has its concurrency slot
 	abort  sync.Once
 	failed *slot // under WithToolErrorsAbort, the call that failed first
 }
@@ -464,17 +466,21 @@ func (t *turn) add(call ToolCall) ToolInvocation {
 		return sl.inv
 	}
 	inv := sl.inv
-	go t.runTool(tool, sl)
+	prev, next := t.queue, make(chan struct{})
+	t.queue = next
+	go t.runTool(tool, sl, prev, next)
 	return inv
 }
 
 // runTool runs one call once a concurrency slot is free, turning every
-// failure into the message that answers the call.
-func (t *turn) runTool(tool RunnableTool, sl *slot) {
+// failure into the message that answers the call. The calls take the slots
+// in the model's order: each waits until the call before it has its slot
+// (prev is closed), and closes next once it has its own. So with
+// WithToolConcurrency(1) the calls run one after the other in that order,
+// and with more they start in that order.
+func (t *turn) runTool(tool RunnableTool, sl *slot, prev <-chan struct{}, next chan<- struct{}) {
 	defer close(sl.done)
-	select {
-	case t.r.sem <- struct{}{}:
-	case <-t.ctx.Done():
+	if !t.takeSlot(prev, next) {
 		sl.inv.Err = t.ctx.Err()
 		sl.inv.Result = "error: the call was cancelled before it ran"
 		return
@@ -509,6 +515,26 @@ func (t *turn) runTool(tool RunnableTool, sl *slot) {
 			t.failed = sl
 			t.cancel()
 		})
+	}
+}
+
+// takeSlot waits for the call before (prev, nil for the first) to have its
+// concurrency slot, then takes one; it closes next either way, and reports
+// false when the turn ended first.
+func (t *turn) takeSlot(prev <-chan struct{}, next chan<- struct{}) bool {
+	defer close(next)
+	if prev != nil {
+		select {
+		case <-prev:
+		case <-t.ctx.Done():
+			return false
+		}
+	}
+	select {
+	case t.r.sem <- struct{}{}:
+		return true
+	case <-t.ctx.Done():
+		return false
 	}
 }
 

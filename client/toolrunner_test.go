@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -652,5 +654,60 @@ func TestRunToolsRefusesBadSetup(t *testing.T) {
 	}
 	if _, err := NewTool("f", "", func(context.Context, int) (string, error) { return "", nil }); !errors.Is(err, ErrInvalidInput) {
 		t.Errorf("NewTool with non-struct arguments: %v", err)
+	}
+}
+
+// TestRunToolsConcurrencyOneRunsInModelOrder: with WithToolConcurrency(1)
+// the calls of a turn run one after the other, in the order the model made
+// them (each used to race for the slot in its own goroutine).
+func TestRunToolsConcurrencyOneRunsInModelOrder(t *testing.T) {
+	for _, streamed := range []bool{false, true} {
+		t.Run(fmt.Sprint("streamed=", streamed), func(t *testing.T) {
+			fake, c := newFake(t)
+			var mu sync.Mutex
+			var order []string
+			running := 0
+			rec := mustTool(t, "rec", func(_ context.Context, a cityArgs) (string, error) {
+				mu.Lock()
+				running++
+				order = append(order, a.City)
+				overlap := running > 1
+				mu.Unlock()
+				runtime.Gosched() // give a racing call the chance to start
+				mu.Lock()
+				running--
+				mu.Unlock()
+				if overlap {
+					return "", errors.New("two calls ran at once")
+				}
+				return a.City, nil
+			})
+			var calls []ToolCall
+			var want []string
+			for i := range 8 {
+				calls = append(calls, toolCall(fmt.Sprint("c", i), "rec", fmt.Sprintf(`{"city":"%d"}`, i)))
+				want = append(want, fmt.Sprint(i))
+			}
+			var run ToolRun
+			var err error
+			if streamed {
+				fake.Enqueue(scriptedStream(t, Usage{}, calls...))
+				run, err = collectRun(c.Chat.Completions.RunToolsStreaming(context.Background(), runParams("Hi"), []RunnableTool{rec}, WithToolConcurrency(1)))
+			} else {
+				fake.Enqueue(scriptedCompletion(t, "", Usage{}, calls...))
+				run, err = c.Chat.Completions.RunTools(context.Background(), runParams("Hi"), []RunnableTool{rec}, WithToolConcurrency(1))
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(order, " "); got != strings.Join(want, " ") {
+				t.Errorf("the tools ran in the order %s, want %s", got, strings.Join(want, " "))
+			}
+			for _, inv := range run.ToolCalls {
+				if inv.Err != nil {
+					t.Errorf("call %s: %v", inv.ID, inv.Err)
+				}
+			}
+		})
 	}
 }
