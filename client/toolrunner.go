@@ -445,7 +445,7 @@ func (t *turn) add(call ToolCall) ToolInvocation {
 	}}
 	t.slots = append(t.slots, sl)
 	if sl.inv.ID == "" {
-		sl.inv.ID = fmt.Sprintf("call_run_%d_%d", t.number, index)
+		sl.inv.ID = runCallID(t.number, index)
 	}
 	if t.seen[sl.inv.ID] {
 		sl.dup = true
@@ -471,6 +471,10 @@ func (t *turn) add(call ToolCall) ToolInvocation {
 	go t.runTool(tool, sl, prev, next)
 	return inv
 }
+
+// runCallID is the id the runner gives the call at index of turn when the
+// model sent none.
+func runCallID(turn, index int) string { return fmt.Sprintf("call_run_%d_%d", turn, index) }
 
 // runTool runs one call once a concurrency slot is free, turning every
 // failure into the message that answers the call. The calls take the slots

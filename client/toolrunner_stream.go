@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
@@ -20,8 +21,9 @@ const (
 	EventContentDelta ToolRunEventKind = iota + 1
 	// EventReasoningDelta carries new reasoning text in Text.
 	EventReasoningDelta
-	// EventToolCallStarted reports a tool call the model began: Tool has
-	// its Index, ID and Name.
+	// EventToolCallStarted reports a tool call the model began, once its
+	// id and name have streamed (at the latest just before it finishes):
+	// Tool has its Index, ID and Name, as its EventToolCallFinished will.
 	EventToolCallStarted
 	// EventToolCallFinished reports a tool call whose arguments are
 	// complete; its tool starts running. Tool has its Arguments too (and
@@ -123,8 +125,19 @@ func (s *ChatCompletionService) streamTurn(r *run, opts []Option, yield func(Too
 		ev.Turn = t.number
 		return yield(ev, nil)
 	}
+	// The accumulator reports each call started, then finished, once and
+	// in the same order; the runner numbers them as it goes, so a call's
+	// started and finished events have one Index and ID.
+	started := 0
+	start := func(id, name string) bool {
+		inv := ToolInvocation{Turn: t.number, Index: started, ID: cmp.Or(id, runCallID(t.number, started)), Name: name}
+		started++
+		return emit(ToolRunEvent{Kind: EventToolCallStarted, Tool: inv})
+	}
+	finish := func(call ToolCall) bool {
+		return emit(ToolRunEvent{Kind: EventToolCallFinished, Tool: t.add(call)})
+	}
 	var acc streaming.ChatCompletionAccumulator
-	var starts callStarts
 	for chunk, err := range stream.All() { // leaving the loop closes the stream
 		if err != nil {
 			return false, r.ctxErr(err)
@@ -140,21 +153,14 @@ func (s *ChatCompletionService) streamTurn(r *run, opts []Option, yield func(Too
 			if d := ch.Delta.Content; d != "" && !emit(ToolRunEvent{Kind: EventContentDelta, Text: d}) {
 				return false, nil
 			}
-			for _, tc := range ch.Delta.ToolCalls {
-				if index, ok := starts.add(tc); ok {
-					inv := ToolInvocation{Turn: t.number, Index: index, ID: tc.ID, Name: tc.Function.Name}
-					if !emit(ToolRunEvent{Kind: EventToolCallStarted, Tool: inv}) {
-						return false, nil
-					}
-				}
+		}
+		for _, s := range acc.JustStartedToolCalls() {
+			if s.ChoiceIndex == 0 && !start(s.ID, s.Name) {
+				return false, nil
 			}
 		}
 		for _, f := range acc.JustFinishedToolCalls() {
-			if f.ChoiceIndex != 0 {
-				continue
-			}
-			inv := t.add(ToolCall{ID: f.ID, Type: "function", Function: ToolCallFunction{Name: f.Name, Arguments: f.Arguments}})
-			if !emit(ToolRunEvent{Kind: EventToolCallFinished, Tool: inv}) {
+			if f.ChoiceIndex == 0 && !finish(ToolCall{ID: f.ID, Type: "function", Function: ToolCallFunction{Name: f.Name, Arguments: f.Arguments}}) {
 				return false, nil
 			}
 		}
@@ -165,11 +171,15 @@ func (s *ChatCompletionService) streamTurn(r *run, opts []Option, yield func(Too
 	}
 	r.received(comp)
 	msg := comp.Choices[0].Message
-	if len(t.slots) == 0 && len(msg.ToolCalls) > 0 {
-		// The stream ended without the choice's finish_reason, so the
-		// accumulator never reported the calls finished.
-		for _, call := range msg.ToolCalls {
-			t.add(call)
+	// Calls the accumulator never reported finished: the stream ended
+	// without the choice's finish_reason, or they came after it. They are
+	// in the completion, after those reported, in the same order.
+	for _, call := range msg.ToolCalls[len(t.slots):] {
+		if len(t.slots) == started && !start(call.ID, call.Function.Name) {
+			return false, nil
+		}
+		if !finish(call) {
+			return false, nil
 		}
 	}
 	if len(t.slots) == 0 {
@@ -190,36 +200,4 @@ func (s *ChatCompletionService) streamTurn(r *run, opts []Option, yield func(Too
 		return false, err
 	}
 	return emit(ToolRunEvent{Kind: EventTurnDone, Completion: comp}), nil
-}
-
-// callStarts recognises the first fragment of each streamed tool call: one
-// with an id not seen before, or without an id at an index not seen before.
-type callStarts struct {
-	ids     map[string]bool
-	indexes map[int]bool
-	n       int
-}
-
-func (c *callStarts) add(tc ToolCall) (index int, started bool) {
-	if c.ids == nil {
-		c.ids, c.indexes = map[string]bool{}, map[int]bool{}
-	}
-	fresh := false
-	switch {
-	case tc.ID != "":
-		fresh = !c.ids[tc.ID]
-		c.ids[tc.ID] = true
-	case tc.Index != nil:
-		fresh = !c.indexes[*tc.Index]
-	default:
-		fresh = c.n == 0
-	}
-	if tc.Index != nil {
-		c.indexes[*tc.Index] = true
-	}
-	if !fresh {
-		return 0, false
-	}
-	c.n++
-	return c.n - 1, true
 }

@@ -75,15 +75,26 @@ func scriptedCompletion(t *testing.T, text string, usage Usage, calls ...ToolCal
 // fragments each (name, then arguments), a finish chunk and a usage chunk.
 func scriptedStream(t *testing.T, usage Usage, calls ...ToolCall) cerebrastest.Response {
 	t.Helper()
+	var fragments [][]ToolCall
+	for i, c := range calls {
+		fragments = append(fragments, []ToolCall{{Index: Int(i), ID: c.ID, Type: "function", Function: ToolCallFunction{Name: c.Function.Name}}},
+			[]ToolCall{{Index: Int(i), Function: ToolCallFunction{Arguments: c.Function.Arguments}}})
+	}
+	return fragmentStream(t, usage, fragments...)
+}
+
+// fragmentStream is a literal streamed answer whose chunks carry the given
+// tool-call fragments, one chunk each, then a finish chunk and a usage chunk.
+func fragmentStream(t *testing.T, usage Usage, fragments ...[]ToolCall) cerebrastest.Response {
+	t.Helper()
 	var chunks []ChatCompletionChunk
 	add := func(d ChatCompletionChunkDelta, finish FinishReason) {
 		chunks = append(chunks, ChatCompletionChunk{ID: "chatcmpl-scripted", Object: "chat.completion.chunk", Created: 1, Model: ModelGPTOSS120B,
 			Choices: []ChatCompletionChunkChoice{{Index: 0, Delta: d, FinishReason: finish}}})
 	}
 	add(ChatCompletionChunkDelta{Role: "assistant"}, "")
-	for i, c := range calls {
-		add(ChatCompletionChunkDelta{ToolCalls: []ToolCall{{Index: Int(i), ID: c.ID, Type: "function", Function: ToolCallFunction{Name: c.Function.Name}}}}, "")
-		add(ChatCompletionChunkDelta{ToolCalls: []ToolCall{{Index: Int(i), Function: ToolCallFunction{Arguments: c.Function.Arguments}}}}, "")
+	for _, f := range fragments {
+		add(ChatCompletionChunkDelta{ToolCalls: f}, "")
 	}
 	add(ChatCompletionChunkDelta{}, FinishReasonToolCalls)
 	chunks = append(chunks, ChatCompletionChunk{ID: "chatcmpl-scripted", Object: "chat.completion.chunk", Created: 1, Model: ModelGPTOSS120B,
@@ -709,5 +720,47 @@ func TestRunToolsConcurrencyOneRunsInModelOrder(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRunToolsStreamingStartedMatchesFinished streams fragment shapes real
+// servers send: the name before the id, the id in a later fragment, a
+// repeated id, no id at all. Each call is reported started once, before it
+// finishes, and with the Index and ID its finished event has.
+func TestRunToolsStreamingStartedMatchesFinished(t *testing.T) {
+	fake, c := newFake(t)
+	fn := func(name, args string) ToolCallFunction { return ToolCallFunction{Name: name, Arguments: args} }
+	fake.Enqueue(fragmentStream(t, Usage{},
+		[]ToolCall{{Index: Int(0), Function: fn("get_weather", "")}},                            // index and name first
+		[]ToolCall{{Index: Int(0), ID: "a"}},                                                    // the id later
+		[]ToolCall{{Index: Int(0), Function: fn("", `{"city":"Oslo"}`)}},                        // then the arguments
+		[]ToolCall{{Index: Int(1), ID: "a", Function: fn("get_weather", `{"city":"Rome"}`)}},    // a repeated id
+		[]ToolCall{{Index: Int(2), Function: fn("get_weather", `{"city":"Lima"}`)}},             // no id at all
+		[]ToolCall{{Index: Int(3), ID: "d", Type: "function", Function: fn("get_weather", "")}}, // the usual shape
+		[]ToolCall{{Index: Int(3), Function: fn("", `{"city":"Kyiv"}`)}},
+	))
+	_, events, err := collectEvents(c.Chat.Completions.RunToolsStreaming(context.Background(), runParams("Hi"), []RunnableTool{weatherTool(t)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var started, finished []string
+	for _, ev := range events {
+		if ev.Turn != 1 {
+			continue
+		}
+		id := fmt.Sprintf("%d:%s:%s", ev.Tool.Index, ev.Tool.ID, ev.Tool.Name)
+		switch ev.Kind {
+		case EventToolCallStarted:
+			if len(finished) > 0 {
+				t.Errorf("%s started after a call finished", id)
+			}
+			started = append(started, id)
+		case EventToolCallFinished:
+			finished = append(finished, id)
+		}
+	}
+	want := "[0:a:get_weather 1:a:get_weather 2:call_run_1_2:get_weather 3:d:get_weather]"
+	if fmt.Sprint(started) != want || fmt.Sprint(finished) != want {
+		t.Errorf("started  %v\nfinished %v\nwant     %s", started, finished, want)
 	}
 }
