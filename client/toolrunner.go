@@ -264,6 +264,27 @@ func (e *ToolError) Error() string {
 // Unwrap returns the tool's error.
 func (e *ToolError) Unwrap() error { return e.Tool.Err }
 
+// ToolRunError is the error RunToolsStreaming yields when a run ends early
+// for a reason that carries no transcript of its own: an API or stream
+// error, ctx, a stream without a choice. Run is the transcript so far, with
+// every tool that already ran (RunTools returns it beside the error).
+// errors.Is and errors.As see the cause: Err.
+//
+//	var re *client.ToolRunError
+//	if errors.As(err, &re) { log.Printf("%d tools ran before: %v", len(re.Run.ToolCalls), re.Err) }
+type ToolRunError struct {
+	// Err is the cause, such as an *APIError or ctx's error.
+	Err error
+	// Run is the transcript so far.
+	Run ToolRun
+}
+
+// Error is the cause's.
+func (e *ToolRunError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *ToolRunError) Unwrap() error { return e.Err }
+
 // RunTools runs the tool loop: it sends params with the tools' definitions
 // added to params.Tools, runs the tools the model calls, sends their
 // results, and repeats until the model answers without calling a tool. It
@@ -383,20 +404,7 @@ func (r *run) finish(msg ChatCompletionMessage) (ToolRun, error) {
 // the conversation. It returns the error that ends the run, if any.
 func (r *run) endTurn(t *turn, msg ChatCompletionMessage, onResult func(ToolInvocation) bool) error {
 	defer t.cancel()
-	msg.ToolCalls = t.calls
-	r.params.Messages = append(r.params.Messages, AssistantMessageFrom(msg))
-	stopped := false
-	for _, sl := range t.slots {
-		<-sl.done
-		r.out.ToolCalls = append(r.out.ToolCalls, sl.inv)
-		if !sl.dup {
-			r.params.Messages = append(r.params.Messages, ToolMessage(ToolCall{ID: sl.inv.ID}, sl.inv.Result))
-		}
-		if !stopped && !onResult(sl.inv) {
-			stopped = true
-			t.cancel() // the caller left: the remaining tools need not finish
-		}
-	}
+	stopped := r.record(t, msg, onResult)
 	switch {
 	case stopped:
 		return errStopped
@@ -408,6 +416,26 @@ func (r *run) endTurn(t *turn, msg ChatCompletionMessage, onResult func(ToolInvo
 		return &MaxTurnsError{MaxTurns: r.cfg.turns(), Run: r.transcript()}
 	}
 	return nil
+}
+
+// record waits for the turn's calls, reporting each in order to onResult
+// unless it is nil (false stops the run: it reports true), and adds the
+// assistant message and the results to the transcript.
+func (r *run) record(t *turn, msg ChatCompletionMessage, onResult func(ToolInvocation) bool) (stopped bool) {
+	msg.ToolCalls = t.calls
+	r.params.Messages = append(r.params.Messages, AssistantMessageFrom(msg))
+	for _, sl := range t.slots {
+		<-sl.done
+		r.out.ToolCalls = append(r.out.ToolCalls, sl.inv)
+		if !sl.dup {
+			r.params.Messages = append(r.params.Messages, ToolMessage(ToolCall{ID: sl.inv.ID}, sl.inv.Result))
+		}
+		if onResult != nil && !stopped && !onResult(sl.inv) {
+			stopped = true
+			t.cancel() // the caller left: the remaining tools need not finish
+		}
+	}
+	return stopped
 }
 
 // errStopped ends a streaming run whose caller broke out of the loop.

@@ -79,7 +79,10 @@ type ToolRunEvent struct {
 // RunToolsStreaming is RunTools over streams: each turn's completion is
 // streamed, and the loop yields events as they happen. A tool starts as
 // soon as the model has finished its arguments. An error is yielded once,
-// as the last pair; a *MaxTurnsError or *ToolError carries the transcript.
+// as the last pair, and carries the transcript so far: a *MaxTurnsError, a
+// *ToolError, or a *ToolRunError around any other cause (an *APIError, a
+// stream's error, ctx's error: errors.Is and errors.As see it). Only a
+// *ParamError, refused before anything was sent, has none.
 // Breaking out of the loop closes the stream and cancels the running tools,
 // and returns once they have returned.
 //
@@ -103,13 +106,31 @@ func (s *ChatCompletionService) RunToolsStreaming(ctx context.Context, params Ch
 		for {
 			more, err := s.streamTurn(r, opts, yield)
 			if err != nil {
-				yield(ToolRunEvent{}, err)
+				yield(ToolRunEvent{}, withTranscript(err, r))
 			}
 			if !more {
 				return
 			}
 		}
 	}
+}
+
+// partialMessage is the first choice's message of an incomplete completion.
+func partialMessage(c ChatCompletion) ChatCompletionMessage {
+	if len(c.Choices) == 0 || c.Choices[0].Index != 0 {
+		return ChatCompletionMessage{Role: "assistant"}
+	}
+	return c.Choices[0].Message
+}
+
+// withTranscript makes err carry the transcript so far: *MaxTurnsError and
+// *ToolError carry it already, anything else is wrapped in a *ToolRunError.
+func withTranscript(err error, r *run) error {
+	switch err.(type) {
+	case *MaxTurnsError, *ToolError:
+		return err
+	}
+	return &ToolRunError{Err: err, Run: r.transcript()}
 }
 
 // streamTurn streams one turn and runs its tools. It reports whether the
@@ -140,6 +161,11 @@ func (s *ChatCompletionService) streamTurn(r *run, opts []Option, yield func(Too
 	var acc streaming.ChatCompletionAccumulator
 	for chunk, err := range stream.All() { // leaving the loop closes the stream
 		if err != nil {
+			if len(t.slots) > 0 {
+				// Tools already started: their side effects belong in the
+				// transcript, so wait for them and record them.
+				r.record(t, partialMessage(acc.ChatCompletion()), nil)
+			}
 			return false, r.ctxErr(err)
 		}
 		acc.AddChunk(chunk)

@@ -764,3 +764,68 @@ func TestRunToolsStreamingStartedMatchesFinished(t *testing.T) {
 		t.Errorf("started  %v\nfinished %v\nwant     %s", started, finished, want)
 	}
 }
+
+// TestRunToolsStreamingErrorCarriesTranscript: an API error, or one in the
+// stream, after a turn whose tool ran, ends the run with a *ToolRunError
+// that holds the transcript so far (the tool's side effects are in it) and
+// unwraps to the cause, as RunTools returns its ToolRun with every error.
+func TestRunToolsStreamingErrorCarriesTranscript(t *testing.T) {
+	for name, failure := range map[string]cerebrastest.Response{
+		"API error":       cerebrastest.ErrorResponse(http.StatusBadRequest, "invalid_request_error", "bad", "no"),
+		"in-stream error": {Fault: cerebrastest.InBandError, After: 1, Status: http.StatusBadRequest},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fake, c := newFake(t)
+			fake.Enqueue(scriptedStream(t, Usage{TotalTokens: 5}, toolCall("c1", "get_weather", `{"city":"Oslo"}`)), failure)
+			_, events, err := collectEvents(c.Chat.Completions.RunToolsStreaming(context.Background(), runParams("Hi"), []RunnableTool{weatherTool(t)}))
+			var re *ToolRunError
+			if !errors.As(err, &re) {
+				t.Fatalf("err = %v (%T), want a *ToolRunError", err, err)
+			}
+			var apiErr *APIError
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest || re.Err != error(apiErr) || err.Error() != apiErr.Error() {
+				t.Errorf("err = %v does not unwrap to the 400", err)
+			}
+			run := re.Run
+			if run.Turns != 1 || len(run.ToolCalls) != 1 || run.ToolCalls[0].Result != `{"city":"Oslo","temp_c":21}` ||
+				len(run.Messages) != 3 || MessageRole(run.Messages[2]) != "tool" || run.Usage.TotalTokens != 5 {
+				t.Errorf("transcript: %d turns, calls %+v, %d messages, usage %d", run.Turns, run.ToolCalls, len(run.Messages), run.Usage.TotalTokens)
+			}
+			if len(events) == 0 || events[len(events)-1].Kind != EventTurnDone {
+				t.Errorf("the events before the error do not end with turn 1's end")
+			}
+		})
+	}
+}
+
+// TestRunToolsStreamingErrorKeepsStartedTools: a stream that breaks after
+// its tool calls finished (their tools started) ends the run with a
+// *ToolRunError whose transcript has those calls, run and answered.
+func TestRunToolsStreamingErrorKeepsStartedTools(t *testing.T) {
+	fake, c := newFake(t)
+	ran := make(chan string, 1)
+	side := mustTool(t, "side", func(_ context.Context, a cityArgs) (string, error) { ran <- a.City; return "done", nil })
+	truncated := scriptedStream(t, Usage{}, toolCall("c1", "side", `{"city":"Oslo"}`))
+	truncated.Body = strings.TrimSuffix(truncated.Body, "data: [DONE]\n\n")
+	fake.Enqueue(truncated)
+	_, err := collectRun(c.Chat.Completions.RunToolsStreaming(context.Background(), runParams("Hi"), []RunnableTool{side}))
+	var re *ToolRunError
+	if !errors.As(err, &re) {
+		t.Fatalf("err = %v (%T), want a *ToolRunError", err, err)
+	}
+	select { // the run returns once its tools have
+	case got := <-ran:
+		if got != "Oslo" {
+			t.Errorf("the tool ran with %q", got)
+		}
+	default:
+		t.Error("the tool did not run")
+	}
+	run := re.Run
+	if len(run.ToolCalls) != 1 || run.ToolCalls[0].Result != "done" || len(run.Messages) != 3 {
+		t.Fatalf("transcript: calls %+v, %d messages", run.ToolCalls, len(run.Messages))
+	}
+	if asked, answered := answers(t, run.Messages); fmt.Sprint(asked) != "[c1]" || fmt.Sprint(answered) != "[c1=done]" {
+		t.Errorf("asked %v, answered %v", asked, answered)
+	}
+}
