@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cerebras-go/cerebras/gen"
 )
 
 // The tool runner runs the tool loop for the caller: send the conversation,
@@ -292,6 +294,11 @@ func (e *ToolRunError) Unwrap() error { return e.Err }
 // WithToolConcurrency), and their results are sent in the order the model
 // made them, each call id answered once.
 //
+// A tool_choice that forces a call ("required", or a named function)
+// applies to the first turn only: once the model has called tools, the
+// later turns are sent with tool_choice "auto", so that it can answer (as
+// OpenAI's Agents SDK does by default).
+//
 // The ToolRun holds the transcript also when err is not nil. Errors: those
 // of Chat.Completions.New; a *MaxTurnsError (WithMaxTurns); a *ToolError
 // (WithToolErrorsAbort); ctx's error when it is done, which also cancels
@@ -320,6 +327,19 @@ func (s *ChatCompletionService) RunTools(ctx context.Context, params ChatComplet
 		}
 		if err := r.endTurn(t, msg, func(ToolInvocation) bool { return true }); err != nil {
 			return r.transcript(), err
+		}
+	}
+}
+
+// relaxToolChoice makes the turns after one that called tools use
+// tool_choice "auto", when the request forced a call ("required" or a named
+// function): forced for ever, the model could never answer, and every run
+// would end in a *MaxTurnsError. OpenAI's Agents SDK does the same by
+// default (reset_tool_choice).
+func (r *run) relaxToolChoice() {
+	if c := r.params.ToolChoice; c != nil {
+		if opt, err := c.AsToolChoiceOption(); err != nil || opt == gen.ToolChoiceOptionRequired {
+			r.params.ToolChoice = ToolChoiceAuto()
 		}
 	}
 }
@@ -415,6 +435,7 @@ func (r *run) endTurn(t *turn, msg ChatCompletionMessage, onResult func(ToolInvo
 	case r.out.Turns >= r.cfg.turns():
 		return &MaxTurnsError{MaxTurns: r.cfg.turns(), Run: r.transcript()}
 	}
+	r.relaxToolChoice()
 	return nil
 }
 

@@ -443,14 +443,21 @@ func TestRunToolsToolErrorsAbort(t *testing.T) {
 	}
 }
 
-// TestRunToolsMaxTurns: the fake's model calls a tool on every turn when
-// tool_choice is required; the run stops after WithMaxTurns completions.
+// TestRunToolsMaxTurns: a model that calls a tool on every turn; the run
+// stops after WithMaxTurns completions.
 func TestRunToolsMaxTurns(t *testing.T) {
 	for _, streamed := range []bool{false, true} {
 		t.Run(fmt.Sprint("streamed=", streamed), func(t *testing.T) {
 			fake, c := newFake(t)
 			params := runParams("What's the weather in Paris?")
-			params.ToolChoice = ToolChoiceRequired()
+			for i := range 3 {
+				call := toolCall(fmt.Sprint("c", i), "get_weather", `{"city":"Paris"}`)
+				if streamed {
+					fake.Enqueue(scriptedStream(t, Usage{}, call))
+				} else {
+					fake.Enqueue(scriptedCompletion(t, "", Usage{}, call))
+				}
+			}
 			var err error
 			if streamed {
 				_, err = collectRun(c.Chat.Completions.RunToolsStreaming(context.Background(), params, []RunnableTool{weatherTool(t)}, WithMaxTurns(3)))
@@ -828,4 +835,68 @@ func TestRunToolsStreamingErrorKeepsStartedTools(t *testing.T) {
 	if asked, answered := answers(t, run.Messages); fmt.Sprint(asked) != "[c1]" || fmt.Sprint(answered) != "[c1=done]" {
 		t.Errorf("asked %v, answered %v", asked, answered)
 	}
+}
+
+// TestRunToolsRelaxesForcedToolChoice: a tool_choice that forces a call
+// applies to the first turn; once the model has called tools, the next turn
+// is sent with "auto", and the fake's model answers (it used to call the
+// tool again on every turn, up to a *MaxTurnsError).
+func TestRunToolsRelaxesForcedToolChoice(t *testing.T) {
+	for _, choice := range []string{"required", "function"} {
+		for _, streamed := range []bool{false, true} {
+			t.Run(fmt.Sprint(choice, "/streamed=", streamed), func(t *testing.T) {
+				fake, c := newFake(t)
+				params := runParams("What's the weather in Paris?")
+				params.ToolChoice = ToolChoiceRequired()
+				if choice == "function" {
+					params.ToolChoice = ToolChoiceFunction("get_weather")
+				}
+				var run ToolRun
+				var err error
+				if streamed {
+					run, err = collectRun(c.Chat.Completions.RunToolsStreaming(context.Background(), params, []RunnableTool{weatherTool(t)}))
+				} else {
+					run, err = c.Chat.Completions.RunTools(context.Background(), params, []RunnableTool{weatherTool(t)})
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if run.Turns != 2 || len(run.ToolCalls) != 1 || run.Content() == "" {
+					t.Errorf("%d turns, %d calls, answer %q; want 2, 1 and an answer", run.Turns, len(run.ToolCalls), run.Content())
+				}
+				want := []string{`"required"`, `"auto"`}
+				if choice == "function" {
+					want[0] = `{"function":{"name":"get_weather"},"type":"function"}`
+				}
+				for i, w := range want {
+					if got := sentField(t, fake, i, "tool_choice"); got != w {
+						t.Errorf("request %d: tool_choice %s, want %s", i+1, got, w)
+					}
+				}
+				if b, _ := json.Marshal(params.ToolChoice); string(b) != want[0] {
+					t.Errorf("the caller's tool_choice became %s", b)
+				}
+			})
+		}
+	}
+}
+
+// sentField returns the raw JSON of a top-level field of the n-th chat
+// request the fake received.
+func sentField(t *testing.T, fake *cerebrastest.Server, n int, field string) string {
+	t.Helper()
+	var chats []cerebrastest.Request
+	for _, r := range fake.Requests() {
+		if r.Path == "/v1/chat/completions" {
+			chats = append(chats, r)
+		}
+	}
+	if n >= len(chats) {
+		t.Fatalf("the fake received %d chat requests, want at least %d", len(chats), n+1)
+	}
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(chats[n].Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	return string(body[field])
 }
