@@ -187,7 +187,10 @@ func (e *argumentsError) Error() string { return e.err.Error() }
 type ToolInvocation struct {
 	// Turn is the turn whose completion made the call, from 1.
 	Turn int
-	// Index is the call's position among the turn's calls, from 0.
+	// Index is the call's position among the calls the model made in the
+	// turn, from 0, repeated ids included. The call in the transcript's
+	// assistant message has the same Index; a repeated id is not replayed
+	// there, so those indexes can skip one.
 	Index int
 	// ID is the call id the result answers.
 	ID string
@@ -444,7 +447,7 @@ func (r *run) endTurn(t *turn, msg ChatCompletionMessage, onResult func(ToolInvo
 // assistant message and the results to the transcript.
 func (r *run) record(t *turn, msg ChatCompletionMessage, onResult func(ToolInvocation) bool) (stopped bool) {
 	msg.ToolCalls = t.calls
-	r.params.Messages = append(r.params.Messages, AssistantMessageFrom(msg))
+	r.params.Messages = append(r.params.Messages, t.assistantMessage(msg))
 	for _, sl := range t.slots {
 		<-sl.done
 		r.out.ToolCalls = append(r.out.ToolCalls, sl.inv)
@@ -457,6 +460,21 @@ func (r *run) record(t *turn, msg ChatCompletionMessage, onResult func(ToolInvoc
 		}
 	}
 	return stopped
+}
+
+// assistantMessage is AssistantMessageFrom(msg), whose calls keep the Index
+// the turn gave them (AssistantMessageFrom numbers them by position).
+func (t *turn) assistantMessage(msg ChatCompletionMessage) ChatMessage {
+	m := AssistantMessageFrom(msg)
+	a, err := m.AsAssistantMessage()
+	if err != nil || len(a.ToolCalls) != len(t.calls) {
+		return m // not reached: AssistantMessageFrom keeps every call
+	}
+	for i := range a.ToolCalls {
+		a.ToolCalls[i].Index = t.calls[i].Index
+	}
+	_ = m.FromAssistantMessage(a)
+	return m
 }
 
 // errStopped ends a streaming run whose caller broke out of the loop.
@@ -504,7 +522,7 @@ func (t *turn) add(call ToolCall) ToolInvocation {
 	}
 	t.seen[sl.inv.ID] = true
 	call.ID = sl.inv.ID
-	call.Index = Int(len(t.calls))
+	call.Index = Int(index) // one numbering with ToolInvocation.Index
 	t.calls = append(t.calls, call)
 
 	tool, ok := t.r.tools[sl.inv.Name]

@@ -312,6 +312,21 @@ func TestRunToolsAnswersEveryCallOnce(t *testing.T) {
 	if got, want := fmt.Sprint(asked), "[c1 call_run_1_2 c2 c3 c4]"; got != want {
 		t.Errorf("replayed tool call ids = %s, want %s", got, want)
 	}
+	// One numbering: a replayed call has its ToolInvocation's Index (the
+	// repeated id, not replayed, leaves a gap).
+	for _, msgs := range [][]ChatMessage{sent(t, fake, 1), run.Messages} {
+		a, err := msgs[1].AsAssistantMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var indexes []int
+		for _, call := range a.ToolCalls {
+			indexes = append(indexes, *call.Index)
+		}
+		if got := fmt.Sprint(indexes); got != "[0 2 3 4 5]" {
+			t.Errorf("the assistant message's tool call indexes are %s, want [0 2 3 4 5]", got)
+		}
+	}
 	want := []string{"c1=Oslo", "call_run_1_2=Lima", `c2=error: there is no tool named "nope"; the tools are: echo`,
 		"c3=error: the arguments do not match", "c4=error: no city"}
 	if len(answered) != len(want) {
