@@ -15,45 +15,46 @@ type ToolRunEventKind int
 // The events of a streaming run, in the order a turn yields them: reasoning
 // and content deltas and tool calls started and finished as they stream,
 // then the tools' results in the model's order, then the turn's end; after
-// the last turn, the run's end.
+// the last turn, the run's end. Their names start with ToolRun: they are
+// the kinds of a ToolRunEvent, not of a stream's events.
 const (
-	// EventContentDelta carries new content text in Text.
-	EventContentDelta ToolRunEventKind = iota + 1
-	// EventReasoningDelta carries new reasoning text in Text.
-	EventReasoningDelta
-	// EventToolCallStarted reports a tool call the model began, once its
+	// ToolRunContentDelta carries new content text in Text.
+	ToolRunContentDelta ToolRunEventKind = iota + 1
+	// ToolRunReasoningDelta carries new reasoning text in Text.
+	ToolRunReasoningDelta
+	// ToolRunCallStarted reports a tool call the model began, once its
 	// id and name have streamed (at the latest just before it finishes):
-	// Tool has its Index, ID and Name, as its EventToolCallFinished will.
-	EventToolCallStarted
-	// EventToolCallFinished reports a tool call whose arguments are
+	// Tool has its Index, ID and Name, as its ToolRunCallFinished will.
+	ToolRunCallStarted
+	// ToolRunCallFinished reports a tool call whose arguments are
 	// complete; its tool starts running. Tool has its Arguments too (and
 	// already its Result and Err for a call that runs no tool: an unknown
 	// tool or a repeated id).
-	EventToolCallFinished
-	// EventToolResult reports a call's outcome: Tool is complete.
-	EventToolResult
-	// EventTurnDone ends a turn: Completion is its completion.
-	EventTurnDone
-	// EventRunDone ends the run: Run is the transcript.
-	EventRunDone
+	ToolRunCallFinished
+	// ToolRunCallResult reports a call's outcome: Tool is complete.
+	ToolRunCallResult
+	// ToolRunTurnDone ends a turn: Completion is its completion.
+	ToolRunTurnDone
+	// ToolRunDone ends the run: Run is the transcript.
+	ToolRunDone
 )
 
 // String names the kind, such as "content delta".
 func (k ToolRunEventKind) String() string {
 	switch k {
-	case EventContentDelta:
+	case ToolRunContentDelta:
 		return "content delta"
-	case EventReasoningDelta:
+	case ToolRunReasoningDelta:
 		return "reasoning delta"
-	case EventToolCallStarted:
+	case ToolRunCallStarted:
 		return "tool call started"
-	case EventToolCallFinished:
+	case ToolRunCallFinished:
 		return "tool call finished"
-	case EventToolResult:
+	case ToolRunCallResult:
 		return "tool result"
-	case EventTurnDone:
+	case ToolRunTurnDone:
 		return "turn done"
-	case EventRunDone:
+	case ToolRunDone:
 		return "run done"
 	}
 	return fmt.Sprintf("ToolRunEventKind(%d)", int(k))
@@ -89,9 +90,9 @@ type ToolRunEvent struct {
 //	for ev, err := range c.Chat.Completions.RunToolsStreaming(ctx, params, tools) {
 //		if err != nil { return err }
 //		switch ev.Kind {
-//		case client.EventContentDelta:
+//		case client.ToolRunContentDelta:
 //			fmt.Print(ev.Text)
-//		case client.EventToolResult:
+//		case client.ToolRunCallResult:
 //			fmt.Println(ev.Tool.Name, "->", ev.Tool.Result)
 //		}
 //	}
@@ -153,10 +154,10 @@ func (s *ChatCompletionService) streamTurn(r *run, opts []Option, yield func(Too
 	start := func(id, name string) bool {
 		inv := ToolInvocation{Turn: t.number, Index: started, ID: cmp.Or(id, runCallID(t.number, started)), Name: name}
 		started++
-		return emit(ToolRunEvent{Kind: EventToolCallStarted, Tool: inv})
+		return emit(ToolRunEvent{Kind: ToolRunCallStarted, Tool: inv})
 	}
 	finish := func(call ToolCall) bool {
-		return emit(ToolRunEvent{Kind: EventToolCallFinished, Tool: t.add(call)})
+		return emit(ToolRunEvent{Kind: ToolRunCallFinished, Tool: t.add(call)})
 	}
 	var acc streaming.ChatCompletionAccumulator
 	for chunk, err := range stream.All() { // leaving the loop closes the stream
@@ -173,10 +174,10 @@ func (s *ChatCompletionService) streamTurn(r *run, opts []Option, yield func(Too
 			if ch.Index != 0 {
 				continue // the run follows the first choice
 			}
-			if d := ch.Delta.Reasoning; d != "" && !emit(ToolRunEvent{Kind: EventReasoningDelta, Text: d}) {
+			if d := ch.Delta.Reasoning; d != "" && !emit(ToolRunEvent{Kind: ToolRunReasoningDelta, Text: d}) {
 				return false, nil
 			}
-			if d := ch.Delta.Content; d != "" && !emit(ToolRunEvent{Kind: EventContentDelta, Text: d}) {
+			if d := ch.Delta.Content; d != "" && !emit(ToolRunEvent{Kind: ToolRunContentDelta, Text: d}) {
 				return false, nil
 			}
 		}
@@ -209,15 +210,15 @@ func (s *ChatCompletionService) streamTurn(r *run, opts []Option, yield func(Too
 		}
 	}
 	if len(t.slots) == 0 {
-		if !emit(ToolRunEvent{Kind: EventTurnDone, Completion: comp}) {
+		if !emit(ToolRunEvent{Kind: ToolRunTurnDone, Completion: comp}) {
 			return false, nil
 		}
 		out, _ := r.finish(msg)
-		emit(ToolRunEvent{Kind: EventRunDone, Run: out})
+		emit(ToolRunEvent{Kind: ToolRunDone, Run: out})
 		return false, nil
 	}
 	err = r.endTurn(t, msg, func(inv ToolInvocation) bool {
-		return emit(ToolRunEvent{Kind: EventToolResult, Tool: inv})
+		return emit(ToolRunEvent{Kind: ToolRunCallResult, Tool: inv})
 	})
 	if err == errStopped {
 		return false, nil
@@ -225,5 +226,5 @@ func (s *ChatCompletionService) streamTurn(r *run, opts []Option, yield func(Too
 	if err != nil {
 		return false, err
 	}
-	return emit(ToolRunEvent{Kind: EventTurnDone, Completion: comp}), nil
+	return emit(ToolRunEvent{Kind: ToolRunTurnDone, Completion: comp}), nil
 }

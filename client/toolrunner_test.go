@@ -240,7 +240,7 @@ func TestRunToolsRunsParallelCallsConcurrently(t *testing.T) {
 				run, events, err = collectEvents(c.Chat.Completions.RunToolsStreaming(ctx, runParams("Run a and b."), []RunnableTool{a, b}))
 				var order []string
 				for _, ev := range events {
-					if ev.Kind != EventContentDelta && ev.Kind != EventReasoningDelta {
+					if ev.Kind != ToolRunContentDelta && ev.Kind != ToolRunReasoningDelta {
 						order = append(order, fmt.Sprintf("%d:%s:%s", ev.Turn, ev.Kind, ev.Tool.ID))
 					}
 				}
@@ -282,11 +282,11 @@ func collectEvents(events iter.Seq2[ToolRunEvent, error]) (ToolRun, []ToolRunEve
 			return ToolRun{}, all, err
 		}
 		all = append(all, ev)
-		if ev.Kind == EventRunDone {
+		if ev.Kind == ToolRunDone {
 			return ev.Run, all, nil
 		}
 	}
-	return ToolRun{}, all, errors.New("the run ended without EventRunDone")
+	return ToolRun{}, all, errors.New("the run ended without ToolRunDone")
 }
 
 // TestRunToolsAnswersEveryCallOnce sends repeated ids, a call without an id
@@ -569,25 +569,25 @@ func TestRunToolsStreamingEventOrder(t *testing.T) {
 			kinds = append(kinds, k)
 		}
 		switch ev.Kind {
-		case EventContentDelta:
+		case ToolRunContentDelta:
 			content.WriteString(ev.Text)
-		case EventReasoningDelta:
+		case ToolRunReasoningDelta:
 			reasoning.WriteString(ev.Text)
-		case EventToolCallStarted:
+		case ToolRunCallStarted:
 			if ev.Tool.Name != "get_weather" || ev.Tool.ID == "" || ev.Tool.Arguments != "" {
 				t.Errorf("started: %+v", ev.Tool)
 			}
-		case EventToolCallFinished:
+		case ToolRunCallFinished:
 			if ev.Tool.Arguments != `{"city":"Paris"}` || ev.Tool.Result != "" {
 				t.Errorf("finished: %+v", ev.Tool)
 			}
-		case EventToolResult:
+		case ToolRunCallResult:
 			if ev.Tool.Result != `{"city":"Paris","temp_c":21}` || ev.Tool.Err != nil {
 				t.Errorf("result: %+v", ev.Tool)
 			}
-		case EventTurnDone:
+		case ToolRunTurnDone:
 			turnUsage += ev.Completion.Usage.TotalTokens
-		case EventRunDone:
+		case ToolRunDone:
 			run = ev.Run
 		}
 	}
@@ -620,7 +620,7 @@ func TestRunToolsStreamingBreak(t *testing.T) {
 			t.Fatal(err)
 		}
 		events++
-		if ev.Kind == EventToolCallFinished {
+		if ev.Kind == ToolRunCallFinished {
 			<-started // the tool starts once its arguments are complete
 			break
 		}
@@ -772,12 +772,12 @@ func TestRunToolsStreamingStartedMatchesFinished(t *testing.T) {
 		}
 		id := fmt.Sprintf("%d:%s:%s", ev.Tool.Index, ev.Tool.ID, ev.Tool.Name)
 		switch ev.Kind {
-		case EventToolCallStarted:
+		case ToolRunCallStarted:
 			if len(finished) > 0 {
 				t.Errorf("%s started after a call finished", id)
 			}
 			started = append(started, id)
-		case EventToolCallFinished:
+		case ToolRunCallFinished:
 			finished = append(finished, id)
 		}
 	}
@@ -813,7 +813,7 @@ func TestRunToolsStreamingErrorCarriesTranscript(t *testing.T) {
 				len(run.Messages) != 3 || MessageRole(run.Messages[2]) != "tool" || run.Usage.TotalTokens != 5 {
 				t.Errorf("transcript: %d turns, calls %+v, %d messages, usage %d", run.Turns, run.ToolCalls, len(run.Messages), run.Usage.TotalTokens)
 			}
-			if len(events) == 0 || events[len(events)-1].Kind != EventTurnDone {
+			if len(events) == 0 || events[len(events)-1].Kind != ToolRunTurnDone {
 				t.Errorf("the events before the error do not end with turn 1's end")
 			}
 		})
