@@ -170,6 +170,19 @@ func NewTool[A, R any](name, description string, fn func(ctx context.Context, ar
 	return RunnableTool{def: def, call: call}, nil
 }
 
+// MustNewTool is NewTool for tools made once, such as in a package-level
+// var: it panics where NewTool returns an error (a nil fn, or an A that has
+// no strict schema), which is a mistake in the program, not in its input.
+//
+//	var weather = client.MustNewTool("get_weather", "Current weather for a city", getWeather)
+func MustNewTool[A, R any](name, description string, fn func(ctx context.Context, args A) (R, error)) RunnableTool {
+	t, err := NewTool(name, description, fn)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
 // Name returns the tool's name, which the model calls it by.
 func (t RunnableTool) Name() string { return t.def.Function.Name }
 

@@ -915,3 +915,16 @@ func sentField(t *testing.T, fake *cerebrastest.Server, n int, field string) str
 	}
 	return string(body[field])
 }
+
+func TestMustNewTool(t *testing.T) {
+	if tool := MustNewTool("get_weather", "", func(context.Context, cityArgs) (string, error) { return "", nil }); tool.Name() != "get_weather" {
+		t.Errorf("Name() = %q", tool.Name())
+	}
+	defer func() {
+		if err, _ := recover().(error); !errors.Is(err, ErrInvalidInput) {
+			t.Errorf("recovered %v, want NewTool's *ParamError", err)
+		}
+	}()
+	MustNewTool("f", "", func(context.Context, int) (string, error) { return "", nil })
+	t.Error("MustNewTool returned for non-struct arguments")
+}
