@@ -348,6 +348,12 @@ func FuzzAccumulatorToolCalls(f *testing.F) {
 	f.Fuzz(func(t *testing.T, script []byte, args string) {
 		var acc ChatCompletionAccumulator
 		model := map[int]*modelChoice{}
+		started := map[int][]string{} // per choice, "index id" of each call reported started
+		noteStarted := func() {
+			for _, s := range acc.JustStartedToolCalls() {
+				started[s.ChoiceIndex] = append(started[s.ChoiceIndex], fmt.Sprint(s.Index, " ", s.ID))
+			}
+		}
 		// Each op is two bytes: kind and choice, then an index: 0-253, or
 		// 254 for -1, or 255 for none.
 		for i := 0; i+1 < len(script); i += 2 {
@@ -359,9 +365,19 @@ func FuzzAccumulatorToolCalls(f *testing.F) {
 			}
 			if kind == 1 {
 				acc.AddChunk(finishChunk(choice, gen.FinishReasonToolCalls))
+				noteStarted()
+				if len(started[choice]) != len(m.calls) {
+					t.Fatalf("op %d: %d calls started by the finish, want %d", i, len(started[choice]), len(m.calls))
+				}
+				first := m.reported
 				want := m.calls[m.reported:]
 				m.reported = len(m.calls)
 				got := acc.JustFinishedToolCalls()
+				for j, g := range got { // started as it finishes (a later fragment may still bring an id)
+					if s := started[choice][first+j]; s != fmt.Sprint(g.Index, " ", g.ID) {
+						t.Fatalf("op %d: call %d started as %q, finished as %d %q", i, first+j, s, g.Index, g.ID)
+					}
+				}
 				if len(got) != len(want) {
 					t.Fatalf("op %d: %d calls finished, want %d", i, len(got), len(want))
 				}
@@ -392,8 +408,16 @@ func FuzzAccumulatorToolCalls(f *testing.F) {
 			c := toolChunk(tc)
 			c.Choices[0].Index = choice
 			acc.AddChunk(c)
+			noteStarted()
 			if len(acc.JustFinishedToolCalls()) != 0 {
 				t.Fatalf("op %d: a fragment finished calls", i)
+			}
+		}
+		for choice, ss := range started { // each call once, in order
+			for j, s := range ss {
+				if w := model[choice].calls[j]; !strings.HasPrefix(s, fmt.Sprint(w.index, " ")) {
+					t.Fatalf("choice %d: call %d started as %q, want index %d", choice, j, s, w.index)
+				}
 			}
 		}
 		for _, ch := range acc.ChatCompletion().Choices {
