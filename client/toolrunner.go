@@ -71,8 +71,9 @@ func WithMaxTurns(n int) Option {
 
 // WithToolConcurrency sets how many tool calls of one turn RunTools and
 // RunToolsStreaming run at once (default DefaultToolConcurrency). The calls
-// start in the order the model made them; 1 runs them one after the other,
-// in that order. Given to New, it applies to every run;
+// take their turns in the order the model made them: 1 runs them one after
+// the other, in that order, and n starts the first n, then each next one as
+// a call returns. Given to New, it applies to every run;
 // other calls ignore it.
 func WithToolConcurrency(n int) Option {
 	return atLeastOne("WithToolConcurrency", n, "at least one tool must be able to run", func(r *runConfig) { r.concurrency = n })
