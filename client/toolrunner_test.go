@@ -111,8 +111,9 @@ func fragmentStream(t *testing.T, usage Usage, fragments ...[]ToolCall) cerebras
 	return cerebrastest.Response{Header: http.Header{"Content-Type": {"text/event-stream"}}, Body: b.String()}
 }
 
-// sent decodes the messages of the n-th chat request the fake received.
-func sent(t *testing.T, fake *cerebrastest.Server, n int) []ChatMessage {
+// chatRequest decodes the body of the n-th chat request the fake received
+// into v.
+func chatRequest(t *testing.T, fake *cerebrastest.Server, n int, v any) {
 	t.Helper()
 	var chats []cerebrastest.Request
 	for _, r := range fake.Requests() {
@@ -123,10 +124,16 @@ func sent(t *testing.T, fake *cerebrastest.Server, n int) []ChatMessage {
 	if n >= len(chats) {
 		t.Fatalf("the fake received %d chat requests, want at least %d", len(chats), n+1)
 	}
-	var p ChatCompletionNewParams
-	if err := json.Unmarshal(chats[n].Body, &p); err != nil {
+	if err := json.Unmarshal(chats[n].Body, v); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// sent decodes the messages of the n-th chat request the fake received.
+func sent(t *testing.T, fake *cerebrastest.Server, n int) []ChatMessage {
+	t.Helper()
+	var p ChatCompletionNewParams
+	chatRequest(t, fake, n, &p)
 	return p.Messages
 }
 
@@ -900,19 +907,8 @@ func TestRunToolsRelaxesForcedToolChoice(t *testing.T) {
 // request the fake received.
 func sentField(t *testing.T, fake *cerebrastest.Server, n int, field string) string {
 	t.Helper()
-	var chats []cerebrastest.Request
-	for _, r := range fake.Requests() {
-		if r.Path == "/v1/chat/completions" {
-			chats = append(chats, r)
-		}
-	}
-	if n >= len(chats) {
-		t.Fatalf("the fake received %d chat requests, want at least %d", len(chats), n+1)
-	}
 	var body map[string]json.RawMessage
-	if err := json.Unmarshal(chats[n].Body, &body); err != nil {
-		t.Fatal(err)
-	}
+	chatRequest(t, fake, n, &body)
 	return string(body[field])
 }
 
