@@ -111,13 +111,13 @@ func ExampleChatCompletionService_RunToolsStreaming() {
 			return
 		}
 		switch ev.Kind {
-		case client.EventContentDelta:
+		case client.ToolRunContentDelta:
 			fmt.Print(ev.Text)
-		case client.EventToolCallFinished:
+		case client.ToolRunCallFinished:
 			fmt.Printf("calling %s(%s)\n", ev.Tool.Name, ev.Tool.Arguments)
-		case client.EventToolResult:
+		case client.ToolRunCallResult:
 			fmt.Printf("%s -> %s\n", ev.Tool.Name, ev.Tool.Result)
-		case client.EventRunDone:
+		case client.ToolRunDone:
 			fmt.Printf("\n(%d turns)\n", ev.Run.Turns)
 		}
 	}

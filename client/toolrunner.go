@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cerebras-go/cerebras/gen"
 )
 
 // The tool runner runs the tool loop for the caller: send the conversation,
@@ -68,8 +70,10 @@ func WithMaxTurns(n int) Option {
 }
 
 // WithToolConcurrency sets how many tool calls of one turn RunTools and
-// RunToolsStreaming run at once (default DefaultToolConcurrency; 1 runs them
-// one after the other). Given to New, it applies to every run;
+// RunToolsStreaming run at once (default DefaultToolConcurrency). The calls
+// take their turns in the order the model made them: 1 runs them one after
+// the other, in that order, and n starts the first n, then each next one as
+// a call returns. Given to New, it applies to every run;
 // other calls ignore it.
 func WithToolConcurrency(n int) Option {
 	return atLeastOne("WithToolConcurrency", n, "at least one tool must be able to run", func(r *runConfig) { r.concurrency = n })
@@ -167,6 +171,19 @@ func NewTool[A, R any](name, description string, fn func(ctx context.Context, ar
 	return RunnableTool{def: def, call: call}, nil
 }
 
+// MustNewTool is NewTool for tools made once, such as in a package-level
+// var: it panics where NewTool returns an error (a nil fn, or an A that has
+// no strict schema), which is a mistake in the program, not in its input.
+//
+//	var weather = client.MustNewTool("get_weather", "Current weather for a city", getWeather)
+func MustNewTool[A, R any](name, description string, fn func(ctx context.Context, args A) (R, error)) RunnableTool {
+	t, err := NewTool(name, description, fn)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
 // Name returns the tool's name, which the model calls it by.
 func (t RunnableTool) Name() string { return t.def.Function.Name }
 
@@ -184,7 +201,10 @@ func (e *argumentsError) Error() string { return e.err.Error() }
 type ToolInvocation struct {
 	// Turn is the turn whose completion made the call, from 1.
 	Turn int
-	// Index is the call's position among the turn's calls, from 0.
+	// Index is the call's position among the calls the model made in the
+	// turn, from 0, repeated ids included. The call in the transcript's
+	// assistant message has the same Index; a repeated id is not replayed
+	// there, so those indexes can skip one.
 	Index int
 	// ID is the call id the result answers.
 	ID string
@@ -263,12 +283,38 @@ func (e *ToolError) Error() string {
 // Unwrap returns the tool's error.
 func (e *ToolError) Unwrap() error { return e.Tool.Err }
 
+// ToolRunError is the error RunToolsStreaming yields when a run ends early
+// for a reason that carries no transcript of its own: an API or stream
+// error, ctx, a stream without a choice. Run is the transcript so far, with
+// every tool that already ran (RunTools returns it beside the error).
+// errors.Is and errors.As see the cause: Err.
+//
+//	var re *client.ToolRunError
+//	if errors.As(err, &re) { log.Printf("%d tools ran before: %v", len(re.Run.ToolCalls), re.Err) }
+type ToolRunError struct {
+	// Err is the cause, such as an *APIError or ctx's error.
+	Err error
+	// Run is the transcript so far.
+	Run ToolRun
+}
+
+// Error is the cause's.
+func (e *ToolRunError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *ToolRunError) Unwrap() error { return e.Err }
+
 // RunTools runs the tool loop: it sends params with the tools' definitions
 // added to params.Tools, runs the tools the model calls, sends their
 // results, and repeats until the model answers without calling a tool. It
 // follows the first choice. The calls of one turn run concurrently (see
 // WithToolConcurrency), and their results are sent in the order the model
 // made them, each call id answered once.
+//
+// A tool_choice that forces a call ("required", or a named function)
+// applies to the first turn only: once the model has called tools, the
+// later turns are sent with tool_choice "auto", so that it can answer (as
+// OpenAI's Agents SDK does by default).
 //
 // The ToolRun holds the transcript also when err is not nil. Errors: those
 // of Chat.Completions.New; a *MaxTurnsError (WithMaxTurns); a *ToolError
@@ -298,6 +344,19 @@ func (s *ChatCompletionService) RunTools(ctx context.Context, params ChatComplet
 		}
 		if err := r.endTurn(t, msg, func(ToolInvocation) bool { return true }); err != nil {
 			return r.transcript(), err
+		}
+	}
+}
+
+// relaxToolChoice makes the turns after one that called tools use
+// tool_choice "auto", when the request forced a call ("required" or a named
+// function): forced for ever, the model could never answer, and every run
+// would end in a *MaxTurnsError. OpenAI's Agents SDK does the same by
+// default (reset_tool_choice).
+func (r *run) relaxToolChoice() {
+	if c := r.params.ToolChoice; c != nil {
+		if opt, err := c.AsToolChoiceOption(); err != nil || opt == gen.ToolChoiceOptionRequired {
+			r.params.ToolChoice = ToolChoiceAuto()
 		}
 	}
 }
@@ -382,20 +441,7 @@ func (r *run) finish(msg ChatCompletionMessage) (ToolRun, error) {
 // the conversation. It returns the error that ends the run, if any.
 func (r *run) endTurn(t *turn, msg ChatCompletionMessage, onResult func(ToolInvocation) bool) error {
 	defer t.cancel()
-	msg.ToolCalls = t.calls
-	r.params.Messages = append(r.params.Messages, AssistantMessageFrom(msg))
-	stopped := false
-	for _, sl := range t.slots {
-		<-sl.done
-		r.out.ToolCalls = append(r.out.ToolCalls, sl.inv)
-		if !sl.dup {
-			r.params.Messages = append(r.params.Messages, ToolMessage(ToolCall{ID: sl.inv.ID}, sl.inv.Result))
-		}
-		if !stopped && !onResult(sl.inv) {
-			stopped = true
-			t.cancel() // the caller left: the remaining tools need not finish
-		}
-	}
+	stopped := r.record(t, msg, onResult)
 	switch {
 	case stopped:
 		return errStopped
@@ -406,7 +452,43 @@ func (r *run) endTurn(t *turn, msg ChatCompletionMessage, onResult func(ToolInvo
 	case r.out.Turns >= r.cfg.turns():
 		return &MaxTurnsError{MaxTurns: r.cfg.turns(), Run: r.transcript()}
 	}
+	r.relaxToolChoice()
 	return nil
+}
+
+// record waits for the turn's calls, reporting each in order to onResult
+// unless it is nil (false stops the run: it reports true), and adds the
+// assistant message and the results to the transcript.
+func (r *run) record(t *turn, msg ChatCompletionMessage, onResult func(ToolInvocation) bool) (stopped bool) {
+	msg.ToolCalls = t.calls
+	r.params.Messages = append(r.params.Messages, t.assistantMessage(msg))
+	for _, sl := range t.slots {
+		<-sl.done
+		r.out.ToolCalls = append(r.out.ToolCalls, sl.inv)
+		if !sl.dup {
+			r.params.Messages = append(r.params.Messages, ToolMessage(ToolCall{ID: sl.inv.ID}, sl.inv.Result))
+		}
+		if onResult != nil && !stopped && !onResult(sl.inv) {
+			stopped = true
+			t.cancel() // the caller left: the remaining tools need not finish
+		}
+	}
+	return stopped
+}
+
+// assistantMessage is AssistantMessageFrom(msg), whose calls keep the Index
+// the turn gave them (AssistantMessageFrom numbers them by position).
+func (t *turn) assistantMessage(msg ChatCompletionMessage) ChatMessage {
+	m := AssistantMessageFrom(msg)
+	a, err := m.AsAssistantMessage()
+	if err != nil || len(a.ToolCalls) != len(t.calls) {
+		return m // not reached: AssistantMessageFrom keeps every call
+	}
+	for i := range a.ToolCalls {
+		a.ToolCalls[i].Index = t.calls[i].Index
+	}
+	_ = m.FromAssistantMessage(a)
+	return m
 }
 
 // errStopped ends a streaming run whose caller broke out of the loop.
@@ -419,8 +501,9 @@ type turn struct {
 	ctx    context.Context // cancelled when the turn ends or aborts
 	cancel context.CancelFunc
 	seen   map[string]bool
-	calls  []ToolCall // the calls answered, ids filled in, for the assistant message
-	slots  []*slot    // every call, in the model's order
+	calls  []ToolCall    // the calls answered, ids filled in, for the assistant message
+	slots  []*slot       // every call, in the model's order
+	queue  chan struct{} // closed once the last tool started has its concurrency slot
 	abort  sync.Once
 	failed *slot // under WithToolErrorsAbort, the call that failed first
 }
@@ -443,7 +526,7 @@ func (t *turn) add(call ToolCall) ToolInvocation {
 	}}
 	t.slots = append(t.slots, sl)
 	if sl.inv.ID == "" {
-		sl.inv.ID = fmt.Sprintf("call_run_%d_%d", t.number, index)
+		sl.inv.ID = runCallID(t.number, index)
 	}
 	if t.seen[sl.inv.ID] {
 		sl.dup = true
@@ -453,7 +536,7 @@ func (t *turn) add(call ToolCall) ToolInvocation {
 	}
 	t.seen[sl.inv.ID] = true
 	call.ID = sl.inv.ID
-	call.Index = Int(len(t.calls))
+	call.Index = Int(index) // one numbering with ToolInvocation.Index
 	t.calls = append(t.calls, call)
 
 	tool, ok := t.r.tools[sl.inv.Name]
@@ -464,17 +547,25 @@ func (t *turn) add(call ToolCall) ToolInvocation {
 		return sl.inv
 	}
 	inv := sl.inv
-	go t.runTool(tool, sl)
+	prev, next := t.queue, make(chan struct{})
+	t.queue = next
+	go t.runTool(tool, sl, prev, next)
 	return inv
 }
 
+// runCallID is the id the runner gives the call at index of turn when the
+// model sent none.
+func runCallID(turn, index int) string { return fmt.Sprintf("call_run_%d_%d", turn, index) }
+
 // runTool runs one call once a concurrency slot is free, turning every
-// failure into the message that answers the call.
-func (t *turn) runTool(tool RunnableTool, sl *slot) {
+// failure into the message that answers the call. The calls take the slots
+// in the model's order: each waits until the call before it has its slot
+// (prev is closed), and closes next once it has its own. So with
+// WithToolConcurrency(1) the calls run one after the other in that order,
+// and with more they start in that order.
+func (t *turn) runTool(tool RunnableTool, sl *slot, prev <-chan struct{}, next chan<- struct{}) {
 	defer close(sl.done)
-	select {
-	case t.r.sem <- struct{}{}:
-	case <-t.ctx.Done():
+	if !t.takeSlot(prev, next) {
 		sl.inv.Err = t.ctx.Err()
 		sl.inv.Result = "error: the call was cancelled before it ran"
 		return
@@ -509,6 +600,26 @@ func (t *turn) runTool(tool RunnableTool, sl *slot) {
 			t.failed = sl
 			t.cancel()
 		})
+	}
+}
+
+// takeSlot waits for the call before (prev, nil for the first) to have its
+// concurrency slot, then takes one; it closes next either way, and reports
+// false when the turn ended first.
+func (t *turn) takeSlot(prev <-chan struct{}, next chan<- struct{}) bool {
+	defer close(next)
+	if prev != nil {
+		select {
+		case <-prev:
+		case <-t.ctx.Done():
+			return false
+		}
+	}
+	select {
+	case t.r.sem <- struct{}{}:
+		return true
+	case <-t.ctx.Done():
+		return false
 	}
 }
 

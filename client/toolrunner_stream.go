@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"iter"
@@ -14,44 +15,46 @@ type ToolRunEventKind int
 // The events of a streaming run, in the order a turn yields them: reasoning
 // and content deltas and tool calls started and finished as they stream,
 // then the tools' results in the model's order, then the turn's end; after
-// the last turn, the run's end.
+// the last turn, the run's end. Their names start with ToolRun: they are
+// the kinds of a ToolRunEvent, not of a stream's events.
 const (
-	// EventContentDelta carries new content text in Text.
-	EventContentDelta ToolRunEventKind = iota + 1
-	// EventReasoningDelta carries new reasoning text in Text.
-	EventReasoningDelta
-	// EventToolCallStarted reports a tool call the model began: Tool has
-	// its Index, ID and Name.
-	EventToolCallStarted
-	// EventToolCallFinished reports a tool call whose arguments are
+	// ToolRunContentDelta carries new content text in Text.
+	ToolRunContentDelta ToolRunEventKind = iota + 1
+	// ToolRunReasoningDelta carries new reasoning text in Text.
+	ToolRunReasoningDelta
+	// ToolRunCallStarted reports a tool call the model began, once its
+	// id and name have streamed (at the latest just before it finishes):
+	// Tool has its Index, ID and Name, as its ToolRunCallFinished will.
+	ToolRunCallStarted
+	// ToolRunCallFinished reports a tool call whose arguments are
 	// complete; its tool starts running. Tool has its Arguments too (and
 	// already its Result and Err for a call that runs no tool: an unknown
 	// tool or a repeated id).
-	EventToolCallFinished
-	// EventToolResult reports a call's outcome: Tool is complete.
-	EventToolResult
-	// EventTurnDone ends a turn: Completion is its completion.
-	EventTurnDone
-	// EventRunDone ends the run: Run is the transcript.
-	EventRunDone
+	ToolRunCallFinished
+	// ToolRunCallResult reports a call's outcome: Tool is complete.
+	ToolRunCallResult
+	// ToolRunTurnDone ends a turn: Completion is its completion.
+	ToolRunTurnDone
+	// ToolRunDone ends the run: Run is the transcript.
+	ToolRunDone
 )
 
 // String names the kind, such as "content delta".
 func (k ToolRunEventKind) String() string {
 	switch k {
-	case EventContentDelta:
+	case ToolRunContentDelta:
 		return "content delta"
-	case EventReasoningDelta:
+	case ToolRunReasoningDelta:
 		return "reasoning delta"
-	case EventToolCallStarted:
+	case ToolRunCallStarted:
 		return "tool call started"
-	case EventToolCallFinished:
+	case ToolRunCallFinished:
 		return "tool call finished"
-	case EventToolResult:
+	case ToolRunCallResult:
 		return "tool result"
-	case EventTurnDone:
+	case ToolRunTurnDone:
 		return "turn done"
-	case EventRunDone:
+	case ToolRunDone:
 		return "run done"
 	}
 	return fmt.Sprintf("ToolRunEventKind(%d)", int(k))
@@ -77,16 +80,19 @@ type ToolRunEvent struct {
 // RunToolsStreaming is RunTools over streams: each turn's completion is
 // streamed, and the loop yields events as they happen. A tool starts as
 // soon as the model has finished its arguments. An error is yielded once,
-// as the last pair; a *MaxTurnsError or *ToolError carries the transcript.
+// as the last pair, and carries the transcript so far: a *MaxTurnsError, a
+// *ToolError, or a *ToolRunError around any other cause (an *APIError, a
+// stream's error, ctx's error: errors.Is and errors.As see it). Only a
+// *ParamError, refused before anything was sent, has none.
 // Breaking out of the loop closes the stream and cancels the running tools,
 // and returns once they have returned.
 //
 //	for ev, err := range c.Chat.Completions.RunToolsStreaming(ctx, params, tools) {
 //		if err != nil { return err }
 //		switch ev.Kind {
-//		case client.EventContentDelta:
+//		case client.ToolRunContentDelta:
 //			fmt.Print(ev.Text)
-//		case client.EventToolResult:
+//		case client.ToolRunCallResult:
 //			fmt.Println(ev.Tool.Name, "->", ev.Tool.Result)
 //		}
 //	}
@@ -101,13 +107,31 @@ func (s *ChatCompletionService) RunToolsStreaming(ctx context.Context, params Ch
 		for {
 			more, err := s.streamTurn(r, opts, yield)
 			if err != nil {
-				yield(ToolRunEvent{}, err)
+				yield(ToolRunEvent{}, withTranscript(err, r))
 			}
 			if !more {
 				return
 			}
 		}
 	}
+}
+
+// partialMessage is the first choice's message of an incomplete completion.
+func partialMessage(c ChatCompletion) ChatCompletionMessage {
+	if len(c.Choices) == 0 || c.Choices[0].Index != 0 {
+		return ChatCompletionMessage{Role: "assistant"}
+	}
+	return c.Choices[0].Message
+}
+
+// withTranscript makes err carry the transcript so far: *MaxTurnsError and
+// *ToolError carry it already, anything else is wrapped in a *ToolRunError.
+func withTranscript(err error, r *run) error {
+	switch err.(type) {
+	case *MaxTurnsError, *ToolError:
+		return err
+	}
+	return &ToolRunError{Err: err, Run: r.transcript()}
 }
 
 // streamTurn streams one turn and runs its tools. It reports whether the
@@ -123,10 +147,26 @@ func (s *ChatCompletionService) streamTurn(r *run, opts []Option, yield func(Too
 		ev.Turn = t.number
 		return yield(ev, nil)
 	}
+	// The accumulator reports each call started, then finished, once and
+	// in the same order; the runner numbers them as it goes, so a call's
+	// started and finished events have one Index and ID.
+	started := 0
+	start := func(id, name string) bool {
+		inv := ToolInvocation{Turn: t.number, Index: started, ID: cmp.Or(id, runCallID(t.number, started)), Name: name}
+		started++
+		return emit(ToolRunEvent{Kind: ToolRunCallStarted, Tool: inv})
+	}
+	finish := func(call ToolCall) bool {
+		return emit(ToolRunEvent{Kind: ToolRunCallFinished, Tool: t.add(call)})
+	}
 	var acc streaming.ChatCompletionAccumulator
-	var starts callStarts
 	for chunk, err := range stream.All() { // leaving the loop closes the stream
 		if err != nil {
+			if len(t.slots) > 0 {
+				// Tools already started: their side effects belong in the
+				// transcript, so wait for them and record them.
+				r.record(t, partialMessage(acc.ChatCompletion()), nil)
+			}
 			return false, r.ctxErr(err)
 		}
 		acc.AddChunk(chunk)
@@ -134,27 +174,20 @@ func (s *ChatCompletionService) streamTurn(r *run, opts []Option, yield func(Too
 			if ch.Index != 0 {
 				continue // the run follows the first choice
 			}
-			if d := ch.Delta.Reasoning; d != "" && !emit(ToolRunEvent{Kind: EventReasoningDelta, Text: d}) {
+			if d := ch.Delta.Reasoning; d != "" && !emit(ToolRunEvent{Kind: ToolRunReasoningDelta, Text: d}) {
 				return false, nil
 			}
-			if d := ch.Delta.Content; d != "" && !emit(ToolRunEvent{Kind: EventContentDelta, Text: d}) {
+			if d := ch.Delta.Content; d != "" && !emit(ToolRunEvent{Kind: ToolRunContentDelta, Text: d}) {
 				return false, nil
 			}
-			for _, tc := range ch.Delta.ToolCalls {
-				if index, ok := starts.add(tc); ok {
-					inv := ToolInvocation{Turn: t.number, Index: index, ID: tc.ID, Name: tc.Function.Name}
-					if !emit(ToolRunEvent{Kind: EventToolCallStarted, Tool: inv}) {
-						return false, nil
-					}
-				}
+		}
+		for _, s := range acc.JustStartedToolCalls() {
+			if s.ChoiceIndex == 0 && !start(s.ID, s.Name) {
+				return false, nil
 			}
 		}
 		for _, f := range acc.JustFinishedToolCalls() {
-			if f.ChoiceIndex != 0 {
-				continue
-			}
-			inv := t.add(ToolCall{ID: f.ID, Type: "function", Function: ToolCallFunction{Name: f.Name, Arguments: f.Arguments}})
-			if !emit(ToolRunEvent{Kind: EventToolCallFinished, Tool: inv}) {
+			if f.ChoiceIndex == 0 && !finish(ToolCall{ID: f.ID, Type: "function", Function: ToolCallFunction{Name: f.Name, Arguments: f.Arguments}}) {
 				return false, nil
 			}
 		}
@@ -165,23 +198,27 @@ func (s *ChatCompletionService) streamTurn(r *run, opts []Option, yield func(Too
 	}
 	r.received(comp)
 	msg := comp.Choices[0].Message
-	if len(t.slots) == 0 && len(msg.ToolCalls) > 0 {
-		// The stream ended without the choice's finish_reason, so the
-		// accumulator never reported the calls finished.
-		for _, call := range msg.ToolCalls {
-			t.add(call)
+	// Calls the accumulator never reported finished: the stream ended
+	// without the choice's finish_reason, or they came after it. They are
+	// in the completion, after those reported, in the same order.
+	for _, call := range msg.ToolCalls[len(t.slots):] {
+		if len(t.slots) == started && !start(call.ID, call.Function.Name) {
+			return false, nil
+		}
+		if !finish(call) {
+			return false, nil
 		}
 	}
 	if len(t.slots) == 0 {
-		if !emit(ToolRunEvent{Kind: EventTurnDone, Completion: comp}) {
+		if !emit(ToolRunEvent{Kind: ToolRunTurnDone, Completion: comp}) {
 			return false, nil
 		}
 		out, _ := r.finish(msg)
-		emit(ToolRunEvent{Kind: EventRunDone, Run: out})
+		emit(ToolRunEvent{Kind: ToolRunDone, Run: out})
 		return false, nil
 	}
 	err = r.endTurn(t, msg, func(inv ToolInvocation) bool {
-		return emit(ToolRunEvent{Kind: EventToolResult, Tool: inv})
+		return emit(ToolRunEvent{Kind: ToolRunCallResult, Tool: inv})
 	})
 	if err == errStopped {
 		return false, nil
@@ -189,37 +226,5 @@ func (s *ChatCompletionService) streamTurn(r *run, opts []Option, yield func(Too
 	if err != nil {
 		return false, err
 	}
-	return emit(ToolRunEvent{Kind: EventTurnDone, Completion: comp}), nil
-}
-
-// callStarts recognises the first fragment of each streamed tool call: one
-// with an id not seen before, or without an id at an index not seen before.
-type callStarts struct {
-	ids     map[string]bool
-	indexes map[int]bool
-	n       int
-}
-
-func (c *callStarts) add(tc ToolCall) (index int, started bool) {
-	if c.ids == nil {
-		c.ids, c.indexes = map[string]bool{}, map[int]bool{}
-	}
-	fresh := false
-	switch {
-	case tc.ID != "":
-		fresh = !c.ids[tc.ID]
-		c.ids[tc.ID] = true
-	case tc.Index != nil:
-		fresh = !c.indexes[*tc.Index]
-	default:
-		fresh = c.n == 0
-	}
-	if tc.Index != nil {
-		c.indexes[*tc.Index] = true
-	}
-	if !fresh {
-		return 0, false
-	}
-	c.n++
-	return c.n - 1, true
+	return emit(ToolRunEvent{Kind: ToolRunTurnDone, Completion: comp}), nil
 }

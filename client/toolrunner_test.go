@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,15 +75,26 @@ func scriptedCompletion(t *testing.T, text string, usage Usage, calls ...ToolCal
 // fragments each (name, then arguments), a finish chunk and a usage chunk.
 func scriptedStream(t *testing.T, usage Usage, calls ...ToolCall) cerebrastest.Response {
 	t.Helper()
+	var fragments [][]ToolCall
+	for i, c := range calls {
+		fragments = append(fragments, []ToolCall{{Index: Int(i), ID: c.ID, Type: "function", Function: ToolCallFunction{Name: c.Function.Name}}},
+			[]ToolCall{{Index: Int(i), Function: ToolCallFunction{Arguments: c.Function.Arguments}}})
+	}
+	return fragmentStream(t, usage, fragments...)
+}
+
+// fragmentStream is a literal streamed answer whose chunks carry the given
+// tool-call fragments, one chunk each, then a finish chunk and a usage chunk.
+func fragmentStream(t *testing.T, usage Usage, fragments ...[]ToolCall) cerebrastest.Response {
+	t.Helper()
 	var chunks []ChatCompletionChunk
 	add := func(d ChatCompletionChunkDelta, finish FinishReason) {
 		chunks = append(chunks, ChatCompletionChunk{ID: "chatcmpl-scripted", Object: "chat.completion.chunk", Created: 1, Model: ModelGPTOSS120B,
 			Choices: []ChatCompletionChunkChoice{{Index: 0, Delta: d, FinishReason: finish}}})
 	}
 	add(ChatCompletionChunkDelta{Role: "assistant"}, "")
-	for i, c := range calls {
-		add(ChatCompletionChunkDelta{ToolCalls: []ToolCall{{Index: Int(i), ID: c.ID, Type: "function", Function: ToolCallFunction{Name: c.Function.Name}}}}, "")
-		add(ChatCompletionChunkDelta{ToolCalls: []ToolCall{{Index: Int(i), Function: ToolCallFunction{Arguments: c.Function.Arguments}}}}, "")
+	for _, f := range fragments {
+		add(ChatCompletionChunkDelta{ToolCalls: f}, "")
 	}
 	add(ChatCompletionChunkDelta{}, FinishReasonToolCalls)
 	chunks = append(chunks, ChatCompletionChunk{ID: "chatcmpl-scripted", Object: "chat.completion.chunk", Created: 1, Model: ModelGPTOSS120B,
@@ -98,8 +111,9 @@ func scriptedStream(t *testing.T, usage Usage, calls ...ToolCall) cerebrastest.R
 	return cerebrastest.Response{Header: http.Header{"Content-Type": {"text/event-stream"}}, Body: b.String()}
 }
 
-// sent decodes the messages of the n-th chat request the fake received.
-func sent(t *testing.T, fake *cerebrastest.Server, n int) []ChatMessage {
+// chatRequest decodes the body of the n-th chat request the fake received
+// into v.
+func chatRequest(t *testing.T, fake *cerebrastest.Server, n int, v any) {
 	t.Helper()
 	var chats []cerebrastest.Request
 	for _, r := range fake.Requests() {
@@ -110,10 +124,16 @@ func sent(t *testing.T, fake *cerebrastest.Server, n int) []ChatMessage {
 	if n >= len(chats) {
 		t.Fatalf("the fake received %d chat requests, want at least %d", len(chats), n+1)
 	}
-	var p ChatCompletionNewParams
-	if err := json.Unmarshal(chats[n].Body, &p); err != nil {
+	if err := json.Unmarshal(chats[n].Body, v); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// sent decodes the messages of the n-th chat request the fake received.
+func sent(t *testing.T, fake *cerebrastest.Server, n int) []ChatMessage {
+	t.Helper()
+	var p ChatCompletionNewParams
+	chatRequest(t, fake, n, &p)
 	return p.Messages
 }
 
@@ -227,7 +247,7 @@ func TestRunToolsRunsParallelCallsConcurrently(t *testing.T) {
 				run, events, err = collectEvents(c.Chat.Completions.RunToolsStreaming(ctx, runParams("Run a and b."), []RunnableTool{a, b}))
 				var order []string
 				for _, ev := range events {
-					if ev.Kind != EventContentDelta && ev.Kind != EventReasoningDelta {
+					if ev.Kind != ToolRunContentDelta && ev.Kind != ToolRunReasoningDelta {
 						order = append(order, fmt.Sprintf("%d:%s:%s", ev.Turn, ev.Kind, ev.Tool.ID))
 					}
 				}
@@ -269,11 +289,11 @@ func collectEvents(events iter.Seq2[ToolRunEvent, error]) (ToolRun, []ToolRunEve
 			return ToolRun{}, all, err
 		}
 		all = append(all, ev)
-		if ev.Kind == EventRunDone {
+		if ev.Kind == ToolRunDone {
 			return ev.Run, all, nil
 		}
 	}
-	return ToolRun{}, all, errors.New("the run ended without EventRunDone")
+	return ToolRun{}, all, errors.New("the run ended without ToolRunDone")
 }
 
 // TestRunToolsAnswersEveryCallOnce sends repeated ids, a call without an id
@@ -298,6 +318,21 @@ func TestRunToolsAnswersEveryCallOnce(t *testing.T) {
 	asked, answered := answers(t, sent(t, fake, 1))
 	if got, want := fmt.Sprint(asked), "[c1 call_run_1_2 c2 c3 c4]"; got != want {
 		t.Errorf("replayed tool call ids = %s, want %s", got, want)
+	}
+	// One numbering: a replayed call has its ToolInvocation's Index (the
+	// repeated id, not replayed, leaves a gap).
+	for _, msgs := range [][]ChatMessage{sent(t, fake, 1), run.Messages} {
+		a, err := msgs[1].AsAssistantMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var indexes []int
+		for _, call := range a.ToolCalls {
+			indexes = append(indexes, *call.Index)
+		}
+		if got := fmt.Sprint(indexes); got != "[0 2 3 4 5]" {
+			t.Errorf("the assistant message's tool call indexes are %s, want [0 2 3 4 5]", got)
+		}
 	}
 	want := []string{"c1=Oslo", "call_run_1_2=Lima", `c2=error: there is no tool named "nope"; the tools are: echo`,
 		"c3=error: the arguments do not match", "c4=error: no city"}
@@ -430,14 +465,21 @@ func TestRunToolsToolErrorsAbort(t *testing.T) {
 	}
 }
 
-// TestRunToolsMaxTurns: the fake's model calls a tool on every turn when
-// tool_choice is required; the run stops after WithMaxTurns completions.
+// TestRunToolsMaxTurns: a model that calls a tool on every turn; the run
+// stops after WithMaxTurns completions.
 func TestRunToolsMaxTurns(t *testing.T) {
 	for _, streamed := range []bool{false, true} {
 		t.Run(fmt.Sprint("streamed=", streamed), func(t *testing.T) {
 			fake, c := newFake(t)
 			params := runParams("What's the weather in Paris?")
-			params.ToolChoice = ToolChoiceRequired()
+			for i := range 3 {
+				call := toolCall(fmt.Sprint("c", i), "get_weather", `{"city":"Paris"}`)
+				if streamed {
+					fake.Enqueue(scriptedStream(t, Usage{}, call))
+				} else {
+					fake.Enqueue(scriptedCompletion(t, "", Usage{}, call))
+				}
+			}
 			var err error
 			if streamed {
 				_, err = collectRun(c.Chat.Completions.RunToolsStreaming(context.Background(), params, []RunnableTool{weatherTool(t)}, WithMaxTurns(3)))
@@ -534,25 +576,25 @@ func TestRunToolsStreamingEventOrder(t *testing.T) {
 			kinds = append(kinds, k)
 		}
 		switch ev.Kind {
-		case EventContentDelta:
+		case ToolRunContentDelta:
 			content.WriteString(ev.Text)
-		case EventReasoningDelta:
+		case ToolRunReasoningDelta:
 			reasoning.WriteString(ev.Text)
-		case EventToolCallStarted:
+		case ToolRunCallStarted:
 			if ev.Tool.Name != "get_weather" || ev.Tool.ID == "" || ev.Tool.Arguments != "" {
 				t.Errorf("started: %+v", ev.Tool)
 			}
-		case EventToolCallFinished:
+		case ToolRunCallFinished:
 			if ev.Tool.Arguments != `{"city":"Paris"}` || ev.Tool.Result != "" {
 				t.Errorf("finished: %+v", ev.Tool)
 			}
-		case EventToolResult:
+		case ToolRunCallResult:
 			if ev.Tool.Result != `{"city":"Paris","temp_c":21}` || ev.Tool.Err != nil {
 				t.Errorf("result: %+v", ev.Tool)
 			}
-		case EventTurnDone:
+		case ToolRunTurnDone:
 			turnUsage += ev.Completion.Usage.TotalTokens
-		case EventRunDone:
+		case ToolRunDone:
 			run = ev.Run
 		}
 	}
@@ -585,7 +627,7 @@ func TestRunToolsStreamingBreak(t *testing.T) {
 			t.Fatal(err)
 		}
 		events++
-		if ev.Kind == EventToolCallFinished {
+		if ev.Kind == ToolRunCallFinished {
 			<-started // the tool starts once its arguments are complete
 			break
 		}
@@ -653,4 +695,232 @@ func TestRunToolsRefusesBadSetup(t *testing.T) {
 	if _, err := NewTool("f", "", func(context.Context, int) (string, error) { return "", nil }); !errors.Is(err, ErrInvalidInput) {
 		t.Errorf("NewTool with non-struct arguments: %v", err)
 	}
+}
+
+// TestRunToolsConcurrencyOneRunsInModelOrder: with WithToolConcurrency(1)
+// the calls of a turn run one after the other, in the order the model made
+// them (each used to race for the slot in its own goroutine).
+func TestRunToolsConcurrencyOneRunsInModelOrder(t *testing.T) {
+	for _, streamed := range []bool{false, true} {
+		t.Run(fmt.Sprint("streamed=", streamed), func(t *testing.T) {
+			fake, c := newFake(t)
+			var mu sync.Mutex
+			var order []string
+			running := 0
+			rec := mustTool(t, "rec", func(_ context.Context, a cityArgs) (string, error) {
+				mu.Lock()
+				running++
+				order = append(order, a.City)
+				overlap := running > 1
+				mu.Unlock()
+				runtime.Gosched() // give a racing call the chance to start
+				mu.Lock()
+				running--
+				mu.Unlock()
+				if overlap {
+					return "", errors.New("two calls ran at once")
+				}
+				return a.City, nil
+			})
+			var calls []ToolCall
+			var want []string
+			for i := range 8 {
+				calls = append(calls, toolCall(fmt.Sprint("c", i), "rec", fmt.Sprintf(`{"city":"%d"}`, i)))
+				want = append(want, fmt.Sprint(i))
+			}
+			var run ToolRun
+			var err error
+			if streamed {
+				fake.Enqueue(scriptedStream(t, Usage{}, calls...))
+				run, err = collectRun(c.Chat.Completions.RunToolsStreaming(context.Background(), runParams("Hi"), []RunnableTool{rec}, WithToolConcurrency(1)))
+			} else {
+				fake.Enqueue(scriptedCompletion(t, "", Usage{}, calls...))
+				run, err = c.Chat.Completions.RunTools(context.Background(), runParams("Hi"), []RunnableTool{rec}, WithToolConcurrency(1))
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(order, " "); got != strings.Join(want, " ") {
+				t.Errorf("the tools ran in the order %s, want %s", got, strings.Join(want, " "))
+			}
+			for _, inv := range run.ToolCalls {
+				if inv.Err != nil {
+					t.Errorf("call %s: %v", inv.ID, inv.Err)
+				}
+			}
+		})
+	}
+}
+
+// TestRunToolsStreamingStartedMatchesFinished streams fragment shapes real
+// servers send: the name before the id, the id in a later fragment, a
+// repeated id, no id at all. Each call is reported started once, before it
+// finishes, and with the Index and ID its finished event has.
+func TestRunToolsStreamingStartedMatchesFinished(t *testing.T) {
+	fake, c := newFake(t)
+	fn := func(name, args string) ToolCallFunction { return ToolCallFunction{Name: name, Arguments: args} }
+	fake.Enqueue(fragmentStream(t, Usage{},
+		[]ToolCall{{Index: Int(0), Function: fn("get_weather", "")}},                            // index and name first
+		[]ToolCall{{Index: Int(0), ID: "a"}},                                                    // the id later
+		[]ToolCall{{Index: Int(0), Function: fn("", `{"city":"Oslo"}`)}},                        // then the arguments
+		[]ToolCall{{Index: Int(1), ID: "a", Function: fn("get_weather", `{"city":"Rome"}`)}},    // a repeated id
+		[]ToolCall{{Index: Int(2), Function: fn("get_weather", `{"city":"Lima"}`)}},             // no id at all
+		[]ToolCall{{Index: Int(3), ID: "d", Type: "function", Function: fn("get_weather", "")}}, // the usual shape
+		[]ToolCall{{Index: Int(3), Function: fn("", `{"city":"Kyiv"}`)}},
+	))
+	_, events, err := collectEvents(c.Chat.Completions.RunToolsStreaming(context.Background(), runParams("Hi"), []RunnableTool{weatherTool(t)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var started, finished []string
+	for _, ev := range events {
+		if ev.Turn != 1 {
+			continue
+		}
+		id := fmt.Sprintf("%d:%s:%s", ev.Tool.Index, ev.Tool.ID, ev.Tool.Name)
+		switch ev.Kind {
+		case ToolRunCallStarted:
+			if len(finished) > 0 {
+				t.Errorf("%s started after a call finished", id)
+			}
+			started = append(started, id)
+		case ToolRunCallFinished:
+			finished = append(finished, id)
+		}
+	}
+	want := "[0:a:get_weather 1:a:get_weather 2:call_run_1_2:get_weather 3:d:get_weather]"
+	if fmt.Sprint(started) != want || fmt.Sprint(finished) != want {
+		t.Errorf("started  %v\nfinished %v\nwant     %s", started, finished, want)
+	}
+}
+
+// TestRunToolsStreamingErrorCarriesTranscript: an API error, or one in the
+// stream, after a turn whose tool ran, ends the run with a *ToolRunError
+// that holds the transcript so far (the tool's side effects are in it) and
+// unwraps to the cause, as RunTools returns its ToolRun with every error.
+func TestRunToolsStreamingErrorCarriesTranscript(t *testing.T) {
+	for name, failure := range map[string]cerebrastest.Response{
+		"API error":       cerebrastest.ErrorResponse(http.StatusBadRequest, "invalid_request_error", "bad", "no"),
+		"in-stream error": {Fault: cerebrastest.InBandError, After: 1, Status: http.StatusBadRequest},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fake, c := newFake(t)
+			fake.Enqueue(scriptedStream(t, Usage{TotalTokens: 5}, toolCall("c1", "get_weather", `{"city":"Oslo"}`)), failure)
+			_, events, err := collectEvents(c.Chat.Completions.RunToolsStreaming(context.Background(), runParams("Hi"), []RunnableTool{weatherTool(t)}))
+			var re *ToolRunError
+			if !errors.As(err, &re) {
+				t.Fatalf("err = %v (%T), want a *ToolRunError", err, err)
+			}
+			var apiErr *APIError
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest || re.Err != error(apiErr) || err.Error() != apiErr.Error() {
+				t.Errorf("err = %v does not unwrap to the 400", err)
+			}
+			run := re.Run
+			if run.Turns != 1 || len(run.ToolCalls) != 1 || run.ToolCalls[0].Result != `{"city":"Oslo","temp_c":21}` ||
+				len(run.Messages) != 3 || MessageRole(run.Messages[2]) != "tool" || run.Usage.TotalTokens != 5 {
+				t.Errorf("transcript: %d turns, calls %+v, %d messages, usage %d", run.Turns, run.ToolCalls, len(run.Messages), run.Usage.TotalTokens)
+			}
+			if len(events) == 0 || events[len(events)-1].Kind != ToolRunTurnDone {
+				t.Errorf("the events before the error do not end with turn 1's end")
+			}
+		})
+	}
+}
+
+// TestRunToolsStreamingErrorKeepsStartedTools: a stream that breaks after
+// its tool calls finished (their tools started) ends the run with a
+// *ToolRunError whose transcript has those calls, run and answered.
+func TestRunToolsStreamingErrorKeepsStartedTools(t *testing.T) {
+	fake, c := newFake(t)
+	ran := make(chan string, 1)
+	side := mustTool(t, "side", func(_ context.Context, a cityArgs) (string, error) { ran <- a.City; return "done", nil })
+	truncated := scriptedStream(t, Usage{}, toolCall("c1", "side", `{"city":"Oslo"}`))
+	truncated.Body = strings.TrimSuffix(truncated.Body, "data: [DONE]\n\n")
+	fake.Enqueue(truncated)
+	_, err := collectRun(c.Chat.Completions.RunToolsStreaming(context.Background(), runParams("Hi"), []RunnableTool{side}))
+	var re *ToolRunError
+	if !errors.As(err, &re) {
+		t.Fatalf("err = %v (%T), want a *ToolRunError", err, err)
+	}
+	select { // the run returns once its tools have
+	case got := <-ran:
+		if got != "Oslo" {
+			t.Errorf("the tool ran with %q", got)
+		}
+	default:
+		t.Error("the tool did not run")
+	}
+	run := re.Run
+	if len(run.ToolCalls) != 1 || run.ToolCalls[0].Result != "done" || len(run.Messages) != 3 {
+		t.Fatalf("transcript: calls %+v, %d messages", run.ToolCalls, len(run.Messages))
+	}
+	if asked, answered := answers(t, run.Messages); fmt.Sprint(asked) != "[c1]" || fmt.Sprint(answered) != "[c1=done]" {
+		t.Errorf("asked %v, answered %v", asked, answered)
+	}
+}
+
+// TestRunToolsRelaxesForcedToolChoice: a tool_choice that forces a call
+// applies to the first turn; once the model has called tools, the next turn
+// is sent with "auto", and the fake's model answers (it used to call the
+// tool again on every turn, up to a *MaxTurnsError).
+func TestRunToolsRelaxesForcedToolChoice(t *testing.T) {
+	for _, choice := range []string{"required", "function"} {
+		for _, streamed := range []bool{false, true} {
+			t.Run(fmt.Sprint(choice, "/streamed=", streamed), func(t *testing.T) {
+				fake, c := newFake(t)
+				params := runParams("What's the weather in Paris?")
+				params.ToolChoice = ToolChoiceRequired()
+				if choice == "function" {
+					params.ToolChoice = ToolChoiceFunction("get_weather")
+				}
+				var run ToolRun
+				var err error
+				if streamed {
+					run, err = collectRun(c.Chat.Completions.RunToolsStreaming(context.Background(), params, []RunnableTool{weatherTool(t)}))
+				} else {
+					run, err = c.Chat.Completions.RunTools(context.Background(), params, []RunnableTool{weatherTool(t)})
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if run.Turns != 2 || len(run.ToolCalls) != 1 || run.Content() == "" {
+					t.Errorf("%d turns, %d calls, answer %q; want 2, 1 and an answer", run.Turns, len(run.ToolCalls), run.Content())
+				}
+				want := []string{`"required"`, `"auto"`}
+				if choice == "function" {
+					want[0] = `{"function":{"name":"get_weather"},"type":"function"}`
+				}
+				for i, w := range want {
+					if got := sentField(t, fake, i, "tool_choice"); got != w {
+						t.Errorf("request %d: tool_choice %s, want %s", i+1, got, w)
+					}
+				}
+				if b, _ := json.Marshal(params.ToolChoice); string(b) != want[0] {
+					t.Errorf("the caller's tool_choice became %s", b)
+				}
+			})
+		}
+	}
+}
+
+// sentField returns the raw JSON of a top-level field of the n-th chat
+// request the fake received.
+func sentField(t *testing.T, fake *cerebrastest.Server, n int, field string) string {
+	t.Helper()
+	var body map[string]json.RawMessage
+	chatRequest(t, fake, n, &body)
+	return string(body[field])
+}
+
+func TestMustNewTool(t *testing.T) {
+	if tool := MustNewTool("get_weather", "", func(context.Context, cityArgs) (string, error) { return "", nil }); tool.Name() != "get_weather" {
+		t.Errorf("Name() = %q", tool.Name())
+	}
+	defer func() {
+		if err, _ := recover().(error); !errors.Is(err, ErrInvalidInput) {
+			t.Errorf("recovered %v, want NewTool's *ParamError", err)
+		}
+	}()
+	MustNewTool("f", "", func(context.Context, int) (string, error) { return "", nil })
+	t.Error("MustNewTool returned for non-struct arguments")
 }

@@ -20,7 +20,8 @@ import (
 //	for chunk, err := range stream.All() {
 //		if err != nil { return err }
 //		acc.AddChunk(chunk)
-//		for _, call := range acc.JustFinishedToolCalls() { … }
+//		for _, call := range acc.JustStartedToolCalls() { … } // show "calling get_weather…"
+//		for _, call := range acc.JustFinishedToolCalls() { … } // run it
 //	}
 //	completion := acc.ChatCompletion()
 type ChatCompletionAccumulator struct {
@@ -31,7 +32,24 @@ type ChatCompletionAccumulator struct {
 	choices  map[int]*choiceAcc
 	last     *choiceAcc
 	chunks   int
+	started  []StartedToolCall
 	finished []FinishedToolCall
+}
+
+// StartedToolCall is a tool call the model began: the accumulator reports
+// each call once, with the Index and ID its FinishedToolCall will have.
+type StartedToolCall struct {
+	// ChoiceIndex is the index of the choice that makes the call.
+	ChoiceIndex int
+	// Index is the call's position among the choice's tool calls, as
+	// FinishedToolCall and ChatCompletion have it.
+	Index int
+	// ID is the tool call id; "" only for a call that had none when it
+	// finished.
+	ID string
+	// Name is the function name; "" only for a call that had none when it
+	// finished.
+	Name string
 }
 
 // FinishedToolCall is a tool call whose arguments are complete: its choice
@@ -60,6 +78,7 @@ type choiceAcc struct {
 	tools             []*toolAcc       // in the order they first appeared
 	byIndex           map[int]*toolAcc // the first call with each index: no scans
 	byID              map[string]*toolAcc
+	started           int // tools[:started] were reported started
 	reported          int // tools[:reported] were reported finished
 }
 
@@ -71,6 +90,7 @@ type toolAcc struct {
 	// the arguments are concatenated.
 	fields decode.ToolCallFields
 	fn     decode.FunctionFields
+	named  bool // a fragment had the function's name
 	args   strings.Builder
 }
 
@@ -78,6 +98,7 @@ type toolAcc struct {
 // tool-call index, a missing id on a continuation, unknown values) is folded
 // in as sensibly as it can be.
 func (a *ChatCompletionAccumulator) AddChunk(c gen.ChatCompletionChunk) {
+	a.started = a.started[:0]
 	a.finished = a.finished[:0]
 	a.chunks++
 	a.top.Add(&c)
@@ -112,8 +133,27 @@ func (a *ChatCompletionAccumulator) addChoice(cc *gen.ChatCompletionChunkChoice)
 	}
 	ch.logprobs = appendLogprobs(ch.logprobs, cc.Logprobs)
 	ch.reasoningLogprobs = appendLogprobs(ch.reasoningLogprobs, cc.ReasoningLogprobs)
+	a.startTools(ch, cc.FinishReason != "")
 	if cc.FinishReason != "" {
 		a.finishTools(ch)
+	}
+}
+
+// startTools reports the choice's calls that are now started, each exactly
+// once and in the order they appeared: a call is started once it has its id
+// and its name, whichever fragment brings them, and at the latest when it
+// finishes (all set). Routing is addToolCall's alone, so a started call is
+// always the call that later finishes, with the same Index and ID.
+func (a *ChatCompletionAccumulator) startTools(ch *choiceAcc, all bool) {
+	for ch.started < len(ch.tools) {
+		t := ch.tools[ch.started]
+		if !all && (t.id == "" || !t.named) {
+			return // the calls after it wait, to keep the model's order
+		}
+		var fn gen.ToolCallFunction
+		t.fn.Fill(&fn)
+		a.started = append(a.started, StartedToolCall{ChoiceIndex: ch.index, Index: t.index, ID: t.id, Name: fn.Name})
+		ch.started++
 	}
 }
 
@@ -162,6 +202,7 @@ func (ch *choiceAcc) addToolCall(tc *gen.ToolCall) {
 	}
 	t.fields.Add(tc)
 	t.fn.Add(&tc.Function)
+	t.named = t.named || tc.Function.Name != ""
 	t.args.WriteString(tc.Function.Arguments)
 }
 
@@ -221,6 +262,17 @@ func appendLogprobs(dst, src *gen.ChatCompletionLogprobs) *gen.ChatCompletionLog
 // ChatCompletion.) The slice is reused by AddChunk.
 func (a *ChatCompletionAccumulator) JustFinishedToolCalls() []FinishedToolCall {
 	return a.finished
+}
+
+// JustStartedToolCalls returns the tool calls that the last AddChunk
+// started: the calls that now have both their id and their name, and, when
+// a choice reported its finish_reason, every call of it not reported yet.
+// Each call is reported exactly once, before or together with its finish
+// (JustFinishedToolCalls), with the same ChoiceIndex, Index and ID, and the
+// calls of a choice are reported in the order they appeared. The slice is
+// reused by AddChunk.
+func (a *ChatCompletionAccumulator) JustStartedToolCalls() []StartedToolCall {
+	return a.started
 }
 
 // Chunks returns how many chunks were added.

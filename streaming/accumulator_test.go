@@ -348,6 +348,12 @@ func FuzzAccumulatorToolCalls(f *testing.F) {
 	f.Fuzz(func(t *testing.T, script []byte, args string) {
 		var acc ChatCompletionAccumulator
 		model := map[int]*modelChoice{}
+		started := map[int][]string{} // per choice, "index id" of each call reported started
+		noteStarted := func() {
+			for _, s := range acc.JustStartedToolCalls() {
+				started[s.ChoiceIndex] = append(started[s.ChoiceIndex], fmt.Sprint(s.Index, " ", s.ID))
+			}
+		}
 		// Each op is two bytes: kind and choice, then an index: 0-253, or
 		// 254 for -1, or 255 for none.
 		for i := 0; i+1 < len(script); i += 2 {
@@ -359,9 +365,19 @@ func FuzzAccumulatorToolCalls(f *testing.F) {
 			}
 			if kind == 1 {
 				acc.AddChunk(finishChunk(choice, gen.FinishReasonToolCalls))
+				noteStarted()
+				if len(started[choice]) != len(m.calls) {
+					t.Fatalf("op %d: %d calls started by the finish, want %d", i, len(started[choice]), len(m.calls))
+				}
+				first := m.reported
 				want := m.calls[m.reported:]
 				m.reported = len(m.calls)
 				got := acc.JustFinishedToolCalls()
+				for j, g := range got { // started as it finishes (a later fragment may still bring an id)
+					if s := started[choice][first+j]; s != fmt.Sprint(g.Index, " ", g.ID) {
+						t.Fatalf("op %d: call %d started as %q, finished as %d %q", i, first+j, s, g.Index, g.ID)
+					}
+				}
 				if len(got) != len(want) {
 					t.Fatalf("op %d: %d calls finished, want %d", i, len(got), len(want))
 				}
@@ -392,8 +408,16 @@ func FuzzAccumulatorToolCalls(f *testing.F) {
 			c := toolChunk(tc)
 			c.Choices[0].Index = choice
 			acc.AddChunk(c)
+			noteStarted()
 			if len(acc.JustFinishedToolCalls()) != 0 {
 				t.Fatalf("op %d: a fragment finished calls", i)
+			}
+		}
+		for choice, ss := range started { // each call once, in order
+			for j, s := range ss {
+				if w := model[choice].calls[j]; !strings.HasPrefix(s, fmt.Sprint(w.index, " ")) {
+					t.Fatalf("choice %d: call %d started as %q, want index %d", choice, j, s, w.index)
+				}
 			}
 		}
 		for _, ch := range acc.ChatCompletion().Choices {
@@ -438,5 +462,56 @@ func TestAccumulatorToolCallsWithoutIndex(t *testing.T) {
 	if len(finished) != 2 || finished[0].Arguments != `{"x":1}` || finished[1].Arguments != `{"y":2}` ||
 		finished[0].Err != nil || finished[1].Err != nil {
 		t.Fatalf("finished %+v", finished)
+	}
+}
+
+// TestAccumulatorReportsEachToolCallStartedOnce feeds the fragment shapes
+// that a second, hand-written router got wrong: the name before the id, the
+// id in a later fragment, a repeated id, a call without an id. Each call is
+// reported started exactly once, in order, before or with its finish, with
+// the Index and ID its finish has.
+func TestAccumulatorReportsEachToolCallStartedOnce(t *testing.T) {
+	var acc ChatCompletionAccumulator
+	var log []string
+	add := func(c gen.ChatCompletionChunk) {
+		acc.AddChunk(c)
+		for _, s := range acc.JustStartedToolCalls() {
+			log = append(log, fmt.Sprintf("started %d:%d:%s:%s", s.ChoiceIndex, s.Index, s.ID, s.Name))
+		}
+		for _, f := range acc.JustFinishedToolCalls() {
+			log = append(log, fmt.Sprintf("finished %d:%d:%s:%s", f.ChoiceIndex, f.Index, f.ID, f.Name))
+		}
+	}
+	fn := func(name, args string) gen.ToolCallFunction { return gen.ToolCallFunction{Name: name, Arguments: args} }
+	// index-first: index and name, then index and id, then the arguments.
+	add(toolChunk(gen.ToolCall{Index: ip(0), Function: fn("f", "")}))
+	add(toolChunk(gen.ToolCall{Index: ip(0), ID: "a"}))
+	add(toolChunk(gen.ToolCall{Index: ip(0), Function: fn("", `{}`)}))
+	// A repeated id, at another index: another call.
+	add(toolChunk(gen.ToolCall{Index: ip(1), ID: "a", Function: fn("g", "")}))
+	// id-later, for a call whose successor is complete at once: the
+	// successor waits, to keep the order.
+	add(toolChunk(gen.ToolCall{Index: ip(2), Function: fn("h", `{"x":`)}, gen.ToolCall{Index: ip(3), ID: "d", Function: fn("k", `{}`)}))
+	add(toolChunk(gen.ToolCall{Index: ip(2), ID: "c", Function: fn("", `1}`)}))
+	// A call that never gets an id starts when its choice finishes.
+	add(toolChunk(gen.ToolCall{Index: ip(4), Function: fn("m", `{}`)}))
+	add(finishChunk(0, gen.FinishReasonToolCalls))
+	want := []string{
+		"started 0:0:a:f", "started 0:1:a:g", "started 0:2:c:h", "started 0:3:d:k", "started 0:4::m",
+		"finished 0:0:a:f", "finished 0:1:a:g", "finished 0:2:c:h", "finished 0:3:d:k", "finished 0:4::m",
+	}
+	if got := strings.Join(log, "\n"); got != strings.Join(want, "\n") {
+		t.Errorf("reports:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	if n := len(acc.ChatCompletion().Choices[0].Message.ToolCalls); n != 5 {
+		t.Errorf("%d tool calls in the completion, want 5", n)
+	}
+	// A finish with nothing new, and a late call, started once.
+	log = nil
+	add(finishChunk(0, gen.FinishReasonToolCalls))
+	add(toolChunk(gen.ToolCall{Index: ip(5), ID: "f", Function: fn("n", `{}`)}))
+	add(finishChunk(0, gen.FinishReasonToolCalls))
+	if got, want := strings.Join(log, ", "), "started 0:5:f:n, finished 0:5:f:n"; got != want {
+		t.Errorf("after the first finish: %s, want %s", got, want)
 	}
 }
