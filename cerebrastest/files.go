@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cerebras-go/cerebras/gen"
+	"github.com/cerebras-go/cerebras/internal/apierror"
 )
 
 // MaxFileBytes is the largest file the fake accepts, like the real API:
@@ -217,7 +218,7 @@ func (x *exchange) retrieveFileContent() {
 	h := x.w.Header()
 	h.Set("Content-Type", "application/x-ndjson")
 	h.Set("Content-Length", strconv.Itoa(len(f.content)))
-	h.Set("X-Request-Id", x.s.requestID())
+	h.Set(apierror.HeaderXRequestID, x.s.requestID())
 	x.w.WriteHeader(http.StatusOK)
 	_, _ = io.Copy(x.w, bytes.NewReader(f.content)) // the stored bytes are never changed, only dropped
 }

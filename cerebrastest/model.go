@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cerebras-go/cerebras/gen"
+	"github.com/cerebras-go/cerebras/internal/apierror"
 )
 
 // created is the fixed creation time of every fake response, for determinism.
@@ -56,7 +57,7 @@ func (x *exchange) serve() {
 		for k, v := range sc.Header {
 			x.w.Header()[k] = v
 		}
-		x.w.Header().Set("X-Request-Id", x.s.requestID())
+		x.w.Header().Set(apierror.HeaderXRequestID, x.s.requestID())
 		x.w.WriteHeader(status)
 		_, _ = io.WriteString(x.w, sc.Body)
 		return
@@ -129,12 +130,12 @@ func (x *exchange) fail(status int, message, typ, param, code string) {
 // with WithRateLimits, admit sends the limiter's values instead.
 func (x *exchange) rateLimitHeaders() {
 	h := x.w.Header()
-	h.Set("X-Ratelimit-Limit-Requests-Day", "14400")
-	h.Set("X-Ratelimit-Remaining-Requests-Day", "14399")
-	h.Set("X-Ratelimit-Reset-Requests-Day", "33011.382867097855")
-	h.Set("X-Ratelimit-Limit-Tokens-Minute", "60000")
-	h.Set("X-Ratelimit-Remaining-Tokens-Minute", "59000")
-	h.Set("X-Ratelimit-Reset-Tokens-Minute", "11.382867097854614")
+	h.Set(apierror.HeaderXRatelimitLimitRequestsDay, "14400")
+	h.Set(apierror.HeaderXRatelimitRemainingRequestsDay, "14399")
+	h.Set(apierror.HeaderXRatelimitResetRequestsDay, "33011.382867097855")
+	h.Set(apierror.HeaderXRatelimitLimitTokensMinute, "60000")
+	h.Set(apierror.HeaderXRatelimitRemainingTokensMinute, "59000")
+	h.Set(apierror.HeaderXRatelimitResetTokensMinute, "11.382867097854614")
 }
 
 // ---------------------------------------------------------------- chat
@@ -566,7 +567,7 @@ func (x *exchange) writeEvents(events []string, schema string) {
 	h := x.w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Request-Id", x.s.requestID())
+	h.Set(apierror.HeaderXRequestID, x.s.requestID())
 	x.w.WriteHeader(http.StatusOK)
 	flusher, _ := x.w.(http.Flusher)
 	for i, ev := range events {

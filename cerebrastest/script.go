@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/cerebras-go/cerebras/internal/apierror"
 )
 
 // Fault is a failure the server injects into one response.
@@ -92,9 +94,9 @@ func ErrorResponse(status int, errType, code, message string) Response {
 func RateLimited(retryAfter time.Duration) Response {
 	r := ErrorResponse(http.StatusTooManyRequests, "too_many_requests_error", "token_quota_exceeded",
 		"Tokens per minute limit exceeded - too many tokens processed.")
-	r.Header.Set("Retry-After-Ms", fmt.Sprint(retryAfter.Milliseconds()))
-	r.Header.Set("X-Ratelimit-Limit-Tokens-Minute", "60000")
-	r.Header.Set("X-Ratelimit-Remaining-Tokens-Minute", "0")
-	r.Header.Set("X-Ratelimit-Reset-Tokens-Minute", fmt.Sprintf("%.3f", retryAfter.Seconds()))
+	r.Header.Set(apierror.HeaderRetryAfterMs, fmt.Sprint(retryAfter.Milliseconds()))
+	r.Header.Set(apierror.HeaderXRatelimitLimitTokensMinute, "60000")
+	r.Header.Set(apierror.HeaderXRatelimitRemainingTokensMinute, "0")
+	r.Header.Set(apierror.HeaderXRatelimitResetTokensMinute, fmt.Sprintf("%.3f", retryAfter.Seconds()))
 	return r
 }

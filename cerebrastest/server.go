@@ -65,6 +65,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/cerebras-go/cerebras/internal/apierror"
 )
 
 // specYAML is a copy of the repository's openapi.yaml, kept in sync by
@@ -110,9 +112,9 @@ func faultFromHeader(v string, firstAttempt bool) (Response, bool) {
 	if code >= 500 {
 		r = ErrorResponse(code, "server_error", "injected_fault", fmt.Sprintf("Injected %d by the %s header.", code, FaultHeader))
 	}
-	r.Header.Set("Retry-After-Ms", "200")
-	r.Header.Set("X-Ratelimit-Remaining-Tokens-Minute", "0")
-	r.Header.Set("X-Ratelimit-Reset-Tokens-Minute", "0.200")
+	r.Header.Set(apierror.HeaderRetryAfterMs, "200")
+	r.Header.Set(apierror.HeaderXRatelimitRemainingTokensMinute, "0")
+	r.Header.Set(apierror.HeaderXRatelimitResetTokensMinute, "0.200")
 	return r, true
 }
 
@@ -477,7 +479,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, header http.Header
 		w.Header()[k] = v
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Request-Id", s.requestID())
+	w.Header().Set(apierror.HeaderXRequestID, s.requestID())
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
 }

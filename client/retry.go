@@ -21,7 +21,7 @@ const (
 // x-should-retry header of "true" or "false" (in any case) decides;
 // otherwise 408, 409, 429 and every 5xx are retried.
 func retryableStatus(resp *http.Response) bool {
-	switch v := strings.TrimSpace(resp.Header.Get("X-Should-Retry")); {
+	switch v := strings.TrimSpace(resp.Header.Get(apierror.HeaderXShouldRetry)); {
 	case strings.EqualFold(v, "true"):
 		return true
 	case strings.EqualFold(v, "false"):

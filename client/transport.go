@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/cerebras-go/cerebras/internal/apierror"
 )
 
 // maxErrorBody bounds how much of an error response is read (the response
@@ -486,7 +488,7 @@ func (c *Client) logAttempt(cfg *config, req *http.Request, attempt int, resp *h
 	}
 	if resp != nil {
 		attrs = append(attrs, slog.Int("status", resp.StatusCode))
-		if id := resp.Header.Get("X-Request-Id"); id != "" {
+		if id := resp.Header.Get(apierror.HeaderXRequestID); id != "" {
 			attrs = append(attrs, slog.String("request_id", id))
 		}
 	}

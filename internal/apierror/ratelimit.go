@@ -33,24 +33,25 @@ type RateLimitWindow struct {
 // tokens-minute} headers. Malformed values are ignored.
 func ParseRateLimit(h http.Header) RateLimit {
 	return RateLimit{
-		RequestsDay:  parseWindow(h, "requests-day"),
-		TokensMinute: parseWindow(h, "tokens-minute"),
+		RequestsDay:  parseWindow(h, HeaderXRatelimitLimitRequestsDay, HeaderXRatelimitRemainingRequestsDay, HeaderXRatelimitResetRequestsDay),
+		TokensMinute: parseWindow(h, HeaderXRatelimitLimitTokensMinute, HeaderXRatelimitRemainingTokensMinute, HeaderXRatelimitResetTokensMinute),
 	}
 }
 
-func parseWindow(h http.Header, suffix string) RateLimitWindow {
+// parseWindow reads one window's three headers (headers.gen.go names them).
+func parseWindow(h http.Header, limit, remaining, reset string) RateLimitWindow {
 	var w RateLimitWindow
-	if v, ok := header(h, "X-Ratelimit-Limit-"+suffix); ok {
+	if v, ok := header(h, limit); ok {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 			w.Limit, w.Present = n, true
 		}
 	}
-	if v, ok := header(h, "X-Ratelimit-Remaining-"+suffix); ok {
+	if v, ok := header(h, remaining); ok {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 			w.Remaining, w.Present = n, true
 		}
 	}
-	if v, ok := header(h, "X-Ratelimit-Reset-"+suffix); ok {
+	if v, ok := header(h, reset); ok {
 		if d, ok := Seconds(v); ok {
 			w.Reset, w.Present = d, true
 		}
@@ -81,12 +82,12 @@ func Seconds(v string) (time.Duration, bool) {
 // rather than being dropped, so that a retry cap refuses it like any other
 // long delay; NaN is not a delay.
 func RetryAfter(h http.Header, now time.Time) (d time.Duration, ok bool) {
-	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
+	if v := strings.TrimSpace(h.Get(HeaderRetryAfterMs)); v != "" {
 		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
 			return scale(ms, time.Millisecond), true
 		}
 	}
-	v := strings.TrimSpace(h.Get("Retry-After"))
+	v := strings.TrimSpace(h.Get(HeaderRetryAfter))
 	if v == "" {
 		return 0, false
 	}
