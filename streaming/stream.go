@@ -31,8 +31,14 @@ import (
 var ErrTruncated = fmt.Errorf("streaming: stream ended before [DONE]: %w", io.ErrUnexpectedEOF)
 
 // ErrIdleTimeout reports a stream that sent nothing for longer than the idle
-// timeout set with WithIdleTimeout.
-var ErrIdleTimeout = errors.New("streaming: no data within the idle timeout")
+// timeout set with WithIdleTimeout. Like a net.Error it reports Timeout()
+// true, so code that checks for timeouts that way sees it too.
+var ErrIdleTimeout error = idleTimeoutError{}
+
+type idleTimeoutError struct{}
+
+func (idleTimeoutError) Error() string { return "streaming: no data within the idle timeout" }
+func (idleTimeoutError) Timeout() bool { return true }
 
 // DecodeError reports an event whose data is not valid JSON for the stream's
 // element type.

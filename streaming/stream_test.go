@@ -315,8 +315,9 @@ func TestStreamIdleTimeout(t *testing.T) {
 	if len(got) != 1 {
 		t.Errorf("got %q", got)
 	}
-	if err := s.Err(); !errors.Is(err, ErrIdleTimeout) {
-		t.Errorf("err = %v, want ErrIdleTimeout", err)
+	var timeout interface{ Timeout() bool }
+	if err := s.Err(); !errors.Is(err, ErrIdleTimeout) || !errors.As(err, &timeout) || !timeout.Timeout() {
+		t.Errorf("err = %v, want ErrIdleTimeout, a Timeout() error", err)
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("the stall was detected after %s", d)
