@@ -263,6 +263,9 @@ func (c *Client) newCall(ctx context.Context, stream bool, opts []Option) (conte
 		if err := cl.cfg.apply(opts); err != nil {
 			return nil, nil, err
 		}
+		if cl.cfg.baseURL != c.cfg.baseURL { // requests are built on the client's base
+			return nil, nil, paramError("WithBaseURL", "the base URL is a client option: make a client with WithBaseURL(%q) for it", cl.cfg.baseURL)
+		}
 		if cl.cfg.apiKey == "" { // New guarantees a key, so a call's option removed it
 			return nil, nil, paramError("WithAPIKey", "empty API key: a call's WithAPIKey needs a key; leave the option out to use the client's")
 		}

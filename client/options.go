@@ -148,7 +148,8 @@ func WithAPIKey(key string) Option {
 // (the default) or a test server's URL. The SDK adds /v1 to every path, so
 // one trailing /v1 is dropped: "https://api.cerebras.ai/v1", the form
 // OpenAI-compatible clients use, is the same base. It overrides
-// CEREBRAS_BASE_URL, which is read the same way.
+// CEREBRAS_BASE_URL, which is read the same way. It is a client option: a
+// call given another base URL fails with a *ParamError before sending.
 func WithBaseURL(base string) Option {
 	return func(c *config) error {
 		u, err := normalizeBaseURL(base)

@@ -60,6 +60,7 @@ func TestInputErrorsAreParamErrors(t *testing.T) {
 		{"unencodable params", "params", chat(func(p *ChatCompletionNewParams) { p.Temperature = Float(math.NaN()) })},
 		{"unencodable extra body", "WithExtraBody", chat(keep, WithExtraBody(map[string]any{"f": func() {}}))},
 		{"header param with CRLF", "WithCFRay", chat(keep, WithCFRay("a\r\nb"))},
+		{"call-level base URL", "WithBaseURL", chat(keep, WithBaseURL("http://127.0.0.1:1"))},
 		{"schema-less field", "struct { C chan int }", func() error { _, err := SchemaFor[struct{ C chan int }](); return err }},
 		{"struct-less tool", "FunctionToolFor", func() error { _, err := FunctionToolFor[int]("f", ""); return err }},
 	}
