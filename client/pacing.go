@@ -3,8 +3,10 @@ package client
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cerebras-go/cerebras/internal/apierror"
@@ -88,7 +90,9 @@ func WithPacingCompletionTokens(n int) Option {
 type RateLimitWaitError struct {
 	// Model is the model whose budget is spent.
 	Model string
-	// Window is the budget: WindowRequestsDay or WindowTokensMinute.
+	// Window is the budget: WindowRequestsDay or WindowTokensMinute; empty
+	// when the budget is still unknown (the model's first call, out to
+	// learn it, had not answered within the maximum wait).
 	Window string
 	// Wait is how long until that budget resets, as far as the client
 	// knows; 0 when no response has said yet.
@@ -98,6 +102,10 @@ type RateLimitWaitError struct {
 }
 
 func (e *RateLimitWaitError) Error() string {
+	if e.Window == "" {
+		return fmt.Sprintf("cerebras: rate-limit pacing: the budget of model %s is still unknown: its first call has not answered within the maximum wait of %s (WithPacingMaxWait)",
+			e.Model, e.MaxWait)
+	}
 	return fmt.Sprintf("cerebras: rate-limit pacing: the %s budget of model %s resets in %s, beyond the maximum wait of %s (WithPacingMaxWait)",
 		e.Window, e.Model, e.Wait.Round(time.Millisecond), e.MaxWait)
 }
@@ -158,16 +166,29 @@ type paceWindow struct {
 
 // reservation is one call's claim on a budget.
 type reservation struct {
-	p      *pacer
-	b      *budget
-	cost   [2]int64 // what was taken from each window
-	took   [2]bool
-	gen    [2]int
-	probe  bool
+	p     *pacer
+	b     *budget
+	est   [2]int64 // the call's estimate, which a stream's replay takes again
+	cost  [2]int64 // what was taken from each window
+	took  [2]bool
+	gen   [2]int
+	probe bool
+	// learn marks a call sent to learn the state of a window whose reset
+	// is not known (try): its answer is believed even when it is higher
+	// than the client's count.
+	learn  bool
 	counts bool // counted in budget.inflight
 	sentAt time.Time
 	done   bool
 	booked bool // a stream's usage was booked after settle
+	// synced says that observe set the window's remaining from a server
+	// count that already holds this call's real cost: settle and book do
+	// not correct it again.
+	synced [2]bool
+	// sent says that the server may have counted the call although no
+	// answer says so (an attempt got a success status, or wrote its request
+	// and then failed): settle keeps the estimate instead of giving it back.
+	sent atomic.Bool
 }
 
 func (p *pacer) clock() time.Time {
@@ -248,11 +269,11 @@ func (p *pacer) reserve(ctx context.Context, cfg *config, params any) (*reservat
 		p.mu.Lock()
 		now := p.clock()
 		b := p.budget(model)
-		r, wake, err := b.try(now, deadline, cost)
+		r, wake, window, err := b.try(now, deadline, cost)
 		changed := b.changed
 		p.mu.Unlock()
 		if r != nil {
-			r.p = p
+			r.p, r.est = p, cost
 			return r, nil
 		}
 		if err != nil {
@@ -261,6 +282,14 @@ func (p *pacer) reserve(ctx context.Context, cfg *config, params any) (*reservat
 		}
 		if !held {
 			held = true
+			if cfg.logger != nil {
+				name := "unknown" // waiting for the first answer of the model
+				if window >= 0 {
+					name = windowNames[window]
+				}
+				logAttrs(ctx, cfg, "cerebras: rate-limit pacing holds a call",
+					[]slog.Attr{slog.String("model", model), slog.String("window", name), slog.Duration("wait", max(wake.Sub(now), 0))})
+			}
 			if p.onHold != nil {
 				p.onHold(model)
 			}
@@ -286,27 +315,32 @@ func (p *pacer) reserve(ctx context.Context, cfg *config, params any) (*reservat
 
 // try takes cost from the budget, if it allows it now. If not, it returns
 // when to look again (a reset, or the deadline; a settled call or a
-// response may allow it sooner; zero: only then), or the error when the
-// wait would pass the deadline.
-func (b *budget) try(now, deadline time.Time, cost [2]int64) (*reservation, time.Time, *RateLimitWaitError) {
+// response may allow it sooner; zero: only then) and the window that holds
+// the call (-1: the budget is not known yet), or the error when the wait
+// would pass the deadline.
+func (b *budget) try(now, deadline time.Time, cost [2]int64) (*reservation, time.Time, int, *RateLimitWaitError) {
 	b.roll(now)
 	if !b.win[winRequests].known && !b.win[winTokens].known {
 		switch {
 		case b.absent: // no headers: nothing to pace on
-			return &reservation{b: b, sentAt: now}, time.Time{}, nil
+			return &reservation{b: b, sentAt: now}, time.Time{}, -1, nil
 		case !b.probing:
 			b.probing = true
 			b.inflight++
-			return &reservation{b: b, probe: true, counts: true, sentAt: now}, time.Time{}, nil
+			return &reservation{b: b, probe: true, counts: true, sentAt: now}, time.Time{}, -1, nil
 		}
-		// The probe's answer will tell, within one round trip: that is no
-		// rate-limit wait, so the maximum does not apply (the context does).
-		return nil, time.Time{}, nil
+		// The probe's answer will tell, within one round trip; the
+		// maximum wait applies all the same.
+		if !now.Before(deadline) {
+			return nil, time.Time{}, -1, &RateLimitWaitError{}
+		}
+		return nil, deadline, -1, nil
 	}
 	var (
 		wake    time.Time
 		blocked = -1
 		freed   bool // a settlement may free budget before the reset
+		unknown = true
 	)
 	for i := range b.win {
 		w := &b.win[i]
@@ -317,13 +351,18 @@ func (b *budget) try(now, deadline time.Time, cost [2]int64) (*reservation, time
 		if c <= w.remaining {
 			continue
 		}
+		unknown = unknown && w.resetAt.IsZero()
 		if blocked < 0 || w.resetAt.After(wake) {
 			blocked, wake = i, w.resetAt
 		}
 		freed = freed || (i == winTokens && b.inflight > 0)
 	}
-	if blocked < 0 {
-		r := &reservation{b: b, counts: true, sentAt: now}
+	// A window whose reset is not known (it reset while calls were in
+	// flight, whose answers are not believed) with nothing in flight: no
+	// answer is coming to tell its state, so this call goes out to learn
+	// it, as the first call of a model does.
+	if blocked < 0 || (unknown && b.inflight == 0) {
+		r := &reservation{b: b, counts: true, learn: blocked >= 0, sentAt: now}
 		for i := range b.win {
 			if w := &b.win[i]; w.known {
 				c := min(cost[i], w.limit)
@@ -333,19 +372,56 @@ func (b *budget) try(now, deadline time.Time, cost [2]int64) (*reservation, time
 			}
 		}
 		b.inflight++
-		return r, time.Time{}, nil
+		return r, time.Time{}, -1, nil
 	}
 	var wait time.Duration
 	if !wake.IsZero() {
 		wait = wake.Sub(now)
 	}
 	if !now.Before(deadline) || (wake.After(deadline) && !freed) {
-		return nil, time.Time{}, &RateLimitWaitError{Window: windowNames[blocked], Wait: wait}
+		return nil, time.Time{}, blocked, &RateLimitWaitError{Window: windowNames[blocked], Wait: wait}
 	}
 	if wake.IsZero() || wake.After(deadline) {
 		wake = deadline
 	}
-	return nil, wake, nil
+	return nil, wake, blocked, nil
+}
+
+// again takes a stream's estimate once more for its replay (replay.go):
+// one more request, sent at once, without a hold (the stream was already
+// let through; a 429 of the replay is retried like any other). It returns
+// the replay's reservation.
+func (r *reservation) again() *reservation {
+	if r == nil {
+		return nil
+	}
+	p, b := r.p, r.b
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.clock()
+	b.roll(now)
+	n := &reservation{p: p, b: b, est: r.est, sentAt: now}
+	for i := range b.win {
+		if w := &b.win[i]; w.known {
+			c := min(r.est[i], w.limit)
+			w.remaining -= c
+			w.pending += c
+			n.cost[i], n.took[i], n.gen[i] = c, true, w.gen
+			n.counts = true
+		}
+	}
+	if n.counts {
+		b.inflight++
+	}
+	return n
+}
+
+// markSent records that the server may have counted the call (see
+// reservation.sent).
+func (r *reservation) markSent() {
+	if r != nil {
+		r.sent.Store(true)
+	}
 }
 
 // roll refills the windows whose reset has passed.
@@ -367,8 +443,12 @@ func (b *budget) broadcast() {
 
 // observe takes in what a response's rate-limit headers say. Within a
 // window the client's own count is kept, since the server's remaining does
-// not yet count the calls still on their way; a lower remaining from the
-// server (another user of the same key) is believed.
+// not yet count the calls still on their way; a lower count from the
+// server (another user of the same key) is believed, less the cost of the
+// other calls in flight (and of this one, for an error status, which the
+// server did not count), and then not corrected again by settle. Only a
+// success without rate-limit headers says that the server sends none: an
+// error (a 502 from a proxy, a 401) may come from elsewhere.
 func (r *reservation) observe(resp *http.Response) {
 	if r == nil || resp == nil {
 		return
@@ -383,8 +463,9 @@ func (r *reservation) observe(resp *http.Response) {
 		r.probe, b.probing = false, false
 	}
 	defer b.broadcast()
+	counted := resp.StatusCode >= 200 && resp.StatusCode < 300
 	if !rl.RequestsDay.Present && !rl.TokensMinute.Present {
-		if !b.win[winRequests].known && !b.win[winTokens].known {
+		if counted && !b.win[winRequests].known && !b.win[winTokens].known {
 			b.absent = true
 		}
 		return
@@ -406,18 +487,29 @@ func (r *reservation) observe(resp *http.Response) {
 			continue // sent before the last reset: maybe about the previous window
 		}
 		w.limit = limit
-		w.remaining = min(w.remaining, rw.Remaining)
+		others := w.pending
+		if counted && r.took[i] && r.gen[i] == w.gen && !r.done {
+			others -= r.cost[i]
+		}
+		if c := rw.Remaining - others; c < w.remaining || r.learn {
+			w.remaining = c
+			r.synced[i] = counted
+		}
 		if w.resetAt.IsZero() || resetAt.Before(w.resetAt) {
 			w.resetAt = resetAt
 		}
 	}
 }
 
-// settle ends a reservation once its call is over. A call that got no
-// answer, or an error status other than 429, gives its cost back (a 429's
-// headers already said what is left); an answer with usage books its real
-// total instead of the estimate; one without (a stream, which books its
-// usage later: book) keeps the estimate.
+// settle ends a reservation once its call is over. A call that the server
+// did not count gives its cost back: an error status (a 429 included:
+// observe took in its headers), or no answer when no attempt may have
+// reached the server (reservation.sent). An answer with usage books its
+// real total instead of the estimate, unless observe already set the count
+// from the server's; one without (a stream, which books its usage later:
+// book) keeps the estimate, and so does a call the server may have counted
+// without an answer saying so (a timeout, a response too large, a context
+// that ended after the response came).
 func (r *reservation) settle(resp *http.Response, usage *Usage) {
 	if r == nil {
 		return
@@ -436,7 +528,7 @@ func (r *reservation) settle(resp *http.Response, usage *Usage) {
 		b.inflight--
 	}
 	b.roll(p.clock())
-	release := resp == nil || (resp.StatusCode >= 400 && resp.StatusCode != http.StatusTooManyRequests)
+	release := !r.sent.Load() && (resp == nil || resp.StatusCode >= 400)
 	for i := range b.win {
 		w := &b.win[i]
 		if !r.took[i] || w.gen != r.gen[i] {
@@ -446,7 +538,7 @@ func (r *reservation) settle(resp *http.Response, usage *Usage) {
 		switch {
 		case release:
 			w.remaining += r.cost[i]
-		case i == winTokens && usage != nil && resp.StatusCode < 400:
+		case i == winTokens && usage != nil && resp != nil && resp.StatusCode < 400 && !r.synced[i]:
 			w.remaining += r.cost[i] - int64(usage.TotalTokens)
 		}
 		w.remaining = min(w.remaining, w.limit)
@@ -469,7 +561,7 @@ func (r *reservation) book(usage *Usage) {
 	}
 	r.booked = true
 	b.roll(p.clock())
-	if w := &b.win[winTokens]; r.took[winTokens] && w.gen == r.gen[winTokens] {
+	if w := &b.win[winTokens]; r.took[winTokens] && w.gen == r.gen[winTokens] && !r.synced[winTokens] {
 		w.remaining = min(w.remaining+r.cost[winTokens]-int64(usage.TotalTokens), w.limit)
 		b.broadcast()
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -365,5 +366,198 @@ func TestPacingStillRetries429(t *testing.T) {
 	}
 	if _, err := c.Chat.Completions.New(context.Background(), pacedChat("hi", 10)); err != nil {
 		t.Fatalf("after the reset: %v", err)
+	}
+}
+
+// unitPacer is a pacer on a stopped clock, for tests that drive
+// reservations by hand; advance moves its clock.
+func unitPacer() (p *pacer, advance func(time.Duration)) {
+	now := time.Unix(1_700_000_000, 0)
+	p = &pacer{now: func() time.Time { return now }}
+	return p, func(d time.Duration) { now = now.Add(d) }
+}
+
+// rlResponse is a response whose rate-limit headers say the given remaining
+// requests and tokens, of limits reqLimit and tokLimit, both resetting in
+// reset.
+func rlResponse(status int, reqLimit, reqRemaining, tokLimit, tokRemaining int64, reset time.Duration) *http.Response {
+	h := http.Header{}
+	for _, w := range []struct {
+		suffix           string
+		limit, remaining int64
+	}{{"Requests-Day", reqLimit, reqRemaining}, {"Tokens-Minute", tokLimit, tokRemaining}} {
+		h.Set("X-Ratelimit-Limit-"+w.suffix, fmt.Sprint(w.limit))
+		h.Set("X-Ratelimit-Remaining-"+w.suffix, fmt.Sprint(w.remaining))
+		h.Set("X-Ratelimit-Reset-"+w.suffix, fmt.Sprint(reset.Seconds()))
+	}
+	return &http.Response{StatusCode: status, Header: h}
+}
+
+// unitReserve reserves a call of params on p, with the given maximum wait.
+func unitReserve(t *testing.T, p *pacer, params ChatCompletionNewParams, maxWait time.Duration) (*reservation, error) {
+	t.Helper()
+	cfg := defaultConfig()
+	cfg.pacingMaxWait = maxWait
+	return p.reserve(context.Background(), &cfg, &params)
+}
+
+// mustReserve is unitReserve for a call that must not wait.
+func mustReserve(t *testing.T, p *pacer, params ChatCompletionNewParams) *reservation {
+	t.Helper()
+	r, err := unitReserve(t, p, params, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// unitWindow is p's view of a window of the model of pacedChat.
+func unitWindow(p *pacer, i int) paceWindow {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.budget("llama3.1-8b").win[i]
+}
+
+// learned gives p the budget of the model of pacedChat through a first
+// call: tokLimit tokens a minute, all remaining.
+func learned(t *testing.T, p *pacer, tokLimit int64) {
+	t.Helper()
+	r := mustReserve(t, p, pacedChat("probe", 1))
+	if !r.probe {
+		t.Fatal("the first call is not the probe")
+	}
+	resp := rlResponse(200, 1000, 1000, tokLimit, tokLimit, time.Minute)
+	r.observe(resp)
+	r.settle(resp, &Usage{})
+}
+
+// TestPacingResetWithCallsInFlight: two calls are in flight when the
+// tokens window resets; their answers describe the old window and are not
+// believed, so the window's state after the reset is unknown. A third call
+// whose cost is above what the client thinks remains must not wait for a
+// reset nobody will announce: with nothing in flight it goes out to learn
+// the state, and its answer refreshes the window.
+func TestPacingResetWithCallsInFlight(t *testing.T) {
+	p, advance := unitPacer()
+	params := pacedChat("reset with calls in flight", 30)
+	est := estimate(t, params)
+	limit := 2*est + est/2 // two calls fit, three do not
+	learned(t, p, limit)
+	a, b := mustReserve(t, p, params), mustReserve(t, p, params)
+	advance(time.Minute + time.Second) // the reset passes while a and b are out
+	// Held while a and b are in flight: their answers may yet tell.
+	p.mu.Lock()
+	r, wake, _, werr := p.budget("llama3.1-8b").try(p.clock(), p.clock().Add(time.Hour), [2]int64{1, est})
+	p.mu.Unlock()
+	if r != nil || werr != nil || wake.IsZero() {
+		t.Fatalf("with calls in flight: reservation %v, wake %v, err %v; want held", r, wake, werr)
+	}
+	for _, r := range []*reservation{a, b} {
+		resp := rlResponse(200, 1000, 990, limit, 5, 30*time.Second) // the old window's count
+		r.observe(resp)
+		r.settle(resp, &Usage{TotalTokens: int(est)})
+	}
+	c, err := unitReserve(t, p, params, 0)
+	if err != nil {
+		t.Fatalf("after the reset with nothing in flight: %v; want the call sent to learn the budget", err)
+	}
+	c.observe(rlResponse(200, 1000, 997, limit, limit-est, 59*time.Second))
+	if w := unitWindow(p, winTokens); w.remaining != limit-est || w.resetAt.IsZero() {
+		t.Fatalf("after the call's answer: remaining %d, reset %v; want %d and a known reset", w.remaining, w.resetAt, limit-est)
+	}
+}
+
+// TestPacingSharedKeyNoDoubleCorrection: another user of the key spent
+// tokens, so the server's count is lower than the client's. Adopting it
+// must still count the other call in flight, and settle must not correct
+// the adopted count with the usage a second time.
+func TestPacingSharedKeyNoDoubleCorrection(t *testing.T) {
+	p, _ := unitPacer()
+	params := pacedChat("shared key", 30)
+	est := estimate(t, params)
+	const limit, other, used = 1000, 500, 10
+	learned(t, p, limit)
+	a, b := mustReserve(t, p, params), mustReserve(t, p, params)
+	resp := rlResponse(200, 1000, 997, limit, limit-other-used, 30*time.Second) // counts a, not b
+	a.observe(resp)
+	a.settle(resp, &Usage{TotalTokens: used})
+	if w := unitWindow(p, winTokens); w.remaining != limit-other-used-est {
+		t.Fatalf("after a: remaining %d, want %d (the server's count less b's estimate)", w.remaining, limit-other-used-est)
+	}
+	resp = rlResponse(200, 1000, 996, limit, limit-other-2*used, 30*time.Second)
+	b.observe(resp)
+	b.settle(resp, &Usage{TotalTokens: used})
+	if w := unitWindow(p, winTokens); w.remaining != limit-other-2*used || w.pending != 0 {
+		t.Fatalf("after b: remaining %d (%d pending), want %d", w.remaining, w.pending, limit-other-2*used)
+	}
+}
+
+// TestPacingErrorWithoutHeaders: an error response without rate-limit
+// headers (a proxy's 502, a 401) does not say that the server sends none:
+// pacing stays on, and the next call probes again. A success without
+// headers does say so.
+func TestPacingErrorWithoutHeaders(t *testing.T) {
+	for _, status := range []int{http.StatusBadGateway, http.StatusUnauthorized, http.StatusOK} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			p, _ := unitPacer()
+			r := mustReserve(t, p, pacedChat("hi", 10))
+			resp := &http.Response{StatusCode: status, Header: http.Header{}}
+			r.observe(resp)
+			r.settle(resp, nil)
+			p.mu.Lock()
+			absent := p.budget("llama3.1-8b").absent
+			p.mu.Unlock()
+			if absent != (status == http.StatusOK) {
+				t.Fatalf("absent = %v after a %d without headers", absent, status)
+			}
+			if next := mustReserve(t, p, pacedChat("hi", 10)); next.probe == absent {
+				t.Fatalf("after a %d without headers: next call probe = %v", status, next.probe)
+			}
+		})
+	}
+}
+
+// TestPacingFinal429GivesBack: a call refused with a 429 (here for the
+// requests of the day) was counted by nothing: it gives its tokens back,
+// and the client believes the server's count of requests.
+func TestPacingFinal429GivesBack(t *testing.T) {
+	p, _ := unitPacer()
+	params := pacedChat("refused", 30)
+	const limit = 1000
+	learned(t, p, limit)
+	r := mustReserve(t, p, params)
+	resp := rlResponse(http.StatusTooManyRequests, 1000, 0, limit, limit, 30*time.Second)
+	r.observe(resp)
+	r.settle(resp, nil)
+	if w := unitWindow(p, winTokens); w.remaining != limit || w.pending != 0 {
+		t.Fatalf("tokens remaining %d (%d pending), want %d: the 429 counted nothing", w.remaining, w.pending, limit)
+	}
+	if w := unitWindow(p, winRequests); w.remaining != 0 {
+		t.Fatalf("requests remaining %d, want the server's 0", w.remaining)
+	}
+}
+
+// TestPacingProbeWaitIsBounded: calls waiting for a model's first answer
+// wait at most WithPacingMaxWait, then fail with a *RateLimitWaitError that
+// says the budget is still unknown.
+func TestPacingProbeWaitIsBounded(t *testing.T) {
+	p, _ := unitPacer()
+	if r := mustReserve(t, p, pacedChat("probe", 10)); !r.probe {
+		t.Fatal("the first call is not the probe")
+	}
+	// Were the call held (no bound), cancelling it on hold ends the test.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p.onHold = func(string) { cancel() }
+	cfg := defaultConfig()
+	cfg.pacingMaxWait = 0
+	params := pacedChat("waits", 10)
+	_, err := p.reserve(ctx, &cfg, &params)
+	var we *RateLimitWaitError
+	if !errors.As(err, &we) || !errors.Is(err, ErrRateLimit) || we.Window != "" || we.Model != "llama3.1-8b" {
+		t.Fatalf("err = %v, want a *RateLimitWaitError without a window", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "still unknown") {
+		t.Fatalf("message %q does not say the budget is unknown", msg)
 	}
 }
