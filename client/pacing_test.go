@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -559,5 +560,61 @@ func TestPacingProbeWaitIsBounded(t *testing.T) {
 	}
 	if msg := err.Error(); !strings.Contains(msg, "still unknown") {
 		t.Fatalf("message %q does not say the budget is unknown", msg)
+	}
+}
+
+// TestPacingKeepsWhatMayBeCounted: a call that failed after its request
+// may have reached the server keeps its estimate (the server counted it,
+// or may have); only a request never sent gives it back.
+func TestPacingKeepsWhatMayBeCounted(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	_ = l.Close()
+	params := pacedChat("may be counted", 20)
+	est := estimate(t, params)
+	for _, tc := range []struct {
+		name string
+		opts func(cancel context.CancelFunc) []Option
+		kept bool
+	}{
+		{"response too large", func(context.CancelFunc) []Option { return []Option{WithMaxResponseSize(10)} }, true},
+		{"context ended after the response", func(cancel context.CancelFunc) []Option {
+			return []Option{WithMiddleware(func(r *http.Request, next Next) (*http.Response, error) {
+				resp, err := next(r)
+				cancel()
+				return resp, err
+			})}
+		}, true},
+		{"never sent", func(context.CancelFunc) []Option {
+			return []Option{WithMiddleware(func(r *http.Request, next Next) (*http.Response, error) {
+				r.URL.Host = closed // connection refused: nothing written
+				return next(r)
+			})}
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, c := pacedSetup(t, &cerebrastest.RateLimits{TokensPerMinute: 10000, Minute: time.Hour}, stopped(),
+				WithRateLimitPacing(true), WithMaxRetries(0))
+			if _, err := c.Chat.Completions.New(context.Background(), params); err != nil {
+				t.Fatal(err)
+			}
+			before, _ := c.window("llama3.1-8b", winTokens)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if _, err := c.Chat.Completions.New(ctx, params, tc.opts(cancel)...); err == nil {
+				t.Fatal("the call did not fail")
+			}
+			after, _ := c.window("llama3.1-8b", winTokens)
+			want := before.remaining
+			if tc.kept {
+				want -= est
+			}
+			if after.remaining != want || after.pending != 0 {
+				t.Fatalf("remaining %d (%d pending), want %d (kept: %v)", after.remaining, after.pending, want, tc.kept)
+			}
+		})
 	}
 }
