@@ -618,3 +618,47 @@ func TestPacingKeepsWhatMayBeCounted(t *testing.T) {
 		})
 	}
 }
+
+// TestPacingReplayBooks: a stream replayed before its first event sends
+// its request again, which the server counts: the replay takes one more
+// request and estimate before it is sent.
+func TestPacingReplayBooks(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		seen []int64 // requests remaining, as the client saw them, when each replay went out
+		c    *Client
+	)
+	srv, c := pacedSetup(t, &cerebrastest.RateLimits{RequestsPerDay: 100}, stopped(), WithRateLimitPacing(true),
+		WithMiddleware(func(r *http.Request, next Next) (*http.Response, error) {
+			if r.Header.Get("X-Stainless-Retry-Count") != "0" {
+				w, _ := c.window("llama3.1-8b", winRequests)
+				mu.Lock()
+				seen = append(seen, w.remaining)
+				mu.Unlock()
+			}
+			return next(r)
+		}))
+	c.sleep = func(context.Context, time.Duration) error { return nil }
+	if _, err := c.Chat.Completions.New(context.Background(), pacedChat("first", 10)); err != nil {
+		t.Fatal(err)
+	}
+	srv.Enqueue(cerebrastest.Response{Fault: cerebrastest.TruncateStream, After: 0})
+	s, err := c.Chat.Completions.NewStreaming(context.Background(), pacedChat("replayed", 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range s.All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// 100, less the first call, the stream's first request, and its replay.
+	if len(seen) != 1 || seen[0] != 97 {
+		t.Fatalf("requests remaining when the replay went out: %v, want [97]", seen)
+	}
+	if w, _ := c.window("llama3.1-8b", winRequests); w.remaining != 97 || w.pending != 0 {
+		t.Fatalf("after the stream: %d requests remaining (%d pending), want 97", w.remaining, w.pending)
+	}
+}
