@@ -35,7 +35,10 @@ const (
 // WithRateLimitPacing turns rate-limit pacing on or off (off by default).
 // With it on, the client keeps what the x-ratelimit-* headers of the latest
 // responses said, per model, and shared by every goroutine using the
-// client, and holds a chat or text completion (streaming or not) that would
+// client. That state belongs to one *Client: share one client between the
+// goroutines (and the code) that use one API key, since two clients on one
+// key each pace as if alone (a lower count from the server still corrects
+// either). Pacing holds a chat or text completion (streaming or not) that would
 // exceed the remaining requests of the day or tokens of the minute until
 // that budget resets, instead of sending it into a 429. A call's token cost
 // is estimated before it is sent (a quarter of the bytes of its messages or
@@ -43,12 +46,16 @@ const (
 // WithPacingCompletionTokens) and reserved at once, so concurrent calls do
 // not all pass on one stale "remaining"; the usage of the answer corrects
 // the estimate (for a stream, the usage of its final chunk, when it comes:
-// a stream left unread keeps its estimate). A hold honours the context and lasts at most
-// WithPacingMaxWait; a reset further away fails the call at once with a
-// *RateLimitWaitError. Until the first response of a model has told its
-// budget, one call of that model is sent at a time; a server that sends no
-// rate-limit headers is not paced. Retries of a 429 still apply. Pacing can
-// be turned off for one call with WithRateLimitPacing(false).
+// a stream left unread keeps its estimate; a stream replayed before its
+// first event books its replay too). A hold honours the context and lasts
+// at most WithPacingMaxWait; a reset further away fails the call at once
+// with a *RateLimitWaitError. A held call is logged at debug level
+// (WithLogger): its model, the window that holds it and how long until its
+// reset. Until the first response of a model has told its budget, one call
+// of that model is sent at a time, and the others wait for its answer
+// (WithPacingMaxWait bounds that wait too); a server whose successes carry
+// no rate-limit headers is not paced. Retries of a 429 still apply. Pacing
+// can be turned off for one call with WithRateLimitPacing(false).
 func WithRateLimitPacing(on bool) Option {
 	return func(c *config) error {
 		c.pacing = on
@@ -58,8 +65,13 @@ func WithRateLimitPacing(on bool) Option {
 
 // WithPacingMaxWait sets the longest rate-limit pacing holds a call
 // (default DefaultPacingMaxWait): when the budget it needs resets later, the
-// call fails at once with a *RateLimitWaitError. Raise it for work that
-// may wait hours for a requests-day reset.
+// call fails at once with a *RateLimitWaitError; a call still held when
+// the maximum wait has passed (the budget did not free up) fails with one
+// then. Raise it for work that may wait hours for a requests-day reset.
+// Zero means never hold: a call that the budget does not allow now, or
+// that would wait for the first answer of its model, fails at once with a
+// *RateLimitWaitError, as a call would get a 429 without pacing, but
+// without sending it.
 func WithPacingMaxWait(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net"
 	"net/http"
@@ -660,5 +661,29 @@ func TestPacingReplayBooks(t *testing.T) {
 	}
 	if w, _ := c.window("llama3.1-8b", winRequests); w.remaining != 97 || w.pending != 0 {
 		t.Fatalf("after the stream: %d requests remaining (%d pending), want 97", w.remaining, w.pending)
+	}
+}
+
+// TestPacingLogsHold: a held call is logged at debug level with its model,
+// the window that holds it and the wait.
+func TestPacingLogsHold(t *testing.T) {
+	logs := new(syncBuffer)
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	_, c := pacedSetup(t, &cerebrastest.RateLimits{RequestsPerDay: 1}, stopped(),
+		WithRateLimitPacing(true), WithPacingMaxWait(48*time.Hour), WithLogger(logger))
+	if _, err := c.Chat.Completions.New(context.Background(), pacedChat("first", 10)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c.pacer.onHold = func(string) { cancel() }
+	if _, err := c.Chat.Completions.New(ctx, pacedChat("held", 10)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want the held call cancelled", err)
+	}
+	out := logs.String()
+	for _, want := range []string{`msg="cerebras: rate-limit pacing holds a call"`, "model=llama3.1-8b", "window=requests-day", "wait="} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %s in the log:\n%s", want, out)
+		}
 	}
 }
