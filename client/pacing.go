@@ -458,7 +458,7 @@ func (b *budget) broadcast() {
 // not yet count the calls still on their way; a lower count from the
 // server (another user of the same key) is believed, less the cost of the
 // other calls in flight (and of this one, for an error status, which the
-// server did not count), and then not corrected again by settle. Only a
+// server did not count), and is then not corrected again by settle. Only a
 // success without rate-limit headers says that the server sends none: an
 // error (a 502 from a proxy, a 401) may come from elsewhere.
 func (r *reservation) observe(resp *http.Response) {
@@ -499,12 +499,21 @@ func (r *reservation) observe(resp *http.Response) {
 			continue // sent before the last reset: maybe about the previous window
 		}
 		w.limit = limit
-		others := w.pending
-		if counted && r.took[i] && r.gen[i] == w.gen && !r.done {
-			others -= r.cost[i]
+		// server is the server's count as the client's holds this call:
+		// less its estimate when the server did not count it (an error).
+		// Only a count below the client's, which the client's own calls
+		// cannot explain, is believed; it then counts the other calls in
+		// flight, which the server may not have seen yet.
+		var own int64
+		if r.took[i] && r.gen[i] == w.gen && !r.done {
+			own = r.cost[i]
 		}
-		if c := rw.Remaining - others; c < w.remaining || r.learn {
-			w.remaining = c
+		server := rw.Remaining
+		if !counted {
+			server -= own
+		}
+		if server < w.remaining || r.learn {
+			w.remaining = server - (w.pending - own)
 			r.synced[i] = counted
 		}
 		if w.resetAt.IsZero() || resetAt.Before(w.resetAt) {
