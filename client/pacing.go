@@ -41,9 +41,9 @@ const (
 // either). Pacing holds a chat or text completion (streaming or not) that would
 // exceed the remaining requests of the day or tokens of the minute until
 // that budget resets, instead of sending it into a 429. A call's token cost
-// is estimated before it is sent (a quarter of the bytes of its messages or
-// prompt, plus max_completion_tokens or max_tokens times n, or
-// WithPacingCompletionTokens) and reserved at once, so concurrent calls do
+// is estimated before it is sent (a quarter of the bytes of its encoded
+// request, tools and response format included, plus max_completion_tokens
+// or max_tokens times n, or WithPacingCompletionTokens) and reserved at once, so concurrent calls do
 // not all pass on one stale "remaining"; the usage of the answer corrects
 // the estimate (for a stream, the usage of its final chunk, when it comes:
 // a stream left unread keeps its estimate; a stream replayed before its
@@ -223,9 +223,11 @@ func (p *pacer) budget(model string) *budget {
 }
 
 // paceCost estimates a call's cost in requests and tokens: a quarter of
-// the bytes of the messages (or prompt), plus the completion limit times
-// the number of choices. ok is false for calls that are not paced.
-func paceCost(cfg *config, params any) (model string, cost [2]int64, ok bool) {
+// size, the bytes of the encoded request (messages or prompt, tools,
+// response format: all the server may count as prompt), plus the
+// completion limit times the number of choices. ok is false for calls
+// that are not paced.
+func paceCost(cfg *config, params any, size int) (model string, cost [2]int64, ok bool) {
 	completion := func(limits ...*int) int64 {
 		for _, l := range limits {
 			if l != nil && *l > 0 {
@@ -243,26 +245,22 @@ func paceCost(cfg *config, params any) (model string, cost [2]int64, ok bool) {
 		}
 		return 1
 	}
-	var prompt int
+	prompt := int64(size+3) / 4
 	switch p := params.(type) {
 	case *ChatCompletionNewParams:
-		for i := range p.Messages {
-			raw, _ := p.Messages[i].MarshalJSON() // the union's bytes, not a copy
-			prompt += len(raw)
-		}
-		return p.Model, [2]int64{1, int64(prompt+3)/4 + choices(p.N)*completion(p.MaxCompletionTokens, p.MaxTokens)}, true
+		return p.Model, [2]int64{1, prompt + choices(p.N)*completion(p.MaxCompletionTokens, p.MaxTokens)}, true
 	case *CompletionNewParams:
-		raw, _ := p.Prompt.MarshalJSON()
-		return p.Model, [2]int64{1, int64(len(raw)+3)/4 + choices(p.N)*completion(p.MaxTokens)}, true
+		return p.Model, [2]int64{1, prompt + choices(p.N)*completion(p.MaxTokens)}, true
 	}
 	return "", cost, false
 }
 
 // reserve takes a paced call's cost from its model's budget, holding the
-// call until the budget allows it. It returns nil for a call that is not
+// call until the budget allows it; size is the bytes of its encoded
+// request (before compression). It returns nil for a call that is not
 // paced.
-func (p *pacer) reserve(ctx context.Context, cfg *config, params any) (*reservation, error) {
-	model, cost, ok := paceCost(cfg, params)
+func (p *pacer) reserve(ctx context.Context, cfg *config, params any, size int) (*reservation, error) {
+	model, cost, ok := paceCost(cfg, params, size)
 	if !ok {
 		return nil, nil
 	}

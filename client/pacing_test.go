@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,11 +47,21 @@ func stopped() *cerebrastest.Clock { return cerebrastest.NewClock(time.Unix(1_70
 func estimate(t *testing.T, p ChatCompletionNewParams) int64 {
 	t.Helper()
 	cfg := defaultConfig()
-	_, cost, ok := paceCost(&cfg, &p)
+	_, cost, ok := paceCost(&cfg, &p, encodedSize(t, &p))
 	if !ok {
 		t.Fatal("a chat call is not paced")
 	}
 	return cost[winTokens]
+}
+
+// encodedSize is the size of the body a call of params sends.
+func encodedSize(t *testing.T, params any) int {
+	t.Helper()
+	b, err := json.Marshal(params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(b)
 }
 
 // window returns the client's view of one of model's windows.
@@ -240,7 +251,6 @@ func TestPacingMaxWait(t *testing.T) {
 // fits in a budget that two estimates would not.
 func TestPacingCorrectsFromUsage(t *testing.T) {
 	p := pacedChat("correct me", 200)
-	est := estimate(t, p)
 	// One call's real usage, from a fake without a limiter.
 	_, plain := pacedSetup(t, nil, nil)
 	resp, err := plain.Chat.Completions.New(context.Background(), p)
@@ -248,12 +258,17 @@ func TestPacingCorrectsFromUsage(t *testing.T) {
 		t.Fatal(err)
 	}
 	used := int64(resp.Usage.TotalTokens)
-	if used >= est/2 {
-		t.Fatalf("usage %d is not below half the estimate %d: the test needs it", used, est)
-	}
-	limit := est + used // fits an estimate and a real call, never two estimates
 	for _, stream := range []bool{false, true} {
 		t.Run(fmt.Sprintf("stream=%v", stream), func(t *testing.T) {
+			sent := p
+			if stream {
+				sent.Stream = Bool(true) // as NewStreaming sends it
+			}
+			est := estimate(t, sent)
+			if used >= est/2 {
+				t.Fatalf("usage %d is not below half the estimate %d: the test needs it", used, est)
+			}
+			limit := est + used // fits an estimate and a real call, never two estimates
 			srv, c := pacedSetup(t, &cerebrastest.RateLimits{TokensPerMinute: limit, Minute: time.Hour}, stopped(), WithRateLimitPacing(true))
 			for i := range 2 {
 				if !stream {
@@ -400,7 +415,7 @@ func unitReserve(t *testing.T, p *pacer, params ChatCompletionNewParams, maxWait
 	t.Helper()
 	cfg := defaultConfig()
 	cfg.pacingMaxWait = maxWait
-	return p.reserve(context.Background(), &cfg, &params)
+	return p.reserve(context.Background(), &cfg, &params, encodedSize(t, &params))
 }
 
 // mustReserve is unitReserve for a call that must not wait.
@@ -554,7 +569,7 @@ func TestPacingProbeWaitIsBounded(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.pacingMaxWait = 0
 	params := pacedChat("waits", 10)
-	_, err := p.reserve(ctx, &cfg, &params)
+	_, err := p.reserve(ctx, &cfg, &params, encodedSize(t, &params))
 	var we *RateLimitWaitError
 	if !errors.As(err, &we) || !errors.Is(err, ErrRateLimit) || we.Window != "" || we.Model != "llama3.1-8b" {
 		t.Fatalf("err = %v, want a *RateLimitWaitError without a window", err)
@@ -685,5 +700,19 @@ func TestPacingLogsHold(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %s in the log:\n%s", want, out)
 		}
+	}
+}
+
+// TestPacingEstimatesTheWholeRequest: tools and a response format count
+// in the estimate like messages do: the server counts them as prompt.
+func TestPacingEstimatesTheWholeRequest(t *testing.T) {
+	plain := pacedChat("what is the weather?", 20)
+	withTools := plain
+	withTools.Tools = []Tool{FunctionTool("get_weather", "The weather for a city, today or on any day of the coming week",
+		map[string]any{"type": "object", "properties": map[string]any{"city": map[string]any{"type": "string"}, "day": map[string]any{"type": "string"}}})}
+	withTools.ResponseFormat = ResponseFormatText()
+	extra := int64(encodedSize(t, &withTools)-encodedSize(t, &plain)) / 4
+	if got := estimate(t, withTools) - estimate(t, plain); got < extra-1 || extra < 30 {
+		t.Fatalf("tools and response format add %d tokens to the estimate, want about %d", got, extra)
 	}
 }
