@@ -373,14 +373,7 @@ func (b *budget) try(now, deadline time.Time, cost [2]int64) (*reservation, time
 	// it, as the first call of a model does.
 	if blocked < 0 || (unknown && b.inflight == 0) {
 		r := &reservation{b: b, counts: true, learn: blocked >= 0, sentAt: now}
-		for i := range b.win {
-			if w := &b.win[i]; w.known {
-				c := min(cost[i], w.limit)
-				w.remaining -= c
-				w.pending += c
-				r.cost[i], r.took[i], r.gen[i] = c, true, w.gen
-			}
-		}
+		b.take(r, cost)
 		b.inflight++
 		return r, time.Time{}, -1, nil
 	}
@@ -411,19 +404,25 @@ func (r *reservation) again() *reservation {
 	now := p.clock()
 	b.roll(now)
 	n := &reservation{p: p, b: b, est: r.est, sentAt: now}
-	for i := range b.win {
-		if w := &b.win[i]; w.known {
-			c := min(r.est[i], w.limit)
-			w.remaining -= c
-			w.pending += c
-			n.cost[i], n.took[i], n.gen[i] = c, true, w.gen
-			n.counts = true
-		}
-	}
-	if n.counts {
+	if n.counts = b.take(n, r.est); n.counts {
 		b.inflight++
 	}
 	return n
+}
+
+// take takes cost from the known windows for r, and reports whether any
+// window is known.
+func (b *budget) take(r *reservation, cost [2]int64) (known bool) {
+	for i := range b.win {
+		if w := &b.win[i]; w.known {
+			c := min(cost[i], w.limit) // a call above the whole limit waits for a full window
+			w.remaining -= c
+			w.pending += c
+			r.cost[i], r.took[i], r.gen[i] = c, true, w.gen
+			known = true
+		}
+	}
+	return known
 }
 
 // markSent records that the server may have counted the call (see
