@@ -288,7 +288,7 @@ func (c *Client) post(ctx context.Context, stream bool, opts []Option, params an
 	if err != nil {
 		return nil, nil, err
 	}
-	body, err := c.body(&cl.cfg, params)
+	body, size, err := c.body(&cl.cfg, params)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -297,7 +297,7 @@ func (c *Client) post(ctx context.Context, stream bool, opts []Option, params an
 		return cl, nil, err
 	}
 	if cl.cfg.pacing {
-		if cl.pace, err = c.pacer.reserve(ctx, &cl.cfg, params); err != nil {
+		if cl.pace, err = c.pacer.reserve(ctx, &cl.cfg, params, size); err != nil {
 			return cl, nil, err
 		}
 	}
@@ -306,38 +306,40 @@ func (c *Client) post(ctx context.Context, stream bool, opts []Option, params an
 }
 
 // body encodes a request body: JSON, with extra fields merged in, and
-// gzip-compressed when asked.
-func (c *Client) body(cfg *config, v any) ([]byte, error) {
-	b, err := json.Marshal(v)
+// gzip-compressed when asked; size is the length of the JSON, before
+// compression (rate-limit pacing estimates from it).
+func (c *Client) body(cfg *config, v any) (b []byte, size int, err error) {
+	b, err = json.Marshal(v)
 	if err != nil { // such as a NaN or infinite number
-		return nil, &ParamError{Param: "params", Message: "encoding the request: " + err.Error(), Err: err}
+		return nil, 0, &ParamError{Param: "params", Message: "encoding the request: " + err.Error(), Err: err}
 	}
 	if len(cfg.extraBody) > 0 {
 		var m map[string]json.RawMessage
 		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, &ParamError{Param: "WithExtraBody", Message: "merging extra body fields: " + err.Error(), Err: err}
+			return nil, 0, &ParamError{Param: "WithExtraBody", Message: "merging extra body fields: " + err.Error(), Err: err}
 		}
 		for k, v := range cfg.extraBody {
 			raw, err := json.Marshal(v)
 			if err != nil {
-				return nil, &ParamError{Param: "WithExtraBody", Message: fmt.Sprintf("encoding extra body field %q: %v", k, err), Err: err}
+				return nil, 0, &ParamError{Param: "WithExtraBody", Message: fmt.Sprintf("encoding extra body field %q: %v", k, err), Err: err}
 			}
 			m[k] = raw
 		}
 		if b, err = json.Marshal(m); err != nil {
-			return nil, fmt.Errorf("client: encoding the request: %w", err)
+			return nil, 0, fmt.Errorf("client: encoding the request: %w", err)
 		}
 	}
+	size = len(b)
 	if cfg.gzip {
 		var buf bytes.Buffer
 		zw := gzip.NewWriter(&buf)
 		_, _ = zw.Write(b)
 		if err := zw.Close(); err != nil {
-			return nil, fmt.Errorf("client: compressing the request: %w", err)
+			return nil, 0, fmt.Errorf("client: compressing the request: %w", err)
 		}
 		b = buf.Bytes()
 	}
-	return b, nil
+	return b, size, nil
 }
 
 // finish turns the response of an ordinary call into a decoded value or an

@@ -67,7 +67,13 @@ func (c *Client) replay(life context.Context, cl *call, cause error) (*http.Resp
 		cancel(nil)
 		return nil, fmt.Errorf("cerebras: %w", cause)
 	}
+	// The replay is one more request for the server's limits: a paced
+	// call books it again, at once (no hold: the call was
+	// let through, and a 429 is retried), and settles it like openStream.
+	// The failed request keeps its estimate: the server may have counted it.
+	cl.pace = cl.pace.again()
 	resp, err := c.sendFrom(rctx, cl, o, failed+1)
+	cl.pace.settle(resp, nil)
 	if err := streamResponse(cl, resp, err); err != nil {
 		cancel(nil)
 		return nil, err

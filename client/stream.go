@@ -21,8 +21,9 @@ func openStream[T any](c *Client, cl *call, resp *http.Response, err error, usag
 		return nil, err
 	}
 	opts := []streaming.Option{streaming.WithRedaction(cl.cfg.apiKey), streaming.WithReopen(c.reopener(cl))}
-	if r := cl.pace; r != nil {
-		opts = append(opts, streaming.WithOnEvent(func(v *T) { r.book(usage(v)) }))
+	if cl.pace != nil {
+		// cl.pace, not the reservation of now: a replay has its own.
+		opts = append(opts, streaming.WithOnEvent(func(v *T) { cl.pace.book(usage(v)) }))
 	}
 	if cl.cfg.idleTimeout > 0 {
 		opts = append(opts, streaming.WithIdleTimeout(cl.cfg.idleTimeout))

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -186,6 +187,17 @@ func (c *Client) attempt(ctx context.Context, o *outgoing, cl *call, n int, do N
 		actx, cancel = context.WithCancel(ctx)
 	}
 
+	// A paced call learns whether the attempt wrote its request (a trace
+	// that never starts, as with a Doer other than net/http's, may have
+	// written it too), so that a failure keeps its estimate when the server
+	// may have counted it (reservation.sent).
+	var traced, wrote atomic.Bool
+	if cl.pace != nil {
+		actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
+			GetConn:      func(string) { traced.Store(true) },
+			WroteHeaders: func() { wrote.Store(true) },
+		})
+	}
 	req, err := o.request(actx, n)
 	if err != nil {
 		st.stop()
@@ -196,6 +208,12 @@ func (c *Client) attempt(ctx context.Context, o *outgoing, cl *call, n int, do N
 
 	start := time.Now()
 	resp, err = do(req)
+	switch {
+	case err == nil && resp != nil && resp.StatusCode < 400:
+		cl.pace.markSent() // answered: counted, even if the body fails or the context ends
+	case err != nil && (wrote.Load() || !traced.Load()):
+		cl.pace.markSent()
+	}
 	if err == nil && (resp == nil || resp.Body == nil) {
 		err = finalError{nilResponse(req, resp)}
 		resp = nil
