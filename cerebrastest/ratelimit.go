@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/cerebras-go/cerebras/internal/apierror"
 )
 
 // RateLimits turns on the fake's rate limiter (WithRateLimits): a budget of
@@ -161,29 +163,30 @@ func (x *exchange) admit(tokens int) bool {
 	}
 	req, tok, exceeded := l.take(x.s.clock.Now(), int64(tokens))
 	h := x.w.Header()
-	setWindow(h, "Requests-Day", req)
-	setWindow(h, "Tokens-Minute", tok)
+	setWindow(h, req, apierror.HeaderXRatelimitLimitRequestsDay, apierror.HeaderXRatelimitRemainingRequestsDay, apierror.HeaderXRatelimitResetRequestsDay)
+	setWindow(h, tok, apierror.HeaderXRatelimitLimitTokensMinute, apierror.HeaderXRatelimitRemainingTokensMinute, apierror.HeaderXRatelimitResetTokensMinute)
 	switch exceeded {
 	case "":
 		return true
 	case "requests-day":
-		h.Set("Retry-After", retryAfter(req.reset))
+		h.Set(apierror.HeaderRetryAfter, retryAfter(req.reset))
 		x.fail(http.StatusTooManyRequests, "Requests per day limit exceeded - too many requests sent.",
 			"too_many_requests_error", "quota", "request_quota_exceeded")
 	default:
-		h.Set("Retry-After", retryAfter(tok.reset))
+		h.Set(apierror.HeaderRetryAfter, retryAfter(tok.reset))
 		x.fail(http.StatusTooManyRequests, "Tokens per minute limit exceeded - too many tokens processed.",
 			"too_many_requests_error", "quota", "token_quota_exceeded")
 	}
 	return false
 }
 
-// setWindow sets the three headers of one budget; reset is in float
-// seconds, like the real API's "11.382867097854614".
-func setWindow(h http.Header, suffix string, w windowState) {
-	h.Set("X-Ratelimit-Limit-"+suffix, strconv.FormatInt(w.limit, 10))
-	h.Set("X-Ratelimit-Remaining-"+suffix, strconv.FormatInt(w.remaining, 10))
-	h.Set("X-Ratelimit-Reset-"+suffix, strconv.FormatFloat(w.reset.Seconds(), 'f', -1, 64))
+// setWindow sets the three headers of one budget (named by the spec, in
+// internal/apierror/headers.gen.go); reset is in float seconds, like the
+// real API's "11.382867097854614".
+func setWindow(h http.Header, w windowState, limit, remaining, reset string) {
+	h.Set(limit, strconv.FormatInt(w.limit, 10))
+	h.Set(remaining, strconv.FormatInt(w.remaining, 10))
+	h.Set(reset, strconv.FormatFloat(w.reset.Seconds(), 'f', -1, 64))
 }
 
 // retryAfter is a Retry-After value: whole seconds, rounded up.
