@@ -421,7 +421,7 @@ func (s *Stream[T]) String() string {
 	fmt.Fprintf(&b, "streaming.Stream[%s]{", reflect.TypeFor[T]())
 	if s.resp != nil {
 		fmt.Fprintf(&b, "status %d, ", s.resp.StatusCode)
-		if id := s.resp.Header.Get("X-Request-Id"); id != "" {
+		if id := s.resp.Header.Get(apierror.HeaderXRequestID); id != "" {
 			fmt.Fprintf(&b, "request id %s, ", redact.String(id, s.secret))
 		}
 	}

@@ -363,7 +363,7 @@ func textMessage(body []byte, truncated bool, secret string) string {
 }
 
 func requestID(h http.Header) string {
-	for _, k := range []string{"X-Request-Id", "Cf-Ray"} {
+	for _, k := range []string{HeaderXRequestID, "Cf-Ray"} {
 		if v := h.Get(k); v != "" {
 			return v
 		}
