@@ -82,6 +82,7 @@ func (x *exchange) createBatch() {
 		window = batchWindow
 	}
 	x.s.mu.Lock()
+	x.s.files.prune(x.s.clock.Now().Unix())
 	i := x.s.files.find(req.InputFileID)
 	if i < 0 {
 		x.s.mu.Unlock()

@@ -44,11 +44,25 @@ type files struct {
 func (s *Server) Files() []gen.FileObject {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.files.prune(s.clock.Now().Unix())
 	out := make([]gen.FileObject, 0, len(s.files.list))
 	for i := len(s.files.list) - 1; i >= 0; i-- {
 		out = append(out, s.files.list[i].meta)
 	}
 	return out
+}
+
+// prune drops the files whose expires_at (Unix seconds) the server's clock
+// has reached, as the API deletes them after their retention; s.mu is held.
+func (fs *files) prune(now int64) {
+	kept := fs.list[:0]
+	for _, f := range fs.list {
+		if f.meta.ExpiresAt == 0 || f.meta.ExpiresAt > now {
+			kept = append(kept, f)
+		}
+	}
+	clear(fs.list[len(kept):])
+	fs.list = kept
 }
 
 // find returns the index of the file with id, or -1; s.mu is held.
@@ -166,6 +180,7 @@ func checkJSONL(content []byte, limit int64) string {
 // parameter names.
 func (x *exchange) listFiles() {
 	x.s.mu.Lock()
+	x.s.files.prune(x.s.clock.Now().Unix())
 	var all []gen.FileObject
 	for i := len(x.s.files.list) - 1; i >= 0; i-- {
 		all = append(all, x.s.files.list[i].meta)
@@ -185,6 +200,7 @@ func (x *exchange) lookupFile() (*storedFile, bool) {
 	id := x.params["file_id"]
 	var f *storedFile
 	x.s.mu.Lock()
+	x.s.files.prune(x.s.clock.Now().Unix())
 	if i := x.s.files.find(id); i >= 0 {
 		f = x.s.files.list[i]
 	}
@@ -226,6 +242,7 @@ func (x *exchange) retrieveFileContent() {
 func (x *exchange) deleteFile() {
 	id := x.params["file_id"]
 	x.s.mu.Lock()
+	x.s.files.prune(x.s.clock.Now().Unix())
 	i := x.s.files.find(id)
 	if i >= 0 {
 		x.s.files.list = append(x.s.files.list[:i:i], x.s.files.list[i+1:]...)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cerebras-go/cerebras/cerebrastest"
 	"github.com/cerebras-go/cerebras/client"
@@ -146,5 +147,55 @@ func TestFilesThroughTheSDK(t *testing.T) {
 	}
 	if n := len(srv.Files()); n != 0 {
 		t.Errorf("%d files left", n)
+	}
+}
+
+// TestFilesExpire: a file is kept 7 days on the server's clock, then gone
+// from retrieval, content, listing and batch creation alike.
+func TestFilesExpire(t *testing.T) {
+	clk := cerebrastest.NewClock(time.Unix(1_700_000_000, 0))
+	srv, c := setup(t, cerebrastest.WithClock(clk))
+	ctx := context.Background()
+	old, err := c.Files.New(ctx, client.FileNewParams{File: strings.NewReader("{\"x\":1}\n"), Filename: "old.jsonl", Purpose: client.FilePurposeBatch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := old.ExpiresAt-old.CreatedAt, int64(7*24*3600); got != want {
+		t.Fatalf("kept %d s, want %d (7 days)", got, want)
+	}
+	clk.Advance(7*24*time.Hour - time.Second)
+	if _, err := c.Files.Get(ctx, old.ID); err != nil {
+		t.Fatalf("a second before expiry: %v", err)
+	}
+	fresh, err := c.Files.New(ctx, client.FileNewParams{File: strings.NewReader("{\"x\":1}\n"), Filename: "new.jsonl", Purpose: client.FilePurposeBatch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Second)
+	for name, call := range map[string]func() error{
+		"Get":     func() error { _, err := c.Files.Get(ctx, old.ID); return err },
+		"Content": func() error { _, err := c.Files.Content(ctx, old.ID); return err },
+		"Delete":  func() error { _, err := c.Files.Delete(ctx, old.ID); return err },
+		"Batches.New": func() error {
+			_, err := c.Batches.New(ctx, client.BatchNewParams{InputFileID: old.ID, Endpoint: client.BatchEndpointChatCompletions, CompletionWindow: client.BatchCompletionWindowHours24})
+			return err
+		},
+	} {
+		if err := call(); !errors.Is(err, client.ErrNotFound) {
+			t.Errorf("%s of an expired file: %v, want ErrNotFound", name, err)
+		}
+	}
+	if files := srv.Files(); len(files) != 1 || files[0].ID != fresh.ID {
+		t.Errorf("the server holds %+v, want only %s", files, fresh.ID)
+	}
+	var listed []string
+	for f, err := range c.Files.List(ctx, client.FileListParams{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed = append(listed, f.ID)
+	}
+	if len(listed) != 1 || listed[0] != fresh.ID {
+		t.Errorf("List gives %v, want only %s", listed, fresh.ID)
 	}
 }

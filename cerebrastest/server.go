@@ -12,7 +12,8 @@
 // logprobs, tools, tool_choice and parallel tool calls (one of each tool the
 // last user message names), response formats, reasoning and streaming,
 // and by an in-memory file store (/v1/files: uploads checked as the API
-// checks them, JSONL only, at most 200 MB; list paging; content; delete)
+// checks them, JSONL only, at most 200 MB; list paging; content; delete;
+// kept 7 days on the server's Clock)
 // and batches (/v1/batches, Private Preview: a batch moves one step each time
 // it is retrieved, validating → in_progress → finalizing → completed, its
 // output and error files computed by the model; cancel gives partial results).
