@@ -6,7 +6,6 @@ import (
 
 	"github.com/cerebras-go/cerebras/client"
 	"github.com/cerebras-go/cerebras/gen"
-	"github.com/cerebras-go/cerebras/streaming"
 )
 
 // TestParallelToolCalls: a message that names several tools gets one call
@@ -69,15 +68,7 @@ func TestParallelToolCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var acc streaming.ChatCompletionAccumulator
-	var finished []streaming.FinishedToolCall
-	for chunk, err := range stream.All() {
-		if err != nil {
-			t.Fatal(err)
-		}
-		acc.AddChunk(chunk)
-		finished = append(finished, acc.JustFinishedToolCalls()...)
-	}
+	_, finished := accumulate(t, stream)
 	if len(finished) != 2 || finished[0].Name != "get_weather" || finished[1].Name != "add" || finished[1].Arguments != `{"a":1.5,"b":1.5}` {
 		t.Errorf("finished calls %+v", finished)
 	}

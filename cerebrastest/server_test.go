@@ -39,6 +39,22 @@ func setup(t *testing.T, opts ...cerebrastest.Option) (*cerebrastest.Server, *cl
 	return srv, c
 }
 
+// accumulate reads a chat stream to its end through an accumulator, and
+// returns it with the tool calls it reported finished, in order.
+func accumulate(t *testing.T, stream *streaming.Stream[client.ChatCompletionChunk]) (*streaming.ChatCompletionAccumulator, []streaming.FinishedToolCall) {
+	t.Helper()
+	var acc streaming.ChatCompletionAccumulator
+	var finished []streaming.FinishedToolCall
+	for chunk, err := range stream.All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc.AddChunk(chunk)
+		finished = append(finished, acc.JustFinishedToolCalls()...)
+	}
+	return &acc, finished
+}
+
 func chat(text string) client.ChatCompletionNewParams {
 	return client.ChatCompletionNewParams{Model: "llama3.1-8b", Messages: []client.ChatMessage{client.UserMessage(text)}}
 }
@@ -265,15 +281,7 @@ func TestToolRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var acc streaming.ChatCompletionAccumulator
-	var finished []streaming.FinishedToolCall
-	for chunk, err := range stream.All() {
-		if err != nil {
-			t.Fatal(err)
-		}
-		acc.AddChunk(chunk)
-		finished = append(finished, acc.JustFinishedToolCalls()...)
-	}
+	acc, finished := accumulate(t, stream)
 	if len(finished) != 1 || finished[0].Err != nil || finished[0].Name != "get_weather" || acc.ChatCompletion().Choices[0].Message.ToolCalls[0].Function.Arguments != msg.ToolCalls[0].Function.Arguments {
 		t.Errorf("finished %+v", finished)
 	}
