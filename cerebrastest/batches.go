@@ -72,7 +72,7 @@ func (s *Server) Batches() []gen.Batch {
 
 // createBatch starts a batch from an uploaded file; it is validating.
 func (x *exchange) createBatch() {
-	var req gen.BatchCreateRequest
+	var req gen.BatchNewParams
 	if err := json.Unmarshal(x.body, &req); err != nil { // the spec validation makes this unlikely
 		x.fail(http.StatusBadRequest, "Invalid request body: "+err.Error(), "invalid_request_error", "", "invalid_body")
 		return
@@ -303,7 +303,7 @@ func (s *Server) batchLine(l []byte) ([]byte, bool) {
 	if in.Method != gen.BatchInputLineMethodPOST || in.URL != gen.BatchEndpointChatCompletions {
 		return fail("invalid_request", fmt.Sprintf("Unsupported request %s %s: a batch runs POST /v1/chat/completions.", in.Method, in.URL))
 	}
-	var req gen.ChatCompletionRequest
+	var req gen.ChatCompletionNewParams
 	if err := json.Unmarshal(in.Body, &req); err != nil {
 		return fail("invalid_body", "Invalid request body: "+err.Error())
 	}

@@ -163,7 +163,7 @@ func (x *exchange) readRequest(req any, model func() string) bool {
 }
 
 func (x *exchange) chat() {
-	var req gen.ChatCompletionRequest
+	var req gen.ChatCompletionNewParams
 	if !x.readRequest(&req, func() string { return req.Model }) {
 		return
 	}
@@ -241,22 +241,22 @@ func readConversation(msgs []gen.ChatMessage) conversation {
 		var text string
 		switch role {
 		case "system":
-			v, _ := m.AsSystemMessage()
+			v, _ := m.AsSystemMessageParam()
 			text = messageText(v.Content)
 		case "developer":
-			v, _ := m.AsDeveloperMessage()
+			v, _ := m.AsDeveloperMessageParam()
 			text = messageText(v.Content)
 		case "user":
-			v, _ := m.AsUserMessage()
+			v, _ := m.AsUserMessageParam()
 			text = messageText(v.Content)
 			c.lastUser = text
 		case "assistant":
-			v, _ := m.AsAssistantMessage()
+			v, _ := m.AsAssistantMessageParam()
 			if v.Content != nil {
 				text = textContent(*v.Content)
 			}
 		case "tool":
-			v, _ := m.AsToolMessage()
+			v, _ := m.AsToolMessageParam()
 			text = textContent(v.Content)
 			c.lastTool = text
 			c.toolResults = append(c.toolResults, text)
@@ -304,7 +304,7 @@ func textContent(tc gen.TextContent) string {
 }
 
 // planChat decides one choice's answer.
-func (x *exchange) planChat(req *gen.ChatCompletionRequest, conv conversation, choice int) choicePlan {
+func (x *exchange) planChat(req *gen.ChatCompletionNewParams, conv conversation, choice int) choicePlan {
 	var p choicePlan
 	if tools := chooseTools(req, conv); len(tools) > 0 {
 		var names []string
@@ -341,7 +341,7 @@ func (x *exchange) planChat(req *gen.ChatCompletionRequest, conv conversation, c
 			b, _ := json.Marshal(map[string]string{"answer": content})
 			content = string(b)
 		} else if kind == "json_schema" {
-			f, _ := req.ResponseFormat.AsResponseFormatJSONSchema()
+			f, _ := req.ResponseFormat.AsResponseFormatJSONSchemaParam()
 			b, _ := json.Marshal(fromSchema(f.JSONSchema.Schema, conv.lastUser))
 			content = string(b)
 		}
@@ -380,7 +380,7 @@ func (x *exchange) planChat(req *gen.ChatCompletionRequest, conv conversation, c
 // chooseTools returns the tools the model calls in one turn: every tool the
 // last user message names, in parallel (unless parallel_tool_calls is
 // false: then the first of them); else the tool chooseTool picks.
-func chooseTools(req *gen.ChatCompletionRequest, conv conversation) []*gen.Tool {
+func chooseTools(req *gen.ChatCompletionNewParams, conv conversation) []*gen.Tool {
 	tool := chooseTool(req, conv)
 	if tool == nil {
 		return nil
@@ -414,7 +414,7 @@ func mentions(text, tool string) bool {
 // chooseTool returns the tool the model calls, or nil to answer in text: a
 // named or required choice always calls; "auto" calls when the user spoke
 // last (and answers from the tool's result after it).
-func chooseTool(req *gen.ChatCompletionRequest, conv conversation) *gen.Tool {
+func chooseTool(req *gen.ChatCompletionNewParams, conv conversation) *gen.Tool {
 	if len(req.Tools) == 0 {
 		return nil
 	}
@@ -444,7 +444,7 @@ func chooseTool(req *gen.ChatCompletionRequest, conv conversation) *gen.Tool {
 	return &req.Tools[0]
 }
 
-func reasoning(req *gen.ChatCompletionRequest, conv conversation, plan string) string {
+func reasoning(req *gen.ChatCompletionNewParams, conv conversation, plan string) string {
 	if req.DisableReasoning != nil && *req.DisableReasoning {
 		return ""
 	}
@@ -612,7 +612,7 @@ func (x *exchange) writeEvents(events []string, schema string) {
 // ---------------------------------------------------------- completions
 
 func (x *exchange) completion() {
-	var req gen.CompletionRequest
+	var req gen.CompletionNewParams
 	if !x.readRequest(&req, func() string { return req.Model }) {
 		return
 	}

@@ -102,7 +102,7 @@ func validateChat(p *ChatCompletionNewParams) error {
 			return paramError(fmt.Sprintf("params.Messages[%d]", i), "message %d has no role: build messages with client.UserMessage, client.SystemMessage …", i)
 		}
 		if role == "tool" {
-			tm, err := p.Messages[i].AsToolMessage()
+			tm, err := p.Messages[i].AsToolMessageParam()
 			if err != nil || tm.ToolCallID == "" {
 				return paramError(fmt.Sprintf("params.Messages[%d]", i), "message %d is a tool message without a tool_call_id", i)
 			}

@@ -71,14 +71,14 @@ func FunctionTool(name, description string, parameters map[string]any) Tool {
 // ResponseFormatText asks for plain text (the default).
 func ResponseFormatText() *ResponseFormat {
 	var f ResponseFormat
-	_ = f.FromResponseFormatText(gen.ResponseFormatText{})
+	_ = f.FromResponseFormatTextParam(gen.ResponseFormatTextParam{})
 	return &f
 }
 
 // ResponseFormatJSONObject asks for a JSON object (JSON mode).
 func ResponseFormatJSONObject() *ResponseFormat {
 	var f ResponseFormat
-	_ = f.FromResponseFormatJSONObject(gen.ResponseFormatJSONObject{})
+	_ = f.FromResponseFormatJSONObjectParam(gen.ResponseFormatJSONObjectParam{})
 	return &f
 }
 
@@ -87,7 +87,7 @@ func ResponseFormatJSONObject() *ResponseFormat {
 // ResponseFormatFor derives the schema from a Go type.
 func ResponseFormatJSONSchema(name string, schema map[string]any, strict bool) *ResponseFormat {
 	var f ResponseFormat
-	_ = f.FromResponseFormatJSONSchema(gen.ResponseFormatJSONSchema{
+	_ = f.FromResponseFormatJSONSchemaParam(gen.ResponseFormatJSONSchemaParam{
 		JSONSchema: gen.JSONSchemaFormat{Name: name, Schema: schema, Strict: &strict},
 	})
 	return &f

@@ -16,7 +16,7 @@ import (
 // SystemMessage returns a system message: instructions for the model.
 func SystemMessage(content string) ChatMessage {
 	var m ChatMessage
-	_ = m.FromSystemMessage(gen.SystemMessage{Content: textContent(content)})
+	_ = m.FromSystemMessageParam(gen.SystemMessageParam{Content: textContent(content)})
 	return m
 }
 
@@ -24,14 +24,14 @@ func SystemMessage(content string) ChatMessage {
 // as a system message).
 func DeveloperMessage(content string) ChatMessage {
 	var m ChatMessage
-	_ = m.FromDeveloperMessage(gen.DeveloperMessage{Content: textContent(content)})
+	_ = m.FromDeveloperMessageParam(gen.DeveloperMessageParam{Content: textContent(content)})
 	return m
 }
 
 // UserMessage returns a user message with text content.
 func UserMessage(content string) ChatMessage {
 	var m ChatMessage
-	_ = m.FromUserMessage(gen.UserMessage{Content: textContent(content)})
+	_ = m.FromUserMessageParam(gen.UserMessageParam{Content: textContent(content)})
 	return m
 }
 
@@ -43,7 +43,7 @@ func UserMessageParts(parts ...ContentPart) ChatMessage {
 	var content gen.MessageContent
 	_ = content.FromContentParts(parts)
 	var m ChatMessage
-	_ = m.FromUserMessage(gen.UserMessage{Content: content})
+	_ = m.FromUserMessageParam(gen.UserMessageParam{Content: content})
 	return m
 }
 
@@ -73,7 +73,7 @@ func ImagePart(image string) ContentPart {
 func AssistantMessage(content string) ChatMessage {
 	c := assistantText(content)
 	var m ChatMessage
-	_ = m.FromAssistantMessage(gen.AssistantMessage{Content: &c})
+	_ = m.FromAssistantMessageParam(gen.AssistantMessageParam{Content: &c})
 	return m
 }
 
@@ -83,7 +83,7 @@ func AssistantMessage(content string) ChatMessage {
 //
 //	params.Messages = append(params.Messages, client.AssistantMessageFrom(resp.Choices[0].Message))
 func AssistantMessageFrom(msg ChatCompletionMessage) ChatMessage {
-	a := gen.AssistantMessage{}
+	a := gen.AssistantMessageParam{}
 	if msg.Content != "" || len(msg.ToolCalls) == 0 {
 		c := assistantText(msg.Content)
 		a.Content = &c
@@ -103,7 +103,7 @@ func AssistantMessageFrom(msg ChatCompletionMessage) ChatMessage {
 		a.ToolCalls = append(a.ToolCalls, call)
 	}
 	var m ChatMessage
-	_ = m.FromAssistantMessage(a)
+	_ = m.FromAssistantMessageParam(a)
 	return m
 }
 
@@ -134,7 +134,7 @@ func ToolMessage[C AnyToolCall](call C, content string) ChatMessage {
 		id = c.ID
 	}
 	var m ChatMessage
-	_ = m.FromToolMessage(gen.ToolMessage{ToolCallID: id, Content: assistantText(content)})
+	_ = m.FromToolMessageParam(gen.ToolMessageParam{ToolCallID: id, Content: assistantText(content)})
 	return m
 }
 
@@ -169,22 +169,22 @@ func MessageRole(m ChatMessage) string {
 func MessageText(m ChatMessage) string {
 	switch MessageRole(m) {
 	case "system":
-		v, _ := m.AsSystemMessage()
+		v, _ := m.AsSystemMessageParam()
 		return ContentText(v.Content)
 	case "developer":
-		v, _ := m.AsDeveloperMessage()
+		v, _ := m.AsDeveloperMessageParam()
 		return ContentText(v.Content)
 	case "user":
-		v, _ := m.AsUserMessage()
+		v, _ := m.AsUserMessageParam()
 		return ContentText(v.Content)
 	case "assistant":
-		v, _ := m.AsAssistantMessage()
+		v, _ := m.AsAssistantMessageParam()
 		if v.Content == nil {
 			return ""
 		}
 		return ContentText(*v.Content)
 	case "tool":
-		v, _ := m.AsToolMessage()
+		v, _ := m.AsToolMessageParam()
 		return ContentText(v.Content)
 	}
 	return ""

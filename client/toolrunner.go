@@ -480,14 +480,14 @@ func (r *run) record(t *turn, msg ChatCompletionMessage, onResult func(ToolInvoc
 // the turn gave them (AssistantMessageFrom numbers them by position).
 func (t *turn) assistantMessage(msg ChatCompletionMessage) ChatMessage {
 	m := AssistantMessageFrom(msg)
-	a, err := m.AsAssistantMessage()
+	a, err := m.AsAssistantMessageParam()
 	if err != nil || len(a.ToolCalls) != len(t.calls) {
 		return m // not reached: AssistantMessageFrom keeps every call
 	}
 	for i := range a.ToolCalls {
 		a.ToolCalls[i].Index = t.calls[i].Index
 	}
-	_ = m.FromAssistantMessage(a)
+	_ = m.FromAssistantMessageParam(a)
 	return m
 }
 

@@ -150,7 +150,7 @@ func answers(t *testing.T, msgs []ChatMessage) (asked []string, answered []strin
 	if last < 0 {
 		t.Fatal("no assistant message was sent")
 	}
-	a, err := msgs[last].AsAssistantMessage()
+	a, err := msgs[last].AsAssistantMessageParam()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func answers(t *testing.T, msgs []ChatMessage) (asked []string, answered []strin
 		asked = append(asked, c.ID)
 	}
 	for _, m := range msgs[last+1:] {
-		tm, err := m.AsToolMessage()
+		tm, err := m.AsToolMessageParam()
 		if err != nil || MessageRole(m) != "tool" {
 			t.Fatalf("a %s message follows the assistant's tool calls", MessageRole(m))
 		}
@@ -322,7 +322,7 @@ func TestRunToolsAnswersEveryCallOnce(t *testing.T) {
 	// One numbering: a replayed call has its ToolInvocation's Index (the
 	// repeated id, not replayed, leaves a gap).
 	for _, msgs := range [][]ChatMessage{sent(t, fake, 1), run.Messages} {
-		a, err := msgs[1].AsAssistantMessage()
+		a, err := msgs[1].AsAssistantMessageParam()
 		if err != nil {
 			t.Fatal(err)
 		}

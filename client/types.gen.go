@@ -7,225 +7,225 @@ import "github.com/cerebras-go/cerebras/gen"
 // The model types generated from openapi.yaml, named from package client so
 // that user code never imports gen. `go doc` of the gen type lists its fields.
 type (
-	// AssistantMessageParam is gen.AssistantMessage: a previous reply of the model, sent back to continue the conversation.
-	AssistantMessageParam = gen.AssistantMessage
-	// AssistantMessageRole is gen.AssistantMessageRole: always `assistant`.
+	// AssistantMessageParam is: a previous reply of the model, sent back to continue the conversation.
+	AssistantMessageParam = gen.AssistantMessageParam
+	// AssistantMessageRole is: always `assistant`.
 	AssistantMessageRole = gen.AssistantMessageRole
-	// AssistantToolCall is gen.AssistantToolCall: a tool call made by the assistant in an earlier turn.
+	// AssistantToolCall is: a tool call made by the assistant in an earlier turn.
 	AssistantToolCall = gen.AssistantToolCall
-	// AssistantToolCallFunction is gen.AssistantToolCallFunction: the function the assistant called.
+	// AssistantToolCallFunction is: the function the assistant called.
 	AssistantToolCallFunction = gen.AssistantToolCallFunction
-	// AssistantToolCallType is gen.AssistantToolCallType: always `function`.
+	// AssistantToolCallType is: always `function`.
 	AssistantToolCallType = gen.AssistantToolCallType
-	// Batch is gen.Batch: a batch of chat completion requests (Batch is in Private Preview: access on request).
+	// Batch is: a batch of chat completion requests (Batch is in Private Preview: access on request).
 	Batch = gen.Batch
-	// BatchCompletionWindow is gen.BatchCompletionWindow: how long a batch may take; only `24h` today.
+	// BatchCompletionWindow is: how long a batch may take; only `24h` today.
 	BatchCompletionWindow = gen.BatchCompletionWindow
-	// BatchNewParams is gen.BatchCreateRequest: the body of `POST /v1/batches`.
-	BatchNewParams = gen.BatchCreateRequest
-	// BatchEndpoint is gen.BatchEndpoint: the endpoint every request of a batch calls; only `/v1/chat/completions` today.
+	// BatchEndpoint is: the endpoint every request of a batch calls; only `/v1/chat/completions` today.
 	BatchEndpoint = gen.BatchEndpoint
-	// BatchList is gen.BatchList: one page of batches.
+	// BatchList is: one page of batches.
 	BatchList = gen.BatchList
-	// BatchRequestCounts is gen.BatchRequestCounts: how many of a batch's requests there are, and how many are done or failed.
+	// BatchNewParams is: the body of `POST /v1/batches`.
+	BatchNewParams = gen.BatchNewParams
+	// BatchRequestCounts is: how many of a batch's requests there are, and how many are done or failed.
 	BatchRequestCounts = gen.BatchRequestCounts
-	// BatchStatus is gen.BatchStatus: where a batch is: `validating` or `queued` when new, `in_progress`, `finalizing`, then a terminal status (`completed`, `expired`, `failed`, `cancelled`); `cancelling` after a cancel.
+	// BatchStatus is: where a batch is: `validating` or `queued` when new, `in_progress`, `finalizing`, then a terminal status (`completed`, `expired`, `failed`, `cancelled`); `cancelling` after a cancel.
 	BatchStatus = gen.BatchStatus
-	// ChatCompletion is gen.ChatCompletion: a chat completion returned by the model.
+	// ChatCompletion is: a chat completion returned by the model.
 	ChatCompletion = gen.ChatCompletion
-	// ChatCompletionChoice is gen.ChatCompletionChoice: one completion choice.
+	// ChatCompletionChoice is: one completion choice.
 	ChatCompletionChoice = gen.ChatCompletionChoice
-	// ChatCompletionChunk is gen.ChatCompletionChunk: one server-sent event of a streamed chat completion.
+	// ChatCompletionChunk is: one server-sent event of a streamed chat completion.
 	ChatCompletionChunk = gen.ChatCompletionChunk
-	// ChatCompletionChunkChoice is gen.ChatCompletionChunkChoice: a delta of one choice.
+	// ChatCompletionChunkChoice is: a delta of one choice.
 	ChatCompletionChunkChoice = gen.ChatCompletionChunkChoice
-	// ChatCompletionChunkDelta is gen.ChatCompletionChunkDelta: the new part of the message.
+	// ChatCompletionChunkDelta is: the new part of the message.
 	ChatCompletionChunkDelta = gen.ChatCompletionChunkDelta
-	// ChatCompletionLogprobs is gen.ChatCompletionLogprobs: log probability information.
+	// ChatCompletionLogprobs is: log probability information.
 	ChatCompletionLogprobs = gen.ChatCompletionLogprobs
-	// ChatCompletionMessage is gen.ChatCompletionMessage: the message the model generated.
+	// ChatCompletionMessage is: the message the model generated.
 	ChatCompletionMessage = gen.ChatCompletionMessage
-	// ChatCompletionNewParams is gen.ChatCompletionRequest: the body of `POST /v1/chat/completions`.
-	ChatCompletionNewParams = gen.ChatCompletionRequest
-	// ChatMessage is gen.ChatMessage: one message of the conversation, discriminated by `role`.
+	// ChatCompletionNewParams is: the body of `POST /v1/chat/completions`.
+	ChatCompletionNewParams = gen.ChatCompletionNewParams
+	// ChatMessage is: one message of the conversation, discriminated by `role`.
 	ChatMessage = gen.ChatMessage
-	// Completion is gen.Completion: a text completion, or one event of a streamed text completion.
+	// Completion is: a text completion, or one event of a streamed text completion.
 	Completion = gen.Completion
-	// CompletionChoice is gen.CompletionChoice: one text completion choice.
+	// CompletionChoice is: one text completion choice.
 	CompletionChoice = gen.CompletionChoice
-	// CompletionLogprobs is gen.CompletionLogprobs: legacy log probability information of a text completion.
+	// CompletionLogprobs is: legacy log probability information of a text completion.
 	CompletionLogprobs = gen.CompletionLogprobs
-	// CompletionPrompt is gen.CompletionPrompt: the prompt, as a string, strings, token ids, or lists of token ids.
+	// CompletionNewParams is: the body of `POST /v1/completions`.
+	CompletionNewParams = gen.CompletionNewParams
+	// CompletionPrompt is: the prompt, as a string, strings, token ids, or lists of token ids.
 	CompletionPrompt = gen.CompletionPrompt
-	// CompletionNewParams is gen.CompletionRequest: the body of `POST /v1/completions`.
-	CompletionNewParams = gen.CompletionRequest
-	// CompletionTokensDetails is gen.CompletionTokensDetails: a breakdown of the completion tokens.
+	// CompletionTokensDetails is: a breakdown of the completion tokens.
 	CompletionTokensDetails = gen.CompletionTokensDetails
-	// ContentPart is gen.ContentPart: one part of a message's content, discriminated by `type`.
+	// ContentPart is: one part of a message's content, discriminated by `type`.
 	ContentPart = gen.ContentPart
-	// ContentParts is gen.ContentParts: content parts.
+	// ContentParts is: content parts.
 	ContentParts = gen.ContentParts
-	// Datacenter is gen.Datacenter: a datacenter location.
+	// Datacenter is: a datacenter location.
 	Datacenter = gen.Datacenter
-	// DeveloperMessageParam is gen.DeveloperMessage: developer instructions.
-	DeveloperMessageParam = gen.DeveloperMessage
-	// DeveloperMessageRole is gen.DeveloperMessageRole: always `developer`.
+	// DeveloperMessageParam is: developer instructions.
+	DeveloperMessageParam = gen.DeveloperMessageParam
+	// DeveloperMessageRole is: always `developer`.
 	DeveloperMessageRole = gen.DeveloperMessageRole
-	// FileDeleted is gen.FileDeleted: the answer to a file's deletion.
+	// FileDeleted is: the answer to a file's deletion.
 	FileDeleted = gen.FileDeleted
-	// FileList is gen.FileList: one page of files.
+	// FileList is: one page of files.
 	FileList = gen.FileList
-	// FileObject is gen.FileObject: an uploaded file (Files is in Private Preview: access on request).
+	// FileObject is: an uploaded file (Files is in Private Preview: access on request).
 	FileObject = gen.FileObject
-	// FilePurpose is gen.FilePurpose: what a file is for, such as `batch`.
+	// FilePurpose is: what a file is for, such as `batch`.
 	FilePurpose = gen.FilePurpose
-	// FinishReason is gen.FinishReason: why the model stopped: `stop` (a natural end or a stop sequence), `length` (the token limit), `tool_calls` (it called tools) or `content_filter`.
+	// FinishReason is: why the model stopped: `stop` (a natural end or a stop sequence), `length` (the token limit), `tool_calls` (it called tools) or `content_filter`.
 	FinishReason = gen.FinishReason
-	// FunctionDefinition is gen.FunctionDefinition: a function the model may call.
+	// FunctionDefinition is: a function the model may call.
 	FunctionDefinition = gen.FunctionDefinition
-	// HuggingFaceModel is gen.HuggingFaceModel: a model in the Hugging Face format.
+	// HuggingFaceModel is: a model in the Hugging Face format.
 	HuggingFaceModel = gen.HuggingFaceModel
-	// HuggingFaceModelList is gen.HuggingFaceModelList: the model list in the Hugging Face format.
+	// HuggingFaceModelList is: the model list in the Hugging Face format.
 	HuggingFaceModelList = gen.HuggingFaceModelList
-	// HuggingFacePricing is gen.HuggingFacePricing: prices in USD per million tokens.
+	// HuggingFacePricing is: prices in USD per million tokens.
 	HuggingFacePricing = gen.HuggingFacePricing
-	// ImageContentPart is gen.ImageContentPart: an inline image, Cerebras-specific.
+	// ImageContentPart is: an inline image, Cerebras-specific.
 	ImageContentPart = gen.ImageContentPart
-	// ImageContentPartType is gen.ImageContentPartType: always `image`.
+	// ImageContentPartType is: always `image`.
 	ImageContentPartType = gen.ImageContentPartType
-	// ImageURL is gen.ImageURL: an image reference.
+	// ImageURL is: an image reference.
 	ImageURL = gen.ImageURL
-	// ImageURLContentPart is gen.ImageURLContentPart: an image given by URL or data URL.
+	// ImageURLContentPart is: an image given by URL or data URL.
 	ImageURLContentPart = gen.ImageURLContentPart
-	// ImageURLContentPartType is gen.ImageURLContentPartType: always `image_url`.
+	// ImageURLContentPartType is: always `image_url`.
 	ImageURLContentPartType = gen.ImageURLContentPartType
-	// JSONSchemaFormat is gen.JSONSchemaFormat: a named JSON schema for structured outputs.
+	// JSONSchemaFormat is: a named JSON schema for structured outputs.
 	JSONSchemaFormat = gen.JSONSchemaFormat
-	// MessageContent is gen.MessageContent: message content, as a string or an array of text and image parts.
+	// MessageContent is: message content, as a string or an array of text and image parts.
 	MessageContent = gen.MessageContent
-	// Model is gen.Model: a model, in the default (OpenAI-compatible) format.
+	// Model is: a model, in the default (OpenAI-compatible) format.
 	Model = gen.Model
-	// ModelArchitecture is gen.ModelArchitecture: how the model is built.
+	// ModelArchitecture is: how the model is built.
 	ModelArchitecture = gen.ModelArchitecture
-	// ModelCapabilities is gen.ModelCapabilities: what the model supports.
+	// ModelCapabilities is: what the model supports.
 	ModelCapabilities = gen.ModelCapabilities
-	// ModelFormat is gen.ModelFormat: the shape of model responses.
+	// ModelFormat is: the shape of model responses.
 	ModelFormat = gen.ModelFormat
-	// ModelLimits is gen.ModelLimits: the model's limits.
+	// ModelLimits is: the model's limits.
 	ModelLimits = gen.ModelLimits
-	// ModelList is gen.ModelList: the model list, in the default format.
+	// ModelList is: the model list, in the default format.
 	ModelList = gen.ModelList
-	// ModelListResponse is gen.ModelListResponse: the model list in the shape `format` selected.
+	// ModelListResponse is: the model list in the shape `format` selected.
 	ModelListResponse = gen.ModelListResponse
-	// ModelResponse is gen.ModelResponse: one model in the shape `format` selected.
+	// ModelResponse is: one model in the shape `format` selected.
 	ModelResponse = gen.ModelResponse
-	// ModelSupportedParameters is gen.ModelSupportedParameters: which request parameters the model takes.
+	// ModelSupportedParameters is: which request parameters the model takes.
 	ModelSupportedParameters = gen.ModelSupportedParameters
-	// NamedToolChoice is gen.NamedToolChoice: forces the model to call the named function.
+	// NamedToolChoice is: forces the model to call the named function.
 	NamedToolChoice = gen.NamedToolChoice
-	// NamedToolChoiceFunction is gen.NamedToolChoiceFunction: the function to call.
+	// NamedToolChoiceFunction is: the function to call.
 	NamedToolChoiceFunction = gen.NamedToolChoiceFunction
-	// NamedToolChoiceType is gen.NamedToolChoiceType: always `function`.
+	// NamedToolChoiceType is: always `function`.
 	NamedToolChoiceType = gen.NamedToolChoiceType
-	// OpenRouterInfo is gen.OpenRouterInfo: openRouter identifiers.
+	// OpenRouterInfo is: openRouter identifiers.
 	OpenRouterInfo = gen.OpenRouterInfo
-	// OpenRouterModel is gen.OpenRouterModel: a model in the OpenRouter format.
+	// OpenRouterModel is: a model in the OpenRouter format.
 	OpenRouterModel = gen.OpenRouterModel
-	// OpenRouterModelList is gen.OpenRouterModelList: the model list in the OpenRouter format.
+	// OpenRouterModelList is: the model list in the OpenRouter format.
 	OpenRouterModelList = gen.OpenRouterModelList
-	// OpenRouterPricing is gen.OpenRouterPricing: prices in USD per token, as decimal strings.
+	// OpenRouterPricing is: prices in USD per token, as decimal strings.
 	OpenRouterPricing = gen.OpenRouterPricing
-	// Prediction is gen.Prediction: predicted output (Predicted Outputs).
+	// Prediction is: predicted output (Predicted Outputs).
 	Prediction = gen.Prediction
-	// PredictionType is gen.PredictionType: always `content`.
+	// PredictionType is: always `content`.
 	PredictionType = gen.PredictionType
-	// PromptText is gen.PromptText: one prompt.
+	// PromptText is: one prompt.
 	PromptText = gen.PromptText
-	// PromptTexts is gen.PromptTexts: several prompts.
+	// PromptTexts is: several prompts.
 	PromptTexts = gen.PromptTexts
-	// PromptTokenIDLists is gen.PromptTokenIDLists: several prompts as token ids.
+	// PromptTokenIDLists is: several prompts as token ids.
 	PromptTokenIDLists = gen.PromptTokenIDLists
-	// PromptTokenIDs is gen.PromptTokenIDs: one prompt as token ids.
+	// PromptTokenIDs is: one prompt as token ids.
 	PromptTokenIDs = gen.PromptTokenIDs
-	// PromptTokensDetails is gen.PromptTokensDetails: a breakdown of the prompt tokens.
+	// PromptTokensDetails is: a breakdown of the prompt tokens.
 	PromptTokensDetails = gen.PromptTokensDetails
-	// PublicModel is gen.PublicModel: a model of the public catalogue (`GET /public/v1/models`).
+	// PublicModel is: a model of the public catalogue (`GET /public/v1/models`).
 	PublicModel = gen.PublicModel
-	// PublicModelList is gen.PublicModelList: the public model catalogue.
+	// PublicModelList is: the public model catalogue.
 	PublicModelList = gen.PublicModelList
-	// PublicModelListResponse is gen.PublicModelListResponse: the public catalogue, in the catalogue's own shape or the one `format` selects.
+	// PublicModelListResponse is: the public catalogue, in the catalogue's own shape or the one `format` selects.
 	PublicModelListResponse = gen.PublicModelListResponse
-	// PublicModelResponse is gen.PublicModelResponse: a public model, in the catalogue's own shape or the one `format` selects.
+	// PublicModelResponse is: a public model, in the catalogue's own shape or the one `format` selects.
 	PublicModelResponse = gen.PublicModelResponse
-	// ReasoningEffort is gen.ReasoningEffort: how much the model reasons: `none` (no reasoning), `low`, `medium` or `high`.
+	// ReasoningEffort is: how much the model reasons: `none` (no reasoning), `low`, `medium` or `high`.
 	ReasoningEffort = gen.ReasoningEffort
-	// ReasoningFormat is gen.ReasoningFormat: where reasoning goes: `parsed` (the `reasoning` field, with separate `reasoning_logprobs`), `text_parsed` (the `reasoning` field), `raw` (inline in `content`; incompatible with JSON formats), `hidden` (dropped but counted), `none` (the model's default).
+	// ReasoningFormat is: where reasoning goes: `parsed` (the `reasoning` field, with separate `reasoning_logprobs`), `text_parsed` (the `reasoning` field), `raw` (inline in `content`; incompatible with JSON formats), `hidden` (dropped but counted), `none` (the model's default).
 	ReasoningFormat = gen.ReasoningFormat
-	// ResponseFormat is gen.ResponseFormat: controls the format of the model's response: plain text, JSON mode, or structured outputs enforced by a JSON schema.
+	// ResponseFormat is: controls the format of the model's response: plain text, JSON mode, or structured outputs enforced by a JSON schema.
 	ResponseFormat = gen.ResponseFormat
-	// ResponseFormatJSONObjectParam is gen.ResponseFormatJSONObject: JSON mode; the output is a JSON object.
-	ResponseFormatJSONObjectParam = gen.ResponseFormatJSONObject
-	// ResponseFormatJSONObjectType is gen.ResponseFormatJSONObjectType: always `json_object`.
+	// ResponseFormatJSONObjectParam is: JSON mode; the output is a JSON object.
+	ResponseFormatJSONObjectParam = gen.ResponseFormatJSONObjectParam
+	// ResponseFormatJSONObjectType is: always `json_object`.
 	ResponseFormatJSONObjectType = gen.ResponseFormatJSONObjectType
-	// ResponseFormatJSONSchemaParam is gen.ResponseFormatJSONSchema: structured outputs; the output follows the given JSON schema.
-	ResponseFormatJSONSchemaParam = gen.ResponseFormatJSONSchema
-	// ResponseFormatJSONSchemaType is gen.ResponseFormatJSONSchemaType: always `json_schema`.
+	// ResponseFormatJSONSchemaParam is: structured outputs; the output follows the given JSON schema.
+	ResponseFormatJSONSchemaParam = gen.ResponseFormatJSONSchemaParam
+	// ResponseFormatJSONSchemaType is: always `json_schema`.
 	ResponseFormatJSONSchemaType = gen.ResponseFormatJSONSchemaType
-	// ResponseFormatTextParam is gen.ResponseFormatText: plain text output (the default).
-	ResponseFormatTextParam = gen.ResponseFormatText
-	// ResponseFormatTextType is gen.ResponseFormatTextType: always `text`.
+	// ResponseFormatTextParam is: plain text output (the default).
+	ResponseFormatTextParam = gen.ResponseFormatTextParam
+	// ResponseFormatTextType is: always `text`.
 	ResponseFormatTextType = gen.ResponseFormatTextType
-	// ServiceTier is gen.ServiceTier: the service tier: `priority` (dedicated endpoints), `default`, `auto` (the highest available, reported in `service_tier_used`) or `flex` (the lowest, with separate, higher rate limits).
+	// ServiceTier is: the service tier: `priority` (dedicated endpoints), `default`, `auto` (the highest available, reported in `service_tier_used`) or `flex` (the lowest, with separate, higher rate limits).
 	ServiceTier = gen.ServiceTier
-	// StopSequence is gen.StopSequence: one stop sequence (`stop` may also be `null`, meaning none).
+	// StopSequence is: one stop sequence (`stop` may also be `null`, meaning none).
 	StopSequence = gen.StopSequence
-	// StopSequenceList is gen.StopSequenceList: several stop sequences, at most 4.
+	// StopSequenceList is: several stop sequences, at most 4.
 	StopSequenceList = gen.StopSequenceList
-	// StopSequences is gen.StopSequences: up to 4 sequences where the API stops generating.
+	// StopSequences is: up to 4 sequences where the API stops generating.
 	StopSequences = gen.StopSequences
-	// StreamOptions is gen.StreamOptions: options for streaming responses.
+	// StreamOptions is: options for streaming responses.
 	StreamOptions = gen.StreamOptions
-	// SystemMessageParam is gen.SystemMessage: instructions that set the assistant's behaviour.
-	SystemMessageParam = gen.SystemMessage
-	// SystemMessageRole is gen.SystemMessageRole: always `system`.
+	// SystemMessageParam is: instructions that set the assistant's behaviour.
+	SystemMessageParam = gen.SystemMessageParam
+	// SystemMessageRole is: always `system`.
 	SystemMessageRole = gen.SystemMessageRole
-	// Text is gen.Text: plain text content.
+	// Text is: plain text content.
 	Text = gen.Text
-	// TextContent is gen.TextContent: text-only content, as a string or an array of text parts.
+	// TextContent is: text-only content, as a string or an array of text parts.
 	TextContent = gen.TextContent
-	// TextContentPart is gen.TextContentPart: a text part.
+	// TextContentPart is: a text part.
 	TextContentPart = gen.TextContentPart
-	// TextContentPartType is gen.TextContentPartType: always `text`.
+	// TextContentPartType is: always `text`.
 	TextContentPartType = gen.TextContentPartType
-	// TextContentParts is gen.TextContentParts: text parts.
+	// TextContentParts is: text parts.
 	TextContentParts = gen.TextContentParts
-	// TimeInfo is gen.TimeInfo: timing of the request, in seconds.
+	// TimeInfo is: timing of the request, in seconds.
 	TimeInfo = gen.TimeInfo
-	// TokenLogprob is gen.TokenLogprob: the log probability of one output token and its alternatives.
+	// TokenLogprob is: the log probability of one output token and its alternatives.
 	TokenLogprob = gen.TokenLogprob
-	// Tool is gen.Tool: a tool the model may call.
+	// Tool is: a tool the model may call.
 	Tool = gen.Tool
-	// ToolCall is gen.ToolCall: a tool call in a response message or a stream delta.
+	// ToolCall is: a tool call in a response message or a stream delta.
 	ToolCall = gen.ToolCall
-	// ToolCallFunction is gen.ToolCallFunction: the function the model called.
+	// ToolCallFunction is: the function the model called.
 	ToolCallFunction = gen.ToolCallFunction
-	// ToolChoice is gen.ToolChoice: controls which tool, if any, the model calls: `none`, `auto`, `required`, or a named function.
+	// ToolChoice is: controls which tool, if any, the model calls: `none`, `auto`, `required`, or a named function.
 	ToolChoice = gen.ToolChoice
-	// ToolChoiceOption is gen.ToolChoiceOption: `none`: the model calls no tool.
+	// ToolChoiceOption is: `none`: the model calls no tool.
 	ToolChoiceOption = gen.ToolChoiceOption
-	// ToolMessageParam is gen.ToolMessage: the result of a tool call, answering the assistant's call with `tool_call_id`.
-	ToolMessageParam = gen.ToolMessage
-	// ToolMessageRole is gen.ToolMessageRole: always `tool`.
+	// ToolMessageParam is: the result of a tool call, answering the assistant's call with `tool_call_id`.
+	ToolMessageParam = gen.ToolMessageParam
+	// ToolMessageRole is: always `tool`.
 	ToolMessageRole = gen.ToolMessageRole
-	// ToolType is gen.ToolType: always `function`.
+	// ToolType is: always `function`.
 	ToolType = gen.ToolType
-	// TopLogprob is gen.TopLogprob: one of the most likely tokens at a position.
+	// TopLogprob is: one of the most likely tokens at a position.
 	TopLogprob = gen.TopLogprob
-	// Usage is gen.Usage: token usage of the request.
+	// Usage is: token usage of the request.
 	Usage = gen.Usage
-	// UserMessageParam is gen.UserMessage: a message from the end user.
-	UserMessageParam = gen.UserMessage
-	// UserMessageRole is gen.UserMessageRole: always `user`.
+	// UserMessageParam is: a message from the end user.
+	UserMessageParam = gen.UserMessageParam
+	// UserMessageRole is: always `user`.
 	UserMessageRole = gen.UserMessageRole
 )
 

@@ -534,9 +534,9 @@ func (e UserMessageRole) Valid() bool {
 	}
 }
 
-// AssistantMessage A previous reply of the model, sent back to continue the conversation. Pass
+// AssistantMessageParam A previous reply of the model, sent back to continue the conversation. Pass
 // `reasoning` and `tool_calls` back as they were received.
-type AssistantMessage struct {
+type AssistantMessageParam struct {
 	// Content Text-only content, as a string or an array of text parts.
 	Content *TextContent `json:"content,omitempty"`
 
@@ -649,8 +649,8 @@ type Batch struct {
 // BatchCompletionWindow How long a batch may take; only `24h` today.
 type BatchCompletionWindow string
 
-// BatchCreateRequest The body of `POST /v1/batches`.
-type BatchCreateRequest struct {
+// BatchNewParams The body of `POST /v1/batches`.
+type BatchNewParams struct {
 	// CompletionWindow How long a batch may take; only `24h` today.
 	CompletionWindow BatchCompletionWindow `json:"completion_window"`
 
@@ -683,7 +683,7 @@ type BatchInputLine struct {
 	URL BatchEndpoint `json:"url"`
 
 	// Body The body of `POST /v1/chat/completions`.
-	Body *ChatCompletionRequest `json:"body"`
+	Body *ChatCompletionNewParams `json:"body"`
 }
 
 // BatchInputLineMethod The HTTP method of the request; only `POST`.
@@ -937,8 +937,8 @@ type ChatCompletionMessage struct {
 	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
 }
 
-// ChatCompletionRequest The body of `POST /v1/chat/completions`.
-type ChatCompletionRequest struct {
+// ChatCompletionNewParams The body of `POST /v1/chat/completions`.
+type ChatCompletionNewParams struct {
 	// ClearThinking `true` (the default) removes reasoning content from messages before the
 	// latest user message; `false` keeps it, for agentic tool loops.
 	ClearThinking *bool `json:"clear_thinking,omitempty"`
@@ -1161,8 +1161,8 @@ type CompletionPrompt struct {
 	union json.RawMessage
 }
 
-// CompletionRequest The body of `POST /v1/completions`.
-type CompletionRequest struct {
+// CompletionNewParams The body of `POST /v1/completions`.
+type CompletionNewParams struct {
 	// BestOf Generates `best_of` completions server-side and returns the best `n`. Cannot be streamed.
 	BestOf *int `json:"best_of,omitempty"`
 
@@ -1266,9 +1266,9 @@ type Datacenter struct {
 	CountryCode string `json:"country_code,omitempty"`
 }
 
-// DeveloperMessage Developer instructions. Currently only for OpenAI models, where it is
+// DeveloperMessageParam Developer instructions. Currently only for OpenAI models, where it is
 // functionally the same as a system message.
-type DeveloperMessage struct {
+type DeveloperMessageParam struct {
 	// Content Message content, as a string or an array of text and image parts.
 	Content MessageContent `json:"content"`
 
@@ -1944,8 +1944,8 @@ type ResponseFormat struct {
 	union json.RawMessage
 }
 
-// ResponseFormatJSONObject JSON mode; the output is a JSON object.
-type ResponseFormatJSONObject struct {
+// ResponseFormatJSONObjectParam JSON mode; the output is a JSON object.
+type ResponseFormatJSONObjectParam struct {
 	// Type Always `json_object`.
 	Type ResponseFormatJSONObjectType `json:"type"`
 }
@@ -1953,8 +1953,8 @@ type ResponseFormatJSONObject struct {
 // ResponseFormatJSONObjectType Always `json_object`.
 type ResponseFormatJSONObjectType string
 
-// ResponseFormatJSONSchema Structured outputs; the output follows the given JSON schema.
-type ResponseFormatJSONSchema struct {
+// ResponseFormatJSONSchemaParam Structured outputs; the output follows the given JSON schema.
+type ResponseFormatJSONSchemaParam struct {
 	// JSONSchema A named JSON schema for structured outputs.
 	JSONSchema JSONSchemaFormat `json:"json_schema"`
 
@@ -1965,8 +1965,8 @@ type ResponseFormatJSONSchema struct {
 // ResponseFormatJSONSchemaType Always `json_schema`.
 type ResponseFormatJSONSchemaType string
 
-// ResponseFormatText Plain text output (the default). `response_format` may also be `null`, read as this.
-type ResponseFormatText struct {
+// ResponseFormatTextParam Plain text output (the default). `response_format` may also be `null`, read as this.
+type ResponseFormatTextParam struct {
 	// Type Always `text`.
 	Type ResponseFormatTextType `json:"type"`
 }
@@ -2002,8 +2002,8 @@ type StreamOptions struct {
 	IncludeUsage *bool `json:"include_usage,omitempty"`
 }
 
-// SystemMessage Instructions that set the assistant's behaviour.
-type SystemMessage struct {
+// SystemMessageParam Instructions that set the assistant's behaviour.
+type SystemMessageParam struct {
 	// Content Message content, as a string or an array of text and image parts.
 	Content MessageContent `json:"content"`
 
@@ -2134,8 +2134,8 @@ type ToolChoice struct {
 // `required`: the model must call one or more tools.
 type ToolChoiceOption string
 
-// ToolMessage The result of a tool call, answering the assistant's call with `tool_call_id`.
-type ToolMessage struct {
+// ToolMessageParam The result of a tool call, answering the assistant's call with `tool_call_id`.
+type ToolMessageParam struct {
 	// Content Text-only content, as a string or an array of text parts.
 	Content TextContent `json:"content"`
 
@@ -2196,8 +2196,8 @@ type Usage struct {
 	TotalTokens int `json:"total_tokens,omitempty"`
 }
 
-// UserMessage A message from the end user.
-type UserMessage struct {
+// UserMessageParam A message from the end user.
+type UserMessageParam struct {
 	// Content Message content, as a string or an array of text and image parts.
 	Content MessageContent `json:"content"`
 
@@ -2398,26 +2398,26 @@ type RetrieveModelParams struct {
 }
 
 // CreateBatchJSONRequestBody defines body for CreateBatch for application/json ContentType.
-type CreateBatchJSONRequestBody = BatchCreateRequest
+type CreateBatchJSONRequestBody = BatchNewParams
 
 // CreateChatCompletionJSONRequestBody defines body for CreateChatCompletion for application/json ContentType.
-type CreateChatCompletionJSONRequestBody = ChatCompletionRequest
+type CreateChatCompletionJSONRequestBody = ChatCompletionNewParams
 
 // CreateCompletionJSONRequestBody defines body for CreateCompletion for application/json ContentType.
-type CreateCompletionJSONRequestBody = CompletionRequest
+type CreateCompletionJSONRequestBody = CompletionNewParams
 
 // UploadFileMultipartRequestBody defines body for UploadFile for multipart/form-data ContentType.
 type UploadFileMultipartRequestBody = FileUploadRequest
 
-// AsSystemMessage returns the union data inside the ChatMessage as a SystemMessage
-func (t ChatMessage) AsSystemMessage() (SystemMessage, error) {
-	var body SystemMessage
+// AsSystemMessageParam returns the union data inside the ChatMessage as a SystemMessageParam
+func (t ChatMessage) AsSystemMessageParam() (SystemMessageParam, error) {
+	var body SystemMessageParam
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromSystemMessage overwrites any union data inside the ChatMessage as the provided SystemMessage
-func (t *ChatMessage) FromSystemMessage(v SystemMessage) error {
+// FromSystemMessageParam overwrites any union data inside the ChatMessage as the provided SystemMessageParam
+func (t *ChatMessage) FromSystemMessageParam(v SystemMessageParam) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -2427,8 +2427,8 @@ func (t *ChatMessage) FromSystemMessage(v SystemMessage) error {
 	return err
 }
 
-// MergeSystemMessage performs a merge with any union data inside the ChatMessage, using the provided SystemMessage
-func (t *ChatMessage) MergeSystemMessage(v SystemMessage) error {
+// MergeSystemMessageParam performs a merge with any union data inside the ChatMessage, using the provided SystemMessageParam
+func (t *ChatMessage) MergeSystemMessageParam(v SystemMessageParam) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -2443,15 +2443,15 @@ func (t *ChatMessage) MergeSystemMessage(v SystemMessage) error {
 	return err
 }
 
-// AsDeveloperMessage returns the union data inside the ChatMessage as a DeveloperMessage
-func (t ChatMessage) AsDeveloperMessage() (DeveloperMessage, error) {
-	var body DeveloperMessage
+// AsDeveloperMessageParam returns the union data inside the ChatMessage as a DeveloperMessageParam
+func (t ChatMessage) AsDeveloperMessageParam() (DeveloperMessageParam, error) {
+	var body DeveloperMessageParam
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromDeveloperMessage overwrites any union data inside the ChatMessage as the provided DeveloperMessage
-func (t *ChatMessage) FromDeveloperMessage(v DeveloperMessage) error {
+// FromDeveloperMessageParam overwrites any union data inside the ChatMessage as the provided DeveloperMessageParam
+func (t *ChatMessage) FromDeveloperMessageParam(v DeveloperMessageParam) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -2461,8 +2461,8 @@ func (t *ChatMessage) FromDeveloperMessage(v DeveloperMessage) error {
 	return err
 }
 
-// MergeDeveloperMessage performs a merge with any union data inside the ChatMessage, using the provided DeveloperMessage
-func (t *ChatMessage) MergeDeveloperMessage(v DeveloperMessage) error {
+// MergeDeveloperMessageParam performs a merge with any union data inside the ChatMessage, using the provided DeveloperMessageParam
+func (t *ChatMessage) MergeDeveloperMessageParam(v DeveloperMessageParam) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -2477,15 +2477,15 @@ func (t *ChatMessage) MergeDeveloperMessage(v DeveloperMessage) error {
 	return err
 }
 
-// AsUserMessage returns the union data inside the ChatMessage as a UserMessage
-func (t ChatMessage) AsUserMessage() (UserMessage, error) {
-	var body UserMessage
+// AsUserMessageParam returns the union data inside the ChatMessage as a UserMessageParam
+func (t ChatMessage) AsUserMessageParam() (UserMessageParam, error) {
+	var body UserMessageParam
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromUserMessage overwrites any union data inside the ChatMessage as the provided UserMessage
-func (t *ChatMessage) FromUserMessage(v UserMessage) error {
+// FromUserMessageParam overwrites any union data inside the ChatMessage as the provided UserMessageParam
+func (t *ChatMessage) FromUserMessageParam(v UserMessageParam) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -2495,8 +2495,8 @@ func (t *ChatMessage) FromUserMessage(v UserMessage) error {
 	return err
 }
 
-// MergeUserMessage performs a merge with any union data inside the ChatMessage, using the provided UserMessage
-func (t *ChatMessage) MergeUserMessage(v UserMessage) error {
+// MergeUserMessageParam performs a merge with any union data inside the ChatMessage, using the provided UserMessageParam
+func (t *ChatMessage) MergeUserMessageParam(v UserMessageParam) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -2511,15 +2511,15 @@ func (t *ChatMessage) MergeUserMessage(v UserMessage) error {
 	return err
 }
 
-// AsAssistantMessage returns the union data inside the ChatMessage as a AssistantMessage
-func (t ChatMessage) AsAssistantMessage() (AssistantMessage, error) {
-	var body AssistantMessage
+// AsAssistantMessageParam returns the union data inside the ChatMessage as a AssistantMessageParam
+func (t ChatMessage) AsAssistantMessageParam() (AssistantMessageParam, error) {
+	var body AssistantMessageParam
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromAssistantMessage overwrites any union data inside the ChatMessage as the provided AssistantMessage
-func (t *ChatMessage) FromAssistantMessage(v AssistantMessage) error {
+// FromAssistantMessageParam overwrites any union data inside the ChatMessage as the provided AssistantMessageParam
+func (t *ChatMessage) FromAssistantMessageParam(v AssistantMessageParam) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -2529,8 +2529,8 @@ func (t *ChatMessage) FromAssistantMessage(v AssistantMessage) error {
 	return err
 }
 
-// MergeAssistantMessage performs a merge with any union data inside the ChatMessage, using the provided AssistantMessage
-func (t *ChatMessage) MergeAssistantMessage(v AssistantMessage) error {
+// MergeAssistantMessageParam performs a merge with any union data inside the ChatMessage, using the provided AssistantMessageParam
+func (t *ChatMessage) MergeAssistantMessageParam(v AssistantMessageParam) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -2545,15 +2545,15 @@ func (t *ChatMessage) MergeAssistantMessage(v AssistantMessage) error {
 	return err
 }
 
-// AsToolMessage returns the union data inside the ChatMessage as a ToolMessage
-func (t ChatMessage) AsToolMessage() (ToolMessage, error) {
-	var body ToolMessage
+// AsToolMessageParam returns the union data inside the ChatMessage as a ToolMessageParam
+func (t ChatMessage) AsToolMessageParam() (ToolMessageParam, error) {
+	var body ToolMessageParam
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromToolMessage overwrites any union data inside the ChatMessage as the provided ToolMessage
-func (t *ChatMessage) FromToolMessage(v ToolMessage) error {
+// FromToolMessageParam overwrites any union data inside the ChatMessage as the provided ToolMessageParam
+func (t *ChatMessage) FromToolMessageParam(v ToolMessageParam) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -2563,8 +2563,8 @@ func (t *ChatMessage) FromToolMessage(v ToolMessage) error {
 	return err
 }
 
-// MergeToolMessage performs a merge with any union data inside the ChatMessage, using the provided ToolMessage
-func (t *ChatMessage) MergeToolMessage(v ToolMessage) error {
+// MergeToolMessageParam performs a merge with any union data inside the ChatMessage, using the provided ToolMessageParam
+func (t *ChatMessage) MergeToolMessageParam(v ToolMessageParam) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -2594,15 +2594,15 @@ func (t ChatMessage) ValueByDiscriminator() (interface{}, error) {
 	}
 	switch discriminator {
 	case "assistant":
-		return t.AsAssistantMessage()
+		return t.AsAssistantMessageParam()
 	case "developer":
-		return t.AsDeveloperMessage()
+		return t.AsDeveloperMessageParam()
 	case "system":
-		return t.AsSystemMessage()
+		return t.AsSystemMessageParam()
 	case "tool":
-		return t.AsToolMessage()
+		return t.AsToolMessageParam()
 	case "user":
-		return t.AsUserMessage()
+		return t.AsUserMessageParam()
 	default:
 		return nil, errors.New("unknown discriminator value: " + discriminator)
 	}
@@ -3345,15 +3345,15 @@ func (t *PublicModelResponse) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// AsResponseFormatText returns the union data inside the ResponseFormat as a ResponseFormatText
-func (t ResponseFormat) AsResponseFormatText() (ResponseFormatText, error) {
-	var body ResponseFormatText
+// AsResponseFormatTextParam returns the union data inside the ResponseFormat as a ResponseFormatTextParam
+func (t ResponseFormat) AsResponseFormatTextParam() (ResponseFormatTextParam, error) {
+	var body ResponseFormatTextParam
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromResponseFormatText overwrites any union data inside the ResponseFormat as the provided ResponseFormatText
-func (t *ResponseFormat) FromResponseFormatText(v ResponseFormatText) error {
+// FromResponseFormatTextParam overwrites any union data inside the ResponseFormat as the provided ResponseFormatTextParam
+func (t *ResponseFormat) FromResponseFormatTextParam(v ResponseFormatTextParam) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -3363,8 +3363,8 @@ func (t *ResponseFormat) FromResponseFormatText(v ResponseFormatText) error {
 	return err
 }
 
-// MergeResponseFormatText performs a merge with any union data inside the ResponseFormat, using the provided ResponseFormatText
-func (t *ResponseFormat) MergeResponseFormatText(v ResponseFormatText) error {
+// MergeResponseFormatTextParam performs a merge with any union data inside the ResponseFormat, using the provided ResponseFormatTextParam
+func (t *ResponseFormat) MergeResponseFormatTextParam(v ResponseFormatTextParam) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -3379,15 +3379,15 @@ func (t *ResponseFormat) MergeResponseFormatText(v ResponseFormatText) error {
 	return err
 }
 
-// AsResponseFormatJSONObject returns the union data inside the ResponseFormat as a ResponseFormatJSONObject
-func (t ResponseFormat) AsResponseFormatJSONObject() (ResponseFormatJSONObject, error) {
-	var body ResponseFormatJSONObject
+// AsResponseFormatJSONObjectParam returns the union data inside the ResponseFormat as a ResponseFormatJSONObjectParam
+func (t ResponseFormat) AsResponseFormatJSONObjectParam() (ResponseFormatJSONObjectParam, error) {
+	var body ResponseFormatJSONObjectParam
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromResponseFormatJSONObject overwrites any union data inside the ResponseFormat as the provided ResponseFormatJSONObject
-func (t *ResponseFormat) FromResponseFormatJSONObject(v ResponseFormatJSONObject) error {
+// FromResponseFormatJSONObjectParam overwrites any union data inside the ResponseFormat as the provided ResponseFormatJSONObjectParam
+func (t *ResponseFormat) FromResponseFormatJSONObjectParam(v ResponseFormatJSONObjectParam) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -3397,8 +3397,8 @@ func (t *ResponseFormat) FromResponseFormatJSONObject(v ResponseFormatJSONObject
 	return err
 }
 
-// MergeResponseFormatJSONObject performs a merge with any union data inside the ResponseFormat, using the provided ResponseFormatJSONObject
-func (t *ResponseFormat) MergeResponseFormatJSONObject(v ResponseFormatJSONObject) error {
+// MergeResponseFormatJSONObjectParam performs a merge with any union data inside the ResponseFormat, using the provided ResponseFormatJSONObjectParam
+func (t *ResponseFormat) MergeResponseFormatJSONObjectParam(v ResponseFormatJSONObjectParam) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -3413,15 +3413,15 @@ func (t *ResponseFormat) MergeResponseFormatJSONObject(v ResponseFormatJSONObjec
 	return err
 }
 
-// AsResponseFormatJSONSchema returns the union data inside the ResponseFormat as a ResponseFormatJSONSchema
-func (t ResponseFormat) AsResponseFormatJSONSchema() (ResponseFormatJSONSchema, error) {
-	var body ResponseFormatJSONSchema
+// AsResponseFormatJSONSchemaParam returns the union data inside the ResponseFormat as a ResponseFormatJSONSchemaParam
+func (t ResponseFormat) AsResponseFormatJSONSchemaParam() (ResponseFormatJSONSchemaParam, error) {
+	var body ResponseFormatJSONSchemaParam
 	err := json.Unmarshal(t.union, &body)
 	return body, err
 }
 
-// FromResponseFormatJSONSchema overwrites any union data inside the ResponseFormat as the provided ResponseFormatJSONSchema
-func (t *ResponseFormat) FromResponseFormatJSONSchema(v ResponseFormatJSONSchema) error {
+// FromResponseFormatJSONSchemaParam overwrites any union data inside the ResponseFormat as the provided ResponseFormatJSONSchemaParam
+func (t *ResponseFormat) FromResponseFormatJSONSchemaParam(v ResponseFormatJSONSchemaParam) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -3431,8 +3431,8 @@ func (t *ResponseFormat) FromResponseFormatJSONSchema(v ResponseFormatJSONSchema
 	return err
 }
 
-// MergeResponseFormatJSONSchema performs a merge with any union data inside the ResponseFormat, using the provided ResponseFormatJSONSchema
-func (t *ResponseFormat) MergeResponseFormatJSONSchema(v ResponseFormatJSONSchema) error {
+// MergeResponseFormatJSONSchemaParam performs a merge with any union data inside the ResponseFormat, using the provided ResponseFormatJSONSchemaParam
+func (t *ResponseFormat) MergeResponseFormatJSONSchemaParam(v ResponseFormatJSONSchemaParam) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -3462,11 +3462,11 @@ func (t ResponseFormat) ValueByDiscriminator() (interface{}, error) {
 	}
 	switch discriminator {
 	case "json_object":
-		return t.AsResponseFormatJSONObject()
+		return t.AsResponseFormatJSONObjectParam()
 	case "json_schema":
-		return t.AsResponseFormatJSONSchema()
+		return t.AsResponseFormatJSONSchemaParam()
 	case "text":
-		return t.AsResponseFormatText()
+		return t.AsResponseFormatTextParam()
 	default:
 		return nil, errors.New("unknown discriminator value: " + discriminator)
 	}

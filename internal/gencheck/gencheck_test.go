@@ -23,10 +23,10 @@ func TestZeroValuesAreSent(t *testing.T) {
 	if err := content.FromText("hi"); err != nil {
 		t.Fatal(err)
 	}
-	if err := msg.FromUserMessage(gen.UserMessage{Content: content}); err != nil {
+	if err := msg.FromUserMessageParam(gen.UserMessageParam{Content: content}); err != nil {
 		t.Fatal(err)
 	}
-	req := gen.ChatCompletionRequest{
+	req := gen.ChatCompletionNewParams{
 		Model:            "m",
 		Messages:         []gen.ChatMessage{msg},
 		Temperature:      ptr(0.0),
@@ -51,8 +51,8 @@ func TestNumbersAreFloat64(t *testing.T) {
 		typ   reflect.Type
 		field string
 	}{
-		{reflect.TypeOf(gen.ChatCompletionRequest{}), "Temperature"},
-		{reflect.TypeOf(gen.ChatCompletionRequest{}), "TopP"},
+		{reflect.TypeOf(gen.ChatCompletionNewParams{}), "Temperature"},
+		{reflect.TypeOf(gen.ChatCompletionNewParams{}), "TopP"},
 		{reflect.TypeOf(gen.TimeInfo{}), "QueueTime"},
 		{reflect.TypeOf(gen.TokenLogprob{}), "Logprob"},
 	} {

@@ -6,8 +6,11 @@
 // schema or enum value added to openapi.yaml reaches package client with no
 // hand edit.
 //
-//	go run ./internal/cmd/genclient -spec openapi.yaml -gen gen/cerebras.gen.go -out client/types.gen.go \
-//		-rename ChatCompletionRequest=ChatCompletionNewParams,...
+//	go run ./internal/cmd/genclient -spec openapi.yaml -gen gen/cerebras.gen.go -overlay gen/overlay.yaml \
+//		-out client/types.gen.go -skip ErrorBody,...
+//
+// Each alias has the gen type's name: a type has one name, set at the
+// source (an x-go-name in gen/overlay.yaml), so %T and go doc agree.
 package main
 
 import (
@@ -25,6 +28,7 @@ import (
 	"unicode"
 
 	"github.com/cerebras-go/cerebras/internal/spec"
+	"gopkg.in/yaml.v3"
 )
 
 func main() {
@@ -32,7 +36,7 @@ func main() {
 	genPath := flag.String("gen", "gen/cerebras.gen.go", "the oapi-codegen output")
 	out := flag.String("out", "client/types.gen.go", "the file to write")
 	pkg := flag.String("pkg", "client", "the package of the output")
-	renames := flag.String("rename", "", "comma-separated GenName=ClientName pairs, for names package client uses otherwise")
+	overlay := flag.String("overlay", "gen/overlay.yaml", "the overlay oapi-codegen applied: its x-go-name renames map schemas to Go names")
 	skips := flag.String("skip", "", "comma-separated schemas users never name (error bodies, stream placeholders)")
 	flag.Parse()
 	log.SetFlags(0)
@@ -42,13 +46,9 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	rename := map[string]string{}
-	for _, kv := range strings.Split(*renames, ",") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(kv), "="); ok {
-			rename[k] = v
-		} else if kv != "" {
-			log.Fatalf("bad -rename entry %q", kv)
-		}
+	goNames, err := overlayNames(*overlay)
+	if err != nil {
+		log.Fatal(err)
 	}
 	schemas := map[string]bool{}
 	for name := range doc.Components.Schemas {
@@ -62,7 +62,14 @@ func main() {
 			delete(schemas, name)
 		}
 	}
-	src, err := generate(*genPath, *pkg, schemas, rename)
+	roots := map[string]bool{} // the Go names of the schemas
+	for name := range schemas {
+		if n, ok := goNames[name]; ok {
+			name = n
+		}
+		roots[name] = true
+	}
+	src, err := generate(*genPath, *pkg, roots)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -76,7 +83,33 @@ type typeInfo struct {
 	doc  string
 }
 
-func generate(genPath, pkg string, schemas map[string]bool, rename map[string]string) ([]byte, error) {
+// overlayNames returns the Go names the overlay gives schemas with
+// x-go-name, by schema name.
+func overlayNames(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var o struct {
+		Actions []struct {
+			Target string         `yaml:"target"`
+			Update map[string]any `yaml:"update"`
+		} `yaml:"actions"`
+	}
+	if err := yaml.Unmarshal(b, &o); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	names := map[string]string{}
+	for _, a := range o.Actions {
+		schema, ok := strings.CutPrefix(a.Target, "$.components.schemas.")
+		if n, named := a.Update["x-go-name"].(string); ok && named && !strings.ContainsAny(schema, ".[]") {
+			names[schema] = n
+		}
+	}
+	return names, nil
+}
+
+func generate(genPath, pkg string, schemas map[string]bool) ([]byte, error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, genPath, nil, parser.ParseComments)
 	if err != nil {
@@ -129,9 +162,9 @@ func generate(genPath, pkg string, schemas map[string]bool, rename map[string]st
 	for name := range schemas {
 		visit(name)
 	}
-	for name := range rename {
+	for name := range schemas {
 		if !keep[name] {
-			return nil, fmt.Errorf("-rename %s: no such model type in %s", name, genPath)
+			return nil, fmt.Errorf("schema %s: no such model type in %s", name, genPath)
 		}
 	}
 
@@ -148,7 +181,7 @@ func generate(genPath, pkg string, schemas map[string]bool, rename map[string]st
 	b.WriteString("// that user code never imports gen. `go doc` of the gen type lists its fields.\n")
 	b.WriteString("type (\n")
 	for _, n := range names {
-		fmt.Fprintf(&b, "\t// %s is gen.%s%s\n\t%s = gen.%s\n", clientName(n, rename), n, summary(n, types[n].doc), clientName(n, rename), n)
+		fmt.Fprintf(&b, "\t// %s is%s\n\t%s = gen.%s\n", n, summary(n, types[n].doc), n, n)
 	}
 	b.WriteString(")\n")
 	for _, n := range names {
@@ -156,24 +189,13 @@ func generate(genPath, pkg string, schemas map[string]bool, rename map[string]st
 		if len(cs) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\n// The values of %s known when the SDK was generated.\nconst (\n", clientName(n, rename))
+		fmt.Fprintf(&b, "\n// The values of %s known when the SDK was generated.\nconst (\n", n)
 		for _, c := range cs {
-			cn := c
-			if r, ok := rename[n]; ok && strings.HasPrefix(c, n) {
-				cn = r + strings.TrimPrefix(c, n)
-			}
-			fmt.Fprintf(&b, "\t%s = gen.%s\n", cn, c)
+			fmt.Fprintf(&b, "\t%s = gen.%s\n", c, c)
 		}
 		b.WriteString(")\n")
 	}
 	return format.Source(b.Bytes())
-}
-
-func clientName(n string, rename map[string]string) string {
-	if r, ok := rename[n]; ok {
-		return r
-	}
-	return n
 }
 
 // summary turns oapi-codegen's "Name Description…" comment into ": description…",
