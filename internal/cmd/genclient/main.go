@@ -28,7 +28,7 @@ import (
 	"unicode"
 
 	"github.com/cerebras-go/cerebras/internal/spec"
-	"gopkg.in/yaml.v3"
+	yaml "github.com/oasdiff/yaml3"
 )
 
 func main() {
