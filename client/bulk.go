@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cerebras-go/cerebras/gen"
+	"github.com/cerebras-go/cerebras/internal/usage"
 )
 
 // BatchRequest is one request of a batch: the custom_id that names its
@@ -82,7 +83,7 @@ type BulkProgress struct {
 	Unfinished int
 	// Usage adds up the usage of the completed requests, every count of it
 	// (prompt, completion, total, cached and reasoning tokens …), as a
-	// ToolRun's Usage adds up its turns.
+	// tool run's Usage adds up its turns.
 	Usage Usage
 	// Elapsed is the time since the run started.
 	Elapsed time.Duration
@@ -325,7 +326,7 @@ func (r *bulkRun) do(ctx context.Context, req BatchRequest) {
 	}
 	if comp != nil {
 		r.p.Completed++
-		addUsage(&r.p.Usage, comp.Usage)
+		usage.Add(&r.p.Usage, comp.Usage)
 	} else {
 		r.p.Failed++
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cerebras-go/cerebras/cerebrastest"
+	"github.com/cerebras-go/cerebras/internal/usage"
 	"github.com/cerebras-go/cerebras/internal/spec"
 )
 
@@ -272,7 +273,7 @@ func TestRunLocalAPIFailures(t *testing.T) {
 	if p.Completed != 6 || p.Failed != 3 || p.Total != n {
 		t.Errorf("progress %+v, want 6 completed, 3 failed of %d", p, n)
 	}
-	var usage Usage
+	var sum Usage
 	for id, res := range bulkResults(t, path) {
 		var i int
 		fmt.Sscanf(id, "q%d", &i)
@@ -281,7 +282,7 @@ func TestRunLocalAPIFailures(t *testing.T) {
 				t.Errorf("%s: %s", id, res.Raw)
 				continue
 			}
-			addUsage(&usage, res.Completion.Usage)
+			usage.Add(&sum, res.Completion.Usage)
 			continue
 		}
 		if res.Status != BatchResultFailed || res.Error == nil || res.Completion != nil ||
@@ -289,8 +290,8 @@ func TestRunLocalAPIFailures(t *testing.T) {
 			t.Errorf("%s: want a failed result naming temperature, got %s", id, res.Raw)
 		}
 	}
-	if p.Usage != usage || usage.PromptTokens == 0 || usage.CompletionTokens == 0 || usage.TotalTokens == 0 {
-		t.Errorf("progress usage %+v, the results' usage %+v", p.Usage, usage)
+	if p.Usage != sum || sum.PromptTokens == 0 || sum.CompletionTokens == 0 || sum.TotalTokens == 0 {
+		t.Errorf("progress usage %+v, the results' usage %+v", p.Usage, sum)
 	}
 	// One call per result and one when the input was read; counts only grow.
 	if len(calls) != n+1 {

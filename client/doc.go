@@ -34,10 +34,10 @@
 // and *ParamError for anything refused before sending) and errors.Is
 // (ErrRateLimit, ErrInvalidInput …).
 //
-// RunTools and RunToolsStreaming run the tool loop with tools made from Go
-// functions (NewTool): they send the conversation, run the tools the model
-// calls (concurrently), send the results, and repeat until the model
-// answers, returning the answer with the whole transcript.
+// To write a tool loop by hand: FunctionToolFor derives a tool's schema from
+// a Go type, DecodeArguments reads a call's arguments, and
+// AssistantMessageFrom and ToolMessage continue the conversation. Package
+// toolrunner runs the loop for you.
 //
 // Rate-limit pacing is opt-in: with WithRateLimitPacing(true) the client
 // keeps the x-ratelimit-* budgets of the latest responses, per model and

@@ -76,7 +76,6 @@ type config struct {
 	maxEventSize   int
 	maxResponse    int64 // largest body read into memory
 	headerParams   headerParams
-	run            runConfig // RunTools' settings (toolrunner.go)
 	// ownDoer is set when a call's options replaced the client's HTTP client.
 	ownDoer bool
 	// Rate-limit pacing (pacing.go).

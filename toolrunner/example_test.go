@@ -1,4 +1,4 @@
-package client_test
+package toolrunner_test
 
 import (
 	"context"
@@ -6,9 +6,10 @@ import (
 
 	"github.com/cerebras-go/cerebras/cerebrastest"
 	"github.com/cerebras-go/cerebras/client"
+	"github.com/cerebras-go/cerebras/toolrunner"
 )
 
-type cityArgs struct {
+type placeArgs struct {
 	City string `json:"city" description:"City name, such as Paris"`
 }
 
@@ -19,28 +20,28 @@ type addArgs struct {
 
 // exampleTools are a weather tool with a structured result (sent as JSON)
 // and a calculator with a string result (sent as it is).
-func exampleTools() ([]client.RunnableTool, error) {
+func exampleTools() ([]toolrunner.Tool, error) {
 	type weather struct {
 		City  string  `json:"city"`
 		TempC float64 `json:"temp_c"`
 	}
-	weatherTool, err := client.NewTool("get_weather", "Current weather for a city",
-		func(ctx context.Context, a cityArgs) (weather, error) { return weather{City: a.City, TempC: 21}, nil })
+	weatherTool, err := toolrunner.NewTool("get_weather", "Current weather for a city",
+		func(ctx context.Context, a placeArgs) (weather, error) { return weather{City: a.City, TempC: 21}, nil })
 	if err != nil {
 		return nil, err
 	}
-	addTool, err := client.NewTool("add", "Adds two numbers",
+	addTool, err := toolrunner.NewTool("add", "Adds two numbers",
 		func(ctx context.Context, a addArgs) (string, error) { return fmt.Sprint(a.A + a.B), nil })
 	if err != nil {
 		return nil, err
 	}
-	return []client.RunnableTool{weatherTool, addTool}, nil
+	return []toolrunner.Tool{weatherTool, addTool}, nil
 }
 
 // exampleSetup starts a local fake of the API and returns a client for it
 // and the example tools; stop stops both. In real code: client.New(), no
 // fake.
-func exampleSetup() (c *client.Client, tools []client.RunnableTool, stop func(), err error) {
+func exampleSetup() (c *client.Client, tools []toolrunner.Tool, stop func(), err error) {
 	srv, err := cerebrastest.Start()
 	if err != nil {
 		return nil, nil, nil, err
@@ -58,10 +59,10 @@ func exampleSetup() (c *client.Client, tools []client.RunnableTool, stop func(),
 	return c, tools, stop, nil
 }
 
-// ExampleChatCompletionService_RunTools runs the tool loop in one call,
+// ExampleRunner_Run runs the tool loop in one call,
 // against a local fake of the API whose model calls both tools in one turn.
 // The transcript lists every call, and Messages continues the conversation.
-func ExampleChatCompletionService_RunTools() {
+func ExampleRunner_Run() {
 	c, tools, stop, err := exampleSetup()
 	if err != nil {
 		fmt.Println("error:", err)
@@ -69,15 +70,16 @@ func ExampleChatCompletionService_RunTools() {
 	}
 	defer stop()
 
-	run, err := c.Chat.Completions.RunTools(context.Background(), client.ChatCompletionNewParams{
+	r := toolrunner.Runner{Chat: c.Chat.Completions, Tools: tools}
+	run, err := r.Run(context.Background(), client.ChatCompletionNewParams{
 		Model:    client.ModelGPTOSS120B,
 		Messages: []client.ChatMessage{client.UserMessage("Use get_weather for Paris, and add 1.5 and 1.5.")},
-	}, tools)
+	})
 	if err != nil {
 		fmt.Println("error:", err)
 		return
 	}
-	for _, call := range run.ToolCalls {
+	for _, call := range run.Calls {
 		fmt.Printf("turn %d: %s(%s) -> %s\n", call.Turn, call.Name, call.Arguments, call.Result)
 	}
 	fmt.Println("assistant:", run.Content())
@@ -89,10 +91,10 @@ func ExampleChatCompletionService_RunTools() {
 	// 2 turns, 5 messages
 }
 
-// ExampleChatCompletionService_RunToolsStreaming streams the same run: text
+// ExampleRunner_Stream streams the same run: text
 // as it arrives, each tool call when its arguments are complete, and each
 // result once its tool has returned.
-func ExampleChatCompletionService_RunToolsStreaming() {
+func ExampleRunner_Stream() {
 	c, tools, stop, err := exampleSetup()
 	if err != nil {
 		fmt.Println("error:", err)
@@ -105,20 +107,21 @@ func ExampleChatCompletionService_RunToolsStreaming() {
 		Messages:        []client.ChatMessage{client.UserMessage("Use get_weather for Paris, and add 1.5 and 1.5.")},
 		ReasoningEffort: client.Ptr(client.ReasoningEffortNone), // no reasoning deltas, for a short output
 	}
-	for ev, err := range c.Chat.Completions.RunToolsStreaming(context.Background(), params, tools) {
+	r := toolrunner.Runner{Chat: c.Chat.Completions, Tools: tools}
+	for ev, err := range r.Stream(context.Background(), params) {
 		if err != nil {
 			fmt.Println("error:", err)
 			return
 		}
 		switch ev.Kind {
-		case client.ToolRunContentDelta:
+		case toolrunner.ContentDelta:
 			fmt.Print(ev.Text)
-		case client.ToolRunCallFinished:
-			fmt.Printf("calling %s(%s)\n", ev.Tool.Name, ev.Tool.Arguments)
-		case client.ToolRunCallResult:
-			fmt.Printf("%s -> %s\n", ev.Tool.Name, ev.Tool.Result)
-		case client.ToolRunDone:
-			fmt.Printf("\n(%d turns)\n", ev.Run.Turns)
+		case toolrunner.CallFinished:
+			fmt.Printf("calling %s(%s)\n", ev.Call.Name, ev.Call.Arguments)
+		case toolrunner.CallResult:
+			fmt.Printf("%s -> %s\n", ev.Call.Name, ev.Call.Result)
+		case toolrunner.Done:
+			fmt.Printf("\n(%d turns)\n", ev.Transcript.Turns)
 		}
 	}
 	// Output:

@@ -1,4 +1,4 @@
-package client
+package toolrunner_test
 
 import (
 	"context"
@@ -16,6 +16,9 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/cerebras-go/cerebras/cerebrastest"
+	"github.com/cerebras-go/cerebras/client"
+	"github.com/cerebras-go/cerebras/streaming"
+	"github.com/cerebras-go/cerebras/toolrunner"
 )
 
 type cityArgs struct {
@@ -27,44 +30,44 @@ type runWeather struct {
 	TempC float64 `json:"temp_c"`
 }
 
-func runParams(prompt string) ChatCompletionNewParams {
-	return ChatCompletionNewParams{Model: ModelGPTOSS120B, Messages: []ChatMessage{UserMessage(prompt)}}
+func runParams(prompt string) client.ChatCompletionNewParams {
+	return client.ChatCompletionNewParams{Model: client.ModelGPTOSS120B, Messages: []client.ChatMessage{client.UserMessage(prompt)}}
 }
 
-func mustTool[A, R any](t *testing.T, name string, fn func(context.Context, A) (R, error)) RunnableTool {
+func mustTool[A, R any](t *testing.T, name string, fn func(context.Context, A) (R, error)) toolrunner.Tool {
 	t.Helper()
-	tool, err := NewTool(name, "a test tool", fn)
+	tool, err := toolrunner.NewTool(name, "a test tool", fn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tool
 }
 
-func weatherTool(t *testing.T) RunnableTool {
+func weatherTool(t *testing.T) toolrunner.Tool {
 	return mustTool(t, "get_weather", func(_ context.Context, a cityArgs) (runWeather, error) {
 		return runWeather{City: a.City, TempC: 21}, nil
 	})
 }
 
 // toolCall is a tool call of a scripted completion.
-func toolCall(id, name, arguments string) ToolCall {
-	return ToolCall{ID: id, Type: "function", Function: ToolCallFunction{Name: name, Arguments: arguments}}
+func toolCall(id, name, arguments string) client.ToolCall {
+	return client.ToolCall{ID: id, Type: "function", Function: client.ToolCallFunction{Name: name, Arguments: arguments}}
 }
 
 // scriptedCompletion is a literal answer of the fake: a completion that
 // calls the given tools, or answers text when there are none.
-func scriptedCompletion(t *testing.T, text string, usage Usage, calls ...ToolCall) cerebrastest.Response {
+func scriptedCompletion(t *testing.T, text string, usage client.Usage, calls ...client.ToolCall) cerebrastest.Response {
 	t.Helper()
 	for i := range calls {
-		calls[i].Index = Int(i)
+		calls[i].Index = client.Int(i)
 	}
-	msg := ChatCompletionMessage{Role: "assistant", Content: text, ToolCalls: calls}
-	finish := FinishReasonStop
+	msg := client.ChatCompletionMessage{Role: "assistant", Content: text, ToolCalls: calls}
+	finish := client.FinishReasonStop
 	if len(calls) > 0 {
-		finish = FinishReasonToolCalls
+		finish = client.FinishReasonToolCalls
 	}
-	b, err := json.Marshal(ChatCompletion{ID: "chatcmpl-scripted", Object: "chat.completion", Created: 1, Model: ModelGPTOSS120B,
-		Choices: []ChatCompletionChoice{{Index: 0, Message: msg, FinishReason: finish}}, Usage: &usage})
+	b, err := json.Marshal(client.ChatCompletion{ID: "chatcmpl-scripted", Object: "chat.completion", Created: 1, Model: client.ModelGPTOSS120B,
+		Choices: []client.ChatCompletionChoice{{Index: 0, Message: msg, FinishReason: finish}}, Usage: &usage})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,32 +76,32 @@ func scriptedCompletion(t *testing.T, text string, usage Usage, calls ...ToolCal
 
 // scriptedStream is a literal streamed answer: the tool calls in two
 // fragments each (name, then arguments), a finish chunk and a usage chunk.
-func scriptedStream(t *testing.T, usage Usage, calls ...ToolCall) cerebrastest.Response {
+func scriptedStream(t *testing.T, usage client.Usage, calls ...client.ToolCall) cerebrastest.Response {
 	t.Helper()
-	var fragments [][]ToolCall
+	var fragments [][]client.ToolCall
 	for i, c := range calls {
-		fragments = append(fragments, []ToolCall{{Index: Int(i), ID: c.ID, Type: "function", Function: ToolCallFunction{Name: c.Function.Name}}},
-			[]ToolCall{{Index: Int(i), Function: ToolCallFunction{Arguments: c.Function.Arguments}}})
+		fragments = append(fragments, []client.ToolCall{{Index: client.Int(i), ID: c.ID, Type: "function", Function: client.ToolCallFunction{Name: c.Function.Name}}},
+			[]client.ToolCall{{Index: client.Int(i), Function: client.ToolCallFunction{Arguments: c.Function.Arguments}}})
 	}
 	return fragmentStream(t, usage, fragments...)
 }
 
 // fragmentStream is a literal streamed answer whose chunks carry the given
 // tool-call fragments, one chunk each, then a finish chunk and a usage chunk.
-func fragmentStream(t *testing.T, usage Usage, fragments ...[]ToolCall) cerebrastest.Response {
+func fragmentStream(t *testing.T, usage client.Usage, fragments ...[]client.ToolCall) cerebrastest.Response {
 	t.Helper()
-	var chunks []ChatCompletionChunk
-	add := func(d ChatCompletionChunkDelta, finish FinishReason) {
-		chunks = append(chunks, ChatCompletionChunk{ID: "chatcmpl-scripted", Object: "chat.completion.chunk", Created: 1, Model: ModelGPTOSS120B,
-			Choices: []ChatCompletionChunkChoice{{Index: 0, Delta: d, FinishReason: finish}}})
+	var chunks []client.ChatCompletionChunk
+	add := func(d client.ChatCompletionChunkDelta, finish client.FinishReason) {
+		chunks = append(chunks, client.ChatCompletionChunk{ID: "chatcmpl-scripted", Object: "chat.completion.chunk", Created: 1, Model: client.ModelGPTOSS120B,
+			Choices: []client.ChatCompletionChunkChoice{{Index: 0, Delta: d, FinishReason: finish}}})
 	}
-	add(ChatCompletionChunkDelta{Role: "assistant"}, "")
+	add(client.ChatCompletionChunkDelta{Role: "assistant"}, "")
 	for _, f := range fragments {
-		add(ChatCompletionChunkDelta{ToolCalls: f}, "")
+		add(client.ChatCompletionChunkDelta{ToolCalls: f}, "")
 	}
-	add(ChatCompletionChunkDelta{}, FinishReasonToolCalls)
-	chunks = append(chunks, ChatCompletionChunk{ID: "chatcmpl-scripted", Object: "chat.completion.chunk", Created: 1, Model: ModelGPTOSS120B,
-		Choices: []ChatCompletionChunkChoice{}, Usage: &usage})
+	add(client.ChatCompletionChunkDelta{}, client.FinishReasonToolCalls)
+	chunks = append(chunks, client.ChatCompletionChunk{ID: "chatcmpl-scripted", Object: "chat.completion.chunk", Created: 1, Model: client.ModelGPTOSS120B,
+		Choices: []client.ChatCompletionChunkChoice{}, Usage: &usage})
 	var b strings.Builder
 	for _, c := range chunks {
 		data, err := json.Marshal(c)
@@ -130,20 +133,20 @@ func chatRequest(t *testing.T, fake *cerebrastest.Server, n int, v any) {
 }
 
 // sent decodes the messages of the n-th chat request the fake received.
-func sent(t *testing.T, fake *cerebrastest.Server, n int) []ChatMessage {
+func sent(t *testing.T, fake *cerebrastest.Server, n int) []client.ChatMessage {
 	t.Helper()
-	var p ChatCompletionNewParams
+	var p client.ChatCompletionNewParams
 	chatRequest(t, fake, n, &p)
 	return p.Messages
 }
 
 // answers returns the tool messages after the last assistant message, as
 // "id=content", and the ids of that assistant message's tool calls.
-func answers(t *testing.T, msgs []ChatMessage) (asked []string, answered []string) {
+func answers(t *testing.T, msgs []client.ChatMessage) (asked []string, answered []string) {
 	t.Helper()
 	last := -1
 	for i, m := range msgs {
-		if MessageRole(m) == "assistant" {
+		if client.MessageRole(m) == "assistant" {
 			last = i
 		}
 	}
@@ -159,10 +162,10 @@ func answers(t *testing.T, msgs []ChatMessage) (asked []string, answered []strin
 	}
 	for _, m := range msgs[last+1:] {
 		tm, err := m.AsToolMessageParam()
-		if err != nil || MessageRole(m) != "tool" {
-			t.Fatalf("a %s message follows the assistant's tool calls", MessageRole(m))
+		if err != nil || client.MessageRole(m) != "tool" {
+			t.Fatalf("a %s message follows the assistant's tool calls", client.MessageRole(m))
 		}
-		answered = append(answered, tm.ToolCallID+"="+MessageText(m))
+		answered = append(answered, tm.ToolCallID+"="+client.MessageText(m))
 	}
 	return asked, answered
 }
@@ -170,7 +173,7 @@ func answers(t *testing.T, msgs []ChatMessage) (asked []string, answered []strin
 func TestRunToolsWithTheFakeModel(t *testing.T) {
 	fake, c := newFake(t)
 	params := runParams("What's the weather in Paris?")
-	run, err := c.Chat.Completions.RunTools(context.Background(), params, []RunnableTool{weatherTool(t)})
+	run, err := runTools(c, context.Background(), params, []toolrunner.Tool{weatherTool(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,23 +181,23 @@ func TestRunToolsWithTheFakeModel(t *testing.T) {
 	if got, want := run.Content(), "According to the tool: "+result; got != want {
 		t.Errorf("Content() = %q, want %q", got, want)
 	}
-	if run.Turns != 2 || len(run.ToolCalls) != 1 {
-		t.Fatalf("Turns = %d, %d tool calls; want 2 and 1", run.Turns, len(run.ToolCalls))
+	if run.Turns != 2 || len(run.Calls) != 1 {
+		t.Fatalf("Turns = %d, %d tool calls; want 2 and 1", run.Turns, len(run.Calls))
 	}
-	inv := run.ToolCalls[0]
+	inv := run.Calls[0]
 	if inv.Turn != 1 || inv.Index != 0 || inv.Name != "get_weather" || inv.Arguments != `{"city":"Paris"}` || inv.Result != result || inv.Err != nil || inv.ID == "" {
 		t.Errorf("tool call = %+v", inv)
 	}
 	// user, assistant (tool call), tool, assistant (answer)
 	roles := []string{}
 	for _, m := range run.Messages {
-		roles = append(roles, MessageRole(m))
+		roles = append(roles, client.MessageRole(m))
 	}
 	if got := strings.Join(roles, ","); got != "user,assistant,tool,assistant" {
 		t.Errorf("transcript roles = %s", got)
 	}
-	if MessageText(run.Messages[3]) != run.Content() {
-		t.Errorf("the transcript ends with %q, not the answer", MessageText(run.Messages[3]))
+	if client.MessageText(run.Messages[3]) != run.Content() {
+		t.Errorf("the transcript ends with %q, not the answer", client.MessageText(run.Messages[3]))
 	}
 	asked, answered := answers(t, sent(t, fake, 1))
 	if len(asked) != 1 || asked[0] != inv.ID || len(answered) != 1 || answered[0] != inv.ID+"="+result {
@@ -237,18 +240,18 @@ func TestRunToolsRunsParallelCallsConcurrently(t *testing.T) {
 					return "", errors.New("b: a never ran alongside")
 				}
 			})
-			calls := []ToolCall{toolCall("c1", "a", "{}"), toolCall("c2", "b", "{}")}
-			usage := Usage{PromptTokens: 1, CompletionTokens: 1, TotalTokens: 2}
-			var run ToolRun
+			calls := []client.ToolCall{toolCall("c1", "a", "{}"), toolCall("c2", "b", "{}")}
+			usage := client.Usage{PromptTokens: 1, CompletionTokens: 1, TotalTokens: 2}
+			var run toolrunner.Transcript
 			var err error
 			if streamed {
 				fake.Enqueue(scriptedStream(t, usage, calls...))
-				var events []ToolRunEvent
-				run, events, err = collectEvents(c.Chat.Completions.RunToolsStreaming(ctx, runParams("Run a and b."), []RunnableTool{a, b}))
+				var events []toolrunner.Event
+				run, events, err = collectEvents(runToolsStreaming(c, ctx, runParams("Run a and b."), []toolrunner.Tool{a, b}))
 				var order []string
 				for _, ev := range events {
-					if ev.Kind != ToolRunContentDelta && ev.Kind != ToolRunReasoningDelta {
-						order = append(order, fmt.Sprintf("%d:%s:%s", ev.Turn, ev.Kind, ev.Tool.ID))
+					if ev.Kind != toolrunner.ContentDelta && ev.Kind != toolrunner.ReasoningDelta {
+						order = append(order, fmt.Sprintf("%d:%s:%s", ev.Turn, ev.Kind, ev.Call.ID))
 					}
 				}
 				want := "1:tool call started:c1 1:tool call started:c2 1:tool call finished:c1 1:tool call finished:c2 " +
@@ -258,7 +261,7 @@ func TestRunToolsRunsParallelCallsConcurrently(t *testing.T) {
 				}
 			} else {
 				fake.Enqueue(scriptedCompletion(t, "", usage, calls...))
-				run, err = c.Chat.Completions.RunTools(ctx, runParams("Run a and b."), []RunnableTool{a, b})
+				run, err = runTools(c, ctx, runParams("Run a and b."), []toolrunner.Tool{a, b})
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -267,33 +270,33 @@ func TestRunToolsRunsParallelCallsConcurrently(t *testing.T) {
 			if fmt.Sprint(asked) != "[c1 c2]" || fmt.Sprint(answered) != "[c1=a ok c2=b ok]" {
 				t.Errorf("asked %v, answered %v", asked, answered)
 			}
-			if len(run.ToolCalls) != 2 || run.ToolCalls[0].Name != "a" || run.ToolCalls[1].Name != "b" {
-				t.Errorf("tool calls = %+v", run.ToolCalls)
+			if len(run.Calls) != 2 || run.Calls[0].Name != "a" || run.Calls[1].Name != "b" {
+				t.Errorf("tool calls = %+v", run.Calls)
 			}
 		})
 	}
 }
 
 // collectRun runs a streaming run to its end and returns its transcript.
-func collectRun(events iter.Seq2[ToolRunEvent, error]) (ToolRun, error) {
+func collectRun(events iter.Seq2[toolrunner.Event, error]) (toolrunner.Transcript, error) {
 	run, _, err := collectEvents(events)
 	return run, err
 }
 
 // collectEvents runs a streaming run to its end and returns its transcript
 // and its events.
-func collectEvents(events iter.Seq2[ToolRunEvent, error]) (ToolRun, []ToolRunEvent, error) {
-	var all []ToolRunEvent
+func collectEvents(events iter.Seq2[toolrunner.Event, error]) (toolrunner.Transcript, []toolrunner.Event, error) {
+	var all []toolrunner.Event
 	for ev, err := range events {
 		if err != nil {
-			return ToolRun{}, all, err
+			return toolrunner.Transcript{}, all, err
 		}
 		all = append(all, ev)
-		if ev.Kind == ToolRunDone {
-			return ev.Run, all, nil
+		if ev.Kind == toolrunner.Done {
+			return ev.Transcript, all, nil
 		}
 	}
-	return ToolRun{}, all, errors.New("the run ended without ToolRunDone")
+	return toolrunner.Transcript{}, all, errors.New("the run ended without ToolRunDone")
 }
 
 // TestRunToolsAnswersEveryCallOnce sends repeated ids, a call without an id
@@ -309,9 +312,9 @@ func TestRunToolsAnswersEveryCallOnce(t *testing.T) {
 		}
 		return a.City, nil
 	})
-	fake.Enqueue(scriptedCompletion(t, "", Usage{}, toolCall("c1", "echo", `{"city":"Oslo"}`), toolCall("c1", "echo", `{"city":"Rome"}`),
+	fake.Enqueue(scriptedCompletion(t, "", client.Usage{}, toolCall("c1", "echo", `{"city":"Oslo"}`), toolCall("c1", "echo", `{"city":"Rome"}`),
 		toolCall("", "echo", `{"city":"Lima"}`), toolCall("c2", "nope", `{}`), toolCall("c3", "echo", `{"city":`), toolCall("c4", "echo", `{"city":""}`)))
-	run, err := c.Chat.Completions.RunTools(context.Background(), runParams("Echo."), []RunnableTool{echo}, WithToolConcurrency(1))
+	run, err := runTools(c, context.Background(), runParams("Echo."), []toolrunner.Tool{echo}, concurrency(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +324,7 @@ func TestRunToolsAnswersEveryCallOnce(t *testing.T) {
 	}
 	// One numbering: a replayed call has its ToolInvocation's Index (the
 	// repeated id, not replayed, leaves a gap).
-	for _, msgs := range [][]ChatMessage{sent(t, fake, 1), run.Messages} {
+	for _, msgs := range [][]client.ChatMessage{sent(t, fake, 1), run.Messages} {
 		a, err := msgs[1].AsAssistantMessageParam()
 		if err != nil {
 			t.Fatal(err)
@@ -347,11 +350,11 @@ func TestRunToolsAnswersEveryCallOnce(t *testing.T) {
 	if ran != 3 {
 		t.Errorf("the tool ran %d times, want 3 (not the repeated id, not the bad arguments)", ran)
 	}
-	wantErrs := []error{nil, ErrDuplicateToolCall, nil, ErrUnknownTool, ErrToolArguments}
-	if len(run.ToolCalls) != len(wantErrs)+1 {
-		t.Fatalf("%d tool calls in the transcript, want %d", len(run.ToolCalls), len(wantErrs)+1)
+	wantErrs := []error{nil, toolrunner.ErrDuplicateCall, nil, toolrunner.ErrUnknownTool, toolrunner.ErrArguments}
+	if len(run.Calls) != len(wantErrs)+1 {
+		t.Fatalf("%d tool calls in the transcript, want %d", len(run.Calls), len(wantErrs)+1)
 	}
-	for i, inv := range run.ToolCalls {
+	for i, inv := range run.Calls {
 		ok := false
 		switch {
 		case i == len(wantErrs):
@@ -374,8 +377,8 @@ func TestRunToolsAnswersEveryCallOnce(t *testing.T) {
 // model reads, and the run goes on to the model's answer.
 func TestRunToolsBadModelOutputIsData(t *testing.T) {
 	errBroken := errors.New("the backend is down")
-	tools := func(t *testing.T) []RunnableTool {
-		return []RunnableTool{
+	tools := func(t *testing.T) []toolrunner.Tool {
+		return []toolrunner.Tool{
 			weatherTool(t),
 			mustTool(t, "fail", func(context.Context, struct{}) (string, error) { return "", errBroken }),
 			mustTool(t, "explode", func(context.Context, struct{}) (string, error) { panic("boom") }),
@@ -383,32 +386,32 @@ func TestRunToolsBadModelOutputIsData(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		call    ToolCall
+		call    client.ToolCall
 		wantErr func(error) bool
 		result  string
 	}{
-		{"unknown tool", toolCall("c1", "get_time", "{}"), func(err error) bool { return errors.Is(err, ErrUnknownTool) },
+		{"unknown tool", toolCall("c1", "get_time", "{}"), func(err error) bool { return errors.Is(err, toolrunner.ErrUnknownTool) },
 			`error: there is no tool named "get_time"; the tools are: get_weather, fail, explode`},
-		{"arguments of the wrong type", toolCall("c1", "get_weather", `{"city":42}`), func(err error) bool { return errors.Is(err, ErrToolArguments) },
+		{"arguments of the wrong type", toolCall("c1", "get_weather", `{"city":42}`), func(err error) bool { return errors.Is(err, toolrunner.ErrArguments) },
 			"error: the arguments do not match the tool's parameters: json: cannot unmarshal number into Go struct field cityArgs.city of type string"},
-		{"arguments that are not JSON", toolCall("c1", "get_weather", `{"city":`), func(err error) bool { return errors.Is(err, ErrToolArguments) },
+		{"arguments that are not JSON", toolCall("c1", "get_weather", `{"city":`), func(err error) bool { return errors.Is(err, toolrunner.ErrArguments) },
 			"error: the arguments do not match the tool's parameters: unexpected end of JSON input"},
 		{"tool error", toolCall("c1", "fail", "{}"), func(err error) bool { return errors.Is(err, errBroken) }, "error: the backend is down"},
 		{"tool panic", toolCall("c1", "explode", "{}"), func(err error) bool {
-			var p *ToolPanicError
-			return errors.As(err, &p) && p.Value == "boom" && p.Tool == "explode" && strings.Contains(p.Stack, "toolrunner_test.go")
+			var p *toolrunner.PanicError
+			return errors.As(err, &p) && p.Value == "boom" && p.Tool == "explode" && strings.Contains(p.Stack, "runner_test.go")
 		}, "error: the tool failed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fake, c := newFake(t)
-			fake.Enqueue(scriptedCompletion(t, "", Usage{}, tt.call))
-			run, err := c.Chat.Completions.RunTools(context.Background(), runParams("Hi"), tools(t))
+			fake.Enqueue(scriptedCompletion(t, "", client.Usage{}, tt.call))
+			run, err := runTools(c, context.Background(), runParams("Hi"), tools(t))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(run.ToolCalls) != 1 || !tt.wantErr(run.ToolCalls[0].Err) || run.ToolCalls[0].Result != tt.result {
-				t.Fatalf("tool calls = %+v", run.ToolCalls)
+			if len(run.Calls) != 1 || !tt.wantErr(run.Calls[0].Err) || run.Calls[0].Result != tt.result {
+				t.Fatalf("tool calls = %+v", run.Calls)
 			}
 			_, answered := answers(t, sent(t, fake, 1))
 			if len(answered) != 1 || answered[0] != "c1="+tt.result {
@@ -430,7 +433,7 @@ func TestRunToolsToolErrorsAbort(t *testing.T) {
 		t.Run(failing, func(t *testing.T) {
 			fake, c := newFake(t)
 			failed := make(chan struct{})
-			tools := []RunnableTool{
+			tools := []toolrunner.Tool{
 				mustTool(t, "fail", func(context.Context, struct{}) (string, error) { defer close(failed); return "", errBroken }),
 				mustTool(t, "explode", func(context.Context, struct{}) (string, error) { defer close(failed); panic("boom") }),
 				mustTool(t, "wait", func(ctx context.Context, _ struct{}) (string, error) {
@@ -439,26 +442,26 @@ func TestRunToolsToolErrorsAbort(t *testing.T) {
 					return "", ctx.Err()
 				}),
 			}
-			fake.Enqueue(scriptedCompletion(t, "", Usage{}, toolCall("c1", "wait", "{}"), toolCall("c2", failing, "{}")))
-			run, err := c.Chat.Completions.RunTools(context.Background(), runParams("Hi"), tools, WithToolErrorsAbort())
-			var te *ToolError
-			if !errors.As(err, &te) || te.Tool.ID != "c2" || te.Tool.Name != failing {
+			fake.Enqueue(scriptedCompletion(t, "", client.Usage{}, toolCall("c1", "wait", "{}"), toolCall("c2", failing, "{}")))
+			run, err := runTools(c, context.Background(), runParams("Hi"), tools, abortOnToolError)
+			var te *toolrunner.ToolError
+			if !errors.As(err, &te) || te.Call.ID != "c2" || te.Call.Name != failing {
 				t.Fatalf("err = %v, want a *ToolError for c2", err)
 			}
 			if failing == "fail" && !errors.Is(err, errBroken) {
 				t.Errorf("err = %v does not wrap the tool's error", err)
 			}
-			var p *ToolPanicError
+			var p *toolrunner.PanicError
 			if failing == "explode" && !errors.As(err, &p) {
 				t.Errorf("err = %v does not wrap the *ToolPanicError", err)
 			}
 			if n := len(fake.Requests()); n != 1 {
 				t.Errorf("%d requests sent, want 1", n)
 			}
-			if len(te.Run.ToolCalls) != 2 || !errors.Is(te.Run.ToolCalls[0].Err, context.Canceled) || len(te.Run.Messages) != 4 {
-				t.Errorf("transcript: %d messages, tool calls %+v", len(te.Run.Messages), te.Run.ToolCalls)
+			if len(te.Transcript.Calls) != 2 || !errors.Is(te.Transcript.Calls[0].Err, context.Canceled) || len(te.Transcript.Messages) != 4 {
+				t.Errorf("transcript: %d messages, tool calls %+v", len(te.Transcript.Messages), te.Transcript.Calls)
 			}
-			if len(run.Messages) != len(te.Run.Messages) {
+			if len(run.Messages) != len(te.Transcript.Messages) {
 				t.Error("the returned ToolRun is not the error's transcript")
 			}
 		})
@@ -475,28 +478,28 @@ func TestRunToolsMaxTurns(t *testing.T) {
 			for i := range 3 {
 				call := toolCall(fmt.Sprint("c", i), "get_weather", `{"city":"Paris"}`)
 				if streamed {
-					fake.Enqueue(scriptedStream(t, Usage{}, call))
+					fake.Enqueue(scriptedStream(t, client.Usage{}, call))
 				} else {
-					fake.Enqueue(scriptedCompletion(t, "", Usage{}, call))
+					fake.Enqueue(scriptedCompletion(t, "", client.Usage{}, call))
 				}
 			}
 			var err error
 			if streamed {
-				_, err = collectRun(c.Chat.Completions.RunToolsStreaming(context.Background(), params, []RunnableTool{weatherTool(t)}, WithMaxTurns(3)))
+				_, err = collectRun(runToolsStreaming(c, context.Background(), params, []toolrunner.Tool{weatherTool(t)}, maxTurns(3)))
 			} else {
-				_, err = c.Chat.Completions.RunTools(context.Background(), params, []RunnableTool{weatherTool(t)}, WithMaxTurns(3))
+				_, err = runTools(c, context.Background(), params, []toolrunner.Tool{weatherTool(t)}, maxTurns(3))
 			}
-			var mt *MaxTurnsError
+			var mt *toolrunner.MaxTurnsError
 			if !errors.As(err, &mt) {
 				t.Fatalf("err = %v, want a *MaxTurnsError", err)
 			}
-			if mt.MaxTurns != 3 || mt.Run.Turns != 3 || len(mt.Run.ToolCalls) != 3 || len(mt.Run.Messages) != 7 {
-				t.Errorf("MaxTurns %d, transcript: %d turns, %d tool calls, %d messages", mt.MaxTurns, mt.Run.Turns, len(mt.Run.ToolCalls), len(mt.Run.Messages))
+			if mt.MaxTurns != 3 || mt.Transcript.Turns != 3 || len(mt.Transcript.Calls) != 3 || len(mt.Transcript.Messages) != 7 {
+				t.Errorf("MaxTurns %d, transcript: %d turns, %d tool calls, %d messages", mt.MaxTurns, mt.Transcript.Turns, len(mt.Transcript.Calls), len(mt.Transcript.Messages))
 			}
 			if n := len(fake.Requests()); n != 3 {
 				t.Errorf("%d requests sent, want 3", n)
 			}
-			if MessageRole(mt.Run.Messages[6]) != "tool" {
+			if client.MessageRole(mt.Transcript.Messages[6]) != "tool" {
 				t.Error("the transcript does not end with the last call's answer")
 			}
 		})
@@ -505,7 +508,7 @@ func TestRunToolsMaxTurns(t *testing.T) {
 
 // blockingTool returns a tool that blocks until its ctx is done, and
 // channels closed when it starts and when it has returned.
-func blockingTool(t *testing.T) (tool RunnableTool, started, returned chan struct{}) {
+func blockingTool(t *testing.T) (tool toolrunner.Tool, started, returned chan struct{}) {
 	started, returned = make(chan struct{}), make(chan struct{})
 	tool = mustTool(t, "block", func(ctx context.Context, _ struct{}) (string, error) {
 		defer close(returned)
@@ -539,11 +542,11 @@ func TestRunToolsCancelMidTool(t *testing.T) {
 			go func() { <-started; cancel() }()
 			var err error
 			if streamed {
-				fake.Enqueue(scriptedStream(t, Usage{}, toolCall("c1", "block", "{}")))
-				_, err = collectRun(c.Chat.Completions.RunToolsStreaming(ctx, runParams("Hi"), []RunnableTool{block}))
+				fake.Enqueue(scriptedStream(t, client.Usage{}, toolCall("c1", "block", "{}")))
+				_, err = collectRun(runToolsStreaming(c, ctx, runParams("Hi"), []toolrunner.Tool{block}))
 			} else {
-				fake.Enqueue(scriptedCompletion(t, "", Usage{}, toolCall("c1", "block", "{}")))
-				_, err = c.Chat.Completions.RunTools(ctx, runParams("Hi"), []RunnableTool{block})
+				fake.Enqueue(scriptedCompletion(t, "", client.Usage{}, toolCall("c1", "block", "{}")))
+				_, err = runTools(c, ctx, runParams("Hi"), []toolrunner.Tool{block})
 			}
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("err = %v, want context.Canceled", err)
@@ -566,8 +569,8 @@ func TestRunToolsStreamingEventOrder(t *testing.T) {
 	var kinds []string
 	var content, reasoning strings.Builder
 	var turnUsage int
-	var run ToolRun
-	for ev, err := range c.Chat.Completions.RunToolsStreaming(context.Background(), runParams("What's the weather in Paris?"), []RunnableTool{weatherTool(t)}) {
+	var run toolrunner.Transcript
+	for ev, err := range runToolsStreaming(c, context.Background(), runParams("What's the weather in Paris?"), []toolrunner.Tool{weatherTool(t)}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -576,26 +579,26 @@ func TestRunToolsStreamingEventOrder(t *testing.T) {
 			kinds = append(kinds, k)
 		}
 		switch ev.Kind {
-		case ToolRunContentDelta:
+		case toolrunner.ContentDelta:
 			content.WriteString(ev.Text)
-		case ToolRunReasoningDelta:
+		case toolrunner.ReasoningDelta:
 			reasoning.WriteString(ev.Text)
-		case ToolRunCallStarted:
-			if ev.Tool.Name != "get_weather" || ev.Tool.ID == "" || ev.Tool.Arguments != "" {
-				t.Errorf("started: %+v", ev.Tool)
+		case toolrunner.CallStarted:
+			if ev.Call.Name != "get_weather" || ev.Call.ID == "" || ev.Call.Arguments != "" {
+				t.Errorf("started: %+v", ev.Call)
 			}
-		case ToolRunCallFinished:
-			if ev.Tool.Arguments != `{"city":"Paris"}` || ev.Tool.Result != "" {
-				t.Errorf("finished: %+v", ev.Tool)
+		case toolrunner.CallFinished:
+			if ev.Call.Arguments != `{"city":"Paris"}` || ev.Call.Result != "" {
+				t.Errorf("finished: %+v", ev.Call)
 			}
-		case ToolRunCallResult:
-			if ev.Tool.Result != `{"city":"Paris","temp_c":21}` || ev.Tool.Err != nil {
-				t.Errorf("result: %+v", ev.Tool)
+		case toolrunner.CallResult:
+			if ev.Call.Result != `{"city":"Paris","temp_c":21}` || ev.Call.Err != nil {
+				t.Errorf("result: %+v", ev.Call)
 			}
-		case ToolRunTurnDone:
+		case toolrunner.TurnDone:
 			turnUsage += ev.Completion.Usage.TotalTokens
-		case ToolRunDone:
-			run = ev.Run
+		case toolrunner.Done:
+			run = ev.Transcript
 		}
 	}
 	want := "1:reasoning delta 1:tool call started 1:tool call finished 1:tool result 1:turn done " +
@@ -609,8 +612,8 @@ func TestRunToolsStreamingEventOrder(t *testing.T) {
 	if !strings.Contains(reasoning.String(), "I should call get_weather.") {
 		t.Errorf("reasoning %q", reasoning.String())
 	}
-	if run.Turns != 2 || len(run.ToolCalls) != 1 || len(run.Messages) != 4 || turnUsage == 0 || run.Usage.TotalTokens != turnUsage {
-		t.Errorf("run: %d turns, %d calls, %d messages, usage %d (turns: %d)", run.Turns, len(run.ToolCalls), len(run.Messages), run.Usage.TotalTokens, turnUsage)
+	if run.Turns != 2 || len(run.Calls) != 1 || len(run.Messages) != 4 || turnUsage == 0 || run.Usage.TotalTokens != turnUsage {
+		t.Errorf("run: %d turns, %d calls, %d messages, usage %d (turns: %d)", run.Turns, len(run.Calls), len(run.Messages), run.Usage.TotalTokens, turnUsage)
 	}
 }
 
@@ -620,14 +623,14 @@ func TestRunToolsStreamingBreak(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	fake, c := newFake(t)
 	block, started, returned := blockingTool(t)
-	fake.Enqueue(scriptedStream(t, Usage{}, toolCall("c1", "block", "{}")))
+	fake.Enqueue(scriptedStream(t, client.Usage{}, toolCall("c1", "block", "{}")))
 	events := 0
-	for ev, err := range c.Chat.Completions.RunToolsStreaming(context.Background(), runParams("Hi"), []RunnableTool{block}) {
+	for ev, err := range runToolsStreaming(c, context.Background(), runParams("Hi"), []toolrunner.Tool{block}) {
 		if err != nil {
 			t.Fatal(err)
 		}
 		events++
-		if ev.Kind == ToolRunCallFinished {
+		if ev.Kind == toolrunner.CallFinished {
 			<-started // the tool starts once its arguments are complete
 			break
 		}
@@ -643,17 +646,17 @@ func TestRunToolsStreamingBreak(t *testing.T) {
 
 func TestRunToolsSumsUsage(t *testing.T) {
 	fake, c := newFake(t)
-	u1 := Usage{PromptTokens: 10, CompletionTokens: 5, TotalTokens: 15,
-		PromptTokensDetails: PromptTokensDetails{CachedTokens: 4}, CompletionTokensDetails: CompletionTokensDetails{ReasoningTokens: 3}}
-	u2 := Usage{PromptTokens: 30, CompletionTokens: 7, TotalTokens: 37,
-		PromptTokensDetails: PromptTokensDetails{CachedTokens: 8}, CompletionTokensDetails: CompletionTokensDetails{ReasoningTokens: 2}}
+	u1 := client.Usage{PromptTokens: 10, CompletionTokens: 5, TotalTokens: 15,
+		PromptTokensDetails: client.PromptTokensDetails{CachedTokens: 4}, CompletionTokensDetails: client.CompletionTokensDetails{ReasoningTokens: 3}}
+	u2 := client.Usage{PromptTokens: 30, CompletionTokens: 7, TotalTokens: 37,
+		PromptTokensDetails: client.PromptTokensDetails{CachedTokens: 8}, CompletionTokensDetails: client.CompletionTokensDetails{ReasoningTokens: 2}}
 	fake.Enqueue(scriptedCompletion(t, "", u1, toolCall("c1", "get_weather", `{"city":"Oslo"}`)), scriptedCompletion(t, "Cold.", u2))
-	run, err := c.Chat.Completions.RunTools(context.Background(), runParams("Hi"), []RunnableTool{weatherTool(t)})
+	run, err := runTools(c, context.Background(), runParams("Hi"), []toolrunner.Tool{weatherTool(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Usage{PromptTokens: 40, CompletionTokens: 12, TotalTokens: 52,
-		PromptTokensDetails: PromptTokensDetails{CachedTokens: 12}, CompletionTokensDetails: CompletionTokensDetails{ReasoningTokens: 5}}
+	want := client.Usage{PromptTokens: 40, CompletionTokens: 12, TotalTokens: 52,
+		PromptTokensDetails: client.PromptTokensDetails{CachedTokens: 12}, CompletionTokensDetails: client.CompletionTokensDetails{ReasoningTokens: 5}}
 	if run.Usage != want {
 		t.Errorf("usage = %+v, want %+v", run.Usage, want)
 	}
@@ -667,37 +670,38 @@ func TestRunToolsRefusesBadSetup(t *testing.T) {
 	w := weatherTool(t)
 	tests := []struct {
 		name  string
-		tools []RunnableTool
-		opts  []Option
+		tools []toolrunner.Tool
+		opts  []setting
 		param string
 	}{
-		{"zero tool", []RunnableTool{{}}, nil, "tools[0]"},
-		{"two tools with one name", []RunnableTool{w, w}, nil, "tools[1]"},
-		{"no turns", []RunnableTool{w}, []Option{WithMaxTurns(0)}, "WithMaxTurns"},
-		{"no concurrency", []RunnableTool{w}, []Option{WithToolConcurrency(0)}, "WithToolConcurrency"},
+		{"zero tool", []toolrunner.Tool{{}}, nil, "Runner.Tools[0]"},
+		{"two tools with one name", []toolrunner.Tool{w, w}, nil, "Runner.Tools[1]"},
+		{"negative turns", []toolrunner.Tool{w}, []setting{maxTurns(-1)}, "Runner.MaxTurns"},
+		{"negative concurrency", []toolrunner.Tool{w}, []setting{concurrency(-1)}, "Runner.Concurrency"},
+		{"no chat", []toolrunner.Tool{w}, []setting{func(r *toolrunner.Runner) { r.Chat = nil }}, "Runner.Chat"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := c.Chat.Completions.RunTools(context.Background(), runParams("Hi"), tt.tools, tt.opts...)
-			var pe *ParamError
+			_, err := runTools(c, context.Background(), runParams("Hi"), tt.tools, tt.opts...)
+			var pe *client.ParamError
 			if !errors.As(err, &pe) || pe.Param != tt.param {
 				t.Errorf("err = %v, want a *ParamError for %s", err, tt.param)
 			}
-			_, err = collectRun(c.Chat.Completions.RunToolsStreaming(context.Background(), runParams("Hi"), tt.tools, tt.opts...))
+			_, err = collectRun(runToolsStreaming(c, context.Background(), runParams("Hi"), tt.tools, tt.opts...))
 			if !errors.As(err, &pe) || pe.Param != tt.param {
 				t.Errorf("streaming: err = %v, want a *ParamError for %s", err, tt.param)
 			}
 		})
 	}
-	if _, err := NewTool[struct{}, string]("f", "", nil); !errors.Is(err, ErrInvalidInput) {
+	if _, err := toolrunner.NewTool[struct{}, string]("f", "", nil); !errors.Is(err, client.ErrInvalidInput) {
 		t.Errorf("NewTool with a nil function: %v", err)
 	}
-	if _, err := NewTool("f", "", func(context.Context, int) (string, error) { return "", nil }); !errors.Is(err, ErrInvalidInput) {
+	if _, err := toolrunner.NewTool("f", "", func(context.Context, int) (string, error) { return "", nil }); !errors.Is(err, client.ErrInvalidInput) {
 		t.Errorf("NewTool with non-struct arguments: %v", err)
 	}
 }
 
-// TestRunToolsConcurrencyOneRunsInModelOrder: with WithToolConcurrency(1)
+// TestRunToolsConcurrencyOneRunsInModelOrder: with concurrency(1)
 // the calls of a turn run one after the other, in the order the model made
 // them (each used to race for the slot in its own goroutine).
 func TestRunToolsConcurrencyOneRunsInModelOrder(t *testing.T) {
@@ -722,20 +726,20 @@ func TestRunToolsConcurrencyOneRunsInModelOrder(t *testing.T) {
 				}
 				return a.City, nil
 			})
-			var calls []ToolCall
+			var calls []client.ToolCall
 			var want []string
 			for i := range 8 {
 				calls = append(calls, toolCall(fmt.Sprint("c", i), "rec", fmt.Sprintf(`{"city":"%d"}`, i)))
 				want = append(want, fmt.Sprint(i))
 			}
-			var run ToolRun
+			var run toolrunner.Transcript
 			var err error
 			if streamed {
-				fake.Enqueue(scriptedStream(t, Usage{}, calls...))
-				run, err = collectRun(c.Chat.Completions.RunToolsStreaming(context.Background(), runParams("Hi"), []RunnableTool{rec}, WithToolConcurrency(1)))
+				fake.Enqueue(scriptedStream(t, client.Usage{}, calls...))
+				run, err = collectRun(runToolsStreaming(c, context.Background(), runParams("Hi"), []toolrunner.Tool{rec}, concurrency(1)))
 			} else {
-				fake.Enqueue(scriptedCompletion(t, "", Usage{}, calls...))
-				run, err = c.Chat.Completions.RunTools(context.Background(), runParams("Hi"), []RunnableTool{rec}, WithToolConcurrency(1))
+				fake.Enqueue(scriptedCompletion(t, "", client.Usage{}, calls...))
+				run, err = runTools(c, context.Background(), runParams("Hi"), []toolrunner.Tool{rec}, concurrency(1))
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -743,7 +747,7 @@ func TestRunToolsConcurrencyOneRunsInModelOrder(t *testing.T) {
 			if got := strings.Join(order, " "); got != strings.Join(want, " ") {
 				t.Errorf("the tools ran in the order %s, want %s", got, strings.Join(want, " "))
 			}
-			for _, inv := range run.ToolCalls {
+			for _, inv := range run.Calls {
 				if inv.Err != nil {
 					t.Errorf("call %s: %v", inv.ID, inv.Err)
 				}
@@ -758,17 +762,19 @@ func TestRunToolsConcurrencyOneRunsInModelOrder(t *testing.T) {
 // finishes, and with the Index and ID its finished event has.
 func TestRunToolsStreamingStartedMatchesFinished(t *testing.T) {
 	fake, c := newFake(t)
-	fn := func(name, args string) ToolCallFunction { return ToolCallFunction{Name: name, Arguments: args} }
-	fake.Enqueue(fragmentStream(t, Usage{},
-		[]ToolCall{{Index: Int(0), Function: fn("get_weather", "")}},                            // index and name first
-		[]ToolCall{{Index: Int(0), ID: "a"}},                                                    // the id later
-		[]ToolCall{{Index: Int(0), Function: fn("", `{"city":"Oslo"}`)}},                        // then the arguments
-		[]ToolCall{{Index: Int(1), ID: "a", Function: fn("get_weather", `{"city":"Rome"}`)}},    // a repeated id
-		[]ToolCall{{Index: Int(2), Function: fn("get_weather", `{"city":"Lima"}`)}},             // no id at all
-		[]ToolCall{{Index: Int(3), ID: "d", Type: "function", Function: fn("get_weather", "")}}, // the usual shape
-		[]ToolCall{{Index: Int(3), Function: fn("", `{"city":"Kyiv"}`)}},
+	fn := func(name, args string) client.ToolCallFunction {
+		return client.ToolCallFunction{Name: name, Arguments: args}
+	}
+	fake.Enqueue(fragmentStream(t, client.Usage{},
+		[]client.ToolCall{{Index: client.Int(0), Function: fn("get_weather", "")}},                            // index and name first
+		[]client.ToolCall{{Index: client.Int(0), ID: "a"}},                                                    // the id later
+		[]client.ToolCall{{Index: client.Int(0), Function: fn("", `{"city":"Oslo"}`)}},                        // then the arguments
+		[]client.ToolCall{{Index: client.Int(1), ID: "a", Function: fn("get_weather", `{"city":"Rome"}`)}},    // a repeated id
+		[]client.ToolCall{{Index: client.Int(2), Function: fn("get_weather", `{"city":"Lima"}`)}},             // no id at all
+		[]client.ToolCall{{Index: client.Int(3), ID: "d", Type: "function", Function: fn("get_weather", "")}}, // the usual shape
+		[]client.ToolCall{{Index: client.Int(3), Function: fn("", `{"city":"Kyiv"}`)}},
 	))
-	_, events, err := collectEvents(c.Chat.Completions.RunToolsStreaming(context.Background(), runParams("Hi"), []RunnableTool{weatherTool(t)}))
+	_, events, err := collectEvents(runToolsStreaming(c, context.Background(), runParams("Hi"), []toolrunner.Tool{weatherTool(t)}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -777,14 +783,14 @@ func TestRunToolsStreamingStartedMatchesFinished(t *testing.T) {
 		if ev.Turn != 1 {
 			continue
 		}
-		id := fmt.Sprintf("%d:%s:%s", ev.Tool.Index, ev.Tool.ID, ev.Tool.Name)
+		id := fmt.Sprintf("%d:%s:%s", ev.Call.Index, ev.Call.ID, ev.Call.Name)
 		switch ev.Kind {
-		case ToolRunCallStarted:
+		case toolrunner.CallStarted:
 			if len(finished) > 0 {
 				t.Errorf("%s started after a call finished", id)
 			}
 			started = append(started, id)
-		case ToolRunCallFinished:
+		case toolrunner.CallFinished:
 			finished = append(finished, id)
 		}
 	}
@@ -805,22 +811,22 @@ func TestRunToolsStreamingErrorCarriesTranscript(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			fake, c := newFake(t)
-			fake.Enqueue(scriptedStream(t, Usage{TotalTokens: 5}, toolCall("c1", "get_weather", `{"city":"Oslo"}`)), failure)
-			_, events, err := collectEvents(c.Chat.Completions.RunToolsStreaming(context.Background(), runParams("Hi"), []RunnableTool{weatherTool(t)}))
-			var re *ToolRunError
+			fake.Enqueue(scriptedStream(t, client.Usage{TotalTokens: 5}, toolCall("c1", "get_weather", `{"city":"Oslo"}`)), failure)
+			_, events, err := collectEvents(runToolsStreaming(c, context.Background(), runParams("Hi"), []toolrunner.Tool{weatherTool(t)}))
+			var re *toolrunner.RunError
 			if !errors.As(err, &re) {
 				t.Fatalf("err = %v (%T), want a *ToolRunError", err, err)
 			}
-			var apiErr *APIError
+			var apiErr *client.APIError
 			if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest || re.Err != error(apiErr) || err.Error() != apiErr.Error() {
 				t.Errorf("err = %v does not unwrap to the 400", err)
 			}
-			run := re.Run
-			if run.Turns != 1 || len(run.ToolCalls) != 1 || run.ToolCalls[0].Result != `{"city":"Oslo","temp_c":21}` ||
-				len(run.Messages) != 3 || MessageRole(run.Messages[2]) != "tool" || run.Usage.TotalTokens != 5 {
-				t.Errorf("transcript: %d turns, calls %+v, %d messages, usage %d", run.Turns, run.ToolCalls, len(run.Messages), run.Usage.TotalTokens)
+			run := re.Transcript
+			if run.Turns != 1 || len(run.Calls) != 1 || run.Calls[0].Result != `{"city":"Oslo","temp_c":21}` ||
+				len(run.Messages) != 3 || client.MessageRole(run.Messages[2]) != "tool" || run.Usage.TotalTokens != 5 {
+				t.Errorf("transcript: %d turns, calls %+v, %d messages, usage %d", run.Turns, run.Calls, len(run.Messages), run.Usage.TotalTokens)
 			}
-			if len(events) == 0 || events[len(events)-1].Kind != ToolRunTurnDone {
+			if len(events) == 0 || events[len(events)-1].Kind != toolrunner.TurnDone {
 				t.Errorf("the events before the error do not end with turn 1's end")
 			}
 		})
@@ -834,11 +840,11 @@ func TestRunToolsStreamingErrorKeepsStartedTools(t *testing.T) {
 	fake, c := newFake(t)
 	ran := make(chan string, 1)
 	side := mustTool(t, "side", func(_ context.Context, a cityArgs) (string, error) { ran <- a.City; return "done", nil })
-	truncated := scriptedStream(t, Usage{}, toolCall("c1", "side", `{"city":"Oslo"}`))
+	truncated := scriptedStream(t, client.Usage{}, toolCall("c1", "side", `{"city":"Oslo"}`))
 	truncated.Body = strings.TrimSuffix(truncated.Body, "data: [DONE]\n\n")
 	fake.Enqueue(truncated)
-	_, err := collectRun(c.Chat.Completions.RunToolsStreaming(context.Background(), runParams("Hi"), []RunnableTool{side}))
-	var re *ToolRunError
+	_, err := collectRun(runToolsStreaming(c, context.Background(), runParams("Hi"), []toolrunner.Tool{side}))
+	var re *toolrunner.RunError
 	if !errors.As(err, &re) {
 		t.Fatalf("err = %v (%T), want a *ToolRunError", err, err)
 	}
@@ -850,9 +856,9 @@ func TestRunToolsStreamingErrorKeepsStartedTools(t *testing.T) {
 	default:
 		t.Error("the tool did not run")
 	}
-	run := re.Run
-	if len(run.ToolCalls) != 1 || run.ToolCalls[0].Result != "done" || len(run.Messages) != 3 {
-		t.Fatalf("transcript: calls %+v, %d messages", run.ToolCalls, len(run.Messages))
+	run := re.Transcript
+	if len(run.Calls) != 1 || run.Calls[0].Result != "done" || len(run.Messages) != 3 {
+		t.Fatalf("transcript: calls %+v, %d messages", run.Calls, len(run.Messages))
 	}
 	if asked, answered := answers(t, run.Messages); fmt.Sprint(asked) != "[c1]" || fmt.Sprint(answered) != "[c1=done]" {
 		t.Errorf("asked %v, answered %v", asked, answered)
@@ -869,22 +875,22 @@ func TestRunToolsRelaxesForcedToolChoice(t *testing.T) {
 			t.Run(fmt.Sprint(choice, "/streamed=", streamed), func(t *testing.T) {
 				fake, c := newFake(t)
 				params := runParams("What's the weather in Paris?")
-				params.ToolChoice = ToolChoiceRequired()
+				params.ToolChoice = client.ToolChoiceRequired()
 				if choice == "function" {
-					params.ToolChoice = ToolChoiceFunction("get_weather")
+					params.ToolChoice = client.ToolChoiceFunction("get_weather")
 				}
-				var run ToolRun
+				var run toolrunner.Transcript
 				var err error
 				if streamed {
-					run, err = collectRun(c.Chat.Completions.RunToolsStreaming(context.Background(), params, []RunnableTool{weatherTool(t)}))
+					run, err = collectRun(runToolsStreaming(c, context.Background(), params, []toolrunner.Tool{weatherTool(t)}))
 				} else {
-					run, err = c.Chat.Completions.RunTools(context.Background(), params, []RunnableTool{weatherTool(t)})
+					run, err = runTools(c, context.Background(), params, []toolrunner.Tool{weatherTool(t)})
 				}
 				if err != nil {
 					t.Fatal(err)
 				}
-				if run.Turns != 2 || len(run.ToolCalls) != 1 || run.Content() == "" {
-					t.Errorf("%d turns, %d calls, answer %q; want 2, 1 and an answer", run.Turns, len(run.ToolCalls), run.Content())
+				if run.Turns != 2 || len(run.Calls) != 1 || run.Content() == "" {
+					t.Errorf("%d turns, %d calls, answer %q; want 2, 1 and an answer", run.Turns, len(run.Calls), run.Content())
 				}
 				want := []string{`"required"`, `"auto"`}
 				if choice == "function" {
@@ -913,14 +919,52 @@ func sentField(t *testing.T, fake *cerebrastest.Server, n int, field string) str
 }
 
 func TestMustNewTool(t *testing.T) {
-	if tool := MustNewTool("get_weather", "", func(context.Context, cityArgs) (string, error) { return "", nil }); tool.Name() != "get_weather" {
+	if tool := toolrunner.MustNewTool("get_weather", "", func(context.Context, cityArgs) (string, error) { return "", nil }); tool.Name() != "get_weather" {
 		t.Errorf("Name() = %q", tool.Name())
 	}
 	defer func() {
-		if err, _ := recover().(error); !errors.Is(err, ErrInvalidInput) {
+		if err, _ := recover().(error); !errors.Is(err, client.ErrInvalidInput) {
 			t.Errorf("recovered %v, want NewTool's *ParamError", err)
 		}
 	}()
-	MustNewTool("f", "", func(context.Context, int) (string, error) { return "", nil })
+	toolrunner.MustNewTool("f", "", func(context.Context, int) (string, error) { return "", nil })
 	t.Error("MustNewTool returned for non-struct arguments")
+}
+
+// stubChat is a Completer without HTTP: it answers turn n with answers[n].
+type stubChat struct {
+	answers []client.ChatCompletion
+	got     []client.ChatCompletionNewParams
+}
+
+func (s *stubChat) New(_ context.Context, p client.ChatCompletionNewParams, _ ...client.Option) (*client.ChatCompletion, error) {
+	s.got = append(s.got, p)
+	if len(s.got) > len(s.answers) {
+		return nil, errors.New("stubChat: no answer left")
+	}
+	return &s.answers[len(s.got)-1], nil
+}
+
+func (s *stubChat) NewStreaming(context.Context, client.ChatCompletionNewParams, ...client.Option) (*streaming.Stream[client.ChatCompletionChunk], error) {
+	return nil, errors.New("stubChat: no streams")
+}
+
+// TestRunnerWithoutHTTP runs a Runner on a Completer of its own: the
+// runner needs nothing of a client but the two chat methods.
+func TestRunnerWithoutHTTP(t *testing.T) {
+	answer := func(content string, calls ...client.ToolCall) client.ChatCompletion {
+		return client.ChatCompletion{Choices: []client.ChatCompletionChoice{{Message: client.ChatCompletionMessage{Role: "assistant", Content: content, ToolCalls: calls}}}}
+	}
+	chat := &stubChat{answers: []client.ChatCompletion{answer("", toolCall("c1", "get_weather", `{"city":"Oslo"}`)), answer("Mild.")}}
+	r := toolrunner.Runner{Chat: chat, Tools: []toolrunner.Tool{weatherTool(t)}}
+	run, err := r.Run(context.Background(), runParams("Weather in Oslo?"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Content() != "Mild." || len(run.Calls) != 1 || run.Calls[0].Result != `{"city":"Oslo","temp_c":21}` {
+		t.Fatalf("run = %q, calls %+v", run.Content(), run.Calls)
+	}
+	if len(chat.got) != 2 || len(chat.got[0].Tools) != 1 || len(chat.got[1].Messages) != 3 {
+		t.Errorf("sent %d requests; the second with %d messages", len(chat.got), len(chat.got[1].Messages))
+	}
 }

@@ -1,4 +1,4 @@
-package client
+package toolrunner
 
 import (
 	"cmp"
@@ -6,108 +6,108 @@ import (
 	"fmt"
 	"iter"
 
+	"github.com/cerebras-go/cerebras/client"
 	"github.com/cerebras-go/cerebras/streaming"
 )
 
-// ToolRunEventKind says what a ToolRunEvent reports.
-type ToolRunEventKind int
+// EventKind says what an Event reports.
+type EventKind int
 
 // The events of a streaming run, in the order a turn yields them: reasoning
 // and content deltas and tool calls started and finished as they stream,
 // then the tools' results in the model's order, then the turn's end; after
-// the last turn, the run's end. Their names start with ToolRun: they are
-// the kinds of a ToolRunEvent, not of a stream's events.
+// the last turn, the run's end.
 const (
-	// ToolRunContentDelta carries new content text in Text.
-	ToolRunContentDelta ToolRunEventKind = iota + 1
-	// ToolRunReasoningDelta carries new reasoning text in Text.
-	ToolRunReasoningDelta
-	// ToolRunCallStarted reports a tool call the model began, once its
-	// id and name have streamed (at the latest just before it finishes):
-	// Tool has its Index, ID and Name, as its ToolRunCallFinished will.
-	ToolRunCallStarted
-	// ToolRunCallFinished reports a tool call whose arguments are
-	// complete; its tool starts running. Tool has its Arguments too (and
-	// already its Result and Err for a call that runs no tool: an unknown
-	// tool or a repeated id).
-	ToolRunCallFinished
-	// ToolRunCallResult reports a call's outcome: Tool is complete.
-	ToolRunCallResult
-	// ToolRunTurnDone ends a turn: Completion is its completion.
-	ToolRunTurnDone
-	// ToolRunDone ends the run: Run is the transcript.
-	ToolRunDone
+	// ContentDelta carries new content text in Text.
+	ContentDelta EventKind = iota + 1
+	// ReasoningDelta carries new reasoning text in Text.
+	ReasoningDelta
+	// CallStarted reports a tool call the model began, once its id and
+	// name have streamed (at the latest just before it finishes): Call has
+	// its Index, ID and Name, as its CallFinished will.
+	CallStarted
+	// CallFinished reports a tool call whose arguments are complete; its
+	// tool starts running. Call has its Arguments too (and already its
+	// Result and Err for a call that runs no tool: an unknown tool or a
+	// repeated id).
+	CallFinished
+	// CallResult reports a call's outcome: Call is complete.
+	CallResult
+	// TurnDone ends a turn: Completion is its completion.
+	TurnDone
+	// Done ends the run: Transcript is the whole run.
+	Done
 )
 
 // String names the kind, such as "content delta".
-func (k ToolRunEventKind) String() string {
+func (k EventKind) String() string {
 	switch k {
-	case ToolRunContentDelta:
+	case ContentDelta:
 		return "content delta"
-	case ToolRunReasoningDelta:
+	case ReasoningDelta:
 		return "reasoning delta"
-	case ToolRunCallStarted:
+	case CallStarted:
 		return "tool call started"
-	case ToolRunCallFinished:
+	case CallFinished:
 		return "tool call finished"
-	case ToolRunCallResult:
+	case CallResult:
 		return "tool result"
-	case ToolRunTurnDone:
+	case TurnDone:
 		return "turn done"
-	case ToolRunDone:
+	case Done:
 		return "run done"
 	}
-	return fmt.Sprintf("ToolRunEventKind(%d)", int(k))
+	return fmt.Sprintf("EventKind(%d)", int(k))
 }
 
-// ToolRunEvent is one event of RunToolsStreaming. Kind says which of its
-// fields are set.
-type ToolRunEvent struct {
+// Event is one event of Runner.Stream. Kind says which of its fields are
+// set.
+type Event struct {
 	// Kind is what happened.
-	Kind ToolRunEventKind
+	Kind EventKind
 	// Turn is the turn it happened in, from 1.
 	Turn int
 	// Text is the new text of a content or reasoning delta.
 	Text string
-	// Tool is the tool call of a started, finished or result event.
-	Tool ToolInvocation
+	// Call is the tool call of a started, finished or result event.
+	Call Call
 	// Completion is the completion of a turn-done event.
-	Completion ChatCompletion
-	// Run is the transcript of a run-done event.
-	Run ToolRun
+	Completion client.ChatCompletion
+	// Transcript is the whole run, in a done event.
+	Transcript Transcript
 }
 
-// RunToolsStreaming is RunTools over streams: each turn's completion is
-// streamed, and the loop yields events as they happen. A tool starts as
-// soon as the model has finished its arguments. An error is yielded once,
-// as the last pair, and carries the transcript so far: a *MaxTurnsError, a
-// *ToolError, or a *ToolRunError around any other cause (an *APIError, a
-// stream's error, ctx's error: errors.Is and errors.As see it). Only a
-// *ParamError, refused before anything was sent, has none.
-// Breaking out of the loop closes the stream and cancels the running tools,
-// and returns once they have returned.
+// Stream is Run over streams: each turn's completion is streamed, and the
+// loop yields events as they happen. A tool starts as soon as the model has
+// finished its arguments. An error is yielded once, as the last pair, and
+// carries the transcript so far: a *MaxTurnsError, a *ToolError, or a
+// *RunError around any other cause (a *client.APIError, a stream's error,
+// ctx's error: errors.Is and errors.As see it). Only a *client.ParamError,
+// refused before anything was sent, has none. Breaking out of the loop
+// closes the stream and cancels the running tools, and returns once they
+// have returned.
 //
-//	for ev, err := range c.Chat.Completions.RunToolsStreaming(ctx, params, tools) {
+//	for ev, err := range r.Stream(ctx, params) {
 //		if err != nil { return err }
 //		switch ev.Kind {
-//		case client.ToolRunContentDelta:
+//		case toolrunner.ContentDelta:
 //			fmt.Print(ev.Text)
-//		case client.ToolRunCallResult:
-//			fmt.Println(ev.Tool.Name, "->", ev.Tool.Result)
+//		case toolrunner.CallResult:
+//			fmt.Println(ev.Call.Name, "->", ev.Call.Result)
 //		}
 //	}
-func (s *ChatCompletionService) RunToolsStreaming(ctx context.Context, params ChatCompletionNewParams, tools []RunnableTool, opts ...Option) iter.Seq2[ToolRunEvent, error] {
-	return func(yield func(ToolRunEvent, error) bool) {
-		r, err := s.newRun(ctx, params, tools, opts)
+func (r *Runner) Stream(ctx context.Context, params client.ChatCompletionNewParams, opts ...client.Option) iter.Seq2[Event, error] {
+	return func(yield func(Event, error) bool) {
+		rn, err := r.start(ctx, params)
 		if err != nil {
-			yield(ToolRunEvent{}, err)
+			yield(Event{}, err)
 			return
 		}
-		defer r.cancel()
+		defer rn.cancel()
 		for {
-			more, err := s.streamTurn(r, opts, yield)
+			more, err := r.streamTurn(rn, opts, yield)
 			if err != nil {
-				yield(ToolRunEvent{}, withTranscript(err, r))
+				yield(Event{}, withTranscript(err, rn))
 			}
 			if !more {
 				return
@@ -117,33 +117,33 @@ func (s *ChatCompletionService) RunToolsStreaming(ctx context.Context, params Ch
 }
 
 // partialMessage is the first choice's message of an incomplete completion.
-func partialMessage(c ChatCompletion) ChatCompletionMessage {
+func partialMessage(c client.ChatCompletion) client.ChatCompletionMessage {
 	if len(c.Choices) == 0 || c.Choices[0].Index != 0 {
-		return ChatCompletionMessage{Role: "assistant"}
+		return client.ChatCompletionMessage{Role: "assistant"}
 	}
 	return c.Choices[0].Message
 }
 
 // withTranscript makes err carry the transcript so far: *MaxTurnsError and
-// *ToolError carry it already, anything else is wrapped in a *ToolRunError.
-func withTranscript(err error, r *run) error {
+// *ToolError carry it already, anything else is wrapped in a *RunError.
+func withTranscript(err error, rn *run) error {
 	switch err.(type) {
 	case *MaxTurnsError, *ToolError:
 		return err
 	}
-	return &ToolRunError{Err: err, Run: r.transcript()}
+	return &RunError{Err: err, Transcript: rn.transcript()}
 }
 
 // streamTurn streams one turn and runs its tools. It reports whether the
 // run goes on, or the error that ends it; an error is not yielded yet.
-func (s *ChatCompletionService) streamTurn(r *run, opts []Option, yield func(ToolRunEvent, error) bool) (more bool, err error) {
-	t := r.newTurn()
+func (r *Runner) streamTurn(rn *run, opts []client.Option, yield func(Event, error) bool) (more bool, err error) {
+	t := rn.newTurn()
 	defer t.wait() // no tool outlives the turn, however it ends
-	stream, err := s.NewStreaming(r.ctx, r.params, opts...)
+	stream, err := r.Chat.NewStreaming(rn.ctx, rn.params, opts...)
 	if err != nil {
-		return false, r.ctxErr(err)
+		return false, rn.ctxErr(err)
 	}
-	emit := func(ev ToolRunEvent) bool {
+	emit := func(ev Event) bool {
 		ev.Turn = t.number
 		return yield(ev, nil)
 	}
@@ -152,12 +152,12 @@ func (s *ChatCompletionService) streamTurn(r *run, opts []Option, yield func(Too
 	// started and finished events have one Index and ID.
 	started := 0
 	start := func(id, name string) bool {
-		inv := ToolInvocation{Turn: t.number, Index: started, ID: cmp.Or(id, runCallID(t.number, started)), Name: name}
+		inv := Call{Turn: t.number, Index: started, ID: cmp.Or(id, runCallID(t.number, started)), Name: name}
 		started++
-		return emit(ToolRunEvent{Kind: ToolRunCallStarted, Tool: inv})
+		return emit(Event{Kind: CallStarted, Call: inv})
 	}
-	finish := func(call ToolCall) bool {
-		return emit(ToolRunEvent{Kind: ToolRunCallFinished, Tool: t.add(call)})
+	finish := func(call client.ToolCall) bool {
+		return emit(Event{Kind: CallFinished, Call: t.add(call)})
 	}
 	var acc streaming.ChatCompletionAccumulator
 	for chunk, err := range stream.All() { // leaving the loop closes the stream
@@ -165,19 +165,19 @@ func (s *ChatCompletionService) streamTurn(r *run, opts []Option, yield func(Too
 			if len(t.slots) > 0 {
 				// Tools already started: their side effects belong in the
 				// transcript, so wait for them and record them.
-				r.record(t, partialMessage(acc.ChatCompletion()), nil)
+				rn.record(t, partialMessage(acc.ChatCompletion()), nil)
 			}
-			return false, r.ctxErr(err)
+			return false, rn.ctxErr(err)
 		}
 		acc.AddChunk(chunk)
 		for _, ch := range chunk.Choices {
 			if ch.Index != 0 {
 				continue // the run follows the first choice
 			}
-			if d := ch.Delta.Reasoning; d != "" && !emit(ToolRunEvent{Kind: ToolRunReasoningDelta, Text: d}) {
+			if d := ch.Delta.Reasoning; d != "" && !emit(Event{Kind: ReasoningDelta, Text: d}) {
 				return false, nil
 			}
-			if d := ch.Delta.Content; d != "" && !emit(ToolRunEvent{Kind: ToolRunContentDelta, Text: d}) {
+			if d := ch.Delta.Content; d != "" && !emit(Event{Kind: ContentDelta, Text: d}) {
 				return false, nil
 			}
 		}
@@ -187,16 +187,16 @@ func (s *ChatCompletionService) streamTurn(r *run, opts []Option, yield func(Too
 			}
 		}
 		for _, f := range acc.JustFinishedToolCalls() {
-			if f.ChoiceIndex == 0 && !finish(ToolCall{ID: f.ID, Type: "function", Function: ToolCallFunction{Name: f.Name, Arguments: f.Arguments}}) {
+			if f.ChoiceIndex == 0 && !finish(client.ToolCall{ID: f.ID, Type: "function", Function: client.ToolCallFunction{Name: f.Name, Arguments: f.Arguments}}) {
 				return false, nil
 			}
 		}
 	}
 	comp := acc.ChatCompletion()
 	if len(comp.Choices) == 0 {
-		return false, fmt.Errorf("client: the stream of turn %d had no choice", t.number)
+		return false, fmt.Errorf("cerebras: the stream of turn %d had no choice", t.number)
 	}
-	r.received(comp)
+	rn.received(comp)
 	msg := comp.Choices[0].Message
 	// Calls the accumulator never reported finished: the stream ended
 	// without the choice's finish_reason, or they came after it. They are
@@ -210,15 +210,15 @@ func (s *ChatCompletionService) streamTurn(r *run, opts []Option, yield func(Too
 		}
 	}
 	if len(t.slots) == 0 {
-		if !emit(ToolRunEvent{Kind: ToolRunTurnDone, Completion: comp}) {
+		if !emit(Event{Kind: TurnDone, Completion: comp}) {
 			return false, nil
 		}
-		out, _ := r.finish(msg)
-		emit(ToolRunEvent{Kind: ToolRunDone, Run: out})
+		out, _ := rn.finish(msg)
+		emit(Event{Kind: Done, Transcript: out})
 		return false, nil
 	}
-	err = r.endTurn(t, msg, func(inv ToolInvocation) bool {
-		return emit(ToolRunEvent{Kind: ToolRunCallResult, Tool: inv})
+	err = rn.endTurn(t, msg, func(inv Call) bool {
+		return emit(Event{Kind: CallResult, Call: inv})
 	})
 	if err == errStopped {
 		return false, nil
@@ -226,5 +226,5 @@ func (s *ChatCompletionService) streamTurn(r *run, opts []Option, yield func(Too
 	if err != nil {
 		return false, err
 	}
-	return emit(ToolRunEvent{Kind: ToolRunTurnDone, Completion: comp}), nil
+	return emit(Event{Kind: TurnDone, Completion: comp}), nil
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 
 	"github.com/cerebras-go/cerebras/client"
+	"github.com/cerebras-go/cerebras/toolrunner"
 )
 
 // weatherArgs and addArgs are the tools' arguments; their strict JSON
@@ -47,11 +48,11 @@ func main() {
 	}
 	defer c.Close()
 
-	weatherTool, err := client.NewTool("get_weather", "Current weather for a city", getWeather)
+	weatherTool, err := toolrunner.NewTool("get_weather", "Current weather for a city", getWeather)
 	if err != nil {
 		log.Fatal(err)
 	}
-	addTool, err := client.NewTool("add", "Adds two numbers", add)
+	addTool, err := toolrunner.NewTool("add", "Adds two numbers", add)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -59,12 +60,12 @@ func main() {
 		Model:    cmp.Or(os.Getenv("CEREBRAS_MODEL"), client.ModelGPTOSS120B),
 		Messages: []client.ChatMessage{client.UserMessage("Use get_weather for Paris, and add 1.5 and 1.5.")},
 	}
-	run, err := c.Chat.Completions.RunTools(context.Background(), params, []client.RunnableTool{weatherTool, addTool},
-		client.WithMaxTurns(5))
+	r := toolrunner.Runner{Chat: c.Chat.Completions, Tools: []toolrunner.Tool{weatherTool, addTool}, MaxTurns: 5}
+	run, err := r.Run(context.Background(), params)
 	if err != nil {
 		log.Fatal(err)
 	}
-	for _, call := range run.ToolCalls {
+	for _, call := range run.Calls {
 		if call.Err != nil { // the model's mistakes are data: the model was told
 			fmt.Printf("tool call (turn %d): %s(%s) failed: %v\n", call.Turn, call.Name, call.Arguments, call.Err)
 			continue
