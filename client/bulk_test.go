@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/cerebras-go/cerebras/cerebrastest"
-	"github.com/cerebras-go/cerebras/internal/usage"
 	"github.com/cerebras-go/cerebras/internal/spec"
+	"github.com/cerebras-go/cerebras/internal/usage"
 )
 
 // bulkInput writes n requests with NewBatchInputWriter, custom_ids q000…,
