@@ -64,7 +64,7 @@ $(STEADY): contract/package.json contract/package-lock.json
 
 test-go: contract-deps ## go test -race ./... (the contract tests need Steady, installed by contract-deps), the ≥ 100 MB memory tests without -race, then leftovers
 	rc=0; $(GO) test -race -count=1 ./... || rc=$$?; \
-	$(GO) test -count=1 -run 'ConstantMemory|MemoryIsFlat' ./client || rc=$$?; \
+	$(GO) test -count=1 -run 'ConstantMemory|MemoryIsFlat' ./client ./batchfile || rc=$$?; \
 	scripts/leftovers.sh || rc=1; exit $$rc
 
 leftovers: ## fail (and kill them) when processes started by this make run are still alive
@@ -74,7 +74,7 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 5s; e.g. make fuzz FUZ
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
 bench: ## run the benchmarks; each reports its ratios against a baseline measured in the same run (BENCHMARKS.md)
-	$(GO) test -run '^$$' -bench . -benchtime 300x ./streaming ./client
+	$(GO) test -run '^$$' -bench . -benchtime 300x ./streaming ./client ./batchfile
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./loadtest
 	$(GO) test -count=1 -run 'HeapIsFlat|HeapIsLinear' -v ./streaming | grep -E 'live heap|^(ok|FAIL)'
 

@@ -1,4 +1,4 @@
-package client
+package batchfile
 
 import (
 	"bufio"
@@ -11,52 +11,55 @@ import (
 	"reflect"
 	"unicode/utf8"
 
+	"github.com/cerebras-go/cerebras/client"
 	"github.com/cerebras-go/cerebras/gen"
+	"github.com/cerebras-go/cerebras/internal/check"
+	"github.com/cerebras-go/cerebras/internal/decode"
 )
 
 // The limits of a batch input file, as the Cerebras batch guide documents
-// them (BatchInputWriter enforces them before anything is uploaded). A
+// them (Writer enforces them before anything is uploaded). A
 // megabyte is read as 10⁶ bytes, the stricter of the two readings, so that a
 // file the writer accepts is never too large for the server.
 const (
-	// BatchMaxLines is the most requests one batch input file may hold.
-	BatchMaxLines = 50_000
-	// BatchMaxLineBytes is the longest line of an input file, its LF included (1 MB).
-	BatchMaxLineBytes = 1_000_000
-	// BatchMaxInputBytes is the largest input file, LFs included (200 MB).
-	BatchMaxInputBytes = 200_000_000
-	// BatchMinLines is the fewest requests an input file may hold according
+	// MaxLines is the most requests one batch input file may hold.
+	MaxLines = 50_000
+	// MaxLineBytes is the longest line of an input file, its LF included (1 MB).
+	MaxLineBytes = 1_000_000
+	// MaxInputBytes is the largest input file, LFs included (200 MB).
+	MaxInputBytes = 200_000_000
+	// DefaultMinLines is the fewest requests an input file may hold according
 	// to an older copy of the batch guide; the current pages give no minimum.
-	// It is BatchInputWriter's default MinLines.
-	BatchMinLines = 10
+	// It is Writer's default MinLines.
+	DefaultMinLines = 10
 )
 
 // batchEndpoint is the only endpoint a batch serves today.
-const batchEndpoint = string(BatchEndpointChatCompletions)
+const batchEndpoint = string(client.BatchEndpointChatCompletions)
 
 // Sentinel errors for the limits of batch files, matched with errors.Is. A
-// BatchInputWriter's error matches one of them and ErrInvalidInput; an error
-// of ReadBatchResults matches ErrBatchLineTooLarge or ErrBatchMalformedLine;
-// an input line Batches.RunLocal cannot read matches ErrBatchMalformedLine
-// (or ErrBatchLineTooLarge, ErrBatchInvalidUTF8) and ErrInvalidInput.
+// Writer's error matches one of them and ErrInvalidInput; an error
+// of Results matches ErrLineTooLarge or ErrMalformedLine;
+// an input line RunLocal cannot read matches ErrMalformedLine
+// (or ErrLineTooLarge, ErrInvalidUTF8) and ErrInvalidInput.
 var (
-	ErrBatchEmptyID       = errors.New("cerebras: empty custom_id")
-	ErrBatchDuplicateID   = errors.New("cerebras: duplicate custom_id")
-	ErrBatchModelMismatch = errors.New("cerebras: a batch takes one model for all its lines")
-	ErrBatchInvalidUTF8   = errors.New("cerebras: invalid UTF-8")
-	ErrBatchLineTooLarge  = errors.New("cerebras: batch line too large")
-	ErrBatchTooManyLines  = errors.New("cerebras: too many batch lines")
-	ErrBatchTooLarge      = errors.New("cerebras: batch file too large")
-	ErrBatchTooFewLines   = errors.New("cerebras: too few batch lines")
-	ErrBatchMalformedLine = errors.New("cerebras: malformed batch line")
-	ErrBatchWriterClosed  = errors.New("cerebras: BatchInputWriter is closed")
+	ErrEmptyID       = errors.New("cerebras: empty custom_id")
+	ErrDuplicateID   = errors.New("cerebras: duplicate custom_id")
+	ErrModelMismatch = errors.New("cerebras: a batch takes one model for all its lines")
+	ErrInvalidUTF8   = errors.New("cerebras: invalid UTF-8")
+	ErrLineTooLarge  = errors.New("cerebras: batch line too large")
+	ErrTooManyLines  = errors.New("cerebras: too many batch lines")
+	ErrTooLarge      = errors.New("cerebras: batch file too large")
+	ErrTooFewLines   = errors.New("cerebras: too few batch lines")
+	ErrMalformedLine = errors.New("cerebras: malformed batch line")
+	ErrWriterClosed  = errors.New("cerebras: Writer is closed")
 )
 
-// BatchLineError reports one line of a batch file: a request a
-// BatchInputWriter refused (then Err is a *ParamError, and the error matches
-// ErrInvalidInput and the limit's sentinel), or a result line ReadBatchResults
-// could not read (ErrBatchMalformedLine, ErrBatchLineTooLarge).
-type BatchLineError struct {
+// LineError reports one line of a batch file: a request a
+// Writer refused (then Err is a *ParamError, and the error matches
+// ErrInvalidInput and the limit's sentinel), or a result line Results
+// could not read (ErrMalformedLine, ErrLineTooLarge).
+type LineError struct {
 	// Line is the line's number in the file, from 1. For a refused request,
 	// the number it would have had: refused lines are not written.
 	Line int
@@ -67,28 +70,28 @@ type BatchLineError struct {
 }
 
 // Error names the line, its custom_id and what is wrong, in one line.
-func (e *BatchLineError) Error() string {
+func (e *LineError) Error() string {
 	msg := ""
-	var pe *ParamError
+	var pe *client.ParamError
 	if errors.As(e.Err, &pe) {
 		msg = pe.Message
 	} else if e.Err != nil {
 		msg = e.Err.Error()
 	}
 	if e.CustomID == "" {
-		return fmt.Sprintf("client: batch line %d: %s", e.Line, msg)
+		return fmt.Sprintf("cerebras: batch line %d: %s", e.Line, msg)
 	}
 	id := e.CustomID
 	if len(id) > 64 {
 		id = id[:64] + "…"
 	}
-	return fmt.Sprintf("client: batch line %d (custom_id %q): %s", e.Line, id, msg)
+	return fmt.Sprintf("cerebras: batch line %d (custom_id %q): %s", e.Line, id, msg)
 }
 
 // Unwrap returns Err.
-func (e *BatchLineError) Unwrap() error { return e.Err }
+func (e *LineError) Unwrap() error { return e.Err }
 
-// BatchInputWriter writes a batch input file: one chat completion request a
+// Writer writes a batch input file: one chat completion request a
 // line, {"custom_id", "method": "POST", "url": "/v1/chat/completions",
 // "body"}, with LF endings. It checks every documented limit before a line
 // is written, so a file it accepted will not be refused for its shape after
@@ -99,10 +102,10 @@ func (e *BatchLineError) Unwrap() error { return e.Err }
 // need, the custom_ids seen and the counts, never the lines. A refused line
 // is not written and leaves the writer as it was, so the caller may skip it
 // and go on; a failed Write of the destination is returned by every later
-// call. A BatchInputWriter is not safe for concurrent use.
-type BatchInputWriter struct {
-	// MinLines is the fewest lines Close accepts; NewBatchInputWriter sets it
-	// to BatchMinLines (10). That minimum is from an older copy of the batch
+// call. A Writer is not safe for concurrent use.
+type Writer struct {
+	// MinLines is the fewest lines Close accepts; NewWriter sets it
+	// to DefaultMinLines (10). That minimum is from an older copy of the batch
 	// guide and the current one no longer states it: set MinLines to 0 to
 	// leave the rule to the server.
 	MinLines int
@@ -118,15 +121,15 @@ type BatchInputWriter struct {
 	closed bool
 }
 
-// NewBatchInputWriter returns a BatchInputWriter writing to dst.
+// NewWriter returns a Writer writing to dst.
 //
-//	w := client.NewBatchInputWriter(f)
+//	w := NewWriter(f)
 //	for i, q := range questions {
 //		if err := w.Add(fmt.Sprint("q-", i), params(q)); err != nil { return err }
 //	}
 //	if err := w.Close(); err != nil { return err } // too few lines
-func NewBatchInputWriter(dst io.Writer) *BatchInputWriter {
-	w := &BatchInputWriter{MinLines: BatchMinLines, dst: dst, ids: make(map[string]int)}
+func NewWriter(dst io.Writer) *Writer {
+	w := &Writer{MinLines: DefaultMinLines, dst: dst, ids: make(map[string]int)}
 	w.enc = json.NewEncoder(&w.buf)
 	w.enc.SetEscapeHTML(false) // smaller lines; the body is not HTML
 	return w
@@ -134,11 +137,11 @@ func NewBatchInputWriter(dst io.Writer) *BatchInputWriter {
 
 // Add writes the request params as the next line, under customID. params
 // are checked as Chat.Completions.New checks them, and Stream must not be
-// true. Errors: a *BatchLineError whose Err is a *ParamError, matching
-// ErrInvalidInput and one of ErrBatchEmptyID, ErrBatchDuplicateID,
-// ErrBatchModelMismatch, ErrBatchInvalidUTF8, ErrBatchLineTooLarge,
-// ErrBatchTooManyLines, ErrBatchTooLarge (or none, for a params error);
-// ErrBatchWriterClosed after Close; and the destination's Write error.
+// true. Errors: a *LineError whose Err is a *ParamError, matching
+// ErrInvalidInput and one of ErrEmptyID, ErrDuplicateID,
+// ErrModelMismatch, ErrInvalidUTF8, ErrLineTooLarge,
+// ErrTooManyLines, ErrTooLarge (or none, for a params error);
+// ErrWriterClosed after Close; and the destination's Write error.
 //
 // Strings must be valid UTF-8: encoding/json would silently replace each
 // invalid byte with U+FFFD, so a customID or a params field (Model,
@@ -146,58 +149,58 @@ func NewBatchInputWriter(dst io.Writer) *BatchInputWriter {
 // text of a message is encoded when the message is built (UserMessage …),
 // and its invalid bytes are already U+FFFD by then: check it with
 // utf8.ValidString before, when that matters.
-func (w *BatchInputWriter) Add(customID string, params ChatCompletionNewParams) error {
+func (w *Writer) Add(customID string, params client.ChatCompletionNewParams) error {
 	if w.err != nil {
 		return w.err
 	}
 	if w.closed {
-		return ErrBatchWriterClosed
+		return ErrWriterClosed
 	}
 	line := w.lines + 1
 	fail := func(param string, sentinel error, format string, args ...any) error {
-		return &BatchLineError{Line: line, CustomID: customID,
-			Err: &ParamError{Param: param, Message: fmt.Sprintf(format, args...), Err: sentinel}}
+		return &LineError{Line: line, CustomID: customID,
+			Err: &client.ParamError{Param: param, Message: fmt.Sprintf(format, args...), Err: sentinel}}
 	}
 	switch {
 	case customID == "":
-		return fail("customID", ErrBatchEmptyID, "the custom_id is empty: every line needs a unique one")
+		return fail("customID", ErrEmptyID, "the custom_id is empty: every line needs a unique one")
 	case !utf8.ValidString(customID):
-		return fail("customID", ErrBatchInvalidUTF8, "the custom_id is not valid UTF-8")
+		return fail("customID", ErrInvalidUTF8, "the custom_id is not valid UTF-8")
 	}
 	if first, ok := w.ids[customID]; ok {
-		return fail("customID", ErrBatchDuplicateID, "duplicate custom_id: line %d has it already", first)
+		return fail("customID", ErrDuplicateID, "duplicate custom_id: line %d has it already", first)
 	}
-	if w.lines >= BatchMaxLines {
-		return fail("customID", ErrBatchTooManyLines, "a batch holds at most %d lines", BatchMaxLines)
+	if w.lines >= MaxLines {
+		return fail("customID", ErrTooManyLines, "a batch holds at most %d lines", MaxLines)
 	}
 	if params.Stream != nil && *params.Stream {
-		return &BatchLineError{Line: line, CustomID: customID,
+		return &LineError{Line: line, CustomID: customID,
 			Err: paramError("params.Stream", "Stream is true: a batch request cannot stream")}
 	}
-	if err := validateChat(&params); err != nil {
-		return &BatchLineError{Line: line, CustomID: customID, Err: err}
+	if pr := check.Chat(&params); pr != nil {
+		return &LineError{Line: line, CustomID: customID, Err: &client.ParamError{Param: pr.Param, Message: pr.Message}}
 	}
 	if p := invalidUTF8(reflect.ValueOf(&params).Elem(), "params"); p != "" {
-		return fail(p, ErrBatchInvalidUTF8, "%s is not valid UTF-8 (encoding/json would replace its bad bytes with U+FFFD)", p)
+		return fail(p, ErrInvalidUTF8, "%s is not valid UTF-8 (encoding/json would replace its bad bytes with U+FFFD)", p)
 	}
 	if w.model != "" && params.Model != w.model {
-		return fail("params.Model", ErrBatchModelMismatch, "model %q differs from line 1's %q: a batch takes one model", params.Model, w.model)
+		return fail("params.Model", ErrModelMismatch, "model %q differs from line 1's %q: a batch takes one model", params.Model, w.model)
 	}
 
 	w.buf.Reset()
-	if err := w.enc.Encode(gen.BatchInputLine{CustomID: customID, Method: gen.BatchInputLineMethodPOST, URL: BatchEndpointChatCompletions, Body: &params}); err != nil {
-		return &BatchLineError{Line: line, CustomID: customID,
-			Err: &ParamError{Param: "params", Message: "encoding the request: " + err.Error(), Err: err}}
+	if err := w.enc.Encode(gen.BatchInputLine{CustomID: customID, Method: gen.BatchInputLineMethodPOST, URL: client.BatchEndpointChatCompletions, Body: &params}); err != nil {
+		return &LineError{Line: line, CustomID: customID,
+			Err: &client.ParamError{Param: "params", Message: "encoding the request: " + err.Error(), Err: err}}
 	}
 	b := w.buf.Bytes() // Encode ended it with the LF
 	if !utf8.Valid(b) {
-		return fail("params", ErrBatchInvalidUTF8, "the request holds invalid UTF-8")
+		return fail("params", ErrInvalidUTF8, "the request holds invalid UTF-8")
 	}
-	if len(b) > BatchMaxLineBytes {
-		return fail("params", ErrBatchLineTooLarge, "the line is %d bytes, over the %d-byte (1 MB) limit", len(b), BatchMaxLineBytes)
+	if len(b) > MaxLineBytes {
+		return fail("params", ErrLineTooLarge, "the line is %d bytes, over the %d-byte (1 MB) limit", len(b), MaxLineBytes)
 	}
-	if w.bytes+int64(len(b)) > BatchMaxInputBytes {
-		return fail("params", ErrBatchTooLarge, "this line would make the file %d bytes, over the %d-byte (200 MB) limit", w.bytes+int64(len(b)), BatchMaxInputBytes)
+	if w.bytes+int64(len(b)) > MaxInputBytes {
+		return fail("params", ErrTooLarge, "this line would make the file %d bytes, over the %d-byte (200 MB) limit", w.bytes+int64(len(b)), MaxInputBytes)
 	}
 
 	n, err := w.dst.Write(b)
@@ -205,7 +208,7 @@ func (w *BatchInputWriter) Add(customID string, params ChatCompletionNewParams) 
 		err = io.ErrShortWrite
 	}
 	if err != nil {
-		w.err = fmt.Errorf("client: writing batch line %d: %w", line, err)
+		w.err = fmt.Errorf("cerebras: writing batch line %d: %w", line, err)
 		return w.err
 	}
 	w.ids[customID] = line
@@ -216,18 +219,18 @@ func (w *BatchInputWriter) Add(customID string, params ChatCompletionNewParams) 
 }
 
 // Lines returns how many lines have been written.
-func (w *BatchInputWriter) Lines() int { return w.lines }
+func (w *Writer) Lines() int { return w.lines }
 
-// Close ends the file: it reports a *ParamError matching ErrBatchTooFewLines
+// Close ends the file: it reports a *ParamError matching ErrTooFewLines
 // when fewer than MinLines lines were written, and any earlier Write error.
 // It does not close the destination. Calling it again returns the same.
-func (w *BatchInputWriter) Close() error {
+func (w *Writer) Close() error {
 	w.closed = true
 	if w.err != nil {
 		return w.err
 	}
 	if w.lines < w.MinLines {
-		return &ParamError{Param: "BatchInputWriter.MinLines", Err: ErrBatchTooFewLines,
+		return &client.ParamError{Param: "Writer.MinLines", Err: ErrTooFewLines,
 			Message: fmt.Sprintf("the batch has %d lines, fewer than the %d an older batch guide requires (set MinLines to 0 to leave the rule to the server)", w.lines, w.MinLines)}
 	}
 	return nil
@@ -279,29 +282,29 @@ func invalidUTF8(v reflect.Value, path string) string {
 	return ""
 }
 
-// DefaultBatchResultLineBytes is the longest line ReadBatchResults reads: a
+// DefaultResultLineBytes is the longest line Results reads: a
 // result holds a whole chat completion, which with log probabilities can be
 // far longer than its 1 MB request. A longer line is reported and skipped.
-const DefaultBatchResultLineBytes = 16 << 20
+const DefaultResultLineBytes = 16 << 20
 
-// The statuses of a BatchResult. Cerebras' output lines give them; for
+// The statuses of a Result. Cerebras' output lines give them; for
 // OpenAI's shape they are derived from the status_code and the error.
 // Other values the API may add are kept as they come.
 const (
-	BatchResultSucceeded = string(gen.BatchResultStatusSucceeded)
-	BatchResultFailed    = string(gen.BatchResultStatusFailed)
-	BatchResultExpired   = string(gen.BatchResultStatusExpired)
+	StatusSucceeded = string(gen.BatchResultStatusSucceeded)
+	StatusFailed    = string(gen.BatchResultStatusFailed)
+	StatusExpired   = string(gen.BatchResultStatusExpired)
 )
 
-// BatchResult is one line of a batch output or error file.
-type BatchResult struct {
+// Result is one line of a batch output or error file.
+type Result struct {
 	// Line is the line's number in the file, from 1.
 	Line int
 	// CustomID is the custom_id of the request the line answers.
 	CustomID string
 	// ID is the line's own id (OpenAI's shape has one, "batch_req_…"), or "".
 	ID string
-	// Status is BatchResultSucceeded, BatchResultFailed, BatchResultExpired
+	// Status is StatusSucceeded, StatusFailed, StatusExpired
 	// or a value the API added: the line's "status", or when it has none,
 	// derived from the status code and the error.
 	Status string
@@ -311,17 +314,17 @@ type BatchResult struct {
 	// RequestID is the request id when the line gives one, else "".
 	RequestID string
 	// Completion is the chat completion, nil when the line has none.
-	Completion *ChatCompletion
+	Completion *client.ChatCompletion
 	// Error is the request's error, nil when the line has none.
-	Error *BatchResultError
+	Error *ResultError
 	// Raw is the line as read, without its line ending: a copy the caller
 	// may keep.
 	Raw []byte
 }
 
-// BatchResultError is the error of one request in a batch: the line's
+// ResultError is the error of one request in a batch: the line's
 // "error" object, or the error body of a failed status_code.
-type BatchResultError struct {
+type ResultError struct {
 	// Code is a machine-readable code, such as "batch_expired"; a numeric
 	// code is kept as its text.
 	Code string
@@ -334,7 +337,7 @@ type BatchResultError struct {
 }
 
 // Error returns the code and the message, on one line.
-func (e *BatchResultError) Error() string {
+func (e *ResultError) Error() string {
 	switch {
 	case e.Code == "":
 		return "cerebras: batch request failed: " + e.Message
@@ -344,9 +347,9 @@ func (e *BatchResultError) Error() string {
 	return "cerebras: batch request failed: " + e.Code + ": " + e.Message
 }
 
-// ReadBatchResults iterates over the lines of a batch output or error file
+// Results iterates over the lines of a batch output or error file
 // (the content of GET /v1/files/{id}/content), at constant memory: one
-// line at a time, each at most DefaultBatchResultLineBytes long. It accepts
+// line at a time, each at most DefaultResultLineBytes long. It accepts
 // both documented shapes of a line, Cerebras'
 //
 //	{"custom_id", "status", "response": {<chat.completion>}}  or  …, "error": {"code", "message"}}
@@ -356,28 +359,28 @@ func (e *BatchResultError) Error() string {
 //	{"id", "custom_id", "response": {"status_code", "request_id", "body": {<chat.completion>}}, "error"}
 //
 // A line that cannot be read (not JSON, no custom_id, a completion that does
-// not decode, over the length limit) is yielded as a *BatchLineError
-// matching ErrBatchMalformedLine or ErrBatchLineTooLarge, and the iteration
+// not decode, over the length limit) is yielded as a *LineError
+// matching ErrMalformedLine or ErrLineTooLarge, and the iteration
 // goes on: break to stop it. Blank lines are skipped; LF and CRLF endings
 // are accepted. An error reading r is yielded last. The sequence reads r,
 // so it can be ranged over once.
 //
-//	for res, err := range client.ReadBatchResults(body) {
+//	for res, err := range Results(body) {
 //		if err != nil { log.Print(err); continue }
 //		if res.Completion != nil { fmt.Println(res.CustomID, res.Completion.Choices[0].Message.Content) }
 //	}
-func ReadBatchResults(r io.Reader) iter.Seq2[BatchResult, error] {
-	return ReadBatchResultsLimit(r, DefaultBatchResultLineBytes)
+func Results(r io.Reader) iter.Seq2[Result, error] {
+	return ResultsLimit(r, DefaultResultLineBytes)
 }
 
-// ReadBatchResultsLimit is ReadBatchResults with lines of up to
+// ResultsLimit is Results with lines of up to
 // maxLineBytes (without their line ending); 0 or less means
-// DefaultBatchResultLineBytes.
-func ReadBatchResultsLimit(r io.Reader, maxLineBytes int) iter.Seq2[BatchResult, error] {
+// DefaultResultLineBytes.
+func ResultsLimit(r io.Reader, maxLineBytes int) iter.Seq2[Result, error] {
 	if maxLineBytes <= 0 {
-		maxLineBytes = DefaultBatchResultLineBytes
+		maxLineBytes = DefaultResultLineBytes
 	}
-	return func(yield func(BatchResult, error) bool) {
+	return func(yield func(Result, error) bool) {
 		br := bufio.NewReaderSize(r, 64<<10)
 		var buf []byte // the current line, reused: its capacity is the longest line so far
 		for n := 1; ; n++ {
@@ -385,13 +388,13 @@ func ReadBatchResultsLimit(r io.Reader, maxLineBytes int) iter.Seq2[BatchResult,
 			var err error
 			buf, _, tooLong, err = readBatchLine(br, buf[:0], maxLineBytes+1) // +1: a CR
 			if err != nil && err != io.EOF {
-				yield(BatchResult{}, fmt.Errorf("client: reading batch results, line %d: %w", n, err))
+				yield(Result{}, fmt.Errorf("cerebras: reading batch results, line %d: %w", n, err))
 				return
 			}
 			line := bytes.TrimSuffix(buf, []byte("\r"))
 			if tooLong || len(line) > maxLineBytes {
-				if !yield(BatchResult{}, &BatchLineError{Line: n,
-					Err: fmt.Errorf("%w: longer than %d bytes", ErrBatchLineTooLarge, maxLineBytes)}) {
+				if !yield(Result{}, &LineError{Line: n,
+					Err: fmt.Errorf("%w: longer than %d bytes", ErrLineTooLarge, maxLineBytes)}) {
 					return
 				}
 			} else if len(bytes.TrimSpace(line)) > 0 {
@@ -429,8 +432,8 @@ func readBatchLine(br *bufio.Reader, buf []byte, max int) (_ []byte, n int64, to
 }
 
 // parseBatchResult decodes one output line.
-func parseBatchResult(n int, line []byte) (BatchResult, error) {
-	res := BatchResult{Line: n}
+func parseBatchResult(n int, line []byte) (Result, error) {
+	res := Result{Line: n}
 	var w gen.BatchResultLine // its fields raw JSON, for the tolerant reading below
 	if err := json.Unmarshal(line, &w); err != nil {
 		return res, malformed(n, "", "%w", err)
@@ -475,19 +478,19 @@ func parseBatchResult(n int, line []byte) (BatchResult, error) {
 		if !isObject(completion) {
 			return res, malformed(n, id, "the completion is not an object")
 		}
-		res.Completion = new(ChatCompletion)
-		if err := decodeResponse(completion, res.Completion); err != nil {
-			return BatchResult{Line: n, CustomID: id, Raw: res.Raw}, malformed(n, id, "completion: %w", err)
+		res.Completion = new(client.ChatCompletion)
+		if err := decode.Response(completion, res.Completion); err != nil {
+			return Result{Line: n, CustomID: id, Raw: res.Raw}, malformed(n, id, "completion: %w", err)
 		}
 	}
 	if res.Status == "" {
 		switch {
 		case res.Error != nil && res.Error.Code == string(gen.BatchResultErrorCodeBatchExpired):
-			res.Status = BatchResultExpired
+			res.Status = StatusExpired
 		case res.Error != nil:
-			res.Status = BatchResultFailed
+			res.Status = StatusFailed
 		case res.Completion != nil:
-			res.Status = BatchResultSucceeded
+			res.Status = StatusSucceeded
 		default:
 			return res, malformed(n, id, "neither a status, a response nor an error")
 		}
@@ -495,20 +498,20 @@ func parseBatchResult(n int, line []byte) (BatchResult, error) {
 	return res, nil
 }
 
-// malformed returns the *BatchLineError of a line that cannot be read.
+// malformed returns the *LineError of a line that cannot be read.
 func malformed(n int, id, format string, args ...any) error {
-	return &BatchLineError{Line: n, CustomID: id,
-		Err: fmt.Errorf("%w: "+format, append([]any{ErrBatchMalformedLine}, args...)...)}
+	return &LineError{Line: n, CustomID: id,
+		Err: fmt.Errorf("%w: "+format, append([]any{ErrMalformedLine}, args...)...)}
 }
 
 // parseResultError decodes a line's "error": an object, a string (its
 // message), or null.
-func parseResultError(raw json.RawMessage) (*BatchResultError, error) {
+func parseResultError(raw json.RawMessage) (*ResultError, error) {
 	if isNull(raw) {
 		return nil, nil
 	}
 	if s, ok := jsonText(raw); ok {
-		return &BatchResultError{Message: s}, nil
+		return &ResultError{Message: s}, nil
 	}
 	if !isObject(raw) {
 		return nil, errors.New("neither an object nor a string")
@@ -517,7 +520,7 @@ func parseResultError(raw json.RawMessage) (*BatchResultError, error) {
 	if err := json.Unmarshal(raw, &f); err != nil {
 		return nil, err
 	}
-	e := &BatchResultError{}
+	e := &ResultError{}
 	e.Code, _ = jsonText(f.Code)
 	e.Message, _ = jsonText(f.Message)
 	e.Type, _ = jsonText(f.Type)
@@ -527,9 +530,9 @@ func parseResultError(raw json.RawMessage) (*BatchResultError, error) {
 
 // errorFromBody reads the error body of a failed request, wrapped
 // ({"error": {…}}) or flat; a body it cannot read is kept as the message.
-func errorFromBody(body json.RawMessage) *BatchResultError {
+func errorFromBody(body json.RawMessage) *ResultError {
 	if isNull(body) {
-		return &BatchResultError{}
+		return &ResultError{}
 	}
 	var wrapped struct{ Error json.RawMessage }
 	if isObject(body) && json.Unmarshal(body, &wrapped) == nil && isObject(wrapped.Error) {
@@ -538,7 +541,7 @@ func errorFromBody(body json.RawMessage) *BatchResultError {
 	if e, err := parseResultError(body); err == nil && e != nil {
 		return e
 	}
-	return &BatchResultError{Message: string(body)}
+	return &ResultError{Message: string(body)}
 }
 
 // jsonText decodes a JSON string, or a number or boolean as its text;
@@ -557,3 +560,8 @@ func jsonText(raw json.RawMessage) (string, bool) {
 func isNull(raw json.RawMessage) bool { return len(raw) == 0 || string(raw) == "null" }
 
 func isObject(raw json.RawMessage) bool { return len(raw) > 0 && raw[0] == '{' }
+
+// paramError returns a *client.ParamError for param, its message formatted.
+func paramError(param, format string, args ...any) error {
+	return &client.ParamError{Param: param, Message: fmt.Sprintf(format, args...)}
+}

@@ -1,4 +1,4 @@
-package client
+package batchfile
 
 import (
 	"bytes"
@@ -11,14 +11,16 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/cerebras-go/cerebras/client"
 )
 
-func batchParams(model, text string) ChatCompletionNewParams {
-	return ChatCompletionNewParams{Model: model, Messages: []ChatMessage{UserMessage(text)}}
+func batchParams(model, text string) client.ChatCompletionNewParams {
+	return client.ChatCompletionNewParams{Model: model, Messages: []client.ChatMessage{client.UserMessage(text)}}
 }
 
 // writeLines adds n lines "id-1" … "id-n" with model m, failing on an error.
-func writeLines(t *testing.T, w *BatchInputWriter, n int, m string) {
+func writeLines(t *testing.T, w *Writer, n int, m string) {
 	t.Helper()
 	for i := 1; i <= n; i++ {
 		if err := w.Add(fmt.Sprint("id-", i), batchParams(m, fmt.Sprint("question ", i))); err != nil {
@@ -29,14 +31,14 @@ func writeLines(t *testing.T, w *BatchInputWriter, n int, m string) {
 
 func TestBatchInputWriterLines(t *testing.T) {
 	var buf bytes.Buffer
-	w := NewBatchInputWriter(&buf)
+	w := NewWriter(&buf)
 	w.MinLines = 0
-	p := batchParams(ModelGPTOSS120B, "a <b> & \"c\"\r\nd")
-	p.Temperature = Float(0)
+	p := batchParams(client.ModelGPTOSS120B, "a <b> & \"c\"\r\nd")
+	p.Temperature = client.Float(0)
 	if err := w.Add("first\nid", p); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Add("second", batchParams(ModelGPTOSS120B, "é U+FFFD: \ufffd, text \\ufffd")); err != nil {
+	if err := w.Add("second", batchParams(client.ModelGPTOSS120B, "é U+FFFD: \ufffd, text \\ufffd")); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
@@ -53,49 +55,49 @@ func TestBatchInputWriterLines(t *testing.T) {
 }
 
 func TestBatchInputWriterRefuses(t *testing.T) {
-	ok := func(text string) ChatCompletionNewParams { return batchParams(ModelGPTOSS120B, text) }
+	ok := func(text string) client.ChatCompletionNewParams { return batchParams(client.ModelGPTOSS120B, text) }
 	streaming := ok("hi")
-	streaming.Stream = Bool(true)
+	streaming.Stream = client.Bool(true)
 	badModel := batchParams("gpt-\xff", "hi")
 	badCache := ok("hi")
-	badCache.PromptCacheKey = String("key\xc3")
+	badCache.PromptCacheKey = client.String("key\xc3")
 	badTool := ok("hi")
-	badTool.Tools = []Tool{FunctionTool("weather", "", map[string]any{"type": "object", "properties": map[string]any{"c\xffity": map[string]any{"type": "string"}}})}
+	badTool.Tools = []client.Tool{client.FunctionTool("weather", "", map[string]any{"type": "object", "properties": map[string]any{"c\xffity": map[string]any{"type": "string"}}})}
 	tests := []struct {
 		name     string
-		prepare  func(w *BatchInputWriter) // the state before the refused line
+		prepare  func(w *Writer) // the state before the refused line
 		id       string
-		params   ChatCompletionNewParams
+		params   client.ChatCompletionNewParams
 		line     int
 		sentinel error // nil: a params error without a batch sentinel
 		param    string
 	}{
-		{"empty id", nil, "", ok("hi"), 1, ErrBatchEmptyID, "customID"},
-		{"duplicate id", func(w *BatchInputWriter) { writeLines(t, w, 3, ModelGPTOSS120B) }, "id-2", ok("hi"), 4, ErrBatchDuplicateID, "customID"},
-		{"second model", func(w *BatchInputWriter) { writeLines(t, w, 2, ModelGPTOSS120B) }, "x", batchParams("zai-glm-4.7", "hi"), 3, ErrBatchModelMismatch, "params.Model"},
-		{"invalid UTF-8 id", nil, "id\xff", ok("hi"), 1, ErrBatchInvalidUTF8, "customID"},
-		{"invalid UTF-8 model", nil, "x", badModel, 1, ErrBatchInvalidUTF8, "params.Model"},
-		{"invalid UTF-8 other field", func(w *BatchInputWriter) { writeLines(t, w, 1, ModelGPTOSS120B) }, "x", badCache, 2, ErrBatchInvalidUTF8, "params.PromptCacheKey"},
-		{"invalid UTF-8 tool schema", nil, "x", badTool, 1, ErrBatchInvalidUTF8, `params.Tools[0].Function.Parameters["properties"]["c\xffity"]`},
-		{"line over 1 MB", func(w *BatchInputWriter) { writeLines(t, w, 1, ModelGPTOSS120B) }, "big", ok(strings.Repeat("a", BatchMaxLineBytes)), 2, ErrBatchLineTooLarge, "params"},
-		{"line count", func(w *BatchInputWriter) { w.lines = BatchMaxLines }, "x", ok("hi"), BatchMaxLines + 1, ErrBatchTooManyLines, "customID"},
-		{"file over 200 MB", func(w *BatchInputWriter) { w.lines, w.bytes = 7, BatchMaxInputBytes-50 }, "x", ok("hi"), 8, ErrBatchTooLarge, "params"},
+		{"empty id", nil, "", ok("hi"), 1, ErrEmptyID, "customID"},
+		{"duplicate id", func(w *Writer) { writeLines(t, w, 3, client.ModelGPTOSS120B) }, "id-2", ok("hi"), 4, ErrDuplicateID, "customID"},
+		{"second model", func(w *Writer) { writeLines(t, w, 2, client.ModelGPTOSS120B) }, "x", batchParams("zai-glm-4.7", "hi"), 3, ErrModelMismatch, "params.Model"},
+		{"invalid UTF-8 id", nil, "id\xff", ok("hi"), 1, ErrInvalidUTF8, "customID"},
+		{"invalid UTF-8 model", nil, "x", badModel, 1, ErrInvalidUTF8, "params.Model"},
+		{"invalid UTF-8 other field", func(w *Writer) { writeLines(t, w, 1, client.ModelGPTOSS120B) }, "x", badCache, 2, ErrInvalidUTF8, "params.PromptCacheKey"},
+		{"invalid UTF-8 tool schema", nil, "x", badTool, 1, ErrInvalidUTF8, `params.Tools[0].Function.Parameters["properties"]["c\xffity"]`},
+		{"line over 1 MB", func(w *Writer) { writeLines(t, w, 1, client.ModelGPTOSS120B) }, "big", ok(strings.Repeat("a", MaxLineBytes)), 2, ErrLineTooLarge, "params"},
+		{"line count", func(w *Writer) { w.lines = MaxLines }, "x", ok("hi"), MaxLines + 1, ErrTooManyLines, "customID"},
+		{"file over 200 MB", func(w *Writer) { w.lines, w.bytes = 7, MaxInputBytes-50 }, "x", ok("hi"), 8, ErrTooLarge, "params"},
 		{"stream", nil, "x", streaming, 1, nil, "params.Stream"},
 		{"no model", nil, "x", batchParams("", "hi"), 1, nil, "params.Model"},
-		{"no messages", nil, "x", ChatCompletionNewParams{Model: ModelGPTOSS120B}, 1, nil, "params.Messages"},
+		{"no messages", nil, "x", client.ChatCompletionNewParams{Model: client.ModelGPTOSS120B}, 1, nil, "params.Messages"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			w := NewBatchInputWriter(&buf)
+			w := NewWriter(&buf)
 			if tt.prepare != nil {
 				tt.prepare(w)
 			}
 			before := buf.Len()
 			err := w.Add(tt.id, tt.params)
-			var le *BatchLineError
+			var le *LineError
 			if !errors.As(err, &le) {
-				t.Fatalf("err = %v, want a *BatchLineError", err)
+				t.Fatalf("err = %v, want a *LineError", err)
 			}
 			if le.Line != tt.line || le.CustomID != tt.id {
 				t.Errorf("line %d, custom_id %q; want %d, %q", le.Line, le.CustomID, tt.line, tt.id)
@@ -103,13 +105,13 @@ func TestBatchInputWriterRefuses(t *testing.T) {
 			if !strings.Contains(err.Error(), fmt.Sprintf("batch line %d", tt.line)) {
 				t.Errorf("Error() = %q does not name line %d", err, tt.line)
 			}
-			if !errors.Is(err, ErrInvalidInput) {
+			if !errors.Is(err, client.ErrInvalidInput) {
 				t.Errorf("errors.Is(err, ErrInvalidInput) = false for %v", err)
 			}
 			if tt.sentinel != nil && !errors.Is(err, tt.sentinel) {
 				t.Errorf("errors.Is(err, %v) = false for %v", tt.sentinel, err)
 			}
-			var pe *ParamError
+			var pe *client.ParamError
 			if !errors.As(err, &pe) || pe.Param != tt.param {
 				t.Errorf("ParamError %+v, want Param %q", pe, tt.param)
 			}
@@ -117,7 +119,7 @@ func TestBatchInputWriterRefuses(t *testing.T) {
 				t.Errorf("a refused line wrote %q", buf.Bytes()[before:])
 			}
 			// A refused line changes nothing: the next good line follows.
-			if err := w.Add("after", ok("fine")); tt.prepare != nil && tt.sentinel != ErrBatchTooManyLines && tt.sentinel != ErrBatchTooLarge && err != nil {
+			if err := w.Add("after", ok("fine")); tt.prepare != nil && tt.sentinel != ErrTooManyLines && tt.sentinel != ErrTooLarge && err != nil {
 				t.Errorf("a good line after the refused one: %v", err)
 			}
 		})
@@ -127,17 +129,17 @@ func TestBatchInputWriterRefuses(t *testing.T) {
 // A line just under the limit is written: the limit is not off by one.
 func TestBatchInputWriterLineLimitEdge(t *testing.T) {
 	var empty bytes.Buffer
-	w := NewBatchInputWriter(&empty)
-	_ = w.Add("x", batchParams(ModelGPTOSS120B, ""))
+	w := NewWriter(&empty)
+	_ = w.Add("x", batchParams(client.ModelGPTOSS120B, ""))
 	overhead := empty.Len() // the line with an empty message, LF included
 	for _, tt := range []struct {
 		size int
 		ok   bool
-	}{{BatchMaxLineBytes, true}, {BatchMaxLineBytes + 1, false}} {
+	}{{MaxLineBytes, true}, {MaxLineBytes + 1, false}} {
 		var buf bytes.Buffer
-		w := NewBatchInputWriter(&buf)
-		err := w.Add("x", batchParams(ModelGPTOSS120B, strings.Repeat("a", tt.size-overhead)))
-		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrBatchLineTooLarge)) {
+		w := NewWriter(&buf)
+		err := w.Add("x", batchParams(client.ModelGPTOSS120B, strings.Repeat("a", tt.size-overhead)))
+		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrLineTooLarge)) {
 			t.Errorf("a %d-byte line: err = %v, want ok %v", tt.size, err, tt.ok)
 		}
 		if tt.ok && buf.Len() != tt.size {
@@ -150,22 +152,22 @@ func TestBatchInputWriterClose(t *testing.T) {
 	for _, tt := range []struct {
 		lines, min int
 		wantErr    bool
-	}{{9, BatchMinLines, true}, {10, BatchMinLines, false}, {0, BatchMinLines, true}, {2, 0, false}, {0, 0, false}} {
+	}{{9, DefaultMinLines, true}, {10, DefaultMinLines, false}, {0, DefaultMinLines, true}, {2, 0, false}, {0, 0, false}} {
 		var buf bytes.Buffer
-		w := NewBatchInputWriter(&buf)
-		if w.MinLines != BatchMinLines {
+		w := NewWriter(&buf)
+		if w.MinLines != DefaultMinLines {
 			t.Fatalf("default MinLines = %d", w.MinLines)
 		}
 		w.MinLines = tt.min
-		writeLines(t, w, tt.lines, ModelGPTOSS120B)
+		writeLines(t, w, tt.lines, client.ModelGPTOSS120B)
 		err := w.Close()
-		if tt.wantErr != (err != nil) || (err != nil && (!errors.Is(err, ErrBatchTooFewLines) || !errors.Is(err, ErrInvalidInput))) {
+		if tt.wantErr != (err != nil) || (err != nil && (!errors.Is(err, ErrTooFewLines) || !errors.Is(err, client.ErrInvalidInput))) {
 			t.Errorf("%d lines, MinLines %d: Close = %v", tt.lines, tt.min, err)
 		}
 		if again := w.Close(); fmt.Sprint(again) != fmt.Sprint(err) {
 			t.Errorf("second Close = %v, first %v", again, err)
 		}
-		if err := w.Add("late", batchParams(ModelGPTOSS120B, "x")); !errors.Is(err, ErrBatchWriterClosed) {
+		if err := w.Add("late", batchParams(client.ModelGPTOSS120B, "x")); !errors.Is(err, ErrWriterClosed) {
 			t.Errorf("Add after Close = %v", err)
 		}
 		if n := bytes.Count(buf.Bytes(), []byte("\n")); n != tt.lines {
@@ -185,13 +187,13 @@ func (f *failingWriter) Write(p []byte) (int, error) {
 }
 
 func TestBatchInputWriterWriteErrorSticks(t *testing.T) {
-	w := NewBatchInputWriter(&failingWriter{n: 1})
-	writeLines(t, w, 1, ModelGPTOSS120B)
-	err := w.Add("b", batchParams(ModelGPTOSS120B, "x"))
-	if err == nil || !strings.Contains(err.Error(), "line 2") || !strings.Contains(err.Error(), "disk full") || errors.Is(err, ErrInvalidInput) {
+	w := NewWriter(&failingWriter{n: 1})
+	writeLines(t, w, 1, client.ModelGPTOSS120B)
+	err := w.Add("b", batchParams(client.ModelGPTOSS120B, "x"))
+	if err == nil || !strings.Contains(err.Error(), "line 2") || !strings.Contains(err.Error(), "disk full") || errors.Is(err, client.ErrInvalidInput) {
 		t.Fatalf("err = %v", err)
 	}
-	if err2 := w.Add("c", batchParams(ModelGPTOSS120B, "x")); err2 != err {
+	if err2 := w.Add("c", batchParams(client.ModelGPTOSS120B, "x")); err2 != err {
 		t.Errorf("later Add = %v, want the write error", err2)
 	}
 	if err3 := w.Close(); err3 != err {
@@ -202,9 +204,9 @@ func TestBatchInputWriterWriteErrorSticks(t *testing.T) {
 // Every line the writer wrote decodes back to the same request.
 func TestBatchInputWriterDecodes(t *testing.T) {
 	var buf bytes.Buffer
-	w := NewBatchInputWriter(&buf)
-	p := batchParams(ModelGPTOSS120B, "line\r\nbreak \u2028 </script>")
-	p.Seed = Int64(0)
+	w := NewWriter(&buf)
+	p := batchParams(client.ModelGPTOSS120B, "line\r\nbreak \u2028 </script>")
+	p.Seed = client.Int64(0)
 	if err := w.Add("a", p); err != nil {
 		t.Fatal(err)
 	}
@@ -212,16 +214,16 @@ func TestBatchInputWriterDecodes(t *testing.T) {
 		t.Fatalf("not one LF-ended line: %q", buf.Bytes())
 	}
 	var got struct {
-		CustomID string                  `json:"custom_id"`
-		Method   string                  `json:"method"`
-		URL      string                  `json:"url"`
-		Body     ChatCompletionNewParams `json:"body"`
+		CustomID string                         `json:"custom_id"`
+		Method   string                         `json:"method"`
+		URL      string                         `json:"url"`
+		Body     client.ChatCompletionNewParams `json:"body"`
 	}
 	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
 	if got.CustomID != "a" || got.Method != "POST" || got.URL != "/v1/chat/completions" ||
-		MessageText(got.Body.Messages[0]) != "line\r\nbreak \u2028 </script>" || got.Body.Seed == nil || *got.Body.Seed != 0 {
+		client.MessageText(got.Body.Messages[0]) != "line\r\nbreak \u2028 </script>" || got.Body.Seed == nil || *got.Body.Seed != 0 {
 		t.Errorf("decoded %+v", got)
 	}
 }
@@ -231,8 +233,8 @@ func TestBatchInputWriterDecodes(t *testing.T) {
 // one, and writes valid UTF-8 either way (the documented limit).
 func TestBatchInputWriterMessageUTF8(t *testing.T) {
 	var buf bytes.Buffer
-	w := NewBatchInputWriter(&buf)
-	if err := w.Add("x", batchParams(ModelGPTOSS120B, "bad \xe2\x28 byte")); err != nil {
+	w := NewWriter(&buf)
+	if err := w.Add("x", batchParams(client.ModelGPTOSS120B, "bad \xe2\x28 byte")); err != nil {
 		t.Fatal(err)
 	}
 	if !utf8.Valid(buf.Bytes()) || !strings.Contains(buf.String(), "bad \ufffd( byte") {
@@ -243,7 +245,7 @@ func TestBatchInputWriterMessageUTF8(t *testing.T) {
 const batchCompletionJSON = `{"id":"c1","object":"chat.completion","created":1,"model":"gpt-oss-120b","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hi!"}}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}`
 
 // collect ranges over seq, keeping every result and error.
-func collect(t *testing.T, seq func(func(BatchResult, error) bool)) (results []BatchResult, errs []error) {
+func collect(t *testing.T, seq func(func(Result, error) bool)) (results []Result, errs []error) {
 	t.Helper()
 	for res, err := range seq {
 		if err != nil {
@@ -262,29 +264,29 @@ func TestReadBatchResultsShapes(t *testing.T) {
 		id, status, reqID, lineID string
 		code                      int
 		content                   string // "" when no completion
-		err                       *BatchResultError
+		err                       *ResultError
 	}{
 		{"cerebras succeeded", `{"custom_id":"a","status":"succeeded","response":` + batchCompletionJSON + `}`,
 			"a", "succeeded", "", "", 0, "Hi!", nil},
 		{"cerebras failed", `{"custom_id":"b","status":"failed","error":{"code":"context_length_exceeded","message":"too long"}}`,
-			"b", "failed", "", "", 0, "", &BatchResultError{Code: "context_length_exceeded", Message: "too long"}},
+			"b", "failed", "", "", 0, "", &ResultError{Code: "context_length_exceeded", Message: "too long"}},
 		{"cerebras expired", `{"custom_id":"c","status":"expired","error":{"code":"batch_expired","message":"not run in 24h"}}`,
-			"c", "expired", "", "", 0, "", &BatchResultError{Code: "batch_expired", Message: "not run in 24h"}},
+			"c", "expired", "", "", 0, "", &ResultError{Code: "batch_expired", Message: "not run in 24h"}},
 		{"cerebras unknown status kept", `{"custom_id":"d","status":"skipped"}`, "d", "skipped", "", "", 0, "", nil},
 		{"openai succeeded", `{"id":"batch_req_1","custom_id":"e","response":{"status_code":200,"request_id":"req-9","body":` + batchCompletionJSON + `},"error":null}`,
 			"e", "succeeded", "req-9", "batch_req_1", 200, "Hi!", nil},
 		{"openai failed status", `{"id":"batch_req_2","custom_id":"f","response":{"status_code":400,"request_id":"req-10","body":{"error":{"message":"bad model","type":"invalid_request_error","param":"model","code":"model_not_found"}}},"error":null}`,
-			"f", "failed", "req-10", "batch_req_2", 400, "", &BatchResultError{Code: "model_not_found", Message: "bad model", Type: "invalid_request_error", Param: "model"}},
+			"f", "failed", "req-10", "batch_req_2", 400, "", &ResultError{Code: "model_not_found", Message: "bad model", Type: "invalid_request_error", Param: "model"}},
 		{"openai flat error body", `{"custom_id":"g","response":{"status_code":429,"body":{"message":"slow down","code":429}}}`,
-			"g", "failed", "", "", 429, "", &BatchResultError{Code: "429", Message: "slow down"}},
+			"g", "failed", "", "", 429, "", &ResultError{Code: "429", Message: "slow down"}},
 		{"openai expired", `{"id":"batch_req_3","custom_id":"h","response":null,"error":{"code":"batch_expired","message":"expired"}}`,
-			"h", "expired", "", "batch_req_3", 0, "", &BatchResultError{Code: "batch_expired", Message: "expired"}},
-		{"error as a string", `{"custom_id":"i","error":"boom"}`, "i", "failed", "", "", 0, "", &BatchResultError{Message: "boom"}},
+			"h", "expired", "", "batch_req_3", 0, "", &ResultError{Code: "batch_expired", Message: "expired"}},
+		{"error as a string", `{"custom_id":"i","error":"boom"}`, "i", "failed", "", "", 0, "", &ResultError{Message: "boom"}},
 		{"CRLF ending and extra fields", `{"custom_id":"j","status":"succeeded","new_field":[1],"response":` + batchCompletionJSON + "}\r", "j", "succeeded", "", "", 0, "Hi!", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			results, errs := collect(t, ReadBatchResults(strings.NewReader("\n"+tt.line+"\n")))
+			results, errs := collect(t, Results(strings.NewReader("\n"+tt.line+"\n")))
 			if len(errs) != 0 || len(results) != 1 {
 				t.Fatalf("%d results, errors %v; want one result", len(results), errs)
 			}
@@ -330,11 +332,11 @@ func TestReadBatchResultsMalformedLines(t *testing.T) {
 			var lines []int
 			var ids []string
 			var lineErr error
-			for res, err := range ReadBatchResults(strings.NewReader(in)) {
+			for res, err := range Results(strings.NewReader(in)) {
 				if err != nil {
-					var le *BatchLineError
+					var le *LineError
 					if !errors.As(err, &le) {
-						t.Fatalf("err = %v (%T), want a *BatchLineError", err, err)
+						t.Fatalf("err = %v (%T), want a *LineError", err, err)
 					}
 					lines, lineErr = append(lines, -le.Line), err
 					continue
@@ -344,9 +346,9 @@ func TestReadBatchResultsMalformedLines(t *testing.T) {
 			if fmt.Sprint(lines) != "[1 2 -3 4]" || fmt.Sprint(ids) != "[a b c]" {
 				t.Fatalf("lines %v (negative: an error), ids %v", lines, ids)
 			}
-			if !errors.Is(lineErr, ErrBatchMalformedLine) || errors.Is(lineErr, ErrInvalidInput) ||
+			if !errors.Is(lineErr, ErrMalformedLine) || errors.Is(lineErr, client.ErrInvalidInput) ||
 				!strings.Contains(lineErr.Error(), "batch line 3") || !strings.Contains(lineErr.Error(), tt.why) {
-				t.Errorf("error %q: want line 3, %q, ErrBatchMalformedLine", lineErr, tt.why)
+				t.Errorf("error %q: want line 3, %q, ErrMalformedLine", lineErr, tt.why)
 			}
 		})
 	}
@@ -358,10 +360,10 @@ func TestReadBatchResultsLongLine(t *testing.T) {
 	edge := `{"custom_id":"edge","error":"` + strings.Repeat("y", limit-len(`{"custom_id":"edge","error":""}`)) + `"}`
 	in := `{"custom_id":"a","error":"e"}` + "\n" + long + "\n" + edge + "\r\n" + long // the last without LF
 	var got []string
-	for res, err := range ReadBatchResultsLimit(strings.NewReader(in), limit) {
+	for res, err := range ResultsLimit(strings.NewReader(in), limit) {
 		if err != nil {
-			var le *BatchLineError
-			if !errors.As(err, &le) || !errors.Is(err, ErrBatchLineTooLarge) {
+			var le *LineError
+			if !errors.As(err, &le) || !errors.Is(err, ErrLineTooLarge) {
 				t.Fatalf("err = %v", err)
 			}
 			got = append(got, fmt.Sprintf("too long@%d", le.Line))
@@ -386,7 +388,7 @@ func (f *failingReader) Read(p []byte) (int, error) {
 
 func TestReadBatchResultsReadError(t *testing.T) {
 	in := `{"custom_id":"a","error":"e"}` + "\n" + `{"custom_id":"b","err`
-	results, errs := collect(t, ReadBatchResults(&failingReader{strings.NewReader(in)}))
+	results, errs := collect(t, Results(&failingReader{strings.NewReader(in)}))
 	if len(results) != 1 || len(errs) != 1 || !strings.Contains(errs[0].Error(), "connection reset") || !strings.Contains(errs[0].Error(), "line 2") {
 		t.Fatalf("results %v, errors %v", results, errs)
 	}
@@ -396,7 +398,7 @@ func TestReadBatchResultsReadError(t *testing.T) {
 func TestReadBatchResultsBreak(t *testing.T) {
 	in := strings.Repeat(`{"custom_id":"a","error":"e"}`+"\n", 3)
 	n := 0
-	for range ReadBatchResults(strings.NewReader(in)) {
+	for range Results(strings.NewReader(in)) {
 		n++
 		break
 	}
@@ -408,7 +410,7 @@ func TestReadBatchResultsBreak(t *testing.T) {
 // Raw is a copy: it survives the next line.
 func TestReadBatchResultsRawIsACopy(t *testing.T) {
 	in := `{"custom_id":"a","error":"1"}` + "\n" + `{"custom_id":"b","error":"2"}` + "\n"
-	results, _ := collect(t, ReadBatchResults(strings.NewReader(in)))
+	results, _ := collect(t, Results(strings.NewReader(in)))
 	if len(results) != 2 || string(results[0].Raw) != `{"custom_id":"a","error":"1"}` {
 		t.Errorf("results %+v", results)
 	}
@@ -422,16 +424,16 @@ func fakeBatchOutput(t *testing.T, input []byte) []byte {
 	var out bytes.Buffer
 	for i := len(lines) - 1; i >= 0; i-- {
 		var req struct {
-			CustomID string                  `json:"custom_id"`
-			Method   string                  `json:"method"`
-			URL      string                  `json:"url"`
-			Body     ChatCompletionNewParams `json:"body"`
+			CustomID string                         `json:"custom_id"`
+			Method   string                         `json:"method"`
+			URL      string                         `json:"url"`
+			Body     client.ChatCompletionNewParams `json:"body"`
 		}
 		if err := json.Unmarshal(lines[i], &req); err != nil || req.Method != "POST" || req.URL != "/v1/chat/completions" {
 			t.Fatalf("input line %d: %v %q", i+1, err, lines[i])
 		}
-		completion, _ := json.Marshal(ChatCompletion{ID: "c", Object: "chat.completion", Model: req.Body.Model,
-			Choices: []ChatCompletionChoice{{Message: ChatCompletionMessage{Role: "assistant", Content: "echo: " + MessageText(req.Body.Messages[0])}}}})
+		completion, _ := json.Marshal(client.ChatCompletion{ID: "c", Object: "chat.completion", Model: req.Body.Model,
+			Choices: []client.ChatCompletionChoice{{Message: client.ChatCompletionMessage{Role: "assistant", Content: "echo: " + client.MessageText(req.Body.Messages[0])}}}})
 		id, _ := json.Marshal(req.CustomID)
 		if i%2 == 0 {
 			fmt.Fprintf(&out, `{"custom_id":%s,"status":"succeeded","response":%s}`+"\n", id, completion)
@@ -444,24 +446,24 @@ func fakeBatchOutput(t *testing.T, input []byte) []byte {
 
 func TestBatchRoundTrip(t *testing.T) {
 	var input bytes.Buffer
-	w := NewBatchInputWriter(&input)
+	w := NewWriter(&input)
 	want := map[string]string{}
 	for i := range 25 {
 		id, text := fmt.Sprintf("req \"%d\"\n", i), fmt.Sprintf("question %d: <é>\r\n", i)
 		want[id] = "echo: " + text
-		if err := w.Add(id, batchParams(ModelGPTOSS120B, text)); err != nil {
+		if err := w.Add(id, batchParams(client.ModelGPTOSS120B, text)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	results, errs := collect(t, ReadBatchResults(bytes.NewReader(fakeBatchOutput(t, input.Bytes()))))
+	results, errs := collect(t, Results(bytes.NewReader(fakeBatchOutput(t, input.Bytes()))))
 	if len(errs) != 0 || len(results) != len(want) {
 		t.Fatalf("%d results, errors %v", len(results), errs)
 	}
 	for i, r := range results {
-		if r.Line != i+1 || r.Status != BatchResultSucceeded || r.Completion == nil || r.Completion.Choices[0].Message.Content != want[r.CustomID] {
+		if r.Line != i+1 || r.Status != StatusSucceeded || r.Completion == nil || r.Completion.Choices[0].Message.Content != want[r.CustomID] {
 			t.Errorf("line %d: %+v", i+1, r)
 		}
 		delete(want, r.CustomID)
@@ -515,7 +517,7 @@ func TestReadBatchResultsConstantMemory(t *testing.T) {
 	runtime.ReadMemStats(&ms)
 	base, peak := ms.HeapAlloc, ms.HeapAlloc
 	n := 0
-	for res, err := range ReadBatchResults(r) {
+	for res, err := range Results(r) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -561,8 +563,8 @@ func FuzzReadBatchResults(f *testing.F) {
 			}
 		}
 		var got []int
-		for res, err := range ReadBatchResultsLimit(bytes.NewReader(data), limit) {
-			var le *BatchLineError
+		for res, err := range ResultsLimit(bytes.NewReader(data), limit) {
+			var le *LineError
 			switch {
 			case err == nil:
 				got = append(got, res.Line)
@@ -571,7 +573,7 @@ func FuzzReadBatchResults(f *testing.F) {
 				}
 			case errors.As(err, &le):
 				got = append(got, le.Line)
-				if !errors.Is(err, ErrBatchMalformedLine) && !errors.Is(err, ErrBatchLineTooLarge) {
+				if !errors.Is(err, ErrMalformedLine) && !errors.Is(err, ErrLineTooLarge) {
 					t.Fatalf("line %d: an error of no kind: %v", le.Line, err)
 				}
 			default:

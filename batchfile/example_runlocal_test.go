@@ -1,4 +1,4 @@
-package client_test
+package batchfile_test
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/cerebras-go/cerebras/batchfile"
 	"github.com/cerebras-go/cerebras/cerebrastest"
 	"github.com/cerebras-go/cerebras/client"
 )
@@ -14,7 +15,7 @@ import (
 // Run a batch input file on this machine through the chat API, stop it
 // after the first result, and resume it: the second run skips what the first
 // one wrote. The results read like a batch's output file.
-func ExampleBatchService_RunLocal() {
+func ExampleRunLocal() {
 	srv, err := cerebrastest.Start() // a local fake of the API, so the example runs offline
 	if err != nil {
 		fmt.Println("error:", err)
@@ -30,7 +31,7 @@ func ExampleBatchService_RunLocal() {
 
 	// The same input as the Batch API's.
 	var input bytes.Buffer
-	w := client.NewBatchInputWriter(&input)
+	w := batchfile.NewWriter(&input)
 	w.MinLines = 0
 	for _, q := range []string{"What is 2+2?", "Name a prime.", "Say hi."} {
 		if err := w.Add(fmt.Sprintf("q%d", w.Lines()+1), client.ChatCompletionNewParams{
@@ -53,19 +54,19 @@ func ExampleBatchService_RunLocal() {
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "results.jsonl")
-	run := func(ctx context.Context, onProgress func(client.BulkProgress)) (client.BulkProgress, error) {
+	run := func(ctx context.Context, onProgress func(batchfile.Progress)) (batchfile.Progress, error) {
 		out, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
-			return client.BulkProgress{}, err
+			return batchfile.Progress{}, err
 		}
 		defer out.Close()
-		return c.Batches.RunLocal(ctx, bytes.NewReader(input.Bytes()), out,
-			client.BulkParams{Concurrency: 1, OnProgress: onProgress})
+		return batchfile.RunLocal(ctx, c.Chat.Completions, bytes.NewReader(input.Bytes()), out,
+			batchfile.RunParams{Concurrency: 1, OnProgress: onProgress})
 	}
 
 	// Interrupted after one result, as by a Ctrl-C.
 	ctx, cancel := context.WithCancel(context.Background())
-	p, err := run(ctx, func(p client.BulkProgress) {
+	p, err := run(ctx, func(p batchfile.Progress) {
 		if p.Completed == 1 {
 			cancel()
 		}
@@ -86,7 +87,7 @@ func ExampleBatchService_RunLocal() {
 		return
 	}
 	defer out.Close()
-	for res, err := range client.ReadBatchResults(out) {
+	for res, err := range batchfile.Results(out) {
 		switch {
 		case err != nil:
 			fmt.Println("unreadable line:", err)

@@ -1,4 +1,4 @@
-package client_test
+package batchfile_test
 
 import (
 	"bytes"
@@ -6,14 +6,15 @@ import (
 	"log"
 	"strings"
 
+	"github.com/cerebras-go/cerebras/batchfile"
 	"github.com/cerebras-go/cerebras/client"
 )
 
 // A batch input file is written line by line, its limits checked before
 // the upload; the results are read back one line at a time.
-func ExampleNewBatchInputWriter() {
+func ExampleNewWriter() {
 	var input bytes.Buffer // in a program: a file, or the upload's body
-	w := client.NewBatchInputWriter(&input)
+	w := batchfile.NewWriter(&input)
 	w.MinLines = 0 // the example has two lines; an older guide asks for 10
 	add := func(id, question string) error {
 		return w.Add(id, client.ChatCompletionNewParams{
@@ -37,7 +38,7 @@ func ExampleNewBatchInputWriter() {
 	output := `{"custom_id":"q2","status":"succeeded","response":{"id":"c2","object":"chat.completion","created":1,"model":"gpt-oss-120b","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"7"}}]}}
 {"custom_id":"q1","status":"failed","error":{"code":"context_length_exceeded","message":"the prompt is too long"}}
 `
-	for res, err := range client.ReadBatchResults(strings.NewReader(output)) {
+	for res, err := range batchfile.Results(strings.NewReader(output)) {
 		switch {
 		case err != nil:
 			fmt.Println("unreadable line:", err)
@@ -48,7 +49,7 @@ func ExampleNewBatchInputWriter() {
 		}
 	}
 	// Output:
-	// client: batch line 2 (custom_id "q1"): duplicate custom_id: line 1 has it already
+	// cerebras: batch line 2 (custom_id "q1"): duplicate custom_id: line 1 has it already
 	// {"custom_id":"q1","method":"POST","url":"/v1/chat/completions","body":{"messages":[{"content":"What is 2+2?","role":"user"}],"model":"gpt-oss-120b"}}
 	// {"custom_id":"q2","method":"POST","url":"/v1/chat/completions","body":{"messages":[{"content":"Name a prime.","role":"user"}],"model":"gpt-oss-120b"}}
 	// q2 succeeded: 7

@@ -1,4 +1,4 @@
-package client
+package batchfile
 
 import (
 	"bufio"
@@ -17,7 +17,7 @@ type resumeLine struct {
 	n     int64  // bytes consumed, the LF included
 	eof   bool   // the line ended at the end of the file, without an LF
 	whole bool   // one JSON object, closed, and nothing after it but white space
-	id    string // the top-level custom_id, as ReadBatchResults reads it
+	id    string // the top-level custom_id, as Results reads it
 	hasID bool
 }
 
@@ -27,7 +27,7 @@ type resumeLine struct {
 // they decode (another SDK version, a newer spec, a hand edit) does not
 // matter to resume. It follows the JSON structure (strings, escapes,
 // nesting) without building anything, keeping only the top-level keys and
-// the value of custom_id (bounded by BatchMaxLineBytes, as the input line
+// the value of custom_id (bounded by MaxLineBytes, as the input line
 // that named it was). It checks the structure, not the whole grammar: a
 // line cut short by a crash mid-write is never whole, since its top-level
 // object is closed only by its last byte. The jsonscan scanner is not used:
@@ -70,7 +70,7 @@ func scanLine(br *bufio.Reader) (resumeLine, error) {
 			}
 			if capturer && !capLong {
 				capture = append(capture, c)
-				if len(capture) > BatchMaxLineBytes {
+				if len(capture) > MaxLineBytes {
 					capLong, capture = true, nil
 				}
 			}

@@ -1,4 +1,4 @@
-package client
+package batchfile
 
 import (
 	"bufio"
@@ -14,61 +14,70 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cerebras-go/cerebras/client"
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/internal/usage"
 )
 
-// BatchRequest is one request of a batch: the custom_id that names its
+// Completer sends a chat completion request: the chat endpoint of a
+// *client.Client, c.Chat.Completions, is one. RunLocal sends every request
+// of the file through it; a test can give RunLocal one of its own, without
+// HTTP.
+type Completer interface {
+	New(ctx context.Context, params client.ChatCompletionNewParams, opts ...client.Option) (*client.ChatCompletion, error)
+}
+
+// Request is one request of a batch: the custom_id that names its
 // result and the chat completion it asks for, the body of an input line.
-// Batches.RunLocalSeq runs a sequence of them.
-type BatchRequest struct {
+// RunLocalSeq runs a sequence of them.
+type Request struct {
 	// CustomID names the request's result line; unique within a batch.
 	CustomID string
 	// Params is the chat completion request.
-	Params ChatCompletionNewParams
+	Params client.ChatCompletionNewParams
 }
 
-// The concurrency of Batches.RunLocal.
+// The concurrency of RunLocal.
 const (
-	// DefaultBulkConcurrency is how many requests RunLocal keeps in flight
-	// when BulkParams.Concurrency is 0.
-	DefaultBulkConcurrency = 8
-	// MaxBulkConcurrency is the largest BulkParams.Concurrency.
-	MaxBulkConcurrency = 1024
+	// DefaultConcurrency is how many requests RunLocal keeps in flight
+	// when RunParams.Concurrency is 0.
+	DefaultConcurrency = 8
+	// MaxConcurrency is the largest RunParams.Concurrency.
+	MaxConcurrency = 1024
 )
 
-// ErrBulkUnfinished is matched by the error of a RunLocal run in which some
+// ErrUnfinished is matched by the error of a RunLocal run in which some
 // requests got no answer to record (a connection error, or a 429 or 5xx
 // still failing after the client's retries): they are not in the output,
 // so running again with the same output sends them, and only them, again.
-var ErrBulkUnfinished = errors.New("cerebras: some requests got no answer")
+var ErrUnfinished = errors.New("cerebras: some requests got no answer")
 
-// BulkOutput is the results file of Batches.RunLocal. RunLocal reads it
+// Output is the results file of RunLocal. RunLocal reads it
 // from the start to find the requests an earlier run finished, truncates a
 // torn last line, and appends its results. An *os.File opened with
 // os.O_RDWR|os.O_CREATE (and os.O_APPEND, if you like) implements it.
-type BulkOutput interface {
+type Output interface {
 	io.ReadWriteSeeker
 	// Truncate changes the size of the file, as (*os.File).Truncate.
 	Truncate(size int64) error
 }
 
-// BulkParams configures Batches.RunLocal. The zero value keeps
-// DefaultBulkConcurrency requests in flight and reports no progress.
-type BulkParams struct {
+// RunParams configures RunLocal. The zero value keeps
+// DefaultConcurrency requests in flight and reports no progress.
+type RunParams struct {
 	// Concurrency is the most requests in flight at once: 1 to
-	// MaxBulkConcurrency, or 0 for DefaultBulkConcurrency.
+	// MaxConcurrency, or 0 for DefaultConcurrency.
 	Concurrency int
 	// OnProgress, if set, is called after every request that finishes
 	// (recorded or not), and once when the whole input has been read (then
 	// Total is known). Calls never overlap and the counts only grow: it runs
 	// under the runner's lock, so it must return quickly. It may cancel the
 	// run's context, to stop after a number of results.
-	OnProgress func(BulkProgress)
+	OnProgress func(Progress)
 }
 
-// BulkProgress counts the requests of one Batches.RunLocal call.
-type BulkProgress struct {
+// Progress counts the requests of one RunLocal call.
+type Progress struct {
 	// Total is the number of requests in the input once it has all been
 	// read, and -1 before.
 	Total int
@@ -84,14 +93,14 @@ type BulkProgress struct {
 	// Usage adds up the usage of the completed requests, every count of it
 	// (prompt, completion, total, cached and reasoning tokens …), as a
 	// tool run's Usage adds up its turns.
-	Usage Usage
+	Usage client.Usage
 	// Elapsed is the time since the run started.
 	Elapsed time.Duration
 }
 
 // Rate returns the requests answered per second in this run (Completed and
 // Failed over Elapsed), or 0 before any time has passed.
-func (p BulkProgress) Rate() float64 {
+func (p Progress) Rate() float64 {
 	if p.Elapsed <= 0 {
 		return 0
 	}
@@ -101,8 +110,8 @@ func (p BulkProgress) Rate() float64 {
 // RunLocal runs a batch input file on this machine, through the ordinary
 // chat API (Chat.Completions.New), instead of uploading it to the Batch API:
 // it needs no Private Preview access, and its results come as they finish.
-// input is a file as NewBatchInputWriter writes it; output receives the
-// results in the batch output format, so ReadBatchResults reads them as it
+// input is a file as NewWriter writes it; output receives the
+// results in the batch output format, so Results reads them as it
 // reads a batch's output file:
 //
 //	{"custom_id": "q1", "status": "succeeded", "response": {<chat.completion>}}
@@ -110,7 +119,7 @@ func (p BulkProgress) Rate() float64 {
 //
 // Failures go to the same output as successes: one file records every
 // request done, which is what makes a run resumable (the Batch API splits
-// them into an output and an error file; ReadBatchResults reads either, and
+// them into an output and an error file; Results reads either, and
 // a result's Status tells them apart).
 //
 // A run is resumable: the custom_ids already in output are skipped, so a
@@ -128,14 +137,14 @@ func (p BulkProgress) Rate() float64 {
 // stops the run, unwritten, and is returned, as is an error of opts. A request with no answer to
 // record (a connection error, a 429 or 5xx still failing after the
 // client's retries) is not written; the run goes on and returns an error
-// matching ErrBulkUnfinished, and the next run sends it again.
+// matching ErrUnfinished, and the next run sends it again.
 //
-// The input is checked as NewBatchInputWriter checks it (unique custom_ids,
+// The input is checked as NewWriter checks it (unique custom_ids,
 // one model, the line and file limits, LF endings, valid UTF-8), and a line
-// that fails stops the run with a *BatchLineError naming it, the requests
+// that fails stops the run with a *LineError naming it, the requests
 // before it keeping their results. Fields that ChatCompletionNewParams does
 // not know are refused rather than dropped (send them with WithExtraBody).
-// The minimum of BatchMinLines does not apply.
+// The minimum of DefaultMinLines does not apply.
 //
 // Every request goes through c like any call, with opts added: the client's
 // retries (a 429 waits as retry-after says), middleware and headers apply.
@@ -146,39 +155,42 @@ func (p BulkProgress) Rate() float64 {
 //
 //	out, err := os.OpenFile("results.jsonl", os.O_RDWR|os.O_CREATE, 0o644)
 //	…
-//	p, err := c.Batches.RunLocal(ctx, in, out, client.BulkParams{Concurrency: 16})
-func (s *BatchService) RunLocal(ctx context.Context, input io.Reader, output BulkOutput, params BulkParams, opts ...Option) (BulkProgress, error) {
+//	p, err := batchfile.RunLocal(ctx, c.Chat.Completions, in, out, batchfile.RunParams{Concurrency: 16})
+func RunLocal(ctx context.Context, chat Completer, input io.Reader, output Output, params RunParams, opts ...client.Option) (Progress, error) {
 	if ctx == nil {
-		return BulkProgress{Total: -1}, paramError("ctx", "nil Context")
+		return Progress{Total: -1}, paramError("ctx", "nil Context")
 	}
 	if input == nil {
-		return BulkProgress{Total: -1}, paramError("input", "Batches.RunLocal: input is nil")
+		return Progress{Total: -1}, paramError("input", "batchfile.RunLocal: input is nil")
 	}
-	return s.RunLocalSeq(ctx, readBatchInput(input), output, params, opts...)
+	return RunLocalSeq(ctx, chat, readBatchInput(input), output, params, opts...)
 }
 
 // RunLocalSeq is RunLocal for requests from a sequence instead of a file,
 // such as one that builds them as it goes; an error from the sequence stops
-// the run and is returned. The requests are checked as NewBatchInputWriter
-// checks them, a *BatchLineError numbering them from 1. The sequence is
+// the run and is returned. The requests are checked as NewWriter
+// checks them, a *LineError numbering them from 1. The sequence is
 // ranged over once, on the caller's goroutine.
-func (s *BatchService) RunLocalSeq(ctx context.Context, requests iter.Seq2[BatchRequest, error], output BulkOutput, params BulkParams, opts ...Option) (BulkProgress, error) {
-	p := BulkProgress{Total: -1}
+func RunLocalSeq(ctx context.Context, chat Completer, requests iter.Seq2[Request, error], output Output, params RunParams, opts ...client.Option) (Progress, error) {
+	p := Progress{Total: -1}
 	if ctx == nil {
 		return p, paramError("ctx", "nil Context")
+	}
+	if chat == nil {
+		return p, paramError("chat", "batchfile.RunLocal: chat is nil: pass c.Chat.Completions")
 	}
 	workers := params.Concurrency
 	switch {
 	case workers == 0:
-		workers = DefaultBulkConcurrency
-	case workers < 0 || workers > MaxBulkConcurrency:
-		return p, paramError("BulkParams.Concurrency", "BulkParams.Concurrency is %d: it must be 1 to %d, or 0 for %d", workers, MaxBulkConcurrency, DefaultBulkConcurrency)
+		workers = DefaultConcurrency
+	case workers < 0 || workers > MaxConcurrency:
+		return p, paramError("RunParams.Concurrency", "RunParams.Concurrency is %d: it must be 1 to %d, or 0 for %d", workers, MaxConcurrency, DefaultConcurrency)
 	}
 	if requests == nil {
-		return p, paramError("requests", "Batches.RunLocalSeq: requests is nil")
+		return p, paramError("requests", "batchfile.RunLocalSeq: requests is nil")
 	}
 	if output == nil {
-		return p, paramError("output", "Batches.RunLocal: output is nil")
+		return p, paramError("output", "batchfile.RunLocal: output is nil")
 	}
 	if err := ctx.Err(); err != nil {
 		return p, err
@@ -190,9 +202,9 @@ func (s *BatchService) RunLocalSeq(ctx context.Context, requests iter.Seq2[Batch
 
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	r := &bulkRun{chat: s.c.Chat.Completions, opts: opts, out: output, onProgress: params.OnProgress,
+	r := &bulkRun{chat: chat, opts: opts, out: output, onProgress: params.OnProgress,
 		cancel: cancel, start: time.Now(), p: p}
-	jobs := make(chan BatchRequest) // unbuffered: nothing waits in a queue when ctx is cancelled
+	jobs := make(chan Request) // unbuffered: nothing waits in a queue when ctx is cancelled
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
@@ -217,30 +229,30 @@ func (s *BatchService) RunLocalSeq(ctx context.Context, requests iter.Seq2[Batch
 	case inputErr != nil:
 		return p, inputErr
 	case p.Unfinished > 0:
-		return p, fmt.Errorf("%w: %d not written, run again to send them; the first: %w", ErrBulkUnfinished, p.Unfinished, r.firstUnfinished)
+		return p, fmt.Errorf("%w: %d not written, run again to send them; the first: %w", ErrUnfinished, p.Unfinished, r.firstUnfinished)
 	}
 	return p, nil
 }
 
 // bulkRun is the state of one RunLocal call, shared by its workers.
 type bulkRun struct {
-	chat       *ChatCompletionService
-	opts       []Option
-	out        BulkOutput
-	onProgress func(BulkProgress)
+	chat       Completer
+	opts       []client.Option
+	out        Output
+	onProgress func(Progress)
 	cancel     context.CancelCauseFunc
 	start      time.Time
 
 	mu              sync.Mutex // serializes the output's writes, p and onProgress
-	p               BulkProgress
+	p               Progress
 	err             error // why the run stopped: the output's Write failed, or an error every request would get
 	firstUnfinished error
 }
 
 // feed checks the requests and hands those not done yet to the workers. It
 // returns the first input error.
-func (r *bulkRun) feed(ctx context.Context, requests iter.Seq2[BatchRequest, error], done map[string]struct{}, jobs chan<- BatchRequest) error {
-	check := NewBatchInputWriter(io.Discard) // the writer's checks, its lines discarded
+func (r *bulkRun) feed(ctx context.Context, requests iter.Seq2[Request, error], done map[string]struct{}, jobs chan<- Request) error {
+	check := NewWriter(io.Discard) // the writer's checks, its lines discarded
 	n := 0
 	for req, err := range requests {
 		if err != nil {
@@ -273,27 +285,27 @@ func (r *bulkRun) feed(ctx context.Context, requests iter.Seq2[BatchRequest, err
 }
 
 // do sends one request and records its result.
-func (r *bulkRun) do(ctx context.Context, req BatchRequest) {
+func (r *bulkRun) do(ctx context.Context, req Request) {
 	if ctx.Err() != nil {
 		return
 	}
 	comp, err := r.chat.New(ctx, req.Params, r.opts...)
-	var apiErr *APIError
+	var apiErr *client.APIError
 	var line []byte
 	switch {
 	case err == nil:
-		line, err = resultLine(req.CustomID, BatchResultSucceeded, comp, nil)
+		line, err = resultLine(req.CustomID, StatusSucceeded, comp, nil)
 	case stopsBulkRun(err):
 		r.mu.Lock()
 		if r.err == nil {
-			r.err = fmt.Errorf("client: RunLocal stopped, as every request would fail the same way: %w", err)
+			r.err = fmt.Errorf("cerebras: RunLocal stopped, as every request would fail the same way: %w", err)
 			r.cancel(r.err)
 		}
 		r.mu.Unlock()
 		return
 	case errors.As(err, &apiErr) && !apiErr.InStream &&
-		!retryableStatus(&http.Response{StatusCode: apiErr.StatusCode, Header: apiErr.Header}):
-		line, err = resultLine(req.CustomID, BatchResultFailed, nil, apiErr)
+		!apiErr.Retryable():
+		line, err = resultLine(req.CustomID, StatusFailed, nil, apiErr)
 	case ctx.Err() != nil:
 		return // interrupted: not written, so the next run sends it again
 	default:
@@ -320,7 +332,7 @@ func (r *bulkRun) do(ctx context.Context, req BatchRequest) {
 		}
 	}
 	if err != nil {
-		r.err = fmt.Errorf("client: RunLocal: writing the result of %q: %w", req.CustomID, err)
+		r.err = fmt.Errorf("cerebras: RunLocal: writing the result of %q: %w", req.CustomID, err)
 		r.cancel(r.err)
 		return
 	}
@@ -340,8 +352,8 @@ func (r *bulkRun) do(ctx context.Context, req BatchRequest) {
 // options is bad. Recording it as every line's result would make the rerun
 // skip them all.
 func stopsBulkRun(err error) bool {
-	var pe *ParamError
-	var apiErr *APIError
+	var pe *client.ParamError
+	var apiErr *client.APIError
 	switch {
 	case errors.As(err, &pe):
 		return true
@@ -365,7 +377,7 @@ func (r *bulkRun) report() {
 
 // resultLine encodes one output line in Cerebras' shape, with its LF: the
 // completion, or the API's error.
-func resultLine(customID, status string, comp *ChatCompletion, apiErr *APIError) ([]byte, error) {
+func resultLine(customID, status string, comp *client.ChatCompletion, apiErr *client.APIError) ([]byte, error) {
 	var l gen.BatchResultLine
 	var err error
 	l.CustomID, err = encodeJSON(customID)
@@ -389,7 +401,7 @@ func resultLine(customID, status string, comp *ChatCompletion, apiErr *APIError)
 }
 
 // errorDetail is the API's error as the spec's error object.
-func errorDetail(e *APIError) gen.ErrorDetail {
+func errorDetail(e *client.APIError) gen.ErrorDetail {
 	opt := func(s string) *string {
 		if s == "" {
 			return nil
@@ -403,7 +415,7 @@ func errorDetail(e *APIError) gen.ErrorDetail {
 	return gen.ErrorDetail{Code: opt(e.Code), Message: &msg, Type: opt(e.Type), Param: opt(e.Param), ID: opt(e.ID)}
 }
 
-// encodeJSON encodes v as the BatchInputWriter does, without escaping HTML
+// encodeJSON encodes v as the Writer does, without escaping HTML
 // and without the trailing LF.
 func encodeJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
@@ -424,9 +436,9 @@ func encodeJSON(v any) ([]byte, error) {
 // was torn by a crash mid-write, and is cut off (its request runs again);
 // one that is (a file edited by hand) is kept and given its LF. Other
 // lines without a custom_id are left as they are, and do not count as done.
-func resumeBulkOutput(out BulkOutput) (map[string]struct{}, error) {
+func resumeBulkOutput(out Output) (map[string]struct{}, error) {
 	fail := func(err error) (map[string]struct{}, error) {
-		return nil, fmt.Errorf("client: RunLocal: reading the results already in the output: %w", err)
+		return nil, fmt.Errorf("cerebras: RunLocal: reading the results already in the output: %w", err)
 	}
 	if _, err := out.Seek(0, io.SeekStart); err != nil {
 		return fail(err)
@@ -472,20 +484,20 @@ func resumeBulkOutput(out BulkOutput) (map[string]struct{}, error) {
 
 // readBatchInput iterates over the requests of a batch input file; a
 // blank last line ends it, as it ends a file the Batch API reads. A line
-// it cannot read is yielded as a *BatchLineError whose Err is a *ParamError
-// (ErrInvalidInput and ErrBatchMalformedLine, ErrBatchLineTooLarge or
-// ErrBatchInvalidUTF8); an error reading r is yielded last.
-func readBatchInput(r io.Reader) iter.Seq2[BatchRequest, error] {
-	return func(yield func(BatchRequest, error) bool) {
+// it cannot read is yielded as a *LineError whose Err is a *ParamError
+// (ErrInvalidInput and ErrMalformedLine, ErrLineTooLarge or
+// ErrInvalidUTF8); an error reading r is yielded last.
+func readBatchInput(r io.Reader) iter.Seq2[Request, error] {
+	return func(yield func(Request, error) bool) {
 		br := bufio.NewReaderSize(r, 64<<10)
 		var buf []byte
 		for n := 1; ; n++ {
 			var size int64
 			var tooLong bool
 			var err error
-			buf, size, tooLong, err = readBatchLine(br, buf[:0], BatchMaxLineBytes-1) // the limit counts the LF
+			buf, size, tooLong, err = readBatchLine(br, buf[:0], MaxLineBytes-1) // the limit counts the LF
 			if err != nil && err != io.EOF {
-				yield(BatchRequest{}, fmt.Errorf("client: reading the batch input, line %d: %w", n, err))
+				yield(Request{}, fmt.Errorf("cerebras: reading the batch input, line %d: %w", n, err))
 				return
 			}
 			if size == 0 {
@@ -496,10 +508,10 @@ func readBatchInput(r io.Reader) iter.Seq2[BatchRequest, error] {
 					return // a blank last line, as the Batch API accepts it
 				}
 			}
-			var req BatchRequest
+			var req Request
 			var lerr error
 			if tooLong {
-				lerr = inputLineError(n, "", ErrBatchLineTooLarge, "the line is over the %d-byte (1 MB) limit", BatchMaxLineBytes)
+				lerr = inputLineError(n, "", ErrLineTooLarge, "the line is over the %d-byte (1 MB) limit", MaxLineBytes)
 			} else {
 				req, lerr = parseBatchInput(n, buf)
 			}
@@ -511,35 +523,35 @@ func readBatchInput(r io.Reader) iter.Seq2[BatchRequest, error] {
 }
 
 // parseBatchInput decodes input line n, without its LF.
-func parseBatchInput(n int, line []byte) (BatchRequest, error) {
+func parseBatchInput(n int, line []byte) (Request, error) {
 	switch {
 	case bytes.HasSuffix(line, []byte("\r")):
-		return BatchRequest{}, inputLineError(n, "", ErrBatchMalformedLine, "the line ends in CRLF: a batch input file takes LF endings")
+		return Request{}, inputLineError(n, "", ErrMalformedLine, "the line ends in CRLF: a batch input file takes LF endings")
 	case len(bytes.TrimSpace(line)) == 0:
-		return BatchRequest{}, inputLineError(n, "", ErrBatchMalformedLine, "the line is blank: a batch input file holds one request a line")
+		return Request{}, inputLineError(n, "", ErrMalformedLine, "the line is blank: a batch input file holds one request a line")
 	case !utf8.Valid(line):
-		return BatchRequest{}, inputLineError(n, "", ErrBatchInvalidUTF8, "the line is not valid UTF-8")
+		return Request{}, inputLineError(n, "", ErrInvalidUTF8, "the line is not valid UTF-8")
 	}
 	var in gen.BatchInputLine
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields() // a field the params do not know would be dropped silently
 	if err := dec.Decode(&in); err != nil {
-		return BatchRequest{}, inputLineError(n, in.CustomID, ErrBatchMalformedLine, "%v", err)
+		return Request{}, inputLineError(n, in.CustomID, ErrMalformedLine, "%v", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return BatchRequest{}, inputLineError(n, in.CustomID, ErrBatchMalformedLine, "data after the request's object")
+		return Request{}, inputLineError(n, in.CustomID, ErrMalformedLine, "data after the request's object")
 	}
-	if in.Method != gen.BatchInputLineMethodPOST || in.URL != BatchEndpointChatCompletions {
-		return BatchRequest{}, inputLineError(n, in.CustomID, ErrBatchMalformedLine, "the request is %q %q: a batch runs POST %s", in.Method, in.URL, batchEndpoint)
+	if in.Method != gen.BatchInputLineMethodPOST || in.URL != client.BatchEndpointChatCompletions {
+		return Request{}, inputLineError(n, in.CustomID, ErrMalformedLine, "the request is %q %q: a batch runs POST %s", in.Method, in.URL, batchEndpoint)
 	}
 	if in.Body == nil {
-		return BatchRequest{}, inputLineError(n, in.CustomID, ErrBatchMalformedLine, "the request has no body")
+		return Request{}, inputLineError(n, in.CustomID, ErrMalformedLine, "the request has no body")
 	}
-	return BatchRequest{CustomID: in.CustomID, Params: *in.Body}, nil
+	return Request{CustomID: in.CustomID, Params: *in.Body}, nil
 }
 
 // inputLineError is the error of input line n.
 func inputLineError(n int, customID string, sentinel error, format string, args ...any) error {
-	return &BatchLineError{Line: n, CustomID: customID,
-		Err: &ParamError{Param: "input", Message: fmt.Sprintf(format, args...), Err: sentinel}}
+	return &LineError{Line: n, CustomID: customID,
+		Err: &client.ParamError{Param: "input", Message: fmt.Sprintf(format, args...), Err: sentinel}}
 }

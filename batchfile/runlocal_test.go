@@ -1,4 +1,4 @@
-package client
+package batchfile
 
 import (
 	"bufio"
@@ -18,20 +18,21 @@ import (
 	"time"
 
 	"github.com/cerebras-go/cerebras/cerebrastest"
+	"github.com/cerebras-go/cerebras/client"
 	"github.com/cerebras-go/cerebras/internal/spec"
 	"github.com/cerebras-go/cerebras/internal/usage"
 )
 
-// bulkInput writes n requests with NewBatchInputWriter, custom_ids q000…,
+// bulkInput writes n requests with NewWriter, custom_ids q000…,
 // each asking "question <id>"; edit, if set, changes a request's params.
-func bulkInput(t *testing.T, n int, edit func(i int, p *ChatCompletionNewParams)) string {
+func bulkInput(t *testing.T, n int, edit func(i int, p *client.ChatCompletionNewParams)) string {
 	t.Helper()
 	var buf bytes.Buffer
-	w := NewBatchInputWriter(&buf)
+	w := NewWriter(&buf)
 	w.MinLines = 0
 	for i := range n {
 		id := fmt.Sprintf("q%03d", i)
-		p := ChatCompletionNewParams{Model: ModelGPTOSS120B, Messages: []ChatMessage{UserMessage("question " + id)}}
+		p := client.ChatCompletionNewParams{Model: client.ModelGPTOSS120B, Messages: []client.ChatMessage{client.UserMessage("question " + id)}}
 		if edit != nil {
 			edit(i, &p)
 		}
@@ -61,9 +62,9 @@ func bulkOutput(t *testing.T, path string, flags ...int) *os.File {
 	return f
 }
 
-// bulkResults reads the results file with ReadBatchResults, by custom_id,
+// bulkResults reads the results file with Results, by custom_id,
 // failing on an unreadable line and reporting a custom_id seen twice.
-func bulkResults(t *testing.T, path string) map[string]BatchResult {
+func bulkResults(t *testing.T, path string) map[string]Result {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -104,9 +105,9 @@ func TestRunLocalKillAndRerun(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p1, err := c.Batches.RunLocal(ctx, strings.NewReader(input), bulkOutput(t, path), BulkParams{
+	p1, err := RunLocal(ctx, c.Chat.Completions, strings.NewReader(input), bulkOutput(t, path), RunParams{
 		Concurrency: 4,
-		OnProgress: func(p BulkProgress) {
+		OnProgress: func(p Progress) {
 			if p.Completed >= k {
 				cancel() // the "crash": nothing after it may be lost but what is in flight
 			}
@@ -123,12 +124,12 @@ func TestRunLocalKillAndRerun(t *testing.T) {
 		t.Errorf("first run: Total = %d", p1.Total)
 	}
 
-	p2, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{Concurrency: 4})
+	p2, err := RunLocal(context.Background(), c.Chat.Completions, strings.NewReader(input), bulkOutput(t, path), RunParams{Concurrency: 4})
 	if err != nil {
 		t.Fatalf("second run: %v", err)
 	}
-	want := BulkProgress{Total: n, Skipped: len(first), Completed: n - len(first)}
-	if got := (BulkProgress{Total: p2.Total, Skipped: p2.Skipped, Completed: p2.Completed, Failed: p2.Failed, Unfinished: p2.Unfinished}); got != want {
+	want := Progress{Total: n, Skipped: len(first), Completed: n - len(first)}
+	if got := (Progress{Total: p2.Total, Skipped: p2.Skipped, Completed: p2.Completed, Failed: p2.Failed, Unfinished: p2.Unfinished}); got != want {
 		t.Errorf("second run: %+v, want %+v", got, want)
 	}
 	all := bulkResults(t, path)
@@ -139,7 +140,7 @@ func TestRunLocalKillAndRerun(t *testing.T) {
 		switch {
 		case !ok:
 			t.Errorf("%s is not in the output", id)
-		case res.Status != BatchResultSucceeded || res.Completion == nil ||
+		case res.Status != StatusSucceeded || res.Completion == nil ||
 			res.Completion.Choices[0].Message.Content != "You said: question "+id:
 			t.Errorf("%s: %s %s", id, res.Status, res.Raw)
 		}
@@ -156,12 +157,12 @@ func TestRunLocalKillAndRerun(t *testing.T) {
 
 // finishedRun runs n requests (bulkInput) to the end, one at a time, and
 // returns the fake, the client, the input, the output's path and content.
-func finishedRun(t *testing.T, n int) (*cerebrastest.Server, *Client, string, string, []byte) {
+func finishedRun(t *testing.T, n int) (*cerebrastest.Server, *client.Client, string, string, []byte) {
 	t.Helper()
 	fake, c := newFake(t)
 	input := bulkInput(t, n, nil)
 	path := filepath.Join(t.TempDir(), "results.jsonl")
-	if _, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{Concurrency: 1}); err != nil {
+	if _, err := RunLocal(context.Background(), c.Chat.Completions, strings.NewReader(input), bulkOutput(t, path), RunParams{Concurrency: 1}); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(path)
@@ -200,7 +201,7 @@ func TestRunLocalResumeAfterTornLine(t *testing.T) {
 
 			// O_APPEND: writes go to the end whatever the offset, so the torn
 			// line must be cut off, not overwritten.
-			p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path, os.O_APPEND), BulkParams{Concurrency: 1})
+			p, err := RunLocal(context.Background(), c.Chat.Completions, strings.NewReader(input), bulkOutput(t, path, os.O_APPEND), RunParams{Concurrency: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -230,8 +231,8 @@ func TestRunLocalRetries429(t *testing.T) {
 	const n = 10
 	fake, c := newFake(t)
 	path := filepath.Join(t.TempDir(), "results.jsonl")
-	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(bulkInput(t, n, nil)), bulkOutput(t, path),
-		BulkParams{Concurrency: 3}, WithHeader(cerebrastest.FaultHeader, "429-once"))
+	p, err := RunLocal(context.Background(), c.Chat.Completions, strings.NewReader(bulkInput(t, n, nil)), bulkOutput(t, path),
+		RunParams{Concurrency: 3}, client.WithHeader(cerebrastest.FaultHeader, "429-once"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +240,7 @@ func TestRunLocalRetries429(t *testing.T) {
 		t.Errorf("progress %+v, want %d completed", p, n)
 	}
 	for id, res := range bulkResults(t, path) {
-		if res.Status != BatchResultSucceeded || res.Completion == nil {
+		if res.Status != StatusSucceeded || res.Completion == nil {
 			t.Errorf("%s: %s", id, res.Raw)
 		}
 	}
@@ -251,21 +252,21 @@ func TestRunLocalRetries429(t *testing.T) {
 }
 
 // A request the API refuses is written as a failed result, readable by
-// ReadBatchResults with the API's error, and not sent again by a rerun;
+// Results with the API's error, and not sent again by a rerun;
 // the progress adds up the tokens of the completed ones.
 func TestRunLocalAPIFailures(t *testing.T) {
 	const n = 9
 	fake, c := newFake(t)
-	input := bulkInput(t, n, func(i int, p *ChatCompletionNewParams) {
+	input := bulkInput(t, n, func(i int, p *client.ChatCompletionNewParams) {
 		if i%3 == 0 {
-			p.Temperature = Float(5) // out of the API's range: 422
+			p.Temperature = client.Float(5) // out of the API's range: 422
 		}
 	})
 	path := filepath.Join(t.TempDir(), "results.jsonl")
-	var calls []BulkProgress
-	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{
+	var calls []Progress
+	p, err := RunLocal(context.Background(), c.Chat.Completions, strings.NewReader(input), bulkOutput(t, path), RunParams{
 		Concurrency: 2,
-		OnProgress:  func(p BulkProgress) { calls = append(calls, p) },
+		OnProgress:  func(p Progress) { calls = append(calls, p) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -273,19 +274,19 @@ func TestRunLocalAPIFailures(t *testing.T) {
 	if p.Completed != 6 || p.Failed != 3 || p.Total != n {
 		t.Errorf("progress %+v, want 6 completed, 3 failed of %d", p, n)
 	}
-	var sum Usage
+	var sum client.Usage
 	for id, res := range bulkResults(t, path) {
 		var i int
 		fmt.Sscanf(id, "q%d", &i)
 		if i%3 != 0 {
-			if res.Status != BatchResultSucceeded || res.Completion == nil || res.Completion.Usage == nil {
+			if res.Status != StatusSucceeded || res.Completion == nil || res.Completion.Usage == nil {
 				t.Errorf("%s: %s", id, res.Raw)
 				continue
 			}
 			usage.Add(&sum, res.Completion.Usage)
 			continue
 		}
-		if res.Status != BatchResultFailed || res.Error == nil || res.Completion != nil ||
+		if res.Status != StatusFailed || res.Error == nil || res.Completion != nil ||
 			!strings.Contains(res.Error.Message, "temperature") {
 			t.Errorf("%s: want a failed result naming temperature, got %s", id, res.Raw)
 		}
@@ -306,7 +307,7 @@ func TestRunLocalAPIFailures(t *testing.T) {
 		t.Errorf("last progress %+v, returned %+v", last, p)
 	}
 
-	p, err = c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{})
+	p, err = RunLocal(context.Background(), c.Chat.Completions, strings.NewReader(input), bulkOutput(t, path), RunParams{})
 	if err != nil || p.Skipped != n || p.Completed+p.Failed != 0 {
 		t.Errorf("rerun: %+v, %v; want all %d skipped", p, err, n)
 	}
@@ -322,10 +323,10 @@ func TestRunLocalUnfinished(t *testing.T) {
 	_, c := newFake(t)
 	input := bulkInput(t, n, nil)
 	path := filepath.Join(t.TempDir(), "results.jsonl")
-	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{Concurrency: 2},
-		WithMaxRetries(0), WithHeader(cerebrastest.FaultHeader, "503-once"))
-	if !errors.Is(err, ErrBulkUnfinished) || !errors.Is(err, ErrServiceUnavailable) {
-		t.Fatalf("err = %v, want ErrBulkUnfinished and the 503", err)
+	p, err := RunLocal(context.Background(), c.Chat.Completions, strings.NewReader(input), bulkOutput(t, path), RunParams{Concurrency: 2},
+		client.WithMaxRetries(0), client.WithHeader(cerebrastest.FaultHeader, "503-once"))
+	if !errors.Is(err, ErrUnfinished) || !errors.Is(err, client.ErrServiceUnavailable) {
+		t.Fatalf("err = %v, want ErrUnfinished and the 503", err)
 	}
 	if p.Unfinished != n || p.Completed+p.Failed != 0 {
 		t.Errorf("progress %+v, want %d unfinished", p, n)
@@ -333,7 +334,7 @@ func TestRunLocalUnfinished(t *testing.T) {
 	if got := bulkResults(t, path); len(got) != 0 {
 		t.Errorf("%d results written, want none", len(got))
 	}
-	p, err = c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{})
+	p, err = RunLocal(context.Background(), c.Chat.Completions, strings.NewReader(input), bulkOutput(t, path), RunParams{})
 	if err != nil || p.Completed != n {
 		t.Fatalf("rerun: %+v, %v", p, err)
 	}
@@ -346,15 +347,15 @@ func TestRunLocalUnfinished(t *testing.T) {
 // stops the run without writing a result, so the rerun sends them all.
 func TestRunLocalStopsOnAuthError(t *testing.T) {
 	fake := cerebrastest.NewServer(t, cerebrastest.WithSpecFile("../openapi.yaml"), cerebrastest.WithAPIKey("csk-right"))
-	c, err := New(WithAPIKey("csk-wrong"), WithBaseURL(fake.URL), WithoutEnvironment(), WithTCPWarming(false))
+	c, err := client.New(client.WithAPIKey("csk-wrong"), client.WithBaseURL(fake.URL), client.WithoutEnvironment(), client.WithTCPWarming(false))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	input := bulkInput(t, 10, nil)
 	path := filepath.Join(t.TempDir(), "results.jsonl")
-	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{Concurrency: 1})
-	var apiErr *APIError
+	p, err := RunLocal(context.Background(), c.Chat.Completions, strings.NewReader(input), bulkOutput(t, path), RunParams{Concurrency: 1})
+	var apiErr *client.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized || p.Completed+p.Failed != 0 {
 		t.Fatalf("%+v, %v; want the 401 and nothing written", p, err)
 	}
@@ -365,12 +366,12 @@ func TestRunLocalStopsOnAuthError(t *testing.T) {
 		t.Errorf("%d requests sent, want 1: the run stops at the first 401", sent)
 	}
 
-	c2, err := New(WithAPIKey("csk-right"), WithBaseURL(fake.URL), WithoutEnvironment(), WithTCPWarming(false))
+	c2, err := client.New(client.WithAPIKey("csk-right"), client.WithBaseURL(fake.URL), client.WithoutEnvironment(), client.WithTCPWarming(false))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c2.Close()
-	if p, err := c2.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{}); err != nil || p.Completed != 10 {
+	if p, err := RunLocal(context.Background(), c2.Chat.Completions, strings.NewReader(input), bulkOutput(t, path), RunParams{}); err != nil || p.Completed != 10 {
 		t.Fatalf("rerun with the right key: %+v, %v", p, err)
 	}
 }
@@ -385,26 +386,26 @@ func TestRunLocalInputErrors(t *testing.T) {
 		name, bad string
 		sentinel  error
 	}{
-		{"duplicate custom_id", good("a"), ErrBatchDuplicateID},
-		{"second model", `{"custom_id":"x","method":"POST","url":"/v1/chat/completions","body":{"model":"other","messages":[{"role":"user","content":"hi"}]}}` + "\n", ErrBatchModelMismatch},
-		{"empty custom_id", good(""), ErrBatchEmptyID},
-		{"streaming", `{"custom_id":"x","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-oss-120b","stream":true,"messages":[{"role":"user","content":"hi"}]}}` + "\n", ErrInvalidInput},
-		{"CRLF", strings.TrimSuffix(good("x"), "\n") + "\r\n", ErrBatchMalformedLine},
-		{"blank", "\n", ErrBatchMalformedLine},
-		{"not JSON", "{\n", ErrBatchMalformedLine},
-		{"unknown field", `{"custom_id":"x","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-oss-120b","temprature":1,"messages":[{"role":"user","content":"hi"}]}}` + "\n", ErrBatchMalformedLine},
-		{"other endpoint", `{"custom_id":"x","method":"POST","url":"/v1/completions","body":{"model":"gpt-oss-120b","messages":[{"role":"user","content":"hi"}]}}` + "\n", ErrBatchMalformedLine},
-		{"invalid UTF-8", `{"custom_id":"x` + "\xff" + `","method":"POST"}` + "\n", ErrBatchInvalidUTF8},
-		{"too long", `{"custom_id":"x","pad":"` + strings.Repeat("a", BatchMaxLineBytes) + `"}` + "\n", ErrBatchLineTooLarge},
+		{"duplicate custom_id", good("a"), ErrDuplicateID},
+		{"second model", `{"custom_id":"x","method":"POST","url":"/v1/chat/completions","body":{"model":"other","messages":[{"role":"user","content":"hi"}]}}` + "\n", ErrModelMismatch},
+		{"empty custom_id", good(""), ErrEmptyID},
+		{"streaming", `{"custom_id":"x","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-oss-120b","stream":true,"messages":[{"role":"user","content":"hi"}]}}` + "\n", client.ErrInvalidInput},
+		{"CRLF", strings.TrimSuffix(good("x"), "\n") + "\r\n", ErrMalformedLine},
+		{"blank", "\n", ErrMalformedLine},
+		{"not JSON", "{\n", ErrMalformedLine},
+		{"unknown field", `{"custom_id":"x","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-oss-120b","temprature":1,"messages":[{"role":"user","content":"hi"}]}}` + "\n", ErrMalformedLine},
+		{"other endpoint", `{"custom_id":"x","method":"POST","url":"/v1/completions","body":{"model":"gpt-oss-120b","messages":[{"role":"user","content":"hi"}]}}` + "\n", ErrMalformedLine},
+		{"invalid UTF-8", `{"custom_id":"x` + "\xff" + `","method":"POST"}` + "\n", ErrInvalidUTF8},
+		{"too long", `{"custom_id":"x","pad":"` + strings.Repeat("a", MaxLineBytes) + `"}` + "\n", ErrLineTooLarge},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fake, c := newFake(t)
 			input := good("a") + good("b") + tc.bad + good("c")
 			path := filepath.Join(t.TempDir(), "results.jsonl")
-			_, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{Concurrency: 1})
-			var le *BatchLineError
-			if !errors.As(err, &le) || le.Line != 3 || !errors.Is(err, ErrInvalidInput) || !errors.Is(err, tc.sentinel) {
-				t.Fatalf("err = %v, want a *BatchLineError for line 3 matching %v", err, tc.sentinel)
+			_, err := RunLocal(context.Background(), c.Chat.Completions, strings.NewReader(input), bulkOutput(t, path), RunParams{Concurrency: 1})
+			var le *LineError
+			if !errors.As(err, &le) || le.Line != 3 || !errors.Is(err, client.ErrInvalidInput) || !errors.Is(err, tc.sentinel) {
+				t.Fatalf("err = %v, want a *LineError for line 3 matching %v", err, tc.sentinel)
 			}
 			if got := bulkResults(t, path); len(got) != 2 || got["a"].Completion == nil || got["b"].Completion == nil {
 				t.Errorf("results %v, want a and b", got)
@@ -421,7 +422,7 @@ func TestRunLocalInputErrors(t *testing.T) {
 func TestRunLocalBlankLastLine(t *testing.T) {
 	_, c := newFake(t)
 	path := filepath.Join(t.TempDir(), "results.jsonl")
-	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(bulkInput(t, 2, nil)+" \n"), bulkOutput(t, path), BulkParams{})
+	p, err := RunLocal(context.Background(), c.Chat.Completions, strings.NewReader(bulkInput(t, 2, nil)+" \n"), bulkOutput(t, path), RunParams{})
 	if err != nil || p.Completed != 2 || p.Total != 2 {
 		t.Fatalf("%+v, %v; want 2 completed", p, err)
 	}
@@ -431,16 +432,16 @@ func TestRunLocalBlankLastLine(t *testing.T) {
 func TestRunLocalSeq(t *testing.T) {
 	_, c := newFake(t)
 	stop := errors.New("the source failed")
-	seq := func(yield func(BatchRequest, error) bool) {
+	seq := func(yield func(Request, error) bool) {
 		for _, id := range []string{"x", "y"} {
-			if !yield(BatchRequest{CustomID: id, Params: batchParams(ModelGPTOSS120B, "question "+id)}, nil) {
+			if !yield(Request{CustomID: id, Params: batchParams(client.ModelGPTOSS120B, "question "+id)}, nil) {
 				return
 			}
 		}
-		yield(BatchRequest{}, stop)
+		yield(Request{}, stop)
 	}
 	path := filepath.Join(t.TempDir(), "results.jsonl")
-	p, err := c.Batches.RunLocalSeq(context.Background(), seq, bulkOutput(t, path), BulkParams{Concurrency: 1})
+	p, err := RunLocalSeq(context.Background(), c.Chat.Completions, seq, bulkOutput(t, path), RunParams{Concurrency: 1})
 	if !errors.Is(err, stop) || p.Completed != 2 {
 		t.Fatalf("%+v, %v; want 2 completed and the source's error", p, err)
 	}
@@ -456,7 +457,7 @@ func TestRunLocalConcurrency(t *testing.T) {
 	var mu sync.Mutex
 	inFlight, most := 0, 0
 	full := make(chan struct{})
-	mw := func(req *http.Request, next Next) (*http.Response, error) {
+	mw := func(req *http.Request, next client.Next) (*http.Response, error) {
 		mu.Lock()
 		inFlight++
 		most = max(most, inFlight)
@@ -476,9 +477,9 @@ func TestRunLocalConcurrency(t *testing.T) {
 		}
 		return next(req)
 	}
-	_, c := newFake(t, WithMiddleware(mw))
+	_, c := newFake(t, client.WithMiddleware(mw))
 	path := filepath.Join(t.TempDir(), "results.jsonl")
-	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(bulkInput(t, n, nil)), bulkOutput(t, path), BulkParams{Concurrency: conc})
+	p, err := RunLocal(context.Background(), c.Chat.Completions, strings.NewReader(bulkInput(t, n, nil)), bulkOutput(t, path), RunParams{Concurrency: conc})
 	if err != nil || p.Completed != n {
 		t.Fatalf("%+v, %v", p, err)
 	}
@@ -491,44 +492,44 @@ func TestRunLocalParamErrors(t *testing.T) {
 	_, c := newFake(t)
 	out := bulkOutput(t, filepath.Join(t.TempDir(), "results.jsonl"))
 	in := func() *strings.Reader { return strings.NewReader(bulkInput(t, 1, nil)) }
-	var nilSeq iter.Seq2[BatchRequest, error]
+	var nilSeq iter.Seq2[Request, error]
 	var nilCtx context.Context
 	for name, run := range map[string]func() error{
 		"negative concurrency": func() error {
-			_, err := c.Batches.RunLocal(context.Background(), in(), out, BulkParams{Concurrency: -1})
+			_, err := RunLocal(context.Background(), c.Chat.Completions, in(), out, RunParams{Concurrency: -1})
 			return err
 		},
 		"too much concurrency": func() error {
-			_, err := c.Batches.RunLocal(context.Background(), in(), out, BulkParams{Concurrency: MaxBulkConcurrency + 1})
+			_, err := RunLocal(context.Background(), c.Chat.Completions, in(), out, RunParams{Concurrency: MaxConcurrency + 1})
 			return err
 		},
 		"nil output": func() error {
-			_, err := c.Batches.RunLocal(context.Background(), in(), nil, BulkParams{})
+			_, err := RunLocal(context.Background(), c.Chat.Completions, in(), nil, RunParams{})
 			return err
 		},
 		"nil input": func() error {
-			_, err := c.Batches.RunLocal(context.Background(), nil, out, BulkParams{})
+			_, err := RunLocal(context.Background(), c.Chat.Completions, nil, out, RunParams{})
 			return err
 		},
 		"bad option": func() error { // every request would fail: the run stops at the first
-			_, err := c.Batches.RunLocal(context.Background(), in(), out, BulkParams{}, WithHeader("Bad Name", "x"))
+			_, err := RunLocal(context.Background(), c.Chat.Completions, in(), out, RunParams{}, client.WithHeader("Bad Name", "x"))
 			return err
 		},
 		"nil ctx": func() error {
-			_, err := c.Batches.RunLocal(nilCtx, in(), out, BulkParams{})
+			_, err := RunLocal(nilCtx, c.Chat.Completions, in(), out, RunParams{})
 			return err
 		},
 		"nil ctx, sequence": func() error {
-			_, err := c.Batches.RunLocalSeq(nilCtx, readBatchInput(in()), out, BulkParams{})
+			_, err := RunLocalSeq(nilCtx, c.Chat.Completions, readBatchInput(in()), out, RunParams{})
 			return err
 		},
 		"nil requests": func() error {
-			_, err := c.Batches.RunLocalSeq(context.Background(), nilSeq, out, BulkParams{})
+			_, err := RunLocalSeq(context.Background(), c.Chat.Completions, nilSeq, out, RunParams{})
 			return err
 		},
 	} {
-		var pe *ParamError
-		if err := run(); !errors.As(err, &pe) || !errors.Is(err, ErrInvalidInput) || errors.Is(err, ErrBulkUnfinished) {
+		var pe *client.ParamError
+		if err := run(); !errors.As(err, &pe) || !errors.Is(err, client.ErrInvalidInput) || errors.Is(err, ErrUnfinished) {
 			t.Errorf("%s: err = %v, want a *ParamError", name, err)
 		}
 	}
@@ -544,9 +545,9 @@ func BenchmarkBulkRunner(b *testing.B) {
 	fake := cerebrastest.NewServer(b, cerebrastest.WithSpecFile("../openapi.yaml"))
 	for _, latency := range []time.Duration{0, 5 * time.Millisecond} {
 		b.Run(fmt.Sprintf("latency=%v", latency), func(b *testing.B) {
-			opts := []Option{WithAPIKey(testKey), WithBaseURL(fake.URL), WithoutEnvironment(), WithTCPWarming(false)}
+			opts := []client.Option{client.WithAPIKey(testKey), client.WithBaseURL(fake.URL), client.WithoutEnvironment(), client.WithTCPWarming(false)}
 			if latency > 0 {
-				opts = append(opts, WithMiddleware(func(req *http.Request, next Next) (*http.Response, error) {
+				opts = append(opts, client.WithMiddleware(func(req *http.Request, next client.Next) (*http.Response, error) {
 					t := time.NewTimer(latency)
 					defer t.Stop()
 					select {
@@ -557,7 +558,7 @@ func BenchmarkBulkRunner(b *testing.B) {
 					return next(req)
 				}))
 			}
-			c, err := New(opts...)
+			c, err := client.New(opts...)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -579,19 +580,19 @@ func BenchmarkBulkRunner(b *testing.B) {
 }
 
 // benchBulk runs b.N requests through RunLocalSeq, in runs of at most
-// BatchMaxLines, and returns the requests per second.
-func benchBulk(b *testing.B, c *Client, conc int) float64 {
+// MaxLines, and returns the requests per second.
+func benchBulk(b *testing.B, c *client.Client, conc int) float64 {
 	dir := b.TempDir()
-	params := batchParams(ModelGPTOSS120B, "question")
+	params := batchParams(client.ModelGPTOSS120B, "question")
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
 	for run, left := 0, b.N; left > 0; run++ {
-		n := min(left, BatchMaxLines)
+		n := min(left, MaxLines)
 		left -= n
-		seq := func(yield func(BatchRequest, error) bool) {
+		seq := func(yield func(Request, error) bool) {
 			for i := range n {
-				if !yield(BatchRequest{CustomID: fmt.Sprint(i), Params: params}, nil) {
+				if !yield(Request{CustomID: fmt.Sprint(i), Params: params}, nil) {
 					return
 				}
 			}
@@ -600,7 +601,7 @@ func benchBulk(b *testing.B, c *Client, conc int) float64 {
 		if err != nil {
 			b.Fatal(err)
 		}
-		p, err := c.Batches.RunLocalSeq(context.Background(), seq, out, BulkParams{Concurrency: conc})
+		p, err := RunLocalSeq(context.Background(), c.Chat.Completions, seq, out, RunParams{Concurrency: conc})
 		out.Close()
 		if err != nil || p.Completed != n {
 			b.Fatalf("%+v, %v", p, err)
@@ -614,11 +615,11 @@ func benchBulk(b *testing.B, c *Client, conc int) float64 {
 func TestRunLocalCancelStopsInFlight(t *testing.T) {
 	const conc = 2
 	started := make(chan struct{}, 8)
-	mw := func(req *http.Request, next Next) (*http.Response, error) {
+	mw := func(req *http.Request, next client.Next) (*http.Response, error) {
 		started <- struct{}{}
 		return next(req)
 	}
-	_, c := newFake(t, WithMiddleware(mw))
+	_, c := newFake(t, client.WithMiddleware(mw))
 	path := filepath.Join(t.TempDir(), "results.jsonl")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -626,8 +627,8 @@ func TestRunLocalCancelStopsInFlight(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() {
 		// stall-once: no answer until the client leaves.
-		p, err := c.Batches.RunLocal(ctx, strings.NewReader(input), out, BulkParams{Concurrency: conc},
-			WithHeader(cerebrastest.FaultHeader, "stall-once"))
+		p, err := RunLocal(ctx, c.Chat.Completions, strings.NewReader(input), out, RunParams{Concurrency: conc},
+			client.WithHeader(cerebrastest.FaultHeader, "stall-once"))
 		if err == nil && p.Completed+p.Failed+p.Unfinished != 0 {
 			err = fmt.Errorf("progress %+v", p)
 		}
@@ -666,7 +667,7 @@ func TestRunLocalOutputError(t *testing.T) {
 	fake, c := newFake(t)
 	path := filepath.Join(t.TempDir(), "results.jsonl")
 	out := &failingOutput{File: bulkOutput(t, path), ok: 2}
-	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(bulkInput(t, 20, nil)), out, BulkParams{Concurrency: 1})
+	p, err := RunLocal(context.Background(), c.Chat.Completions, strings.NewReader(bulkInput(t, 20, nil)), out, RunParams{Concurrency: 1})
 	if !errors.Is(err, errDiskFull) || p.Completed != 2 {
 		t.Fatalf("%+v, %v; want 2 completed and the write error", p, err)
 	}
@@ -679,7 +680,7 @@ func TestRunLocalOutputError(t *testing.T) {
 }
 
 // A rerun decides what is done from each line's custom_id alone: a line
-// over the 16 MiB that ReadBatchResults reads by default (the runner
+// over the 16 MiB that Results reads by default (the runner
 // writes completions up to the 64 MiB response limit), and lines whose
 // completion this SDK cannot decode (written by another version, after
 // the spec changed, or edited by hand), still count as done, so no
@@ -700,11 +701,11 @@ func TestRunLocalResumeSkipsLongAndUndecodableLines(t *testing.T) {
 		}
 		return l.CustomID
 	}
-	// Line 1: its completion's content padded past DefaultBatchResultLineBytes.
-	pad := strings.Repeat("x", DefaultBatchResultLineBytes+1<<20)
+	// Line 1: its completion's content padded past DefaultResultLineBytes.
+	pad := strings.Repeat("x", DefaultResultLineBytes+1<<20)
 	lines[0] = strings.Replace(lines[0], `"You said: `, `"`+pad+`You said: `, 1)
-	if len(lines[0]) <= DefaultBatchResultLineBytes {
-		t.Fatalf("line 1 is %d bytes, want it over %d", len(lines[0]), DefaultBatchResultLineBytes)
+	if len(lines[0]) <= DefaultResultLineBytes {
+		t.Fatalf("line 1 is %d bytes, want it over %d", len(lines[0]), DefaultResultLineBytes)
 	}
 	// Lines 2 to 4: completions decodeResponse refuses; the custom_id not
 	// first, in another case, or escaped, as encoding/json reads them.
@@ -726,7 +727,7 @@ func TestRunLocalResumeSkipsLongAndUndecodableLines(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path, os.O_APPEND), BulkParams{Concurrency: 1})
+	p, err := RunLocal(context.Background(), c.Chat.Completions, strings.NewReader(input), bulkOutput(t, path, os.O_APPEND), RunParams{Concurrency: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -832,7 +833,7 @@ func TestScanLine(t *testing.T) {
 	}
 }
 
-// The lines BatchInputWriter and RunLocal write match the spec's
+// The lines Writer and RunLocal write match the spec's
 // BatchInputLine and BatchResultLine, succeeded and failed alike.
 func TestBatchLinesMatchTheSpec(t *testing.T) {
 	doc, err := spec.Load("../openapi.yaml")
@@ -858,14 +859,14 @@ func TestBatchLinesMatchTheSpec(t *testing.T) {
 		}
 	}
 	_, c := newFake(t)
-	input := bulkInput(t, 4, func(i int, p *ChatCompletionNewParams) {
+	input := bulkInput(t, 4, func(i int, p *client.ChatCompletionNewParams) {
 		if i%2 == 0 {
-			p.Temperature = Float(5) // refused by the API: a failed line
+			p.Temperature = client.Float(5) // refused by the API: a failed line
 		}
 	})
 	check("BatchInputLine", bulkInput(t, 4, nil))
 	path := filepath.Join(t.TempDir(), "results.jsonl")
-	p, err := c.Batches.RunLocal(context.Background(), strings.NewReader(input), bulkOutput(t, path), BulkParams{})
+	p, err := RunLocal(context.Background(), c.Chat.Completions, strings.NewReader(input), bulkOutput(t, path), RunParams{})
 	if err != nil || p.Completed != 2 || p.Failed != 2 {
 		t.Fatalf("%+v, %v; want 2 completed, 2 failed", p, err)
 	}

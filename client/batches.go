@@ -11,8 +11,8 @@ import (
 
 // BatchService creates, lists, retrieves, cancels and waits for batches
 // (/v1/batches): chat completion requests read from an uploaded JSONL file
-// (see NewBatchInputWriter and Files.New) and run asynchronously, their
-// results written to an output file (see ReadBatchResults and
+// (see batchfile.NewWriter and Files.New) and run asynchronously, their
+// results written to an output file (see batchfile.Results and
 // Files.Content).
 //
 // The Batch API is in Private Preview: Cerebras grants access on request.

@@ -1,34 +1,37 @@
 package client
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/cerebras-go/cerebras/cerebrastest"
+	"github.com/cerebras-go/cerebras/gen"
 )
 
-// batchInput writes n requests with NewBatchInputWriter, custom_ids q0…,
-// and, if bad, a last one for a model the API does not serve.
+// batchInput writes n requests, custom_ids q0…, as input lines of the
+// spec's shape, and, if bad, a last one for a model the API does not serve.
+// (Package batchfile's Writer, which client's own tests cannot import,
+// checks the limits too.)
 func batchInput(t *testing.T, n int, bad bool) string {
 	t.Helper()
 	var buf bytes.Buffer
-	w := NewBatchInputWriter(&buf)
 	for i := range n {
-		if err := w.Add(fmt.Sprintf("q%d", i), ChatCompletionNewParams{Model: ModelGPTOSS120B,
-			Messages: []ChatMessage{UserMessage(fmt.Sprintf("question %d", i))}}); err != nil {
+		params := ChatCompletionNewParams{Model: ModelGPTOSS120B, Messages: []ChatMessage{UserMessage(fmt.Sprintf("question %d", i))}}
+		line, err := json.Marshal(gen.BatchInputLine{CustomID: fmt.Sprintf("q%d", i), Method: gen.BatchInputLineMethodPOST,
+			URL: BatchEndpointChatCompletions, Body: &params})
+		if err != nil {
 			t.Fatal(err)
 		}
+		buf.Write(append(line, '\n'))
 	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if bad { // by hand: the writer refuses a second model
+	if bad {
 		buf.WriteString(`{"custom_id":"bad","method":"POST","url":"/v1/chat/completions","body":{"model":"no-such-model","messages":[{"role":"user","content":"hi"}]}}` + "\n")
 	}
 	return buf.String()
@@ -45,30 +48,41 @@ func newBatch(t *testing.T, c *Client, input string) *Batch {
 	return b
 }
 
-// readResults reads a result file through Files.Content, by custom_id.
-func readResults(t *testing.T, c *Client, fileID string) map[string]BatchResult {
+// batchResult is a result line of the fake's output, in Cerebras' shape.
+type batchResult struct {
+	CustomID   string          `json:"custom_id"`
+	Status     string          `json:"status"`
+	Completion *ChatCompletion `json:"response"`
+	Error      *struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// readResults reads a result file through Files.Content, by custom_id,
+// failing on an unreadable line and reporting a custom_id seen twice.
+func readResults(t *testing.T, c *Client, fileID string) map[string]batchResult {
 	t.Helper()
 	body, err := c.Files.Content(context.Background(), fileID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer body.Close()
-	return resultsByID(t, body)
-}
-
-// resultsByID reads result lines with ReadBatchResults, by custom_id,
-// failing on an unreadable line and reporting a custom_id seen twice.
-func resultsByID(t *testing.T, r io.Reader) map[string]BatchResult {
-	t.Helper()
-	out := map[string]BatchResult{}
-	for res, err := range ReadBatchResults(r) {
-		if err != nil {
-			t.Fatal(err)
+	out := map[string]batchResult{}
+	sc := bufio.NewScanner(body)
+	sc.Buffer(nil, 16<<20)
+	for sc.Scan() {
+		var res batchResult
+		if err := json.Unmarshal(sc.Bytes(), &res); err != nil || res.CustomID == "" {
+			t.Fatalf("result line %q: %v", sc.Bytes(), err)
 		}
 		if _, dup := out[res.CustomID]; dup {
 			t.Errorf("custom_id %s appears twice", res.CustomID)
 		}
 		out[res.CustomID] = res
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
@@ -118,7 +132,7 @@ func TestBatchesRunToCompletion(t *testing.T) {
 			t.Errorf("no result for %s", id)
 			continue
 		}
-		if res.Status != BatchResultSucceeded || res.Completion == nil {
+		if res.Status != "succeeded" || res.Completion == nil {
 			t.Errorf("%s: %+v", id, res)
 			continue
 		}
@@ -127,7 +141,7 @@ func TestBatchesRunToCompletion(t *testing.T) {
 		}
 	}
 	errs := readResults(t, c, done.ErrorFileID)
-	if res, ok := errs["bad"]; len(errs) != 1 || !ok || res.Status != BatchResultFailed || res.Error == nil || res.Error.Code != "model_not_found" {
+	if res, ok := errs["bad"]; len(errs) != 1 || !ok || res.Status != "failed" || res.Error == nil || res.Error.Code != "model_not_found" {
 		t.Errorf("error file: %+v", errs)
 	}
 }
@@ -366,12 +380,12 @@ func TestBatchesWaitReturnsExpired(t *testing.T) {
 	for i := range 10 {
 		id := fmt.Sprintf("q%d", i)
 		if i < 5 {
-			if res, ok := out[id]; !ok || res.Status != BatchResultSucceeded || res.Completion == nil {
+			if res, ok := out[id]; !ok || res.Status != "succeeded" || res.Completion == nil {
 				t.Errorf("%s: %+v, want a result", id, res)
 			}
 			continue
 		}
-		if res, ok := errs[id]; !ok || res.Status != BatchResultExpired || res.Error == nil || res.Error.Code != "batch_expired" {
+		if res, ok := errs[id]; !ok || res.Status != "expired" || res.Error == nil || res.Error.Code != "batch_expired" {
 			t.Errorf("%s: %+v, want an expired line", id, res)
 		}
 	}

@@ -1,11 +1,10 @@
 package client
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 
 	"github.com/cerebras-go/cerebras/gen"
+	"github.com/cerebras-go/cerebras/internal/check"
 	"github.com/cerebras-go/cerebras/streaming"
 )
 
@@ -81,32 +80,10 @@ func (s *ChatCompletionService) endpoint(cfg *config) (*endpoint, error) {
 	return newEndpoint(gen.NewCreateChatCompletionRequestWithBody(s.c.gen.Server, p, jsonContent, nil))
 }
 
-// validateChat checks only what the SDK must know before sending: the
-// server owns every range and rule it can check itself.
+// validateChat refuses params the SDK cannot send (check.Chat).
 func validateChat(p *ChatCompletionNewParams) error {
-	if p.Model == "" {
-		return paramError("params.Model", "params.Model is empty")
-	}
-	if len(p.Messages) == 0 {
-		return paramError("params.Messages", "params.Messages is empty: a chat needs at least one message")
-	}
-	for i := range p.Messages {
-		raw, _ := p.Messages[i].MarshalJSON() // the union's bytes, not a copy
-		// Cheap byte checks first; only a message that may lack a role or may
-		// be a tool message is decoded.
-		if bytes.Contains(raw, []byte(`"role":"`)) && !bytes.Contains(raw, []byte(`"tool"`)) {
-			continue
-		}
-		role, err := p.Messages[i].Discriminator()
-		if err != nil || role == "" {
-			return paramError(fmt.Sprintf("params.Messages[%d]", i), "message %d has no role: build messages with client.UserMessage, client.SystemMessage …", i)
-		}
-		if role == "tool" {
-			tm, err := p.Messages[i].AsToolMessageParam()
-			if err != nil || tm.ToolCallID == "" {
-				return paramError(fmt.Sprintf("params.Messages[%d]", i), "message %d is a tool message without a tool_call_id", i)
-			}
-		}
+	if pr := check.Chat(p); pr != nil {
+		return &ParamError{Param: pr.Param, Message: pr.Message}
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/internal/apierror"
+	"github.com/cerebras-go/cerebras/internal/decode"
 )
 
 // Version is the SDK version, sent in the User-Agent header.
@@ -366,7 +367,7 @@ func finish[T any](cl *call, resp *http.Response, err error) (*T, error) {
 		return nil, responseError(cl, resp.StatusCode, body, partial, errNotObject)
 	}
 	v := new(T)
-	if err := decodeResponse(body, v); err != nil {
+	if err := decode.Response(body, v); err != nil {
 		return nil, responseError(cl, resp.StatusCode, body, partial, err)
 	}
 	if noChoices(v) {

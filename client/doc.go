@@ -49,7 +49,8 @@
 // Files (FileService: upload, list, download, delete) and Batches
 // (BatchService: create, list, cancel, wait) are in Private Preview: access
 // on request; without it the API's error comes back as an *APIError.
-// Batches.RunLocal needs no access: it runs the same input file through the
-// chat API on this machine, resumably, and writes results ReadBatchResults
+// Package batchfile writes and reads their files, and its RunLocal needs no
+// access: it runs the same input file through the chat API on this machine,
+// resumably, and writes results batchfile.Results
 // reads like a batch's output file.
 package client

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cerebras-go/cerebras/batchfile"
 	"github.com/cerebras-go/cerebras/cerebrastest"
 	"github.com/cerebras-go/cerebras/client"
 )
@@ -29,7 +30,7 @@ func ExampleBatchService_Wait() {
 	ctx := context.Background()
 
 	var input bytes.Buffer
-	w := client.NewBatchInputWriter(&input)
+	w := batchfile.NewWriter(&input)
 	w.MinLines = 0 // two lines are enough for the example
 	for _, q := range []string{"What is 2+2?", "Name a prime."} {
 		if err := w.Add(fmt.Sprintf("q%d", w.Lines()+1), client.ChatCompletionNewParams{
@@ -76,7 +77,7 @@ func ExampleBatchService_Wait() {
 		return
 	}
 	defer out.Close()
-	for res, err := range client.ReadBatchResults(out) {
+	for res, err := range batchfile.Results(out) {
 		if err != nil {
 			fmt.Println("error:", err)
 			return

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/cerebras-go/cerebras/internal/apierror"
 	"github.com/cerebras-go/cerebras/streaming"
 )
 
@@ -41,7 +42,7 @@ func (c *Client) replay(life context.Context, cl *call, cause error) (*http.Resp
 	var apiErr *APIError
 	if errors.As(cause, &apiErr) && !errors.Is(cause, streaming.ErrTruncated) {
 		// A whole error event: the server's answer, retried like its status.
-		if !retryableCode(apiErr.StatusCode) || failed >= cfg.maxRetries {
+		if !apierror.RetryableStatus(apiErr.StatusCode, nil) || failed >= cfg.maxRetries {
 			return nil, cause
 		}
 		if !o.replayable() {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/cerebras-go/cerebras/internal/apierror"
@@ -17,29 +16,11 @@ const (
 	maxBackoff     = 8 * time.Second
 )
 
-// retryableStatus reports whether a response should be retried: an
-// x-should-retry header of "true" or "false" (in any case) decides;
-// otherwise 408, 409, 429 and every 5xx are retried.
+// retryableStatus reports whether a response should be retried
+// (apierror.RetryableStatus: x-should-retry decides, else 408, 409, 429 and
+// every 5xx).
 func retryableStatus(resp *http.Response) bool {
-	switch v := strings.TrimSpace(resp.Header.Get(apierror.HeaderXShouldRetry)); {
-	case strings.EqualFold(v, "true"):
-		return true
-	case strings.EqualFold(v, "false"):
-		return false
-	}
-	return retryableCode(resp.StatusCode)
-}
-
-// retryableCode reports whether a status is retried when no x-should-retry
-// header decides: 408, 409, 429 and every 5xx. It is also the rule for the
-// status_code of an error event in a stream, which has no headers.
-func retryableCode(s int) bool {
-	switch s {
-	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooManyRequests:
-		return true
-	default:
-		return s >= 500
-	}
+	return apierror.RetryableStatus(resp.StatusCode, resp.Header)
 }
 
 // retryDelay returns how long to wait before retry number attempt (0 for

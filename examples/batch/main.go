@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/cerebras-go/cerebras/batchfile"
 	"github.com/cerebras-go/cerebras/client"
 )
 
@@ -37,7 +38,7 @@ func main() {
 	// The writer checks the documented limits (unique custom_ids, one
 	// model, line and file sizes) before anything is uploaded.
 	var input bytes.Buffer
-	w := client.NewBatchInputWriter(&input)
+	w := batchfile.NewWriter(&input)
 	model := cmp.Or(os.Getenv("CEREBRAS_MODEL"), client.ModelGPTOSS120B)
 	for i, q := range questions {
 		err := w.Add(fmt.Sprintf("q%02d", i+1), client.ChatCompletionNewParams{
@@ -102,7 +103,7 @@ func printResults(ctx context.Context, c *client.Client, fileID string) {
 		log.Fatal(err)
 	}
 	defer body.Close()
-	for res, err := range client.ReadBatchResults(body) {
+	for res, err := range batchfile.Results(body) {
 		if err != nil { // a malformed line: reported with its number, and the reading goes on
 			fmt.Println("error:", err)
 			continue

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 
+	"github.com/cerebras-go/cerebras/batchfile"
 	"github.com/cerebras-go/cerebras/client"
 )
 
@@ -36,7 +37,7 @@ func main() {
 
 	// The first run stops after two results, as a Ctrl-C (which works too) would stop it.
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
-	p, err := run(ctx, c, inputPath, outputPath, func(p client.BulkProgress) {
+	p, err := run(ctx, c, inputPath, outputPath, func(p batchfile.Progress) {
 		if p.Completed+p.Failed >= 2 {
 			cancel()
 		}
@@ -48,7 +49,7 @@ func main() {
 	fmt.Printf("interrupted after %d results\n", p.Completed+p.Failed)
 
 	// The second run skips what the first one wrote and does the rest.
-	p, err = run(context.Background(), c, inputPath, outputPath, func(p client.BulkProgress) {
+	p, err = run(context.Background(), c, inputPath, outputPath, func(p batchfile.Progress) {
 		total := "?" // until the whole input has been read
 		if p.Total >= 0 {
 			total = fmt.Sprint(p.Total)
@@ -67,7 +68,7 @@ func main() {
 		log.Fatal(err)
 	}
 	defer out.Close()
-	for res, err := range client.ReadBatchResults(out) {
+	for res, err := range batchfile.Results(out) {
 		switch {
 		case err != nil:
 			fmt.Println("unreadable line:", err)
@@ -87,7 +88,7 @@ func writeInput(path string) error {
 		return err
 	}
 	defer f.Close()
-	w := client.NewBatchInputWriter(f)
+	w := batchfile.NewWriter(f)
 	w.MinLines = 0 // the Batch API's old minimum of 10 does not apply locally
 	for i, q := range []string{"What is 2+2?", "Name a prime.", "Say hi.", "Spell cat.", "Count to three."} {
 		if err := w.Add(fmt.Sprintf("q%d", i+1), client.ChatCompletionNewParams{
@@ -106,16 +107,16 @@ func writeInput(path string) error {
 
 // run runs the input file into the results file, a new one or one an
 // earlier run left: RunLocal resumes it.
-func run(ctx context.Context, c *client.Client, inputPath, outputPath string, onProgress func(client.BulkProgress)) (client.BulkProgress, error) {
+func run(ctx context.Context, c *client.Client, inputPath, outputPath string, onProgress func(batchfile.Progress)) (batchfile.Progress, error) {
 	in, err := os.Open(inputPath)
 	if err != nil {
-		return client.BulkProgress{}, err
+		return batchfile.Progress{}, err
 	}
 	defer in.Close()
 	out, err := os.OpenFile(outputPath, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return client.BulkProgress{}, err
+		return batchfile.Progress{}, err
 	}
 	defer out.Close()
-	return c.Batches.RunLocal(ctx, in, out, client.BulkParams{Concurrency: 2, OnProgress: onProgress})
+	return batchfile.RunLocal(ctx, c.Chat.Completions, in, out, batchfile.RunParams{Concurrency: 2, OnProgress: onProgress})
 }

@@ -59,6 +59,23 @@ var (
 	tSliceOfCompletionChoice          = reflect.TypeFor[[]gen.CompletionChoice]()
 )
 
+// For returns the generated decoder of *T, or nil when T is not one of the
+// root types: the one list of the types with a decoder, generated from
+// gendecode's -roots, which every caller asks instead of a switch of its own.
+func For[T any]() func(*Decoder, []byte, *T) error {
+	var f any
+	switch any((*T)(nil)).(type) {
+	case *gen.ChatCompletionChunk:
+		f = (*Decoder).ChatCompletionChunk
+	case *gen.ChatCompletion:
+		f = (*Decoder).ChatCompletion
+	case *gen.Completion:
+		f = (*Decoder).Completion
+	}
+	fn, _ := f.(func(*Decoder, []byte, *T) error)
+	return fn
+}
+
 // ChatCompletionChunk decodes data, a JSON object, into v as encoding/json would, in one pass.
 // Its error is a *jsonscan.SyntaxError, jsonscan.ErrNotObject, an error of a
 // type's own UnmarshalJSON, or else the first *json.UnmarshalTypeError (the rest

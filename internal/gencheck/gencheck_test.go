@@ -114,6 +114,7 @@ func TestLibraryDependencies(t *testing.T) {
 	allowed := []string{"github.com/cerebras-go/cerebras/gen", "github.com/cerebras-go/cerebras/client", "github.com/cerebras-go/cerebras/streaming",
 		"github.com/cerebras-go/cerebras/internal/apierror", "github.com/cerebras-go/cerebras/internal/redact",
 		"github.com/cerebras-go/cerebras/internal/decode", "github.com/cerebras-go/cerebras/internal/jsonscan",
+		"github.com/cerebras-go/cerebras/internal/check",
 		"github.com/oapi-codegen/runtime", "github.com/google/uuid", "github.com/apapsch/go-jsonmerge/v2"}
 	for _, pkg := range strings.Fields(string(out)) {
 		ok := false
@@ -217,5 +218,37 @@ func TestResponsesHaveNoScalarPointers(t *testing.T) {
 	for _, v := range []any{gen.ChatCompletion{}, gen.ChatCompletionChunk{}, gen.Completion{}, gen.ModelList{}, gen.OpenRouterModelList{}, gen.HuggingFaceModelList{},
 		gen.PublicModelList{}, gen.FileObject{}, gen.FileList{}, gen.FileDeleted{}, gen.Batch{}, gen.BatchList{}} {
 		walk(reflect.TypeOf(v).Name(), "", reflect.TypeOf(v))
+	}
+}
+
+// TestLayering keeps client thin: client imports no feature package, and a
+// feature (toolrunner, batchfile) imports only what a user could, plus the
+// shared internals: client, streaming, gen and internal/.
+func TestLayering(t *testing.T) {
+	const mod = "github.com/cerebras-go/cerebras/"
+	features := []string{mod + "toolrunner", mod + "batchfile"}
+	deps := func(pkg string) []string {
+		out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", pkg, err, out)
+		}
+		return strings.Fields(string(out))
+	}
+	for _, d := range deps(mod + "client") {
+		for _, f := range features {
+			if d == f {
+				t.Errorf("client imports the feature %s: a feature is built on client, never the other way", f)
+			}
+		}
+	}
+	for _, f := range features {
+		for _, d := range deps(f) {
+			switch {
+			case d == f, d == mod+"client", d == mod+"streaming", d == mod+"gen", strings.HasPrefix(d, mod+"internal/"):
+			case !strings.HasPrefix(d, mod): // the library's own dependencies, which TestLibraryDependencies bounds
+			default:
+				t.Errorf("%s imports %s: a feature imports only client, streaming, gen and internal/", f, d)
+			}
+		}
 	}
 }

@@ -370,6 +370,21 @@ func (g *gen) emit(pkg, genPath string, roots []string, mergeSrc string, usesStr
 		bp("t%s = reflect.TypeFor[%s]()", ident(g.slices[k]), k)
 	}
 	bp(")")
+	bp("")
+	bp("// For returns the generated decoder of *T, or nil when T is not one of the")
+	bp("// root types: the one list of the types with a decoder, generated from")
+	bp("// gendecode's -roots, which every caller asks instead of a switch of its own.")
+	bp("func For[T any]() func(*Decoder, []byte, *T) error {")
+	bp("var f any")
+	bp("switch any((*T)(nil)).(type) {")
+	for _, r := range roots {
+		bp("case *gen.%s:", r)
+		bp("f = (*Decoder).%s", r)
+	}
+	bp("}")
+	bp("fn, _ := f.(func(*Decoder, []byte, *T) error)")
+	bp("return fn")
+	bp("}")
 	for _, r := range roots {
 		bp("")
 		bp("// %s decodes data, a JSON object, into v as encoding/json would, in one pass.", r)

@@ -1,0 +1,32 @@
+package decode
+
+import (
+	"encoding/json"
+	"sync"
+)
+
+// decoders are the generated single-pass decoders, reused across calls
+// and clients (their interned strings: model, object, role).
+var decoders = sync.Pool{New: func() any { return new(Decoder) }}
+
+// Response decodes a response body (an object) into v with the results of
+// encoding/json: through the decoder generated for T when it has one (For),
+// else encoding/json itself. A failure is reported with encoding/json's own
+// error, so that callers see one error type whichever decoder ran; bad
+// bodies are rare, decoding one twice is cheap.
+func Response[T any](body []byte, v *T) error {
+	fn := For[T]()
+	if fn == nil {
+		return json.Unmarshal(body, v)
+	}
+	d := decoders.Get().(*Decoder)
+	err := fn(d, body, v)
+	d.S.Reset(nil) // a pooled decoder never keeps a response alive
+	decoders.Put(d)
+	if err != nil {
+		if jerr := json.Unmarshal(body, new(T)); jerr != nil {
+			return jerr
+		}
+	}
+	return err
+}
