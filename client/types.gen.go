@@ -5,227 +5,985 @@ package client
 import "github.com/cerebras-go/cerebras/gen"
 
 // The model types generated from openapi.yaml, named from package client so
-// that user code never imports gen. `go doc` of the gen type lists its fields.
+// that user code never imports gen. Each comment lists what `go doc` of an
+// alias cannot show: the fields, union variants or enum values of its type.
 type (
 	// AssistantMessageParam is: a previous reply of the model, sent back to continue the conversation.
+	//
+	// Its fields:
+	//   - Content *[client.TextContent]: text-only content, as a string or an array of text parts. Nil means unset.
+	//   - Name *string: an optional name for the participant. Nil means unset.
+	//   - Reasoning *[client.TextContent]: text-only content, as a string or an array of text parts. Nil means unset.
+	//   - Role [client.AssistantMessageRole]: always `assistant`.
+	//   - ToolCalls [][client.AssistantToolCall]: the tool calls the model made in this turn.
 	AssistantMessageParam = gen.AssistantMessageParam
+
 	// AssistantMessageRole is: always `assistant`.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [AssistantMessageRoleAssistant] = "assistant"
 	AssistantMessageRole = gen.AssistantMessageRole
+
 	// AssistantToolCall is: a tool call made by the assistant in an earlier turn.
+	//
+	// Its fields:
+	//   - Function [client.AssistantToolCallFunction]: the function the assistant called.
+	//   - ID string: the tool call id, answered by a tool message's `tool_call_id`.
+	//   - Index *int: the position of this call among the turn's tool calls. Nil means unset.
+	//   - Type [client.AssistantToolCallType]: always `function`.
 	AssistantToolCall = gen.AssistantToolCall
+
 	// AssistantToolCallFunction is: the function the assistant called.
+	//
+	// Its fields:
+	//   - Arguments string: the arguments, as a JSON-encoded string.
+	//   - Name string: the function name.
 	AssistantToolCallFunction = gen.AssistantToolCallFunction
+
 	// AssistantToolCallType is: always `function`.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [AssistantToolCallTypeFunction] = "function"
 	AssistantToolCallType = gen.AssistantToolCallType
+
 	// Batch is: a batch of chat completion requests (Batch is in Private Preview: access on request).
+	//
+	// Its fields:
+	//   - CancelledAt int64: when the batch was cancelled, in Unix seconds.
+	//   - CancellingAt int64: when the batch's cancellation was asked for, in Unix seconds.
+	//   - CompletedAt int64: when the batch completed, in Unix seconds.
+	//   - CompletionWindow string: how long the batch may take, such as `24h`.
+	//   - CreatedAt int64: when the batch was created, in Unix seconds.
+	//   - Endpoint string: the endpoint the requests call, such as `/v1/chat/completions`.
+	//   - ErrorFileID string: the id of the file of failed requests, once there is one.
+	//   - Errors any: why the batch failed, if it did.
+	//   - ExpiredAt int64: when the batch expired, in Unix seconds.
+	//   - ExpiresAt int64: when the batch expires, in Unix seconds.
+	//   - FailedAt int64: when the batch failed, in Unix seconds.
+	//   - FinalizingAt int64: when the batch started finalizing, in Unix seconds.
+	//   - ID string: the batch id, opaque.
+	//   - InProgressAt int64: when the batch started, in Unix seconds.
+	//   - InputFileID string: the id of the input file.
+	//   - Metadata map[string]any: the metadata the batch was created with.
+	//   - Object string: always `batch`.
+	//   - OutputFileID string: the id of the file of results, once there is one.
+	//   - RequestCounts [client.BatchRequestCounts]: how many of a batch's requests there are, and how many are done or failed.
+	//   - Status [client.BatchStatus]: where a batch is: `validating` or `queued` when new, `in_progress`, `finalizing`, then a terminal status (`completed`, `expired`, `failed`, `cancelled`); `cancelling` after a cancel.
 	Batch = gen.Batch
+
 	// BatchCompletionWindow is: how long a batch may take; only `24h` today.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [BatchCompletionWindowHours24] = "24h"
 	BatchCompletionWindow = gen.BatchCompletionWindow
+
 	// BatchEndpoint is: the endpoint every request of a batch calls; only `/v1/chat/completions` today.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [BatchEndpointChatCompletions] = "/v1/chat/completions"
 	BatchEndpoint = gen.BatchEndpoint
+
 	// BatchList is: one page of batches.
+	//
+	// Its fields:
+	//   - Data [][client.Batch]: the batches of this page.
+	//   - HasMore bool: whether more batches follow; pass the last id as `after` to get them.
+	//   - Object string: always `list`.
 	BatchList = gen.BatchList
+
 	// BatchNewParams is: the body of `POST /v1/batches`.
+	//
+	// Its fields:
+	//   - CompletionWindow [client.BatchCompletionWindow]: how long a batch may take; only `24h` today.
+	//   - Endpoint [client.BatchEndpoint]: the endpoint every request of a batch calls; only `/v1/chat/completions` today.
+	//   - InputFileID string: the id of an uploaded JSONL file (purpose `batch`), at most 200 MB and 50,000 requests.
+	//   - Metadata map[string]any: free-form metadata kept with the batch (the examples use arrays of tags as values).
 	BatchNewParams = gen.BatchNewParams
+
 	// BatchRequestCounts is: how many of a batch's requests there are, and how many are done or failed.
+	//
+	// Its fields:
+	//   - Completed int: the requests that succeeded.
+	//   - Failed int: the requests that failed.
+	//   - Total int: the requests of the batch.
 	BatchRequestCounts = gen.BatchRequestCounts
+
 	// BatchStatus is: where a batch is: `validating` or `queued` when new, `in_progress`, `finalizing`, then a terminal status (`completed`, `expired`, `failed`, `cancelled`); `cancelling` after a cancel.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [BatchStatusCancelled] = "cancelled"
+	//   - [BatchStatusCancelling] = "cancelling"
+	//   - [BatchStatusCompleted] = "completed"
+	//   - [BatchStatusExpired] = "expired"
+	//   - [BatchStatusFailed] = "failed"
+	//   - [BatchStatusFinalizing] = "finalizing"
+	//   - [BatchStatusInProgress] = "in_progress"
+	//   - [BatchStatusQueued] = "queued"
+	//   - [BatchStatusValidating] = "validating"
 	BatchStatus = gen.BatchStatus
+
 	// ChatCompletion is: a chat completion returned by the model.
+	//
+	// Its fields:
+	//   - Choices [][client.ChatCompletionChoice]: the completion choices; more than one when `n` > 1.
+	//   - Created int64: when the completion was created, in Unix seconds.
+	//   - ID string: a unique identifier of the completion.
+	//   - Model string: the model that produced the completion.
+	//   - Object string: always `chat.completion`.
+	//   - ServiceTier string: the service tier requested.
+	//   - ServiceTierUsed string: the tier that served the request, when `service_tier` was `auto`.
+	//   - SystemFingerprint string: the backend configuration the model ran with.
+	//   - TimeInfo *[client.TimeInfo]: timing of the request, in seconds. Nil means unset.
+	//   - Usage *[client.Usage]: token usage of the request. Nil means unset.
 	ChatCompletion = gen.ChatCompletion
+
 	// ChatCompletionChoice is: one completion choice.
+	//
+	// Its fields:
+	//   - FinishReason [client.FinishReason]: why the model stopped: `stop` (a natural end or a stop sequence), `length` (the token limit), `tool_calls` (it called tools) or `content_filter`.
+	//   - Index int: the index of the choice.
+	//   - Logprobs *[client.ChatCompletionLogprobs]: log probability information. Nil means unset.
+	//   - Message [client.ChatCompletionMessage]: the message the model generated.
+	//   - ReasoningLogprobs *[client.ChatCompletionLogprobs]: log probability information. Nil means unset.
 	ChatCompletionChoice = gen.ChatCompletionChoice
+
 	// ChatCompletionChunk is: one server-sent event of a streamed chat completion.
+	//
+	// Its fields:
+	//   - Choices [][client.ChatCompletionChunkChoice]: the choice deltas in this chunk.
+	//   - Created int64: when the completion was created, in Unix seconds.
+	//   - ID string: the completion id, the same on every chunk.
+	//   - Model string: the model that produced the completion.
+	//   - Object string: always `chat.completion.chunk`.
+	//   - ServiceTier string: the service tier requested.
+	//   - ServiceTierUsed string: the tier that served the request, when `service_tier` was `auto`.
+	//   - SystemFingerprint string: the backend configuration the model ran with.
+	//   - TimeInfo *[client.TimeInfo]: timing of the request, in seconds. Nil means unset.
+	//   - Usage *[client.Usage]: token usage of the request. Nil means unset.
 	ChatCompletionChunk = gen.ChatCompletionChunk
+
 	// ChatCompletionChunkChoice is: a delta of one choice.
+	//
+	// Its fields:
+	//   - Delta [client.ChatCompletionChunkDelta]: the new part of the message.
+	//   - FinishReason [client.FinishReason]: why the model stopped: `stop` (a natural end or a stop sequence), `length` (the token limit), `tool_calls` (it called tools) or `content_filter`.
+	//   - Index int: the index of the choice this delta belongs to.
+	//   - Logprobs *[client.ChatCompletionLogprobs]: log probability information. Nil means unset.
+	//   - ReasoningLogprobs *[client.ChatCompletionLogprobs]: log probability information. Nil means unset.
+	//   - Text string: deprecated (in the official SDKs' types too); the text is in `delta.content`.
+	//   - Tokens []int: deprecated (in the official SDKs' types too); raw token ids of this delta.
 	ChatCompletionChunkChoice = gen.ChatCompletionChunkChoice
+
 	// ChatCompletionChunkDelta is: the new part of the message.
+	//
+	// Its fields:
+	//   - Content string: new content text.
+	//   - Reasoning string: new reasoning text.
+	//   - Role string: the author's role, `assistant`, on the first chunk only.
+	//   - Tokens []int: deprecated (in the official SDKs' types too); raw token ids of this delta.
+	//   - ToolCalls [][client.ToolCall]: tool call fragments, keyed by `index`.
 	ChatCompletionChunkDelta = gen.ChatCompletionChunkDelta
+
 	// ChatCompletionLogprobs is: log probability information.
+	//
+	// Its fields:
+	//   - Content [][client.TokenLogprob]: log probabilities of the content tokens.
+	//   - Refusal [][client.TokenLogprob]: log probabilities of the refusal tokens.
 	ChatCompletionLogprobs = gen.ChatCompletionLogprobs
+
 	// ChatCompletionMessage is: the message the model generated.
+	//
+	// Its fields:
+	//   - Content string: the message text.
+	//   - Reasoning string: the model's reasoning, for reasoning models with a parsed reasoning format.
+	//   - Role string: the author's role, `assistant`.
+	//   - ToolCalls [][client.ToolCall]: the tool calls the model made.
 	ChatCompletionMessage = gen.ChatCompletionMessage
+
 	// ChatCompletionNewParams is: the body of `POST /v1/chat/completions`.
+	//
+	// Its fields:
+	//   - ClearThinking *bool: `true` (the default) removes reasoning content from messages before the latest user message; `false` keeps it, for agentic tool loops. Nil means unset.
+	//   - DisableReasoning *bool: turns reasoning off for models that reason by default. Nil means unset.
+	//   - FrequencyPenalty *float64: number between -2.0 and 2.0. Nil means unset.
+	//   - LogitBias map[string]float64: maps token ids (as strings) to a bias from -100 to 100 added to the logits before sampling.
+	//   - Logprobs *bool: whether to return log probabilities of the output tokens. Nil means unset.
+	//   - MaxCompletionTokens *int: the maximum number of tokens that can be generated in the completion, including reasoning tokens; at least -1, and -1 means the model's maximum. Nil means unset.
+	//   - MaxTokens *int: deprecated in favour of `max_completion_tokens`. Nil means unset.
+	//   - Messages [][client.ChatMessage]: a list of messages comprising the conversation so far.
+	//   - MinCompletionTokens *int: the minimum number of tokens to generate. Nil means unset.
+	//   - MinTokens *int: the same as `min_completion_tokens` (legacy name). Nil means unset.
+	//   - Model string: the model id, such as `gpt-oss-120b` or `llama3.1-8b`, or an organisation endpoint id.
+	//   - ModelParameters map[string]any: model-specific parameters, validated against the model's own schema.
+	//   - N *int: how many completion choices to generate for each input message. Nil means unset.
+	//   - ParallelToolCalls *bool: whether the model may call several tools in one turn. Nil means unset.
+	//   - Prediction *[client.Prediction]: predicted output (Predicted Outputs). Nil means unset.
+	//   - PresencePenalty *float64: number between -2.0 and 2.0. Nil means unset.
+	//   - PromptCacheKey *string: an opaque key, at most 1024 characters, that co-locates requests sharing a prompt prefix, improving cache hits. Nil means unset.
+	//   - ReasoningEffort *[client.ReasoningEffort]: how much the model reasons: `none` (no reasoning), `low`, `medium` or `high`. Nil means unset.
+	//   - ReasoningFormat *[client.ReasoningFormat]: where reasoning goes: `parsed` (the `reasoning` field, with separate `reasoning_logprobs`), `text_parsed` (the `reasoning` field), `raw` (inline in `content`; incompatible with JSON formats), `hidden` (dropped but counted), `none` (the model's default). Nil means unset.
+	//   - ResponseFormat *[client.ResponseFormat]: controls the format of the model's response: plain text, JSON mode, or structured outputs enforced by a JSON schema. Nil means unset.
+	//   - Seed *int64: if specified, the system makes a best effort to sample deterministically: repeated requests with the same seed and parameters should return the same result. Nil means unset.
+	//   - ServiceTier *[client.ServiceTier]: the service tier: `priority` (dedicated endpoints), `default`, `auto` (the highest available, reported in `service_tier_used`) or `flex` (the lowest, with separate, higher rate limits). Nil means unset.
+	//   - Stop *[client.StopSequences]: up to 4 sequences where the API stops generating. Nil means unset.
+	//   - Stream *bool: if set, partial message deltas are sent as server-sent events. Nil means unset.
+	//   - StreamOptions *[client.StreamOptions]: options for streaming responses. Nil means unset.
+	//   - Temperature *float64: sampling temperature between 0 and 2 (default 1.0). Nil means unset.
+	//   - ToolChoice *[client.ToolChoice]: controls which tool, if any, the model calls: `none`, `auto`, `required`, or a named function. Nil means unset.
+	//   - Tools [][client.Tool]: a list of tools the model may call.
+	//   - TopLogprobs *int: an integer between 0 and 20: the number of most likely tokens to return at each position, each with its log probability. Nil means unset.
+	//   - TopP *float64: nucleus sampling, between 0 and 1: the model considers the tokens with `top_p` probability mass, so 0.1 means only the top 10%. Nil means unset.
+	//   - User *string: a unique identifier of your end-user, which helps to monitor and detect abuse. Nil means unset.
 	ChatCompletionNewParams = gen.ChatCompletionNewParams
+
 	// ChatMessage is: one message of the conversation, discriminated by `role`.
+	//
+	// It holds one of these variants, read with its As method and set with its From method:
+	//   - [client.SystemMessageParam]: AsSystemMessageParam, FromSystemMessageParam
+	//   - [client.DeveloperMessageParam]: AsDeveloperMessageParam, FromDeveloperMessageParam
+	//   - [client.UserMessageParam]: AsUserMessageParam, FromUserMessageParam
+	//   - [client.AssistantMessageParam]: AsAssistantMessageParam, FromAssistantMessageParam
+	//   - [client.ToolMessageParam]: AsToolMessageParam, FromToolMessageParam
 	ChatMessage = gen.ChatMessage
+
 	// Completion is: a text completion, or one event of a streamed text completion.
+	//
+	// Its fields:
+	//   - Choices [][client.CompletionChoice]: the completion choices.
+	//   - Created int64: when the completion was created, in Unix seconds.
+	//   - ID string: a unique identifier of the completion.
+	//   - Model string: the model that produced the completion.
+	//   - Object string: always `text_completion`.
+	//   - ServiceTier string: the service tier requested.
+	//   - SystemFingerprint string: the backend configuration the model ran with.
+	//   - TimeInfo *[client.TimeInfo]: timing of the request, in seconds. Nil means unset.
+	//   - Usage *[client.Usage]: token usage of the request. Nil means unset.
 	Completion = gen.Completion
+
 	// CompletionChoice is: one text completion choice.
+	//
+	// Its fields:
+	//   - Delta map[string]any: sent on some streamed text completion events, empty or `null`; the text is in `text`.
+	//   - FinishReason [client.FinishReason]: why the model stopped: `stop` (a natural end or a stop sequence), `length` (the token limit), `tool_calls` (it called tools) or `content_filter`.
+	//   - Index int: the index of the choice.
+	//   - Logprobs *[client.CompletionLogprobs]: legacy log probability information of a text completion. Nil means unset.
+	//   - ReasoningLogprobs *[client.CompletionLogprobs]: legacy log probability information of a text completion. Nil means unset.
+	//   - Text string: the generated text (a delta when streaming).
+	//   - Tokens []int: the raw token ids, with `return_raw_tokens`.
 	CompletionChoice = gen.CompletionChoice
+
 	// CompletionLogprobs is: legacy log probability information of a text completion.
+	//
+	// Its fields:
+	//   - TextOffset []int: the character offset of each token in the text.
+	//   - TokenLogprobs []float64: the log probability of each token.
+	//   - Tokens []string: the tokens.
+	//   - TopLogprobs []map[string]float64: for each position, the most likely tokens and their log probabilities.
 	CompletionLogprobs = gen.CompletionLogprobs
+
 	// CompletionNewParams is: the body of `POST /v1/completions`.
+	//
+	// Its fields:
+	//   - BestOf *int: generates `best_of` completions server-side and returns the best `n`. Nil means unset.
+	//   - Echo *bool: echoes back the prompt in addition to the completion. Nil means unset.
+	//   - FrequencyPenalty *float64: number between -2.0 and 2.0 penalising tokens by their frequency so far. Nil means unset.
+	//   - GrammarRoot *string: the grammar rule that constrains the output: `root`, `fcall`, `nofcall`, `insidevalue`, `value`, `object`, `array`, `string`, `number`, `funcarray`, `func` or `ws`. Nil means unset.
+	//   - LogitBias map[string]float64: maps token ids (as strings) to a bias from -100 to 100.
+	//   - Logprobs *int: include the log probabilities of the `logprobs` most likely tokens at each position. Nil means unset.
+	//   - MaxTokens *int: the maximum number of tokens to generate; at least -1, and -1 means the model's maximum. Nil means unset.
+	//   - MinTokens *int: the minimum number of tokens to generate; -1 means the maximum sequence length. Nil means unset.
+	//   - Model string: the model id, such as `llama3.1-8b`.
+	//   - N *int: how many completions to generate for the prompt. Nil means unset.
+	//   - PresencePenalty *float64: number between -2.0 and 2.0 penalising tokens that already appear. Nil means unset.
+	//   - Prompt [client.CompletionPrompt]: the prompt, as a string, strings, token ids, or lists of token ids.
+	//   - PromptCacheKey *string: an opaque key, at most 1024 characters, that co-locates requests sharing a prompt prefix. Nil means unset.
+	//   - ReasoningFormat *[client.ReasoningFormat]: where reasoning goes: `parsed` (the `reasoning` field, with separate `reasoning_logprobs`), `text_parsed` (the `reasoning` field), `raw` (inline in `content`; incompatible with JSON formats), `hidden` (dropped but counted), `none` (the model's default). Nil means unset.
+	//   - ReturnRawTokens *bool: return the raw token ids in `choices[].tokens`. Nil means unset.
+	//   - Seed *int64: best-effort deterministic sampling seed. Nil means unset.
+	//   - Stop *[client.StopSequences]: up to 4 sequences where the API stops generating. Nil means unset.
+	//   - Stream *bool: if set, partial completions are sent as server-sent events. Nil means unset.
+	//   - StreamOptions *[client.StreamOptions]: options for streaming responses. Nil means unset.
+	//   - Suffix *string: text after the completion. Nil means unset.
+	//   - Temperature *float64: sampling temperature between 0 and 2 (default 1.0). Nil means unset.
+	//   - TopP *float64: nucleus sampling probability mass, between 0 and 1. Nil means unset.
+	//   - User *string: a unique identifier of your end-user. Nil means unset.
 	CompletionNewParams = gen.CompletionNewParams
+
 	// CompletionPrompt is: the prompt, as a string, strings, token ids, or lists of token ids.
+	//
+	// It holds one of these variants, read with its As method and set with its From method:
+	//   - [client.PromptText]: AsPromptText, FromPromptText
+	//   - [client.PromptTexts]: AsPromptTexts, FromPromptTexts
+	//   - [client.PromptTokenIDs]: AsPromptTokenIDs, FromPromptTokenIDs
+	//   - [client.PromptTokenIDLists]: AsPromptTokenIDLists, FromPromptTokenIDLists
 	CompletionPrompt = gen.CompletionPrompt
+
 	// CompletionTokensDetails is: a breakdown of the completion tokens.
+	//
+	// Its fields:
+	//   - AcceptedPredictionTokens int: predicted-output tokens that appeared in the completion.
+	//   - ReasoningTokens int: tokens spent on reasoning.
+	//   - RejectedPredictionTokens int: predicted-output tokens that did not appear in the completion.
 	CompletionTokensDetails = gen.CompletionTokensDetails
+
 	// ContentPart is: one part of a message's content, discriminated by `type`.
+	//
+	// It holds one of these variants, read with its As method and set with its From method:
+	//   - [client.TextContentPart]: AsTextContentPart, FromTextContentPart
+	//   - [client.ImageURLContentPart]: AsImageURLContentPart, FromImageURLContentPart
+	//   - [client.ImageContentPart]: AsImageContentPart, FromImageContentPart
 	ContentPart = gen.ContentPart
+
 	// ContentParts is: content parts.
+	//
+	// Its type is [][client.ContentPart].
 	ContentParts = gen.ContentParts
+
 	// Datacenter is: a datacenter location.
+	//
+	// Its fields:
+	//   - CountryCode string: the ISO country code.
 	Datacenter = gen.Datacenter
+
 	// DeveloperMessageParam is: developer instructions.
+	//
+	// Its fields:
+	//   - Content [client.MessageContent]: message content, as a string or an array of text and image parts.
+	//   - Name *string: an optional name for the participant. Nil means unset.
+	//   - Role [client.DeveloperMessageRole]: always `developer`.
 	DeveloperMessageParam = gen.DeveloperMessageParam
+
 	// DeveloperMessageRole is: always `developer`.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [DeveloperMessageRoleDeveloper] = "developer"
 	DeveloperMessageRole = gen.DeveloperMessageRole
+
 	// FileDeleted is: the answer to a file's deletion.
+	//
+	// Its fields:
+	//   - Deleted bool: whether the file was deleted.
+	//   - ID string: the deleted file's id.
+	//   - Object string: always `file`.
 	FileDeleted = gen.FileDeleted
+
 	// FileList is: one page of files.
+	//
+	// Its fields:
+	//   - Data [][client.FileObject]: the files of this page.
+	//   - FirstID string: the first id of the page, when the API sends it (it is not documented).
+	//   - HasMore bool: whether more files follow; pass the last id as `after` to get them.
+	//   - LastID string: the last id of the page, when the API sends it (it is not documented).
+	//   - Object string: always `list`.
 	FileList = gen.FileList
+
 	// FileObject is: an uploaded file (Files is in Private Preview: access on request).
+	//
+	// Its fields:
+	//   - Bytes int64: the file's size in bytes.
+	//   - CreatedAt int64: when the file was uploaded, in Unix seconds.
+	//   - ExpiresAt int64: when the file expires, in Unix seconds; null or absent if it does not.
+	//   - Filename string: the name the file was uploaded with.
+	//   - ID string: the file id, opaque (examples show `file_`, `file-` or no prefix).
+	//   - Object string: always `file`.
+	//   - Purpose [client.FilePurpose]: what a file is for, such as `batch`.
 	FileObject = gen.FileObject
+
 	// FilePurpose is: what a file is for, such as `batch`.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [FilePurposeBatch] = "batch"
 	FilePurpose = gen.FilePurpose
+
 	// FinishReason is: why the model stopped: `stop` (a natural end or a stop sequence), `length` (the token limit), `tool_calls` (it called tools) or `content_filter`.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [FinishReasonContentFilter] = "content_filter"
+	//   - [FinishReasonLength] = "length"
+	//   - [FinishReasonStop] = "stop"
+	//   - [FinishReasonToolCalls] = "tool_calls"
 	FinishReason = gen.FinishReason
+
 	// FunctionDefinition is: a function the model may call.
+	//
+	// Its fields:
+	//   - Description *string: what the function does, used by the model to decide when to call it. Nil means unset.
+	//   - Name string: the function name; letters, digits, `_` and `-`, at most 64 characters.
+	//   - Parameters map[string]any: the function's parameters as a JSON Schema object.
+	//   - Strict *bool: when true, the arguments are guaranteed to match `parameters` exactly through constrained decoding. Nil means unset.
 	FunctionDefinition = gen.FunctionDefinition
+
 	// HuggingFaceModel is: a model in the Hugging Face format.
+	//
+	// Its fields:
+	//   - Architecture [client.ModelArchitecture]: how the model is built.
+	//   - Capabilities [client.ModelCapabilities]: what the model supports.
+	//   - ContextLength int: the context window in tokens.
+	//   - Created int64: when the model was created, in Unix seconds.
+	//   - Deprecated bool: whether the model is deprecated (scheduled for retirement).
+	//   - Description string: a description of the model.
+	//   - HuggingFaceID string: the Hugging Face repository id.
+	//   - ID string: the model id.
+	//   - Limits [client.ModelLimits]: the model's limits.
+	//   - Name string: the display name.
+	//   - Object string: always `model`.
+	//   - OwnedBy string: the organisation that owns the model.
+	//   - Preview bool: whether the model is a preview.
+	//   - Pricing [client.HuggingFacePricing]: prices in USD per million tokens.
+	//   - SupportedParameters [client.ModelSupportedParameters]: which request parameters the model takes.
 	HuggingFaceModel = gen.HuggingFaceModel
+
 	// HuggingFaceModelList is: the model list in the Hugging Face format.
+	//
+	// Its fields:
+	//   - Data [][client.HuggingFaceModel]: the models.
+	//   - Object string: always `list`.
 	HuggingFaceModelList = gen.HuggingFaceModelList
+
 	// HuggingFacePricing is: prices in USD per million tokens.
+	//
+	// Its fields:
+	//   - Input float64: price per million input tokens.
+	//   - Output float64: price per million output tokens.
 	HuggingFacePricing = gen.HuggingFacePricing
+
 	// ImageContentPart is: an inline image, Cerebras-specific.
+	//
+	// Its fields:
+	//   - Image string: the image as base64 data or a data URL.
+	//   - Type [client.ImageContentPartType]: always `image`.
 	ImageContentPart = gen.ImageContentPart
+
 	// ImageContentPartType is: always `image`.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [ImageContentPartTypeImage] = "image"
 	ImageContentPartType = gen.ImageContentPartType
+
 	// ImageURL is: an image reference.
+	//
+	// Its fields:
+	//   - Detail *string: the detail level requested for the image; a free string. Nil means unset.
+	//   - URL string: an https URL or a `data:image/...;base64,` URL of the image.
 	ImageURL = gen.ImageURL
+
 	// ImageURLContentPart is: an image given by URL or data URL.
+	//
+	// Its fields:
+	//   - ImageURL [client.ImageURL]: an image reference.
+	//   - Type [client.ImageURLContentPartType]: always `image_url`.
 	ImageURLContentPart = gen.ImageURLContentPart
+
 	// ImageURLContentPartType is: always `image_url`.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [ImageURLContentPartTypeImageURL] = "image_url"
 	ImageURLContentPartType = gen.ImageURLContentPartType
+
 	// JSONSchemaFormat is: a named JSON schema for structured outputs.
+	//
+	// Its fields:
+	//   - Description *string: what the output represents. Nil means unset.
+	//   - Name string: the schema's name.
+	//   - Schema map[string]any: the JSON Schema.
+	//   - Strict *bool: when true, decoding is constrained to the schema; when false it behaves like JSON mode. Nil means unset.
 	JSONSchemaFormat = gen.JSONSchemaFormat
+
 	// MessageContent is: message content, as a string or an array of text and image parts.
+	//
+	// It holds one of these variants, read with its As method and set with its From method:
+	//   - [client.Text]: AsText, FromText
+	//   - [client.ContentParts]: AsContentParts, FromContentParts
 	MessageContent = gen.MessageContent
+
 	// Model is: a model, in the default (OpenAI-compatible) format.
+	//
+	// Its fields:
+	//   - Created int64: when the model was created, in Unix seconds.
+	//   - ID string: the model id, used as `model` in requests.
+	//   - Object string: always `model`.
+	//   - OwnedBy string: the organisation that owns the model.
 	Model = gen.Model
+
 	// ModelArchitecture is: how the model is built.
+	//
+	// Its fields:
+	//   - InstructType string: the instruction format.
+	//   - Modality string: the modalities, such as `text`, `text+vision` or `multimodal`.
+	//   - Tokenizer string: the tokenizer.
 	ModelArchitecture = gen.ModelArchitecture
+
 	// ModelCapabilities is: what the model supports.
+	//
+	// Its fields:
+	//   - FunctionCalling bool: tool calling.
+	//   - JSONMode bool: JSON mode (`response_format` `json_object`).
+	//   - ParallelToolCalls bool: several tool calls in one turn.
+	//   - Reasoning bool: reasoning.
+	//   - ResponseFormat bool: the `response_format` parameter.
+	//   - Streaming bool: streaming.
+	//   - StructuredOutputs bool: structured outputs.
+	//   - ToolChoice bool: the `tool_choice` parameter.
+	//   - Tools bool: the `tools` parameter.
+	//   - Vision bool: image input.
 	ModelCapabilities = gen.ModelCapabilities
+
 	// ModelFormat is: the shape of model responses.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [ModelFormatDefault] = "default"
+	//   - [ModelFormatHuggingface] = "huggingface"
+	//   - [ModelFormatOpenrouter] = "openrouter"
 	ModelFormat = gen.ModelFormat
+
 	// ModelLimits is: the model's limits.
+	//
+	// Its fields:
+	//   - MaxCompletionTokens int: the most tokens one completion may have.
+	//   - MaxContextLength int: the context window in tokens.
+	//   - RequestsPerMinute int: the request rate limit.
+	//   - TokensPerMinute int: the token rate limit.
 	ModelLimits = gen.ModelLimits
+
 	// ModelList is: the model list, in the default format.
+	//
+	// Its fields:
+	//   - Data [][client.Model]: the models.
+	//   - Object string: always `list`.
 	ModelList = gen.ModelList
+
 	// ModelListResponse is: the model list in the shape `format` selected.
+	//
+	// It holds one of these variants, read with its As method and set with its From method:
+	//   - [client.ModelList]: AsModelList, FromModelList
+	//   - [client.OpenRouterModelList]: AsOpenRouterModelList, FromOpenRouterModelList
+	//   - [client.HuggingFaceModelList]: AsHuggingFaceModelList, FromHuggingFaceModelList
 	ModelListResponse = gen.ModelListResponse
+
 	// ModelResponse is: one model in the shape `format` selected.
+	//
+	// It holds one of these variants, read with its As method and set with its From method:
+	//   - [client.Model]: AsModel, FromModel
+	//   - [client.OpenRouterModel]: AsOpenRouterModel, FromOpenRouterModel
+	//   - [client.HuggingFaceModel]: AsHuggingFaceModel, FromHuggingFaceModel
 	ModelResponse = gen.ModelResponse
+
 	// ModelSupportedParameters is: which request parameters the model takes.
+	//
+	// Its fields:
+	//   - FrequencyPenalty bool: whether `frequency_penalty` is taken.
+	//   - LogitBias bool: whether `logit_bias` is taken.
+	//   - Logprobs bool: whether `logprobs` is taken.
+	//   - MaxCompletionTokens bool: whether `max_completion_tokens` is taken.
+	//   - PresencePenalty bool: whether `presence_penalty` is taken.
+	//   - RepetitionPenalty bool: whether `repetition_penalty` is taken.
+	//   - Seed bool: whether `seed` is taken.
+	//   - Stop bool: whether `stop` is taken.
+	//   - Temperature bool: whether `temperature` is taken.
+	//   - TopLogprobs bool: whether `top_logprobs` is taken.
+	//   - TopP bool: whether `top_p` is taken.
 	ModelSupportedParameters = gen.ModelSupportedParameters
+
 	// NamedToolChoice is: forces the model to call the named function.
+	//
+	// Its fields:
+	//   - Function [client.NamedToolChoiceFunction]: the function to call.
+	//   - Type [client.NamedToolChoiceType]: always `function`.
 	NamedToolChoice = gen.NamedToolChoice
+
 	// NamedToolChoiceFunction is: the function to call.
+	//
+	// Its fields:
+	//   - Name string: the function name.
 	NamedToolChoiceFunction = gen.NamedToolChoiceFunction
+
 	// NamedToolChoiceType is: always `function`.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [NamedToolChoiceTypeFunction] = "function"
 	NamedToolChoiceType = gen.NamedToolChoiceType
-	// OpenRouterInfo is: openRouter identifiers.
+
+	// OpenRouterInfo is: OpenRouter identifiers.
+	//
+	// Its fields:
+	//   - Slug string: the OpenRouter slug.
 	OpenRouterInfo = gen.OpenRouterInfo
+
 	// OpenRouterModel is: a model in the OpenRouter format.
+	//
+	// Its fields:
+	//   - Architecture [client.ModelArchitecture]: how the model is built.
+	//   - Capabilities [client.ModelCapabilities]: what the model supports.
+	//   - ContextLength int: the context window in tokens.
+	//   - Created int64: when the model was created, in Unix seconds.
+	//   - Datacenters [][client.Datacenter]: where the model is served.
+	//   - Deprecated bool: whether the model is deprecated (scheduled for retirement).
+	//   - Description string: a description of the model.
+	//   - HuggingFaceID string: the Hugging Face repository id.
+	//   - ID string: the model id, such as `cerebras/gpt-oss-120b`.
+	//   - InputModalities []string: accepted input modalities.
+	//   - Limits [client.ModelLimits]: the model's limits.
+	//   - MaxOutputLength int: the maximum output length in tokens.
+	//   - Name string: the display name.
+	//   - Openrouter [client.OpenRouterInfo]: OpenRouter identifiers.
+	//   - OutputModalities []string: produced output modalities.
+	//   - Preview bool: whether the model is a preview.
+	//   - Pricing [client.OpenRouterPricing]: prices in USD per token, as decimal strings.
+	//   - Quantization string: the weight quantization.
+	//   - SupportedFeatures []string: supported features.
+	//   - SupportedParameters [client.ModelSupportedParameters]: which request parameters the model takes.
+	//   - SupportedSamplingParameters []string: supported sampling parameters.
 	OpenRouterModel = gen.OpenRouterModel
+
 	// OpenRouterModelList is: the model list in the OpenRouter format.
+	//
+	// Its fields:
+	//   - Data [][client.OpenRouterModel]: the models.
 	OpenRouterModelList = gen.OpenRouterModelList
+
 	// OpenRouterPricing is: prices in USD per token, as decimal strings.
+	//
+	// Its fields:
+	//   - Completion string: price per completion token.
+	//   - Image string: price per image.
+	//   - InputCacheRead string: price per cached input token read.
+	//   - InputCacheWrite string: price per cached input token written.
+	//   - Prompt string: price per prompt token.
+	//   - Request string: price per request.
 	OpenRouterPricing = gen.OpenRouterPricing
+
 	// Prediction is: predicted output (Predicted Outputs).
+	//
+	// Its fields:
+	//   - Content [client.TextContent]: text-only content, as a string or an array of text parts.
+	//   - Type [client.PredictionType]: always `content`.
 	Prediction = gen.Prediction
+
 	// PredictionType is: always `content`.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [PredictionTypeContent] = "content"
 	PredictionType = gen.PredictionType
+
 	// PromptText is: one prompt.
+	//
+	// Its type is string.
 	PromptText = gen.PromptText
+
 	// PromptTexts is: several prompts.
+	//
+	// Its type is []string.
 	PromptTexts = gen.PromptTexts
+
 	// PromptTokenIDLists is: several prompts as token ids.
+	//
+	// Its type is [][]int.
 	PromptTokenIDLists = gen.PromptTokenIDLists
+
 	// PromptTokenIDs is: one prompt as token ids.
+	//
+	// Its type is []int.
 	PromptTokenIDs = gen.PromptTokenIDs
+
 	// PromptTokensDetails is: a breakdown of the prompt tokens.
+	//
+	// Its fields:
+	//   - CachedTokens int: prompt tokens served from the prompt cache.
 	PromptTokensDetails = gen.PromptTokensDetails
+
 	// PublicModel is: a model of the public catalogue (`GET /public/v1/models`).
+	//
+	// Its fields:
+	//   - Architecture [client.ModelArchitecture]: how the model is built.
+	//   - Capabilities [client.ModelCapabilities]: what the model supports.
+	//   - Created int64: when the model was created, in Unix seconds.
+	//   - DatacenterLocations [][client.Datacenter]: where the model is served.
+	//   - Deprecated bool: whether the model is deprecated (scheduled for retirement).
+	//   - Description string: a description of the model.
+	//   - HuggingFaceID string: the Hugging Face repository id.
+	//   - ID string: the model id, such as `gpt-oss-120b`.
+	//   - Limits [client.ModelLimits]: the model's limits.
+	//   - Name string: the display name.
+	//   - Object string: always `model`.
+	//   - OwnedBy string: the organisation that owns the model.
+	//   - Preview bool: whether the model is a preview.
+	//   - Pricing [client.OpenRouterPricing]: prices in USD per token, as decimal strings.
+	//   - Quantization string: the weight quantization.
+	//   - SupportedParameters [client.ModelSupportedParameters]: which request parameters the model takes.
 	PublicModel = gen.PublicModel
+
 	// PublicModelList is: the public model catalogue.
+	//
+	// Its fields:
+	//   - Data [][client.PublicModel]: the models.
+	//   - Object string: always `list`.
 	PublicModelList = gen.PublicModelList
+
 	// PublicModelListResponse is: the public catalogue, in the catalogue's own shape or the one `format` selects.
+	//
+	// It holds one of these variants, read with its As method and set with its From method:
+	//   - [client.PublicModelList]: AsPublicModelList, FromPublicModelList
+	//   - [client.OpenRouterModelList]: AsOpenRouterModelList, FromOpenRouterModelList
+	//   - [client.HuggingFaceModelList]: AsHuggingFaceModelList, FromHuggingFaceModelList
 	PublicModelListResponse = gen.PublicModelListResponse
+
 	// PublicModelResponse is: a public model, in the catalogue's own shape or the one `format` selects.
+	//
+	// It holds one of these variants, read with its As method and set with its From method:
+	//   - [client.PublicModel]: AsPublicModel, FromPublicModel
+	//   - [client.OpenRouterModel]: AsOpenRouterModel, FromOpenRouterModel
+	//   - [client.HuggingFaceModel]: AsHuggingFaceModel, FromHuggingFaceModel
 	PublicModelResponse = gen.PublicModelResponse
+
 	// ReasoningEffort is: how much the model reasons: `none` (no reasoning), `low`, `medium` or `high`.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [ReasoningEffortHigh] = "high"
+	//   - [ReasoningEffortLow] = "low"
+	//   - [ReasoningEffortMedium] = "medium"
+	//   - [ReasoningEffortNone] = "none"
 	ReasoningEffort = gen.ReasoningEffort
+
 	// ReasoningFormat is: where reasoning goes: `parsed` (the `reasoning` field, with separate `reasoning_logprobs`), `text_parsed` (the `reasoning` field), `raw` (inline in `content`; incompatible with JSON formats), `hidden` (dropped but counted), `none` (the model's default).
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [ReasoningFormatHidden] = "hidden"
+	//   - [ReasoningFormatNone] = "none"
+	//   - [ReasoningFormatParsed] = "parsed"
+	//   - [ReasoningFormatRaw] = "raw"
+	//   - [ReasoningFormatTextParsed] = "text_parsed"
 	ReasoningFormat = gen.ReasoningFormat
+
 	// ResponseFormat is: controls the format of the model's response: plain text, JSON mode, or structured outputs enforced by a JSON schema.
+	//
+	// It holds one of these variants, read with its As method and set with its From method:
+	//   - [client.ResponseFormatTextParam]: AsResponseFormatTextParam, FromResponseFormatTextParam
+	//   - [client.ResponseFormatJSONObjectParam]: AsResponseFormatJSONObjectParam, FromResponseFormatJSONObjectParam
+	//   - [client.ResponseFormatJSONSchemaParam]: AsResponseFormatJSONSchemaParam, FromResponseFormatJSONSchemaParam
 	ResponseFormat = gen.ResponseFormat
+
 	// ResponseFormatJSONObjectParam is: JSON mode; the output is a JSON object.
+	//
+	// Its fields:
+	//   - Type [client.ResponseFormatJSONObjectType]: always `json_object`.
 	ResponseFormatJSONObjectParam = gen.ResponseFormatJSONObjectParam
+
 	// ResponseFormatJSONObjectType is: always `json_object`.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [ResponseFormatJSONObjectTypeJSONObject] = "json_object"
 	ResponseFormatJSONObjectType = gen.ResponseFormatJSONObjectType
+
 	// ResponseFormatJSONSchemaParam is: structured outputs; the output follows the given JSON schema.
+	//
+	// Its fields:
+	//   - JSONSchema [client.JSONSchemaFormat]: a named JSON schema for structured outputs.
+	//   - Type [client.ResponseFormatJSONSchemaType]: always `json_schema`.
 	ResponseFormatJSONSchemaParam = gen.ResponseFormatJSONSchemaParam
+
 	// ResponseFormatJSONSchemaType is: always `json_schema`.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [ResponseFormatJSONSchemaTypeJSONSchema] = "json_schema"
 	ResponseFormatJSONSchemaType = gen.ResponseFormatJSONSchemaType
+
 	// ResponseFormatTextParam is: plain text output (the default).
+	//
+	// Its fields:
+	//   - Type [client.ResponseFormatTextType]: always `text`.
 	ResponseFormatTextParam = gen.ResponseFormatTextParam
+
 	// ResponseFormatTextType is: always `text`.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [ResponseFormatTextTypeText] = "text"
 	ResponseFormatTextType = gen.ResponseFormatTextType
+
 	// ServiceTier is: the service tier: `priority` (dedicated endpoints), `default`, `auto` (the highest available, reported in `service_tier_used`) or `flex` (the lowest, with separate, higher rate limits).
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [ServiceTierAuto] = "auto"
+	//   - [ServiceTierDefault] = "default"
+	//   - [ServiceTierFlex] = "flex"
+	//   - [ServiceTierPriority] = "priority"
 	ServiceTier = gen.ServiceTier
+
 	// StopSequence is: one stop sequence (`stop` may also be `null`, meaning none).
+	//
+	// Its type is string.
 	StopSequence = gen.StopSequence
+
 	// StopSequenceList is: several stop sequences, at most 4.
+	//
+	// Its type is []string.
 	StopSequenceList = gen.StopSequenceList
+
 	// StopSequences is: up to 4 sequences where the API stops generating.
+	//
+	// It holds one of these variants, read with its As method and set with its From method:
+	//   - [client.StopSequence]: AsStopSequence, FromStopSequence
+	//   - [client.StopSequenceList]: AsStopSequenceList, FromStopSequenceList
 	StopSequences = gen.StopSequences
+
 	// StreamOptions is: options for streaming responses.
+	//
+	// Its fields:
+	//   - IncludeUsage *bool: when true, the final chunk carries `usage` for the whole request. Nil means unset.
 	StreamOptions = gen.StreamOptions
+
 	// SystemMessageParam is: instructions that set the assistant's behaviour.
+	//
+	// Its fields:
+	//   - Content [client.MessageContent]: message content, as a string or an array of text and image parts.
+	//   - Name *string: an optional name for the participant. Nil means unset.
+	//   - Role [client.SystemMessageRole]: always `system`.
 	SystemMessageParam = gen.SystemMessageParam
+
 	// SystemMessageRole is: always `system`.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [SystemMessageRoleSystem] = "system"
 	SystemMessageRole = gen.SystemMessageRole
+
 	// Text is: plain text content.
+	//
+	// Its type is string.
 	Text = gen.Text
+
 	// TextContent is: text-only content, as a string or an array of text parts.
+	//
+	// It holds one of these variants, read with its As method and set with its From method:
+	//   - [client.Text]: AsText, FromText
+	//   - [client.TextContentParts]: AsTextContentParts, FromTextContentParts
 	TextContent = gen.TextContent
+
 	// TextContentPart is: a text part.
+	//
+	// Its fields:
+	//   - Text string: the text.
+	//   - Type [client.TextContentPartType]: always `text`.
 	TextContentPart = gen.TextContentPart
+
 	// TextContentPartType is: always `text`.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [TextContentPartTypeText] = "text"
 	TextContentPartType = gen.TextContentPartType
+
 	// TextContentParts is: text parts.
+	//
+	// Its type is [][client.TextContentPart].
 	TextContentParts = gen.TextContentParts
+
 	// TimeInfo is: timing of the request, in seconds.
+	//
+	// Its fields:
+	//   - CompletionTime float64: seconds spent generating the completion.
+	//   - Created float64: when the timing was recorded, in Unix seconds.
+	//   - PromptTime float64: seconds spent processing the prompt.
+	//   - QueueTime float64: seconds spent in the queue.
+	//   - TotalTime float64: total seconds for the request.
 	TimeInfo = gen.TimeInfo
+
 	// TokenLogprob is: the log probability of one output token and its alternatives.
+	//
+	// Its fields:
+	//   - Bytes []int: the UTF-8 bytes of the token.
+	//   - Logprob float64: the log probability of the token.
+	//   - Token string: the token.
+	//   - TopLogprobs [][client.TopLogprob]: the most likely tokens at this position.
 	TokenLogprob = gen.TokenLogprob
+
 	// Tool is: a tool the model may call.
+	//
+	// Its fields:
+	//   - Function [client.FunctionDefinition]: a function the model may call.
+	//   - Type [client.ToolType]: always `function`.
 	Tool = gen.Tool
+
 	// ToolCall is: a tool call in a response message or a stream delta.
+	//
+	// Its fields:
+	//   - Function [client.ToolCallFunction]: the function the model called.
+	//   - ID string: the tool call id.
+	//   - Index *int: the position of the call among the turn's tool calls. Nil means unset.
+	//   - Type string: the tool type, `function`.
 	ToolCall = gen.ToolCall
+
 	// ToolCallFunction is: the function the model called.
+	//
+	// Its fields:
+	//   - Arguments string: the arguments as a JSON-encoded string; it may not be valid JSON.
+	//   - Name string: the function name.
 	ToolCallFunction = gen.ToolCallFunction
+
 	// ToolChoice is: controls which tool, if any, the model calls: `none`, `auto`, `required`, or a named function.
+	//
+	// It holds one of these variants, read with its As method and set with its From method:
+	//   - [client.ToolChoiceOption]: AsToolChoiceOption, FromToolChoiceOption
+	//   - [client.NamedToolChoice]: AsNamedToolChoice, FromNamedToolChoice
 	ToolChoice = gen.ToolChoice
+
 	// ToolChoiceOption is: `none`: the model calls no tool.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [ToolChoiceOptionAuto] = "auto"
+	//   - [ToolChoiceOptionNone] = "none"
+	//   - [ToolChoiceOptionRequired] = "required"
 	ToolChoiceOption = gen.ToolChoiceOption
+
 	// ToolMessageParam is: the result of a tool call, answering the assistant's call with `tool_call_id`.
+	//
+	// Its fields:
+	//   - Content [client.TextContent]: text-only content, as a string or an array of text parts.
+	//   - Name *string: an optional name for the participant. Nil means unset.
+	//   - Role [client.ToolMessageRole]: always `tool`.
+	//   - ToolCallID string: the id of the tool call this message answers.
 	ToolMessageParam = gen.ToolMessageParam
+
 	// ToolMessageRole is: always `tool`.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [ToolMessageRoleTool] = "tool"
 	ToolMessageRole = gen.ToolMessageRole
+
 	// ToolType is: always `function`.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [ToolTypeFunction] = "function"
 	ToolType = gen.ToolType
+
 	// TopLogprob is: one of the most likely tokens at a position.
+	//
+	// Its fields:
+	//   - Bytes []int: the UTF-8 bytes of the token.
+	//   - Logprob float64: the log probability of the token.
+	//   - Token string: the token.
 	TopLogprob = gen.TopLogprob
+
 	// Usage is: token usage of the request.
+	//
+	// Its fields:
+	//   - CompletionTokens int: tokens in the completion, including reasoning tokens.
+	//   - CompletionTokensDetails [client.CompletionTokensDetails]: a breakdown of the completion tokens.
+	//   - ImageTokens int: tokens spent on images.
+	//   - PromptTokens int: tokens in the prompt.
+	//   - PromptTokensDetails [client.PromptTokensDetails]: a breakdown of the prompt tokens.
+	//   - TotalTokens int: prompt plus completion tokens.
 	Usage = gen.Usage
+
 	// UserMessageParam is: a message from the end user.
+	//
+	// Its fields:
+	//   - Content [client.MessageContent]: message content, as a string or an array of text and image parts.
+	//   - Name *string: an optional name for the participant. Nil means unset.
+	//   - Role [client.UserMessageRole]: always `user`.
 	UserMessageParam = gen.UserMessageParam
+
 	// UserMessageRole is: always `user`.
+	//
+	// The values known when the SDK was generated (others decode unchanged):
+	//   - [UserMessageRoleUser] = "user"
 	UserMessageRole = gen.UserMessageRole
 )
 
