@@ -2,6 +2,7 @@ package cerebrastest
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 
@@ -17,11 +18,36 @@ type exchange struct {
 	w      http.ResponseWriter
 	r      *http.Request
 	body   []byte
-	op     string
+	op     string // the operationId
+	path   string // the operation's path in the spec, such as /v1/models/{model_id}
 	params map[string]string
 	script Response
 }
 
+// handlers answers each operation of the spec, by operationId: the one
+// place an operation meets its handler. An operation missing here is
+// answered 501, and TestEveryOperationHasAHandler names it.
+var handlers = map[string]func(*exchange){
+	"createChatCompletion": (*exchange).chat,
+	"createCompletion":     (*exchange).completion,
+	"listModels":           (*exchange).listModels,
+	"retrieveModel":        (*exchange).retrieveModel,
+	"listPublicModels":     (*exchange).listModels,
+	"retrievePublicModel":  (*exchange).retrieveModel,
+	"uploadFile":           (*exchange).uploadFile,
+	"listFiles":            (*exchange).listFiles,
+	"retrieveFile":         (*exchange).retrieveFile,
+	"retrieveFileContent":  (*exchange).retrieveFileContent,
+	"deleteFile":           (*exchange).deleteFile,
+	"createBatch":          (*exchange).createBatch,
+	"listBatches":          (*exchange).listBatches,
+	"retrieveBatch":        (*exchange).retrieveBatch,
+	"cancelBatch":          (*exchange).cancelBatch,
+	warmupOperation:        (*exchange).tcpWarming,
+}
+
+// serve answers the request from the script, or else from the operation's
+// handler.
 func (x *exchange) serve() {
 	sc := x.script
 	if sc.Body != "" {
@@ -49,40 +75,24 @@ func (x *exchange) serve() {
 	for k, v := range sc.Header {
 		x.w.Header()[k] = v
 	}
-	switch x.op {
-	case "createChatCompletion":
-		x.chat()
-	case "createCompletion":
-		x.completion()
-	case "listModels":
-		x.listModels()
-	case "retrieveModel":
-		x.retrieveModel()
-	case "listPublicModels":
-		x.listModels()
-	case "retrievePublicModel":
-		x.retrieveModel()
-	case "uploadFile":
-		x.uploadFile()
-	case "listFiles":
-		x.listFiles()
-	case "retrieveFile":
-		x.retrieveFile()
-	case "retrieveFileContent":
-		x.retrieveFileContent()
-	case "deleteFile":
-		x.deleteFile()
-	case "createBatch":
-		x.createBatch()
-	case "listBatches":
-		x.listBatches()
-	case "retrieveBatch":
-		x.retrieveBatch()
-	case "cancelBatch":
-		x.cancelBatch()
-	default: // tcpWarming
-		x.s.writeJSON(x.w, http.StatusOK, nil, `{}`, "")
+	if h, ok := handlers[x.op]; ok {
+		h(x)
+		return
 	}
+	x.notImplemented()
+}
+
+// tcpWarming answers a warm-up: its body carries no information.
+func (x *exchange) tcpWarming() {
+	x.s.writeJSON(x.w, http.StatusOK, nil, `{}`, "")
+}
+
+// notImplemented answers an operation of the spec that has no handler, so
+// a spec that grew faster than the fake fails loudly instead of passing
+// with an empty body.
+func (x *exchange) notImplemented() {
+	msg := fmt.Sprintf("cerebrastest: operation %s (%s %s) is not implemented by the fake", x.op, x.r.Method, x.path)
+	x.fail(http.StatusNotImplemented, msg, "server_error", "", "not_implemented")
 }
 
 // reset closes the connection without a (complete) answer.
