@@ -175,7 +175,8 @@ type Option func(*Server)
 func WithAPIKey(key string) Option { return func(s *Server) { s.apiKey = key } }
 
 // WithSpecFile loads the OpenAPI document from path instead of the embedded
-// copy (the SDK's own tests use the repository's openapi.yaml).
+// copy (the SDK's own tests use the repository's openapi.yaml). An operation
+// of it that the fake does not implement is answered 501, naming it.
 func WithSpecFile(path string) Option { return func(s *Server) { s.specPath = path } }
 
 // WithResponseValidation turns the validation of the server's own JSON
@@ -398,7 +399,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	x := &exchange{s: s, w: w, r: r, body: body, op: route.Operation.OperationID, params: params}
+	x := &exchange{s: s, w: w, r: r, body: body, op: route.Operation.OperationID, path: route.Path, params: params}
 	// A warm-up is answered outside the script and the fault header: it is
 	// no API call a test makes.
 	if !warmup {

@@ -1,0 +1,123 @@
+package cerebrastest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/cerebras-go/cerebras/gen"
+)
+
+// Models the fake serves; any other model id is a 404, as from the real API.
+var knownModels = []gen.Model{
+	{ID: "gpt-oss-120b", OwnedBy: "OpenAI"},
+	{ID: "llama3.1-8b", OwnedBy: "Meta"},
+	{ID: "llama-3.3-70b", OwnedBy: "Meta"},
+	{ID: "qwen-3-32b", OwnedBy: "Qwen"},
+	{ID: "zai-glm-4.7", OwnedBy: "Z.ai"},
+	{ID: "gemma-4-31b", OwnedBy: "Google"},
+}
+
+// reasoningModels reason by default.
+var reasoningModels = map[string]bool{"gpt-oss-120b": true, "qwen-3-32b": true, "zai-glm-4.7": true}
+
+func knownModel(id string) bool {
+	for _, m := range knownModels {
+		if m.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (x *exchange) format() string {
+	return x.r.URL.Query().Get("format")
+}
+
+func (x *exchange) listModels() {
+	var body any
+	schema := "ModelList"
+	switch x.format() {
+	case "openrouter":
+		var data []gen.OpenRouterModel
+		for _, m := range knownModels {
+			data = append(data, openRouterModel(m))
+		}
+		body, schema = gen.OpenRouterModelList{Data: data}, "OpenRouterModelList"
+	case "huggingface":
+		var data []gen.HuggingFaceModel
+		for _, m := range knownModels {
+			data = append(data, huggingFaceModel(m))
+		}
+		body, schema = gen.HuggingFaceModelList{Data: data}, "HuggingFaceModelList"
+	default:
+		if x.op == "listPublicModels" {
+			var data []gen.PublicModel
+			for _, m := range knownModels {
+				data = append(data, publicModel(m))
+			}
+			body, schema = gen.PublicModelList{Object: "list", Data: data}, "PublicModelList"
+			break
+		}
+		var data []gen.Model
+		for _, m := range knownModels {
+			data = append(data, defaultModel(m))
+		}
+		body = gen.ModelList{Object: "list", Data: data}
+	}
+	b, _ := json.Marshal(body)
+	x.s.writeJSON(x.w, http.StatusOK, nil, string(b), schema)
+}
+
+func (x *exchange) retrieveModel() {
+	id := x.params["model_id"]
+	for _, m := range knownModels {
+		if m.ID != id {
+			continue
+		}
+		var body any = defaultModel(m)
+		schema := "Model"
+		if x.op == "retrievePublicModel" {
+			body, schema = publicModel(m), "PublicModel"
+		}
+		switch x.format() {
+		case "openrouter":
+			body, schema = openRouterModel(m), "OpenRouterModel"
+		case "huggingface":
+			body, schema = huggingFaceModel(m), "HuggingFaceModel"
+		}
+		b, _ := json.Marshal(body)
+		x.s.writeJSON(x.w, http.StatusOK, nil, string(b), schema)
+		return
+	}
+	x.modelNotFound(id)
+}
+
+// modelNotFound sends the real API's 404 for an unknown model.
+func (x *exchange) modelNotFound(id string) {
+	x.fail(http.StatusNotFound, fmt.Sprintf("Model %s does not exist or you do not have access to it.", id), "not_found_error", "model", "model_not_found")
+}
+
+func defaultModel(m gen.Model) gen.Model {
+	return gen.Model{ID: m.ID, Object: "model", Created: int64(created), OwnedBy: m.OwnedBy}
+}
+
+func openRouterModel(m gen.Model) gen.OpenRouterModel {
+	return gen.OpenRouterModel{ID: "cerebras/" + m.ID, Name: m.ID, Created: int64(created), ContextLength: 131072,
+		MaxOutputLength: 40960, Pricing: gen.OpenRouterPricing{Prompt: "0.00000035", Completion: "0.00000075"}}
+}
+
+func huggingFaceModel(m gen.Model) gen.HuggingFaceModel {
+	return gen.HuggingFaceModel{ID: m.ID, Object: "model", Created: int64(created), OwnedBy: m.OwnedBy, ContextLength: 131072,
+		Pricing:      gen.HuggingFacePricing{Input: 0.35, Output: 0.75},
+		Capabilities: gen.ModelCapabilities{FunctionCalling: true, Streaming: true, StructuredOutputs: true, Vision: false}}
+}
+
+// publicModel is m as the public catalogue describes it.
+func publicModel(m gen.Model) gen.PublicModel {
+	return gen.PublicModel{ID: m.ID, Object: "model", Name: m.ID, Created: int64(created), OwnedBy: m.OwnedBy,
+		Capabilities: gen.ModelCapabilities{FunctionCalling: true, Streaming: true, StructuredOutputs: true,
+			Reasoning: reasoningModels[m.ID], Vision: m.ID == "gemma-4-31b"},
+		Limits:  gen.ModelLimits{MaxContextLength: 131072, MaxCompletionTokens: 40960},
+		Pricing: gen.OpenRouterPricing{Prompt: "0.00000035", Completion: "0.00000075"}}
+}
