@@ -1,6 +1,11 @@
 package gen
 
 //go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config oapi-codegen.yaml ../openapi.yaml
+
+// Every model type prints as its JSON (fmt shows values, not union bytes or
+// pointer addresses).
+//go:generate go run ../internal/cmd/genstring -in cerebras.gen.go -out string.gen.go
+
 //go:generate go run ../internal/cmd/gendecode -in cerebras.gen.go -out ../internal/decode/decode.gen.go -roots ChatCompletionChunk,ChatCompletion,Completion -merge ChatCompletionChunkDelta:ChatCompletionMessage:MessageText -first-wins role -carry ChatCompletionChunk:ChatCompletion:CompletionFields:first=id,model,created:except=object,choices -carry ChatCompletionChunkChoice:ChatCompletionChoice:ChoiceFields:except=logprobs,reasoning_logprobs -carry ToolCall:ToolCall:ToolCallFields:first=id,type:except=function,index -carry ToolCallFunction:ToolCallFunction:FunctionFields:first=name:except=arguments
 
 // Package client names every model type and enum constant of this package
