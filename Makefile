@@ -13,7 +13,7 @@ LINT_FILES   = $$(git ls-files -co --exclude-standard '*.go' | grep -v '^gen/')
 FUZZTIME    ?= 5s
 
 # What `make generate` writes, and `make check-generated` compares.
-GENERATED   := gen/ internal/decode/ internal/apierror/headers.gen.go client/types.gen.go cerebrastest/openapi.yaml
+GENERATED   := gen/ internal/decode/ internal/apierror/headers.gen.go client/types.gen.go client/options.gen.go cerebrastest/openapi.yaml
 
 STEADY      := contract/node_modules/.bin/steady
 REDOCLY     := contract/node_modules/.bin/redocly
@@ -32,7 +32,7 @@ export CEREBRAS_GO_RUN
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
 
-generate: ## regenerate gen/, internal/decode/ (the decoders), internal/apierror/headers.gen.go (header names), client/types.gen.go and the fake server's spec copy from openapi.yaml (idempotent)
+generate: ## regenerate gen/, internal/decode/ (the decoders), internal/apierror/headers.gen.go (header names), client/types.gen.go, client/options.gen.go (header-parameter options) and the fake server's spec copy from openapi.yaml (idempotent)
 	$(GO) generate ./gen/...
 	cp openapi.yaml cerebrastest/openapi.yaml
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"net/http"
 	"time"
 
 	"github.com/cerebras-go/cerebras/gen"
@@ -45,7 +46,7 @@ type BatchListParams struct {
 //	})
 func (s *BatchService) New(ctx context.Context, params BatchNewParams, opts ...Option) (*Batch, error) {
 	// Sent like a chat request, so that WithExtraBody and WithGzip apply.
-	cl, resp, err := s.c.post(ctx, false, opts, &params, s.endpoint)
+	cl, resp, err := s.c.post(ctx, opBatchesNew, opts, &params, s.endpoint)
 	if cl == nil {
 		return nil, err
 	}
@@ -54,7 +55,7 @@ func (s *BatchService) New(ctx context.Context, params BatchNewParams, opts ...O
 
 // endpoint is POST /v1/batches as the generated builder makes it.
 func (s *BatchService) endpoint(*config) (*endpoint, error) {
-	return newEndpoint(gen.NewCreateBatchRequestWithBody(s.c.gen.Server, jsonContent, nil))
+	return newEndpoint(gen.NewCreateBatchRequestWithBody(s.c.server, jsonContent, nil))
 }
 
 // Get returns a batch (GET /v1/batches/{batch_id}). The id is sent as one
@@ -63,12 +64,9 @@ func (s *BatchService) Get(ctx context.Context, id string, opts ...Option) (*Bat
 	if err := checkPathID("Batches.Get", "batch id", id); err != nil {
 		return nil, err
 	}
-	ctx, cl, err := s.c.newCall(ctx, false, opts)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.c.gen.RetrieveBatch(withCall(ctx, cl), id)
-	return finish[gen.Batch](cl, resp, err)
+	return get[gen.Batch](s.c, ctx, opBatchesGet, opts, func(_ *config, server string) (*http.Request, error) {
+		return gen.NewRetrieveBatchRequest(server, id)
+	})
 }
 
 // Cancel cancels a batch (DELETE /v1/batches/{batch_id}) and returns it,
@@ -79,24 +77,18 @@ func (s *BatchService) Cancel(ctx context.Context, id string, opts ...Option) (*
 	if err := checkPathID("Batches.Cancel", "batch id", id); err != nil {
 		return nil, err
 	}
-	ctx, cl, err := s.c.newCall(ctx, false, opts)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.c.gen.CancelBatch(withCall(ctx, cl), id)
-	return finish[gen.Batch](cl, resp, err)
+	return get[gen.Batch](s.c, ctx, opBatchesCancel, opts, func(_ *config, server string) (*http.Request, error) {
+		return gen.NewCancelBatchRequest(server, id)
+	})
 }
 
 // ListPage returns one page of batches (GET /v1/batches): params.After and
 // params.Limit select it; its HasMore says whether another follows, after
 // its last batch's id. List pages through them all.
 func (s *BatchService) ListPage(ctx context.Context, params BatchListParams, opts ...Option) (*BatchList, error) {
-	ctx, cl, err := s.c.newCall(ctx, false, opts)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.c.gen.ListBatches(withCall(ctx, cl), &gen.ListBatchesParams{Limit: params.Limit, After: params.After})
-	return finish[gen.BatchList](cl, resp, err)
+	return get[gen.BatchList](s.c, ctx, opBatchesList, opts, func(_ *config, server string) (*http.Request, error) {
+		return gen.NewListBatchesRequest(server, &gen.ListBatchesParams{Limit: params.Limit, After: params.After})
+	})
 }
 
 // List returns every batch, from params.After on, in the API's order. It

@@ -35,7 +35,7 @@ func (s *ChatCompletionService) New(ctx context.Context, params ChatCompletionNe
 	if err := validateChat(&params); err != nil {
 		return nil, err
 	}
-	cl, resp, err := s.c.post(ctx, false, opts, &params, s.endpoint)
+	cl, resp, err := s.c.post(ctx, opChatNew, opts, &params, s.endpoint)
 	if cl == nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func (s *ChatCompletionService) NewStreaming(ctx context.Context, params ChatCom
 	if err := validateChat(&params); err != nil {
 		return nil, err
 	}
-	cl, resp, err := s.c.post(ctx, true, opts, &params, s.endpoint)
+	cl, resp, err := s.c.post(ctx, opChatStream, opts, &params, s.endpoint)
 	if cl == nil {
 		return nil, err
 	}
@@ -73,11 +73,11 @@ func (s *ChatCompletionService) NewStreaming(ctx context.Context, params ChatCom
 // endpoint is the client's prebuilt request, or for a call with header
 // parameters, the one the generated builder makes with them.
 func (s *ChatCompletionService) endpoint(cfg *config) (*endpoint, error) {
-	p := cfg.headerParams.chat()
+	p := cfg.headerParams.createChatCompletion()
 	if p == nil {
 		return s.c.chat, nil
 	}
-	return newEndpoint(gen.NewCreateChatCompletionRequestWithBody(s.c.gen.Server, p, jsonContent, nil))
+	return newEndpoint(gen.NewCreateChatCompletionRequestWithBody(s.c.server, p, jsonContent, nil))
 }
 
 // validateChat refuses params the SDK cannot send (check.Chat).
@@ -86,14 +86,4 @@ func validateChat(p *ChatCompletionNewParams) error {
 		return &ParamError{Param: pr.Param, Message: pr.Message}
 	}
 	return nil
-}
-
-func (h headerParams) chat() *gen.CreateChatCompletionParams {
-	if h == (headerParams{}) {
-		return nil
-	}
-	return &gen.CreateChatCompletionParams{
-		CFRAY: h.cfRay, XAmzCfID: h.amzCfID, XDelayTime: h.delayTime,
-		QueueThreshold: h.queueThreshold, XCerebrasVersionPatch: h.versionPatch,
-	}
 }

@@ -42,7 +42,7 @@ type Client struct {
 	Batches *BatchService
 
 	cfg           config
-	gen           *gen.Client
+	server        string    // the base URL with a trailing slash, as the generated request builders take it
 	chat          *endpoint // POST /v1/chat/completions, without header parameters
 	completion    *endpoint // POST /v1/completions, without header parameters
 	staticHeaders http.Header
@@ -75,6 +75,7 @@ func New(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	cfg.set = 0 // a client option applies where it can: set records a call's own
 	if cfg.apiKey == "" {
 		return nil, paramError("WithAPIKey", "no API key: set the CEREBRAS_API_KEY environment variable or use client.WithAPIKey")
 	}
@@ -83,7 +84,7 @@ func New(opts ...Option) (*Client, error) {
 	}
 	base, err := url.Parse(cfg.baseURL)
 	if err != nil { // WithBaseURL checked it
-		return nil, errors.New("client: the base URL does not parse")
+		return nil, errors.New("cerebras: the base URL does not parse")
 	}
 	c := &Client{cfg: cfg, base: base, jitter: defaultJitter, sleep: sleep, staticHeaders: staticHeaders()}
 	if c.cfg.httpClient == nil {
@@ -94,16 +95,12 @@ func New(opts ...Option) (*Client, error) {
 	}
 	c.do = c.cfg.httpClient.Do
 	c.cfg.ownDoer = false // calls that set their own HTTP client set it again
-	g, err := gen.NewClient(c.cfg.baseURL, gen.WithHTTPClient(transport{c}))
-	if err != nil {
-		return nil, fmt.Errorf("client: %w", err)
+	c.server = strings.TrimSuffix(c.cfg.baseURL, "/") + "/"
+	if c.chat, err = newEndpoint(gen.NewCreateChatCompletionRequestWithBody(c.server, nil, jsonContent, nil)); err != nil {
+		return nil, fmt.Errorf("cerebras: %w", err)
 	}
-	c.gen = g
-	if c.chat, err = newEndpoint(gen.NewCreateChatCompletionRequestWithBody(g.Server, nil, jsonContent, nil)); err != nil {
-		return nil, fmt.Errorf("client: %w", err)
-	}
-	if c.completion, err = newEndpoint(gen.NewCreateCompletionRequestWithBody(g.Server, nil, jsonContent, nil)); err != nil {
-		return nil, fmt.Errorf("client: %w", err)
+	if c.completion, err = newEndpoint(gen.NewCreateCompletionRequestWithBody(c.server, nil, jsonContent, nil)); err != nil {
+		return nil, fmt.Errorf("cerebras: %w", err)
 	}
 	c.Chat = ChatService{Completions: &ChatCompletionService{c: c}}
 	c.Completions = &CompletionService{c: c}
@@ -222,10 +219,10 @@ func (c *Client) warm() {
 	go func() {
 		defer close(c.warmDone)
 		defer cancel()
-		cl := &call{cfg: c.cfg.clone()}
+		cl := &call{cfg: c.cfg.clone(), op: opTCPWarming}
 		cl.cfg.maxRetries = 0
 		cl.cfg.setRequestTimeout(c.cfg.warmupTimeout)
-		resp, err := c.gen.TCPWarming(withCall(ctx, cl))
+		resp, err := c.sendBuilt(ctx, cl, func(server string) (*http.Request, error) { return gen.NewTCPWarmingRequest(server) })
 		if err != nil {
 			c.log(&cl.cfg, "cerebras: TCP warming failed", slog.String("error", err.Error()))
 			return
@@ -251,30 +248,51 @@ func (c *Client) Close() error {
 }
 
 // newCall validates the context and merges the call's options over the
-// client's. Like New, it refuses an empty API key, which a call's
-// WithAPIKey("") would set. A call sent through the generated client passes
-// the call to the transport with withCall.
-func (c *Client) newCall(ctx context.Context, stream bool, opts []Option) (context.Context, *call, error) {
+// client's: it refuses an option op does not take (a *ParamError naming
+// both) and, like New, an empty API key, which a call's WithAPIKey("")
+// would set.
+func (c *Client) newCall(ctx context.Context, op *operation, opts []Option) (*call, error) {
 	if ctx == nil {
-		return nil, nil, paramError("ctx", "nil Context")
+		return nil, paramError("ctx", "nil Context")
 	}
-	cl := &call{cfg: c.cfg, stream: stream}
+	cl := &call{cfg: c.cfg, op: op, stream: op.read != readBody}
 	if len(opts) > 0 {
 		cl.cfg = c.cfg.clone()
 		if err := cl.cfg.apply(opts); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		if cl.cfg.baseURL != c.cfg.baseURL { // requests are built on the client's base
-			return nil, nil, paramError("WithBaseURL", "the base URL is a client option: make a client with WithBaseURL(%q) for it", cl.cfg.baseURL)
+		if err := op.refuse(cl.cfg.set); err != nil {
+			return nil, err
 		}
 		if cl.cfg.apiKey == "" { // New guarantees a key, so a call's option removed it
-			return nil, nil, paramError("WithAPIKey", "empty API key: a call's WithAPIKey needs a key; leave the option out to use the client's")
+			return nil, paramError("WithAPIKey", "empty API key: a call's WithAPIKey needs a key; leave the option out to use the client's")
 		}
 		if cl.cfg.ownDoer {
 			cl.cfg.httpClient = guardRedirects(cl.cfg.httpClient)
 		}
 	}
-	return ctx, cl, nil
+	return cl, nil
+}
+
+// sendBuilt sends a request that a generated request builder makes on the
+// client's base URL: the first attempt sends it, later ones a clone.
+func (c *Client) sendBuilt(ctx context.Context, cl *call, build func(server string) (*http.Request, error)) (*http.Response, error) {
+	req, err := build(c.server)
+	if err != nil {
+		return nil, fmt.Errorf("cerebras: %s: building the request: %w", cl.op.method, err)
+	}
+	return c.send(ctx, cl, &outgoing{built: req, url: *req.URL})
+}
+
+// get runs an operation without a request body, built by build, and
+// decodes its response into a T.
+func get[T any](c *Client, ctx context.Context, op *operation, opts []Option, build func(cfg *config, server string) (*http.Request, error)) (*T, error) {
+	cl, err := c.newCall(ctx, op, opts)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.sendBuilt(ctx, cl, func(server string) (*http.Request, error) { return build(&cl.cfg, server) })
+	return finish[T](cl, resp, err)
 }
 
 // jsonContent is the Content-Type of every request body.
@@ -283,9 +301,9 @@ const jsonContent = "application/json"
 // post runs the steps every call with a body shares: merge the call's
 // options, encode params, and send them to the endpoint that ep returns for
 // the call's configuration. cl is nil when the call failed before sending.
-func (c *Client) post(ctx context.Context, stream bool, opts []Option, params any,
+func (c *Client) post(ctx context.Context, op *operation, opts []Option, params any,
 	ep func(*config) (*endpoint, error)) (cl *call, resp *http.Response, err error) {
-	ctx, cl, err = c.newCall(ctx, stream, opts)
+	cl, err = c.newCall(ctx, op, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -327,7 +345,7 @@ func (c *Client) body(cfg *config, v any) (b []byte, size int, err error) {
 			m[k] = raw
 		}
 		if b, err = json.Marshal(m); err != nil {
-			return nil, 0, fmt.Errorf("client: encoding the request: %w", err)
+			return nil, 0, fmt.Errorf("cerebras: encoding the request: %w", err)
 		}
 	}
 	size = len(b)
@@ -336,7 +354,7 @@ func (c *Client) body(cfg *config, v any) (b []byte, size int, err error) {
 		zw := gzip.NewWriter(&buf)
 		_, _ = zw.Write(b)
 		if err := zw.Close(); err != nil {
-			return nil, 0, fmt.Errorf("client: compressing the request: %w", err)
+			return nil, 0, fmt.Errorf("cerebras: compressing the request: %w", err)
 		}
 		b = buf.Bytes()
 	}

@@ -331,7 +331,7 @@ func TestBadInputIsRejectedBeforeSending(t *testing.T) {
 	for name, f := range cases {
 		t.Run(name, func(t *testing.T) {
 			err := f()
-			if err == nil || !strings.HasPrefix(err.Error(), "client: ") {
+			if err == nil || !strings.HasPrefix(err.Error(), "cerebras: ") {
 				t.Errorf("err = %v, want a clear client error", err)
 			}
 		})

@@ -22,7 +22,7 @@ func (s *CompletionService) New(ctx context.Context, params CompletionNewParams,
 	if err := validateCompletion(&params); err != nil {
 		return nil, err
 	}
-	cl, resp, err := s.c.post(ctx, false, opts, &params, s.endpoint)
+	cl, resp, err := s.c.post(ctx, opCompletionNew, opts, &params, s.endpoint)
 	if cl == nil {
 		return nil, err
 	}
@@ -36,7 +36,7 @@ func (s *CompletionService) NewStreaming(ctx context.Context, params CompletionN
 	if err := validateCompletion(&params); err != nil {
 		return nil, err
 	}
-	cl, resp, err := s.c.post(ctx, true, opts, &params, s.endpoint)
+	cl, resp, err := s.c.post(ctx, opCompletionStrm, opts, &params, s.endpoint)
 	if cl == nil {
 		return nil, err
 	}
@@ -46,11 +46,11 @@ func (s *CompletionService) NewStreaming(ctx context.Context, params CompletionN
 // endpoint is the client's prebuilt request, or for a call with header
 // parameters, the one the generated builder makes with them.
 func (s *CompletionService) endpoint(cfg *config) (*endpoint, error) {
-	p := cfg.headerParams.completion()
+	p := cfg.headerParams.createCompletion()
 	if p == nil {
 		return s.c.completion, nil
 	}
-	return newEndpoint(gen.NewCreateCompletionRequestWithBody(s.c.gen.Server, p, jsonContent, nil))
+	return newEndpoint(gen.NewCreateCompletionRequestWithBody(s.c.server, p, jsonContent, nil))
 }
 
 func validateCompletion(p *CompletionNewParams) error {
@@ -61,13 +61,4 @@ func validateCompletion(p *CompletionNewParams) error {
 		return paramError("params.Prompt", "params.Prompt is empty: build it with client.Prompt or client.PromptTokens")
 	}
 	return nil
-}
-
-func (h headerParams) completion() *gen.CreateCompletionParams {
-	if h == (headerParams{}) {
-		return nil
-	}
-	return &gen.CreateCompletionParams{
-		CFRAY: h.cfRay, XAmzCfID: h.amzCfID, XDelayTime: h.delayTime, XCerebrasVersionPatch: h.versionPatch,
-	}
 }

@@ -146,8 +146,8 @@ type ParamError struct {
 	Err error
 }
 
-// Error returns "client: " and the message.
-func (e *ParamError) Error() string { return "client: " + e.Message }
+// Error returns "cerebras: " and the message.
+func (e *ParamError) Error() string { return "cerebras: " + e.Message }
 
 // Is reports whether target is ErrInvalidInput.
 func (e *ParamError) Is(target error) bool { return target == ErrInvalidInput }

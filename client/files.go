@@ -77,7 +77,7 @@ func (s *FileService) New(ctx context.Context, params FileNewParams, opts ...Opt
 	if err != nil {
 		return nil, err
 	}
-	ctx, cl, err := s.c.newCall(ctx, false, opts)
+	cl, err := s.c.newCall(ctx, opFilesNew, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -85,11 +85,12 @@ func (s *FileService) New(ctx context.Context, params FileNewParams, opts ...Opt
 	if err != nil {
 		return nil, err
 	}
-	resp, err := s.c.gen.UploadFileWithBody(withCall(ctx, cl), u.contentType(), body, func(_ context.Context, req *http.Request) error {
-		if u.replayable() {
+	resp, err := s.c.sendBuilt(ctx, cl, func(server string) (*http.Request, error) {
+		req, err := gen.NewUploadFileRequestWithBody(server, u.contentType(), body)
+		if err == nil && u.replayable() {
 			req.GetBody = u.body
 		}
-		return nil
+		return req, err
 	})
 	u.stop()
 	if u.srcErr != nil { // the source failed, not the API: say so, whatever the attempt made of it
@@ -107,12 +108,9 @@ func (s *FileService) Get(ctx context.Context, id string, opts ...Option) (*File
 	if err := checkPathID("Files.Get", "file id", id); err != nil {
 		return nil, err
 	}
-	ctx, cl, err := s.c.newCall(ctx, false, opts)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.c.gen.RetrieveFile(withCall(ctx, cl), id)
-	return finish[gen.FileObject](cl, resp, err)
+	return get[gen.FileObject](s.c, ctx, opFilesGet, opts, func(_ *config, server string) (*http.Request, error) {
+		return gen.NewRetrieveFileRequest(server, id)
+	})
 }
 
 // Delete deletes a file (DELETE /v1/files/{file_id}). The id is sent as one
@@ -121,12 +119,9 @@ func (s *FileService) Delete(ctx context.Context, id string, opts ...Option) (*F
 	if err := checkPathID("Files.Delete", "file id", id); err != nil {
 		return nil, err
 	}
-	ctx, cl, err := s.c.newCall(ctx, false, opts)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.c.gen.DeleteFile(withCall(ctx, cl), id)
-	return finish[gen.FileDeleted](cl, resp, err)
+	return get[gen.FileDeleted](s.c, ctx, opFilesDelete, opts, func(_ *config, server string) (*http.Request, error) {
+		return gen.NewDeleteFileRequest(server, id)
+	})
 }
 
 // Content returns a file's content (GET /v1/files/{file_id}/content), JSONL,
@@ -140,12 +135,12 @@ func (s *FileService) Content(ctx context.Context, id string, opts ...Option) (i
 	if err := checkPathID("Files.Content", "file id", id); err != nil {
 		return nil, err
 	}
-	ctx, cl, err := s.c.newCall(ctx, true, opts)
+	cl, err := s.c.newCall(ctx, opFilesContent, opts)
 	if err != nil {
 		return nil, err
 	}
 	cl.accept = ndjsonContent
-	resp, err := s.c.gen.RetrieveFileContent(withCall(ctx, cl), id)
+	resp, err := s.c.sendBuilt(ctx, cl, func(server string) (*http.Request, error) { return gen.NewRetrieveFileContentRequest(server, id) })
 	if err != nil {
 		return nil, redactErr(err, cl.cfg.apiKey)
 	}
@@ -165,12 +160,9 @@ const ndjsonContent = "application/x-ndjson"
 // params.Limit select it; its HasMore says whether another follows, after
 // its last file's id. List pages through them all.
 func (s *FileService) ListPage(ctx context.Context, params FileListParams, opts ...Option) (*FileList, error) {
-	ctx, cl, err := s.c.newCall(ctx, false, opts)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.c.gen.ListFiles(withCall(ctx, cl), &gen.ListFilesParams{Limit: params.Limit, After: params.After})
-	return finish[gen.FileList](cl, resp, err)
+	return get[gen.FileList](s.c, ctx, opFilesList, opts, func(_ *config, server string) (*http.Request, error) {
+		return gen.NewListFilesRequest(server, &gen.ListFilesParams{Limit: params.Limit, After: params.After})
+	})
 }
 
 // List returns every file, from params.After on, in the API's order. It

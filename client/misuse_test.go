@@ -109,12 +109,12 @@ func TestNilHTTPClientIsAnError(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := New(WithAPIKey(testKey), WithBaseURL(srv.URL), WithoutEnvironment(), WithTCPWarming(false), tc.opt)
-			if err == nil || !strings.HasPrefix(err.Error(), "client: "+tc.want) {
+			if err == nil || !strings.HasPrefix(err.Error(), "cerebras: "+tc.want) {
 				t.Errorf("New: err = %v, want a client error naming %s", err, tc.want)
 			}
 			c, _ := newTestClient(t, srv)
 			err = noPanic(t, func() error { _, err := c.Chat.Completions.New(context.Background(), chatParams(), tc.opt); return err })
-			if err == nil || !strings.HasPrefix(err.Error(), "client: "+tc.want) {
+			if err == nil || !strings.HasPrefix(err.Error(), "cerebras: "+tc.want) {
 				t.Errorf("call: err = %v, want a client error naming %s", err, tc.want)
 			}
 		})

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/cerebras-go/cerebras/gen"
 )
@@ -13,23 +14,20 @@ type ModelService struct {
 
 // List returns every model available to the caller, in the default format.
 func (s *ModelService) List(ctx context.Context, opts ...Option) (*ModelList, error) {
-	ctx, cl, err := s.c.newCall(ctx, false, opts)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.c.gen.ListModels(withCall(ctx, cl), cl.cfg.headerParams.listModels(nil))
-	return finish[gen.ModelList](cl, resp, err)
+	return get[gen.ModelList](s.c, ctx, opModelsList, opts, func(cfg *config, server string) (*http.Request, error) {
+		p := cfg.headerParams.listModels()
+		return gen.NewListModelsRequest(server, &p)
+	})
 }
 
 // ListFormat returns the model list in the given format; read it with the
 // union's AsModelList, AsOpenRouterModelList or AsHuggingFaceModelList.
 func (s *ModelService) ListFormat(ctx context.Context, format ModelFormat, opts ...Option) (*ModelListResponse, error) {
-	ctx, cl, err := s.c.newCall(ctx, false, opts)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.c.gen.ListModels(withCall(ctx, cl), cl.cfg.headerParams.listModels(&format))
-	return finish[gen.ModelListResponse](cl, resp, err)
+	return get[gen.ModelListResponse](s.c, ctx, opModelsList, opts, func(cfg *config, server string) (*http.Request, error) {
+		p := cfg.headerParams.listModels()
+		p.Format = &format
+		return gen.NewListModelsRequest(server, &p)
+	})
 }
 
 // Get returns one model, in the default format. The id is sent as one path
@@ -38,12 +36,10 @@ func (s *ModelService) Get(ctx context.Context, id string, opts ...Option) (*Mod
 	if err := checkPathID("Models.Get", "model id", id); err != nil {
 		return nil, err
 	}
-	ctx, cl, err := s.c.newCall(ctx, false, opts)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.c.gen.RetrieveModel(withCall(ctx, cl), id, cl.cfg.headerParams.retrieveModel(nil))
-	return finish[gen.Model](cl, resp, err)
+	return get[gen.Model](s.c, ctx, opModelsGet, opts, func(cfg *config, server string) (*http.Request, error) {
+		p := cfg.headerParams.retrieveModel()
+		return gen.NewRetrieveModelRequest(server, id, &p)
+	})
 }
 
 // GetFormat returns one model in the given format; read it with the union's
@@ -52,24 +48,22 @@ func (s *ModelService) GetFormat(ctx context.Context, id string, format ModelFor
 	if err := checkPathID("Models.GetFormat", "model id", id); err != nil {
 		return nil, err
 	}
-	ctx, cl, err := s.c.newCall(ctx, false, opts)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.c.gen.RetrieveModel(withCall(ctx, cl), id, cl.cfg.headerParams.retrieveModel(&format))
-	return finish[gen.ModelResponse](cl, resp, err)
+	return get[gen.ModelResponse](s.c, ctx, opModelsGet, opts, func(cfg *config, server string) (*http.Request, error) {
+		p := cfg.headerParams.retrieveModel()
+		p.Format = &format
+		return gen.NewRetrieveModelRequest(server, id, &p)
+	})
 }
 
 // ListPublic returns Cerebras' public model catalogue (GET
 // /public/v1/models): every public model with its capabilities, limits and
-// prices. The request carries no API key, whatever the client's.
+// prices. The request carries no API key, whatever the client's (a header
+// the caller sets with WithHeader still goes).
 func (s *ModelService) ListPublic(ctx context.Context, opts ...Option) (*PublicModelList, error) {
-	ctx, cl, err := s.publicCall(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.c.gen.ListPublicModels(withCall(ctx, cl), &gen.ListPublicModelsParams{})
-	return finish[gen.PublicModelList](cl, resp, err)
+	return get[gen.PublicModelList](s.c, ctx, opModelsPublic, opts, func(cfg *config, server string) (*http.Request, error) {
+		cfg.authHeader = nil // the call's own copy
+		return gen.NewListPublicModelsRequest(server, &gen.ListPublicModelsParams{})
+	})
 }
 
 // GetPublic returns one model of the public catalogue (GET
@@ -79,32 +73,10 @@ func (s *ModelService) GetPublic(ctx context.Context, id string, opts ...Option)
 	if err := checkPathID("Models.GetPublic", "model id", id); err != nil {
 		return nil, err
 	}
-	ctx, cl, err := s.publicCall(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.c.gen.RetrievePublicModel(withCall(ctx, cl), id, &gen.RetrievePublicModelParams{})
-	return finish[gen.PublicModel](cl, resp, err)
-}
-
-// publicCall is newCall for an endpoint without security: the call's
-// configuration drops the Authorization header (a header the caller sets
-// with WithHeader still goes).
-func (s *ModelService) publicCall(ctx context.Context, opts []Option) (context.Context, *call, error) {
-	ctx, cl, err := s.c.newCall(ctx, false, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	cl.cfg.authHeader = nil // cl.cfg is the call's own copy
-	return ctx, cl, nil
-}
-
-func (h headerParams) listModels(f *ModelFormat) *gen.ListModelsParams {
-	return &gen.ListModelsParams{Format: f, CFRAY: h.cfRay, XAmzCfID: h.amzCfID, XCerebrasVersionPatch: h.versionPatch}
-}
-
-func (h headerParams) retrieveModel(f *ModelFormat) *gen.RetrieveModelParams {
-	return &gen.RetrieveModelParams{Format: f, CFRAY: h.cfRay, XAmzCfID: h.amzCfID, XCerebrasVersionPatch: h.versionPatch}
+	return get[gen.PublicModel](s.c, ctx, opModelsGetPublic, opts, func(cfg *config, server string) (*http.Request, error) {
+		cfg.authHeader = nil // the call's own copy
+		return gen.NewRetrievePublicModelRequest(server, id, &gen.RetrievePublicModelParams{})
+	})
 }
 
 // Model ids. The list is not exhaustive and not checked: any string the API

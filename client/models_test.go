@@ -27,7 +27,7 @@ func TestModelIDsAreOnePathSegment(t *testing.T) {
 			for _, id := range []string{"", ".", ".."} {
 				before := len(srv.requests())
 				err := call(id)
-				if err == nil || !strings.HasPrefix(err.Error(), "client: Models."+name) || !strings.Contains(err.Error(), "model id") {
+				if err == nil || !strings.HasPrefix(err.Error(), "cerebras: Models."+name) || !strings.Contains(err.Error(), "model id") {
 					t.Errorf("id %q: err = %v, want a client error naming the call and the id", id, err)
 				}
 				if n := len(srv.requests()) - before; n != 0 {

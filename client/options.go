@@ -74,8 +74,11 @@ type config struct {
 	warmupTimeout  time.Duration // of the TCP warm-up; tests lengthen it
 	idleTimeout    time.Duration
 	maxEventSize   int
-	maxResponse    int64 // largest body read into memory
-	headerParams   headerParams
+	maxResponse    int64        // largest body read into memory
+	headerParams   headerParams // options.gen.go
+	// set records the narrow options applied (optionSet); New clears it, so
+	// that it holds a call's own.
+	set optionSet
 	// ownDoer is set when a call's options replaced the client's HTTP client.
 	ownDoer bool
 	// Rate-limit pacing (pacing.go).
@@ -84,12 +87,56 @@ type config struct {
 	pacingCompletion int
 }
 
-// headerParams are the typed header parameters of the spec.
-type headerParams struct {
-	cfRay, amzCfID *string
-	delayTime      *float64
-	queueThreshold *int
-	versionPatch   *int
+// optionSet records the narrow options a call was given: those that apply
+// to some operations only. A call refuses one its operation does not take
+// (operation.allows), rather than ignoring it; a client option applies each
+// only where it can.
+type optionSet uint64
+
+// The narrow options written by hand; the header-parameter options
+// (options.gen.go) take the bits from optFirstHeader on.
+const (
+	optExtraBody optionSet = 1 << iota
+	optGzip
+	optStreamIdleTimeout
+	optMaxEventSize
+	optMaxResponseSize
+	optRateLimitPacing
+	optPacingMaxWait
+	optPacingCompletionTokens
+	optBaseURL
+	optWithoutEnvironment
+	optTCPWarming
+
+	optFirstHeader optionSet = 1 << 32
+
+	// optJSONBody are the options of an operation with a JSON request body.
+	optJSONBody = optExtraBody | optGzip
+	// optEvents are the options of an event stream.
+	optEvents = optStreamIdleTimeout | optMaxEventSize
+	// optPaced are the options of rate-limit pacing, which paces chat and
+	// text completions.
+	optPaced = optRateLimitPacing | optPacingMaxWait | optPacingCompletionTokens
+	// optNew are the options only New reads.
+	optNew = optBaseURL | optWithoutEnvironment | optTCPWarming
+)
+
+// optionNames names the option of each hand-written bit.
+var optionNames = map[optionSet]string{
+	optExtraBody: "WithExtraBody", optGzip: "WithGzip", optStreamIdleTimeout: "WithStreamIdleTimeout",
+	optMaxEventSize: "WithMaxEventSize", optMaxResponseSize: "WithMaxResponseSize",
+	optRateLimitPacing: "WithRateLimitPacing", optPacingMaxWait: "WithPacingMaxWait",
+	optPacingCompletionTokens: "WithPacingCompletionTokens", optBaseURL: "WithBaseURL",
+	optWithoutEnvironment: "WithoutEnvironment", optTCPWarming: "WithTCPWarming",
+}
+
+// first returns the lowest option of s and its name.
+func (s optionSet) first() (optionSet, string) {
+	bit := s & -s
+	if n, ok := optionNames[bit]; ok {
+		return bit, n
+	}
+	return bit, headerOptionNames[bit]
 }
 
 func defaultConfig() config {
@@ -155,6 +202,7 @@ func WithBaseURL(base string) Option {
 		if err != nil {
 			return err
 		}
+		c.set |= optBaseURL
 		c.baseURL = u
 		return nil
 	}
@@ -273,6 +321,7 @@ func WithQuery(key, value string) Option {
 // not JSON: Files.New leaves it out.
 func WithExtraBody(fields map[string]any) Option {
 	return func(c *config) error {
+		c.set |= optExtraBody
 		if c.extraBody == nil {
 			c.extraBody = map[string]any{}
 		}
@@ -365,6 +414,7 @@ func WithResponseInto(dst **http.Response) Option {
 // WithGzip compresses request bodies (Content-Encoding: gzip). Off by default.
 func WithGzip() Option {
 	return func(c *config) error {
+		c.set |= optGzip
 		c.gzip = true
 		return nil
 	}
@@ -374,6 +424,7 @@ func WithGzip() Option {
 // CEREBRAS_CUSTOM_HEADERS. It only has an effect in New.
 func WithoutEnvironment() Option {
 	return func(c *config) error {
+		c.set |= optWithoutEnvironment
 		c.ignoreEnv = true
 		return nil
 	}
@@ -383,6 +434,7 @@ func WithoutEnvironment() Option {
 // (GET /v1/tcp_warming, on by default) on or off. It only has an effect in New.
 func WithTCPWarming(on bool) Option {
 	return func(c *config) error {
+		c.set |= optTCPWarming
 		c.tcpWarming = on
 		return nil
 	}
@@ -403,6 +455,7 @@ func WithStreamIdleTimeout(d time.Duration) Option {
 		if d < 0 {
 			return paramError("WithStreamIdleTimeout", "negative stream idle timeout %s", d)
 		}
+		c.set |= optStreamIdleTimeout
 		c.idleTimeout = d
 		return nil
 	}
@@ -415,6 +468,7 @@ func WithMaxEventSize(n int) Option {
 		if n <= 0 {
 			return paramError("WithMaxEventSize", "max event size %d must be positive", n)
 		}
+		c.set |= optMaxEventSize
 		c.maxEventSize = n
 		return nil
 	}
@@ -433,55 +487,8 @@ func WithMaxResponseSize(n int64) Option {
 		if n <= 0 {
 			return paramError("WithMaxResponseSize", "max response size %d must be positive", n)
 		}
+		c.set |= optMaxResponseSize
 		c.maxResponse = n
-		return nil
-	}
-}
-
-// WithCFRay sets the CF-RAY header parameter (Cloudflare request tracing).
-func WithCFRay(id string) Option {
-	return stringHeaderParam("WithCFRay", "CF-RAY", id, func(h *headerParams) **string { return &h.cfRay })
-}
-
-// WithAmzCfID sets the X-Amz-Cf-Id header parameter (CloudFront request tracing).
-func WithAmzCfID(id string) Option {
-	return stringHeaderParam("WithAmzCfID", "X-Amz-Cf-Id", id, func(h *headerParams) **string { return &h.amzCfID })
-}
-
-// stringHeaderParam sets a string header parameter after checking its value.
-func stringHeaderParam(option, name, value string, field func(*headerParams) **string) Option {
-	return func(c *config) error {
-		if err := checkHeaderValue(option, name, value); err != nil {
-			return err
-		}
-		*field(&c.headerParams) = &value
-		return nil
-	}
-}
-
-// WithDelayTime sets the X-delay-time header parameter, in seconds.
-func WithDelayTime(seconds float64) Option {
-	return func(c *config) error {
-		c.headerParams.delayTime = &seconds
-		return nil
-	}
-}
-
-// WithQueueThreshold sets the queue_threshold header parameter: with the flex
-// or auto service tier, the request is rejected early when the average queue
-// time exceeds this many milliseconds (50 to 20000).
-func WithQueueThreshold(ms int) Option {
-	return func(c *config) error {
-		c.headerParams.queueThreshold = &ms
-		return nil
-	}
-}
-
-// WithAPIVersion selects the API version with the X-Cerebras-Version-Patch
-// header parameter.
-func WithAPIVersion(patch int) Option {
-	return func(c *config) error {
-		c.headerParams.versionPatch = &patch
 		return nil
 	}
 }

@@ -58,6 +58,7 @@ const (
 // can be turned off for one call with WithRateLimitPacing(false).
 func WithRateLimitPacing(on bool) Option {
 	return func(c *config) error {
+		c.set |= optRateLimitPacing
 		c.pacing = on
 		return nil
 	}
@@ -77,6 +78,7 @@ func WithPacingMaxWait(d time.Duration) Option {
 		if d < 0 {
 			return paramError("WithPacingMaxWait", "negative pacing max wait %s", d)
 		}
+		c.set |= optPacingMaxWait
 		c.pacingMaxWait = d
 		return nil
 	}
@@ -91,6 +93,7 @@ func WithPacingCompletionTokens(n int) Option {
 		if n <= 0 {
 			return paramError("WithPacingCompletionTokens", "pacing completion tokens %d must be positive", n)
 		}
+		c.set |= optPacingCompletionTokens
 		c.pacingCompletion = n
 		return nil
 	}

@@ -74,10 +74,10 @@ func FunctionToolFor[Args any](name, description string) (Tool, error) {
 func DecodeContent[T any](msg ChatCompletionMessage) (T, error) {
 	var v T
 	if strings.TrimSpace(msg.Content) == "" {
-		return v, errors.New("client: DecodeContent: the message has no content")
+		return v, errors.New("cerebras: DecodeContent: the message has no content")
 	}
 	if err := json.Unmarshal([]byte(msg.Content), &v); err != nil {
-		return v, fmt.Errorf("client: decoding the message content into %T: %w (content %.120q)", v, err, msg.Content)
+		return v, fmt.Errorf("cerebras: decoding the message content into %T: %w (content %.120q)", v, err, msg.Content)
 	}
 	return v, nil
 }
@@ -100,7 +100,7 @@ func DecodeArguments[T any, C AnyToolCall](call C) (T, error) {
 		args = "{}"
 	}
 	if err := json.Unmarshal([]byte(args), &v); err != nil {
-		return v, fmt.Errorf("client: decoding tool call arguments into %T: %w (arguments %.120q)", v, err, args)
+		return v, fmt.Errorf("cerebras: decoding tool call arguments into %T: %w (arguments %.120q)", v, err, args)
 	}
 	return v, nil
 }

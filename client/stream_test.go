@@ -21,7 +21,7 @@ func TestStreamIdleTimeoutIsOnByDefault(t *testing.T) {
 	srv := newServer(t, okJSON(chatJSON))
 	idle := func(c *Client, opts ...Option) time.Duration {
 		t.Helper()
-		_, cl, err := c.newCall(context.Background(), true, opts)
+		cl, err := c.newCall(context.Background(), opChatStream, opts)
 		if err != nil {
 			t.Fatal(err)
 		}

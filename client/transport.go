@@ -46,13 +46,10 @@ var retryCounts = func() []string {
 	return v
 }()
 
-// callKey carries a call's merged configuration to the transport through
-// the request context, since the generated client only passes requests on.
-type callKey struct{}
-
 // call is the state of one logical request across its attempts.
 type call struct {
 	cfg    config
+	op     *operation
 	stream bool // the success body is handed over unread, not buffered
 	// accept, if set, is the Accept header instead of JSON's or SSE's
 	// (file content).
@@ -72,29 +69,6 @@ type opened struct {
 	ctx     context.Context
 	out     *outgoing
 	attempt int
-}
-
-// transport is the generated client's HttpRequestDoer: it adds the SDK's
-// headers and runs the retry loop around the middleware and the HTTP client.
-type transport struct {
-	c *Client
-}
-
-func (t transport) Do(req *http.Request) (*http.Response, error) {
-	cl, ok := req.Context().Value(callKey{}).(*call)
-	if !ok {
-		return nil, errors.New("client: request sent without a call configuration")
-	}
-	// The first attempt sends the generated request itself, whose URL a
-	// middleware (or the query options) may change in place: retries start
-	// from the URL as it was.
-	return t.c.send(req.Context(), cl, &outgoing{built: req, url: *req.URL})
-}
-
-// withCall returns ctx carrying cl to the transport, for a request sent
-// through the generated client.
-func withCall(ctx context.Context, cl *call) context.Context {
-	return context.WithValue(ctx, callKey{}, cl)
 }
 
 // send runs the attempts of one request.

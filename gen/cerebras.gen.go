@@ -2232,14 +2232,14 @@ type ModelFormatQuery = ModelFormat
 // QueueThreshold defines model for QueueThreshold.
 type QueueThreshold = int
 
-// XAmzCfID defines model for XAmzCfId.
-type XAmzCfID = string
+// AmzCfID defines model for XAmzCfId.
+type AmzCfID = string
 
-// XCerebrasVersionPatch defines model for XCerebrasVersionPatch.
-type XCerebrasVersionPatch = int
+// APIVersion defines model for XCerebrasVersionPatch.
+type APIVersion = int
 
-// XDelayTime defines model for XDelayTime.
-type XDelayTime = float64
+// DelayTime defines model for XDelayTime.
+type DelayTime = float64
 
 // BadRequest An error response body, in either of the two shapes the API sends: the
 // details wrapped in `error`, or flat (real 429s use the flat one). The SDK
@@ -2319,39 +2319,39 @@ type ListBatchesParams struct {
 
 // CreateChatCompletionParams defines parameters for CreateChatCompletion.
 type CreateChatCompletionParams struct {
-	// CFRAY Cloudflare Ray id, for request tracing through the CDN.
-	CFRAY *CFRay `json:"CF-RAY,omitempty"`
+	// CFRay Cloudflare Ray id, for request tracing through the CDN.
+	CFRay *CFRay `json:"CF-RAY,omitempty"`
 
-	// XAmzCfID Amazon CloudFront request id, for request tracing through the CDN.
-	XAmzCfID *XAmzCfID `json:"X-Amz-Cf-Id,omitempty"`
+	// AmzCfID Amazon CloudFront request id, for request tracing through the CDN.
+	AmzCfID *AmzCfID `json:"X-Amz-Cf-Id,omitempty"`
 
-	// XDelayTime Additional delay time for request processing, in seconds, sent as a decimal string.
-	XDelayTime *XDelayTime `json:"X-delay-time,omitempty"`
+	// DelayTime Additional delay time for request processing, in seconds, sent as a decimal string.
+	DelayTime *DelayTime `json:"X-delay-time,omitempty"`
 
 	// QueueThreshold Milliseconds (50 to 20000). With the `flex` or `auto` service tier, the request
 	// is rejected preemptively when the rolling average queue time exceeds this
 	// threshold. Private Preview.
 	QueueThreshold *QueueThreshold `json:"queue_threshold,omitempty"`
 
-	// XCerebrasVersionPatch Selects the API version, such as `2`. Within a version, fields and parameters
+	// APIVersion Selects the API version, such as `2`. Within a version, fields and parameters
 	// are stable; new optional ones may appear.
-	XCerebrasVersionPatch *XCerebrasVersionPatch `json:"X-Cerebras-Version-Patch,omitempty"`
+	APIVersion *APIVersion `json:"X-Cerebras-Version-Patch,omitempty"`
 }
 
 // CreateCompletionParams defines parameters for CreateCompletion.
 type CreateCompletionParams struct {
-	// CFRAY Cloudflare Ray id, for request tracing through the CDN.
-	CFRAY *CFRay `json:"CF-RAY,omitempty"`
+	// CFRay Cloudflare Ray id, for request tracing through the CDN.
+	CFRay *CFRay `json:"CF-RAY,omitempty"`
 
-	// XAmzCfID Amazon CloudFront request id, for request tracing through the CDN.
-	XAmzCfID *XAmzCfID `json:"X-Amz-Cf-Id,omitempty"`
+	// AmzCfID Amazon CloudFront request id, for request tracing through the CDN.
+	AmzCfID *AmzCfID `json:"X-Amz-Cf-Id,omitempty"`
 
-	// XDelayTime Additional delay time for request processing, in seconds, sent as a decimal string.
-	XDelayTime *XDelayTime `json:"X-delay-time,omitempty"`
+	// DelayTime Additional delay time for request processing, in seconds, sent as a decimal string.
+	DelayTime *DelayTime `json:"X-delay-time,omitempty"`
 
-	// XCerebrasVersionPatch Selects the API version, such as `2`. Within a version, fields and parameters
+	// APIVersion Selects the API version, such as `2`. Within a version, fields and parameters
 	// are stable; new optional ones may appear.
-	XCerebrasVersionPatch *XCerebrasVersionPatch `json:"X-Cerebras-Version-Patch,omitempty"`
+	APIVersion *APIVersion `json:"X-Cerebras-Version-Patch,omitempty"`
 }
 
 // ListFilesParams defines parameters for ListFiles.
@@ -2369,15 +2369,15 @@ type ListModelsParams struct {
 	// `huggingface`.
 	Format *ModelFormatQuery `form:"format,omitempty" json:"format,omitempty"`
 
-	// CFRAY Cloudflare Ray id, for request tracing through the CDN.
-	CFRAY *CFRay `json:"CF-RAY,omitempty"`
+	// CFRay Cloudflare Ray id, for request tracing through the CDN.
+	CFRay *CFRay `json:"CF-RAY,omitempty"`
 
-	// XAmzCfID Amazon CloudFront request id, for request tracing through the CDN.
-	XAmzCfID *XAmzCfID `json:"X-Amz-Cf-Id,omitempty"`
+	// AmzCfID Amazon CloudFront request id, for request tracing through the CDN.
+	AmzCfID *AmzCfID `json:"X-Amz-Cf-Id,omitempty"`
 
-	// XCerebrasVersionPatch Selects the API version, such as `2`. Within a version, fields and parameters
+	// APIVersion Selects the API version, such as `2`. Within a version, fields and parameters
 	// are stable; new optional ones may appear.
-	XCerebrasVersionPatch *XCerebrasVersionPatch `json:"X-Cerebras-Version-Patch,omitempty"`
+	APIVersion *APIVersion `json:"X-Cerebras-Version-Patch,omitempty"`
 }
 
 // RetrieveModelParams defines parameters for RetrieveModel.
@@ -2386,15 +2386,15 @@ type RetrieveModelParams struct {
 	// `huggingface`.
 	Format *ModelFormatQuery `form:"format,omitempty" json:"format,omitempty"`
 
-	// CFRAY Cloudflare Ray id, for request tracing through the CDN.
-	CFRAY *CFRay `json:"CF-RAY,omitempty"`
+	// CFRay Cloudflare Ray id, for request tracing through the CDN.
+	CFRay *CFRay `json:"CF-RAY,omitempty"`
 
-	// XAmzCfID Amazon CloudFront request id, for request tracing through the CDN.
-	XAmzCfID *XAmzCfID `json:"X-Amz-Cf-Id,omitempty"`
+	// AmzCfID Amazon CloudFront request id, for request tracing through the CDN.
+	AmzCfID *AmzCfID `json:"X-Amz-Cf-Id,omitempty"`
 
-	// XCerebrasVersionPatch Selects the API version, such as `2`. Within a version, fields and parameters
+	// APIVersion Selects the API version, such as `2`. Within a version, fields and parameters
 	// are stable; new optional ones may appear.
-	XCerebrasVersionPatch *XCerebrasVersionPatch `json:"X-Cerebras-Version-Patch,omitempty"`
+	APIVersion *APIVersion `json:"X-Cerebras-Version-Patch,omitempty"`
 }
 
 // CreateBatchJSONRequestBody defines body for CreateBatch for application/json ContentType.
@@ -4771,10 +4771,10 @@ func NewCreateChatCompletionRequestWithBody(server string, params *CreateChatCom
 
 	if params != nil {
 
-		if params.CFRAY != nil {
+		if params.CFRay != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "CF-RAY", *params.CFRAY, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "CF-RAY", *params.CFRay, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
@@ -4782,10 +4782,10 @@ func NewCreateChatCompletionRequestWithBody(server string, params *CreateChatCom
 			req.Header.Set("CF-RAY", headerParam0)
 		}
 
-		if params.XAmzCfID != nil {
+		if params.AmzCfID != nil {
 			var headerParam1 string
 
-			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Amz-Cf-Id", *params.XAmzCfID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Amz-Cf-Id", *params.AmzCfID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
@@ -4793,10 +4793,10 @@ func NewCreateChatCompletionRequestWithBody(server string, params *CreateChatCom
 			req.Header.Set("X-Amz-Cf-Id", headerParam1)
 		}
 
-		if params.XDelayTime != nil {
+		if params.DelayTime != nil {
 			var headerParam2 string
 
-			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-delay-time", *params.XDelayTime, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "number", Format: ""})
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-delay-time", *params.DelayTime, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "number", Format: ""})
 			if err != nil {
 				return nil, err
 			}
@@ -4815,10 +4815,10 @@ func NewCreateChatCompletionRequestWithBody(server string, params *CreateChatCom
 			req.Header.Set("queue_threshold", headerParam3)
 		}
 
-		if params.XCerebrasVersionPatch != nil {
+		if params.APIVersion != nil {
 			var headerParam4 string
 
-			headerParam4, err = runtime.StyleParamWithOptions("simple", false, "X-Cerebras-Version-Patch", *params.XCerebrasVersionPatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: ""})
+			headerParam4, err = runtime.StyleParamWithOptions("simple", false, "X-Cerebras-Version-Patch", *params.APIVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: ""})
 			if err != nil {
 				return nil, err
 			}
@@ -4870,10 +4870,10 @@ func NewCreateCompletionRequestWithBody(server string, params *CreateCompletionP
 
 	if params != nil {
 
-		if params.CFRAY != nil {
+		if params.CFRay != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "CF-RAY", *params.CFRAY, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "CF-RAY", *params.CFRay, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
@@ -4881,10 +4881,10 @@ func NewCreateCompletionRequestWithBody(server string, params *CreateCompletionP
 			req.Header.Set("CF-RAY", headerParam0)
 		}
 
-		if params.XAmzCfID != nil {
+		if params.AmzCfID != nil {
 			var headerParam1 string
 
-			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Amz-Cf-Id", *params.XAmzCfID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Amz-Cf-Id", *params.AmzCfID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
@@ -4892,10 +4892,10 @@ func NewCreateCompletionRequestWithBody(server string, params *CreateCompletionP
 			req.Header.Set("X-Amz-Cf-Id", headerParam1)
 		}
 
-		if params.XDelayTime != nil {
+		if params.DelayTime != nil {
 			var headerParam2 string
 
-			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-delay-time", *params.XDelayTime, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "number", Format: ""})
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-delay-time", *params.DelayTime, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "number", Format: ""})
 			if err != nil {
 				return nil, err
 			}
@@ -4903,10 +4903,10 @@ func NewCreateCompletionRequestWithBody(server string, params *CreateCompletionP
 			req.Header.Set("X-delay-time", headerParam2)
 		}
 
-		if params.XCerebrasVersionPatch != nil {
+		if params.APIVersion != nil {
 			var headerParam3 string
 
-			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "X-Cerebras-Version-Patch", *params.XCerebrasVersionPatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: ""})
+			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "X-Cerebras-Version-Patch", *params.APIVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: ""})
 			if err != nil {
 				return nil, err
 			}
@@ -5169,10 +5169,10 @@ func NewListModelsRequest(server string, params *ListModelsParams) (*http.Reques
 
 	if params != nil {
 
-		if params.CFRAY != nil {
+		if params.CFRay != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "CF-RAY", *params.CFRAY, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "CF-RAY", *params.CFRay, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
@@ -5180,10 +5180,10 @@ func NewListModelsRequest(server string, params *ListModelsParams) (*http.Reques
 			req.Header.Set("CF-RAY", headerParam0)
 		}
 
-		if params.XAmzCfID != nil {
+		if params.AmzCfID != nil {
 			var headerParam1 string
 
-			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Amz-Cf-Id", *params.XAmzCfID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Amz-Cf-Id", *params.AmzCfID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
@@ -5191,10 +5191,10 @@ func NewListModelsRequest(server string, params *ListModelsParams) (*http.Reques
 			req.Header.Set("X-Amz-Cf-Id", headerParam1)
 		}
 
-		if params.XCerebrasVersionPatch != nil {
+		if params.APIVersion != nil {
 			var headerParam2 string
 
-			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Cerebras-Version-Patch", *params.XCerebrasVersionPatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: ""})
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Cerebras-Version-Patch", *params.APIVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: ""})
 			if err != nil {
 				return nil, err
 			}
@@ -5267,10 +5267,10 @@ func NewRetrieveModelRequest(server string, modelID string, params *RetrieveMode
 
 	if params != nil {
 
-		if params.CFRAY != nil {
+		if params.CFRay != nil {
 			var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "CF-RAY", *params.CFRAY, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "CF-RAY", *params.CFRay, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
@@ -5278,10 +5278,10 @@ func NewRetrieveModelRequest(server string, modelID string, params *RetrieveMode
 			req.Header.Set("CF-RAY", headerParam0)
 		}
 
-		if params.XAmzCfID != nil {
+		if params.AmzCfID != nil {
 			var headerParam1 string
 
-			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Amz-Cf-Id", *params.XAmzCfID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Amz-Cf-Id", *params.AmzCfID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
@@ -5289,10 +5289,10 @@ func NewRetrieveModelRequest(server string, modelID string, params *RetrieveMode
 			req.Header.Set("X-Amz-Cf-Id", headerParam1)
 		}
 
-		if params.XCerebrasVersionPatch != nil {
+		if params.APIVersion != nil {
 			var headerParam2 string
 
-			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Cerebras-Version-Patch", *params.XCerebrasVersionPatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: ""})
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Cerebras-Version-Patch", *params.APIVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: ""})
 			if err != nil {
 				return nil, err
 			}

@@ -13,3 +13,4 @@ package gen
 // for its constructors.
 //go:generate go run ../internal/cmd/genclient -spec ../openapi.yaml -gen cerebras.gen.go -overlay overlay.yaml -out ../client/types.gen.go -skip BatchInputLine,BatchResultLine,BatchResultResponse,BatchResultStatus,BatchResultErrorCode,FileUploadRequest,ChatCompletionEventStream,CompletionEventStream,TCPWarmingResponse,ErrorBody,ErrorResponse,FlatErrorResponse,ErrorDetail,ErrorChunk,StreamError,HTTPValidationError,ValidationError,UnprocessableEntityResponse
 //go:generate go run ../internal/cmd/genheaders -spec ../openapi.yaml -pkg apierror -out ../internal/apierror/headers.gen.go
+//go:generate go run ../internal/cmd/genoptions -spec ../openapi.yaml -gen cerebras.gen.go -out ../client/options.gen.go

@@ -1,0 +1,87 @@
+package client
+
+import "fmt"
+
+// operation is what a client method sends: an operation of openapi.yaml,
+// named as users call it, and how its response is read. Every call names
+// its operation, so that it refuses the options the operation does not take.
+type operation struct {
+	id     string // the operationId in openapi.yaml
+	method string // the method users call, such as "Chat.Completions.New"
+	read   reading
+	paced  bool // rate-limit pacing applies: chat and text completions
+}
+
+// reading is how a call reads a successful response.
+type reading int
+
+const (
+	readBody   reading = iota // read whole (bounded by WithMaxResponseSize) and decoded
+	readEvents                // an event stream, read as the caller reads it
+	readRaw                   // handed over unread, such as a file's content
+)
+
+// The operations, one per client method.
+var (
+	opChatNew         = &operation{id: "createChatCompletion", method: "Chat.Completions.New", paced: true}
+	opChatStream      = &operation{id: "createChatCompletion", method: "Chat.Completions.NewStreaming", read: readEvents, paced: true}
+	opCompletionNew   = &operation{id: "createCompletion", method: "Completions.New", paced: true}
+	opCompletionStrm  = &operation{id: "createCompletion", method: "Completions.NewStreaming", read: readEvents, paced: true}
+	opModelsList      = &operation{id: "listModels", method: "Models.List"}
+	opModelsGet       = &operation{id: "retrieveModel", method: "Models.Get"}
+	opModelsPublic    = &operation{id: "listPublicModels", method: "Models.ListPublic"}
+	opModelsGetPublic = &operation{id: "retrievePublicModel", method: "Models.GetPublic"}
+	opFilesNew        = &operation{id: "uploadFile", method: "Files.New"}
+	opFilesList       = &operation{id: "listFiles", method: "Files.ListPage"}
+	opFilesGet        = &operation{id: "retrieveFile", method: "Files.Get"}
+	opFilesDelete     = &operation{id: "deleteFile", method: "Files.Delete"}
+	opFilesContent    = &operation{id: "retrieveFileContent", method: "Files.Content", read: readRaw}
+	opBatchesNew      = &operation{id: "createBatch", method: "Batches.New"}
+	opBatchesList     = &operation{id: "listBatches", method: "Batches.ListPage"}
+	opBatchesGet      = &operation{id: "retrieveBatch", method: "Batches.Get"}
+	opBatchesCancel   = &operation{id: "cancelBatch", method: "Batches.Cancel"}
+	opTCPWarming      = &operation{id: "tcpWarming", method: "New (the TCP warm-up)"}
+)
+
+// allows returns the narrow options the operation takes: those the spec
+// gives it (its header parameters, a JSON body: operationOptions), and
+// those of how its response is read and whether it is paced.
+func (o *operation) allows() optionSet {
+	a := operationOptions[o.id]
+	switch o.read {
+	case readBody:
+		a |= optMaxResponseSize
+	case readEvents:
+		a |= optEvents
+	}
+	if o.paced {
+		a |= optPaced
+	}
+	return a
+}
+
+// refuse returns the *ParamError of a call given options its operation does
+// not take, or nil.
+func (o *operation) refuse(set optionSet) error {
+	extra := set &^ o.allows()
+	if extra == 0 {
+		return nil
+	}
+	bit, name := extra.first()
+	var why string
+	switch {
+	case bit&optNew != 0:
+		why = "New reads it once: give it to client.New"
+	case bit&optEvents != 0:
+		why = "it applies to event streams (NewStreaming) only"
+	case bit&optPaced != 0:
+		why = "rate-limit pacing paces chat and text completions only"
+	case bit&optJSONBody != 0:
+		why = "it applies to operations with a JSON request body only"
+	case bit == optMaxResponseSize:
+		why = "the call hands its body over unread, not read whole"
+	default:
+		why = fmt.Sprintf("%s takes no such header parameter in openapi.yaml", o.id)
+	}
+	return paramError(name, "%s does not apply to %s: %s", name, o.method, why)
+}
