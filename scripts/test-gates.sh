@@ -11,7 +11,10 @@
 #  7–9. a removed chunk field, a removed or a renamed request property, a removed
 #     batch result line field (x-line-schemas) fail spec-diff;
 # 10. an invalid example fails spec-validate at its own line;
-# 11. check-generated tells regenerated-but-uncommitted code from stale code.
+# 11. check-generated tells regenerated-but-uncommitted code from stale code;
+# 12. an operation added to openapi.yaml, then `make generate` and nothing
+#     else, fails the client's TestEveryOperationHasAClientMethod and the
+#     fake's TestEveryOperationHasAHandler, both naming it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -237,3 +240,38 @@ fi
 grep -q 'not committed' <<<"$out" || fail "check-generated did not say the code is uncommitted: $out"
 grep -q 'stale' <<<"$out" && fail "check-generated called regenerated code stale: $out"
 echo "gates: ok: check-generated tells regenerated-but-uncommitted code from stale code"
+
+# 12. a new operation needs a client method and a fake handler: add one to
+# openapi.yaml (secured by the document's bearerAuth, like the others), run
+# `make generate` as a contributor would, and both coverage tests name it.
+git reset -q --hard "$base"
+git clean -qfd # gate 6's test file would not build against this spec
+perl -0pi -e 's{^(  /v1/tcp_warming:\n)}{  /v1/gate_probe:
+    get:
+      tags: [connection]
+      operationId: gateProbe
+      summary: An operation added by scripts/test-gates.sh
+      responses:
+        "200":
+          description: The probe answered.
+          content:
+            application/json:
+              schema:
+                \$ref: "#/components/schemas/TCPWarmingResponse"
+        "401":
+          \$ref: "#/components/responses/Unauthorized"
+$1}m' openapi.yaml
+grep -q '^      operationId: gateProbe$' openapi.yaml || fail "could not add the gateProbe operation"
+make -s generate >/dev/null
+if out=$(go test -count=1 -run '^TestEveryOperationHasAClientMethod$' ./client 2>&1); then
+  fail "TestEveryOperationHasAClientMethod passed although gateProbe has no client method: $out"
+fi
+grep -qF 'operation gateProbe (GET /v1/gate_probe) has no client method in the operations table' <<<"$out" ||
+  fail "TestEveryOperationHasAClientMethod did not name gateProbe: $out"
+echo "gates: ok: an operation added to openapi.yaml without a client method fails TestEveryOperationHasAClientMethod, named"
+if out=$(go test -count=1 -run '^TestEveryOperationHasAHandler$' ./cerebrastest 2>&1); then
+  fail "TestEveryOperationHasAHandler passed although gateProbe has no handler: $out"
+fi
+grep -qF 'operation gateProbe (GET /v1/gate_probe) has no handler in handlers' <<<"$out" ||
+  fail "TestEveryOperationHasAHandler did not name gateProbe: $out"
+echo "gates: ok: an operation added to openapi.yaml without a fake handler fails TestEveryOperationHasAHandler, named"
