@@ -57,9 +57,12 @@ func ToolChoiceFunction(name string) *ToolChoice {
 	return &t
 }
 
-// FunctionTool returns a function tool. parameters is its JSON Schema (nil
-// for a function without parameters); FunctionToolFor derives it from a Go
-// type. Set Function.Strict for constrained decoding of the arguments.
+// FunctionTool returns a function tool whose parameters are a JSON Schema
+// you wrote (nil for a function without parameters): use it when the schema
+// comes from elsewhere. FunctionToolFor derives a strict schema from a Go
+// type, and toolrunner.NewTool adds the Go function that runs the tool, for
+// the tool runner. Set Function.Strict for constrained decoding of the
+// arguments.
 func FunctionTool(name, description string, parameters map[string]any) Tool {
 	t := Tool{Type: gen.ToolTypeFunction, Function: gen.FunctionDefinition{Name: name, Parameters: parameters}}
 	if description != "" {

@@ -107,9 +107,11 @@ func AssistantMessageFrom(msg ChatCompletionMessage) ChatMessage {
 	return m
 }
 
-// AnyToolCall is a tool call ToolMessage can answer: a ToolCall from a
-// response's message, or a streaming.FinishedToolCall from a stream's
-// accumulator.
+// AnyToolCall is a tool call ToolMessage and DecodeArguments take: a
+// ToolCall from a response's message, or a streaming.FinishedToolCall from a
+// stream's accumulator. (An AssistantToolCall is a call as a request replays
+// it, which AssistantMessageFrom builds; a toolrunner.Call is a call the tool
+// runner ran, with its result.)
 type AnyToolCall interface {
 	ToolCall | streaming.FinishedToolCall
 }

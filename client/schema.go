@@ -52,7 +52,10 @@ func ResponseFormatFor[T any]() (*ResponseFormat, error) {
 }
 
 // FunctionToolFor returns a strict function tool whose parameters are the
-// schema of Args, a struct. Decode a call's arguments with DecodeArguments.
+// schema of Args, a struct: the usual way to define a tool for a tool loop
+// written by hand. Decode a call's arguments with DecodeArguments. (For a
+// schema of your own, use FunctionTool; for the tool runner,
+// toolrunner.NewTool, which also runs the tool.)
 func FunctionToolFor[Args any](name, description string) (Tool, error) {
 	t := reflect.TypeFor[Args]()
 	for t.Kind() == reflect.Pointer {
