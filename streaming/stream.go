@@ -181,32 +181,27 @@ func (s *Stream[T]) read(resp *http.Response) {
 }
 
 // decoderFor picks the fastest decoder for T: the single-pass decoder
-// generated from the spec for chat completion and completion chunks,
-// encoding/json for anything else.
+// generated from the spec when T has one (decode.For, the one list of
+// them), encoding/json for anything else.
 func decoderFor[T any]() func([]byte, *T) (bool, error) {
-	var zero T
-	switch any(&zero).(type) {
-	case *gen.ChatCompletionChunk:
-		return adapt[T](newChunkDecoder())
-	case *gen.Completion:
-		fast := adapt[T](newEventDecoder((*decode.Decoder).Completion))
-		return func(data []byte, v *T) (bool, error) {
-			isErr, err := fast(data, v)
-			if err != nil {
-				// Text completion streams always reported encoding/json's
-				// errors; bad events are rare, decoding one twice is cheap.
-				var again T
-				return decodeJSON(data, &again)
-			}
-			return isErr, err
-		}
+	fn := decode.For[T]()
+	if fn == nil {
+		return decodeJSON[T]
 	}
-	return decodeJSON[T]
-}
-
-// adapt returns d's decode for a T known to be U.
-func adapt[T, U any](d *eventDecoder[U]) func([]byte, *T) (bool, error) {
-	return func(data []byte, v *T) (bool, error) { return d.decode(data, any(v).(*U)) }
+	fast := newEventDecoder(fn).decode
+	if _, chunk := any((*T)(nil)).(*gen.ChatCompletionChunk); chunk {
+		return fast // chat chunks report the generated decoder's own errors (*SyntaxError …)
+	}
+	return func(data []byte, v *T) (bool, error) {
+		isErr, err := fast(data, v)
+		if err != nil {
+			// Other streams always reported encoding/json's errors; bad
+			// events are rare, decoding one twice is cheap.
+			var again T
+			return decodeJSON(data, &again)
+		}
+		return isErr, err
+	}
 }
 
 var errorKey = []byte(`"error"`)
