@@ -154,10 +154,17 @@ func requireValid(t *testing.T, v *verdicts) {
 	}
 }
 
-// allHeaderParams sets every header parameter the spec defines.
+// allHeaderParams sets every header parameter text completions take (chat
+// takes queue_threshold too).
 var allHeaderParams = []client.Option{
 	client.WithCFRay("8f1e2d3c4b5a6978-SJC"), client.WithAmzCfID("amz-cf-id-1"), client.WithDelayTime(0.25),
 	client.WithAPIVersion(2),
+}
+
+// modelHeaderParams sets every header parameter the model endpoints take:
+// a call refuses one its operation does not (X-delay-time).
+var modelHeaderParams = []client.Option{
+	client.WithCFRay("8f1e2d3c4b5a6978-SJC"), client.WithAmzCfID("amz-cf-id-1"), client.WithAPIVersion(2),
 }
 
 func allChatParams() client.ChatCompletionNewParams {
@@ -304,14 +311,14 @@ func TestModels(t *testing.T) {
 	})
 	t.Run("all params", func(t *testing.T) {
 		c, v := newClient(t)
-		list, err := c.Models.ListFormat(ctx, gen.ModelFormatDefault, allHeaderParams...)
+		list, err := c.Models.ListFormat(ctx, gen.ModelFormatDefault, modelHeaderParams...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if l, err := list.AsModelList(); err != nil || len(l.Data) != 2 {
 			t.Errorf("%+v %v", l, err)
 		}
-		m, err := c.Models.GetFormat(ctx, "llama3.1-8b", gen.ModelFormatHuggingface, allHeaderParams...)
+		m, err := c.Models.GetFormat(ctx, "llama3.1-8b", gen.ModelFormatHuggingface, modelHeaderParams...)
 		if err != nil {
 			t.Fatal(err)
 		}
