@@ -113,7 +113,7 @@ func (s *BatchService) List(ctx context.Context, params BatchListParams, opts ..
 		}
 		return page.Data, page.HasMore, nil
 	}
-	return pages(params.After, fetch, func(v *gen.Batch) string { return v.ID })
+	return pages("Batches.List", params.After, fetch, func(v *gen.Batch) string { return v.ID })
 }
 
 // BatchWaitParams configures Wait. The zero value polls after 1 s, then

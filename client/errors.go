@@ -117,8 +117,11 @@ type ResponseError struct {
 
 // Error quotes the start of the malformed body.
 func (e *ResponseError) Error() string {
-	if len(e.Body) == 0 {
+	switch {
+	case len(e.Body) == 0 && e.Err == nil:
 		return fmt.Sprintf("cerebras: %d response with an empty body", e.StatusCode)
+	case len(e.Body) == 0:
+		return fmt.Sprintf("cerebras: malformed %d response: %v", e.StatusCode, e.Err)
 	}
 	return fmt.Sprintf("cerebras: malformed %d response: %v: %q", e.StatusCode, e.Err, e.Body)
 }

@@ -187,7 +187,7 @@ func (s *FileService) List(ctx context.Context, params FileListParams, opts ...O
 		}
 		return page.Data, page.HasMore, nil
 	}
-	return pages(params.After, fetch, func(v *gen.FileObject) string { return v.ID })
+	return pages("Files.List", params.After, fetch, func(v *gen.FileObject) string { return v.ID })
 }
 
 // upload streams one file's multipart body, once per attempt, from a
