@@ -34,10 +34,14 @@ type BatchListParams struct {
 }
 
 // New creates a batch (POST /v1/batches) from an uploaded input file and
-// returns it, typically validating or queued. It is retried like any call;
-// the API documents no idempotency key, so a retry after a response that was
-// lost can create a second batch: pass WithMaxRetries(0) and check List
-// when that matters.
+// returns it, typically validating or queued.
+//
+// The API documents no idempotency key, and a second batch spends the
+// quota twice, so New is retried only when the create cannot have taken
+// effect: after a 429, an x-should-retry: true, or a failure before the
+// request reached the server whole. A 5xx, a timeout or a broken connection
+// after the request was sent, or a success whose body was cut, is returned
+// at once: check List before creating again.
 //
 //	b, err := c.Batches.New(ctx, client.BatchNewParams{
 //		InputFileID:      f.ID,

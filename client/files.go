@@ -67,9 +67,13 @@ type FileListParams struct {
 // sent; New returns only once it has stopped reading params.File, so the
 // caller may close or reuse it then.
 //
-// A retryable failure (a 5xx, 429, a broken connection) is retried only if
-// the content can be read again (see FileNewParams.File and Reopen); else
-// the error is a *NotReplayedError wrapping the failure. The request
+// An upload is a create: it is retried only when it cannot have been
+// stored, after a 429, an x-should-retry: true, or a connection cut before
+// the server had the whole upload; a 5xx, a timeout or a broken connection
+// after it was sent whole is returned at once (check List before uploading
+// again). A retry needs the content again (see FileNewParams.File and
+// Reopen); without it the error is a *NotReplayedError wrapping the
+// failure. The request
 // timeout (WithRequestTimeout) bounds every attempt, the upload included:
 // raise it for large files on slow links.
 func (s *FileService) New(ctx context.Context, params FileNewParams, opts ...Option) (*FileObject, error) {

@@ -241,10 +241,11 @@ type plainReader struct{ r io.Reader }
 
 func (r plainReader) Read(p []byte) (int, error) { return r.r.Read(p) }
 
-// TestFilesUploadRetry: an upload that meets a 500 is sent again, whole, when
-// its source can be read again, and otherwise fails at once saying why.
+// TestFilesUploadRetry: an upload that meets a 429 (which a create may
+// retry: it cannot have taken effect) is sent again, whole, when its source
+// can be read again, and otherwise fails at once saying why.
 func TestFilesUploadRetry(t *testing.T) {
-	serverError := cerebrastest.ErrorResponse(500, "server_error", "internal", "Injected.")
+	serverError := cerebrastest.ErrorResponse(429, "rate_limit_error", "too_many_requests", "Injected.")
 	serverError.Path = "/v1/files"
 
 	for name, params := range map[string]FileNewParams{
@@ -281,22 +282,22 @@ func TestFilesUploadRetry(t *testing.T) {
 		_, err := c.Files.New(context.Background(), FileNewParams{File: plainReader{strings.NewReader(batchJSONL)}, Filename: "r.jsonl", Purpose: FilePurposeBatch})
 		var nr *NotReplayedError
 		var apiErr *APIError
-		if !errors.As(err, &nr) || !errors.Is(err, ErrNotReplayed) || !errors.As(err, &apiErr) || apiErr.StatusCode != 500 ||
-			!errors.Is(err, ErrInternalServer) || !strings.Contains(err.Error(), "cannot be read again") {
-			t.Fatalf("err = %v; want a *NotReplayedError around the 500", err)
+		if !errors.As(err, &nr) || !errors.Is(err, ErrNotReplayed) || !errors.As(err, &apiErr) || apiErr.StatusCode != 429 ||
+			!errors.Is(err, ErrRateLimit) || !strings.Contains(err.Error(), "cannot be read again") {
+			t.Fatalf("err = %v; want a *NotReplayedError around the 429", err)
 		}
 		if n := len(fake.Requests()); n != 1 {
 			t.Errorf("%d attempts, want 1", n)
 		}
 	})
 
-	t.Run("plain io.Reader, connection reset", func(t *testing.T) {
+	t.Run("plain io.Reader, connection reset after the upload arrived", func(t *testing.T) {
 		fake, c := newFake(t)
 		_, err := c.Files.New(context.Background(), FileNewParams{File: plainReader{strings.NewReader(batchJSONL)}, Filename: "r.jsonl", Purpose: FilePurposeBatch},
 			WithHeader(cerebrastest.FaultHeader, "reset-once"))
 		var ce *ConnectionError
-		if !errors.Is(err, ErrNotReplayed) || !errors.As(err, &ce) || ce.Attempts != 1 {
-			t.Fatalf("err = %v; want a *NotReplayedError around a *ConnectionError", err)
+		if errors.Is(err, ErrNotReplayed) || !errors.As(err, &ce) || ce.Attempts != 1 {
+			t.Fatalf("err = %v; want the *ConnectionError alone: the upload arrived whole, so it may have been stored", err)
 		}
 		if n := len(fake.Requests()); n != 1 {
 			t.Errorf("%d attempts, want 1", n)
@@ -307,8 +308,8 @@ func TestFilesUploadRetry(t *testing.T) {
 		fake, c := newFake(t, WithMaxRetries(0))
 		fake.Enqueue(serverError)
 		_, err := c.Files.New(context.Background(), FileNewParams{File: plainReader{strings.NewReader(batchJSONL)}, Filename: "r.jsonl", Purpose: FilePurposeBatch})
-		if !errors.Is(err, ErrInternalServer) || errors.Is(err, ErrNotReplayed) {
-			t.Fatalf("err = %v; want the 500 alone: no retry was due", err)
+		if !errors.Is(err, ErrRateLimit) || errors.Is(err, ErrNotReplayed) {
+			t.Fatalf("err = %v; want the 429 alone: no retry was due", err)
 		}
 	})
 

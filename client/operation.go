@@ -10,6 +10,10 @@ type operation struct {
 	method string // the method users call, such as "Chat.Completions.New"
 	read   reading
 	paced  bool // rate-limit pacing applies: chat and text completions
+	// create says that the operation makes something (a file, a batch) a
+	// retry could make twice: it is retried only when it cannot have taken
+	// effect (transport.go, retryableCreate).
+	create bool
 }
 
 // reading is how a call reads a successful response.
@@ -31,12 +35,12 @@ var (
 	opModelsGet       = &operation{id: "retrieveModel", method: "Models.Get"}
 	opModelsPublic    = &operation{id: "listPublicModels", method: "Models.ListPublic"}
 	opModelsGetPublic = &operation{id: "retrievePublicModel", method: "Models.GetPublic"}
-	opFilesNew        = &operation{id: "uploadFile", method: "Files.New"}
+	opFilesNew        = &operation{id: "uploadFile", method: "Files.New", create: true}
 	opFilesList       = &operation{id: "listFiles", method: "Files.ListPage"}
 	opFilesGet        = &operation{id: "retrieveFile", method: "Files.Get"}
 	opFilesDelete     = &operation{id: "deleteFile", method: "Files.Delete"}
 	opFilesContent    = &operation{id: "retrieveFileContent", method: "Files.Content", read: readRaw}
-	opBatchesNew      = &operation{id: "createBatch", method: "Batches.New"}
+	opBatchesNew      = &operation{id: "createBatch", method: "Batches.New", create: true}
 	opBatchesList     = &operation{id: "listBatches", method: "Batches.ListPage"}
 	opBatchesGet      = &operation{id: "retrieveBatch", method: "Batches.Get"}
 	opBatchesCancel   = &operation{id: "cancelBatch", method: "Batches.Cancel"}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/cerebras-go/cerebras/internal/apierror"
@@ -21,6 +22,15 @@ const (
 // every 5xx).
 func retryableStatus(resp *http.Response) bool {
 	return apierror.RetryableStatus(resp.StatusCode, resp.Header)
+}
+
+// retryableCreate reports whether a create's error response may be
+// retried: only when it cannot have taken effect, a 429 or an
+// x-should-retry of "true" (anthropic-sdk-go's conservative retries). A 5xx
+// may come after the server acted on the request.
+func retryableCreate(resp *http.Response) bool {
+	return resp.StatusCode == http.StatusTooManyRequests ||
+		strings.EqualFold(strings.TrimSpace(resp.Header.Get(apierror.HeaderXShouldRetry)), "true")
 }
 
 // retryDelay returns how long to wait before retry number attempt (0 for

@@ -57,6 +57,10 @@ type call struct {
 	// notReplayed is set by send when a failure would have been retried
 	// but the request body cannot be sent again; the error says so.
 	notReplayed bool
+	// reached is set by each attempt: its request may have reached the
+	// server whole (it was written, or answered), so that a create it
+	// failed may have taken effect.
+	reached bool
 	// pace is the call's rate-limit reservation, nil unless paced.
 	pace *reservation
 	// opened is where a stream's attempts stopped, set by send when it
@@ -101,18 +105,25 @@ func (c *Client) sendFrom(ctx context.Context, cl *call, o *outgoing, first int)
 			if errors.As(err, &redirect) { // a retry would meet the same redirect
 				return nil, redirect.redacted(cfg.apiKey)
 			}
-			if attempt >= cfg.maxRetries || !o.replayable() {
+			mayHaveActed := cl.op.create && cl.reached
+			if attempt >= cfg.maxRetries || !o.replayable() || mayHaveActed {
 				var failed error = &ConnectionError{Attempts: attempt + 1, Err: redactErr(err, cfg.apiKey)}
 				if timedOut {
 					failed = &TimeoutError{Attempts: attempt + 1, After: cfg.requestTimeout, Err: redactErr(err, cfg.apiKey)}
 				}
-				if attempt < cfg.maxRetries {
+				switch {
+				case attempt >= cfg.maxRetries:
+				case mayHaveActed:
+					c.log(cfg, "cerebras: not retrying a create that may have taken effect", slog.String("operation", cl.op.id))
+				default:
 					cl.notReplayed = true
 					failed = &NotReplayedError{Err: failed}
 				}
 				return nil, failed
 			}
 			delay = backoff(attempt, c.jitter)
+		case resp.StatusCode >= 400 && cl.op.create && !retryableCreate(resp):
+			return resp, nil // it may have taken effect: a retry could create it twice
 		case resp.StatusCode >= 400 && retryableStatus(resp) && attempt < cfg.maxRetries && !o.replayable():
 			cl.notReplayed = true // apiError wraps the error in a *NotReplayedError
 			return resp, nil
@@ -165,11 +176,20 @@ func (c *Client) attempt(ctx context.Context, o *outgoing, cl *call, n int, do N
 	// that never starts, as with a Doer other than net/http's, may have
 	// written it too), so that a failure keeps its estimate when the server
 	// may have counted it (reservation.sent).
-	var traced, wrote atomic.Bool
-	if cl.pace != nil {
+	//
+	// A create learns whether its request reached the server whole (it
+	// wrote all of it), after which a failure may have taken effect and is
+	// not retried (operation.create).
+	var traced, wrote, wroteAll atomic.Bool
+	if cl.pace != nil || cl.op.create {
 		actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
 			GetConn:      func(string) { traced.Store(true) },
 			WroteHeaders: func() { wrote.Store(true) },
+			WroteRequest: func(i httptrace.WroteRequestInfo) {
+				if i.Err == nil {
+					wroteAll.Store(true)
+				}
+			},
 		})
 	}
 	req, err := o.request(actx, n)
@@ -188,6 +208,9 @@ func (c *Client) attempt(ctx context.Context, o *outgoing, cl *call, n int, do N
 	case err != nil && (wrote.Load() || !traced.Load()):
 		cl.pace.markSent()
 	}
+	// A Doer other than net/http's runs no trace: its request may have
+	// arrived; so has any request that got an answer.
+	cl.reached = resp != nil || wroteAll.Load() || !traced.Load()
 	if err == nil && (resp == nil || resp.Body == nil) {
 		err = finalError{nilResponse(req, resp)}
 		resp = nil
