@@ -1,6 +1,7 @@
 package apierror
 
 import (
+	"errors"
 	"math"
 	"net/http"
 	"strconv"
@@ -65,25 +66,39 @@ func header(h http.Header, key string) (string, bool) {
 }
 
 // Seconds parses a non-negative decimal number of seconds, such as
-// "11.382867097854614", into a Duration.
+// "11.382867097854614", into a Duration. A number too large for a Duration
+// ("1e10", "1e400", "Infinity") saturates at the largest Duration, never
+// wrapping to a negative or zero one: a reset that far away is a budget
+// that does not come back soon.
 func Seconds(v string) (time.Duration, bool) {
-	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) || f > float64(math.MaxInt64)/float64(time.Second) {
+	f, ok := parseFloat(v)
+	if !ok || f < 0 {
 		return 0, false
 	}
-	return time.Duration(f * float64(time.Second)), true
+	return scale(f, time.Second), true
+}
+
+// parseFloat parses a decimal number; one beyond float64's range is ±Inf
+// (or 0 when it is too small), as strconv gives it with ErrRange, not an
+// error. NaN is not a number here.
+func parseFloat(v string) (float64, bool) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if (err != nil && !errors.Is(err, strconv.ErrRange)) || math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
 }
 
 // RetryAfter returns the delay a response asks for: retry-after-ms
 // (milliseconds) when it is positive, else retry-after as seconds or as an
 // HTTP date. ok is false when neither header gives a usable value; the delay
 // may be zero or negative (a date in the past). A delay too long for a
-// Duration, such as "1e308" or "Infinity", saturates at the largest Duration
+// Duration, such as "1e308", "1e400" or "Infinity", saturates at the largest Duration
 // rather than being dropped, so that a retry cap refuses it like any other
 // long delay; NaN is not a delay.
 func RetryAfter(h http.Header, now time.Time) (d time.Duration, ok bool) {
 	if v := strings.TrimSpace(h.Get(HeaderRetryAfterMs)); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
+		if ms, ok := parseFloat(v); ok && ms > 0 {
 			return scale(ms, time.Millisecond), true
 		}
 	}
@@ -91,10 +106,7 @@ func RetryAfter(h http.Header, now time.Time) (d time.Duration, ok bool) {
 	if v == "" {
 		return 0, false
 	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if math.IsNaN(s) {
-			return 0, false
-		}
+	if s, ok := parseFloat(v); ok {
 		return scale(s, time.Second), true
 	}
 	if t, err := http.ParseTime(v); err == nil {
