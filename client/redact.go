@@ -70,12 +70,16 @@ func logAttrs(ctx context.Context, cfg *config, msg string, attrs []slog.Attr) {
 	cfg.logger.LogAttrs(ctx, slog.LevelDebug, msg, attrs...)
 }
 
-// redactURL returns raw with the password of its userinfo masked, as
-// url.URL.Redacted does, also when raw does not parse or has no "//"
-// (so an error about a bad base URL can quote it).
+// redactURL returns raw with its userinfo, user and password alike, masked
+// as "xxxxx": either can be the API key (http://csk-…@host). It works also
+// when raw does not parse or has no "//", so an error about a bad base URL
+// can quote it.
 func redactURL(raw string) string {
 	if u, err := url.Parse(raw); err == nil && u.Opaque == "" {
-		return u.Redacted()
+		if u.User != nil {
+			u.User = url.User("xxxxx")
+		}
+		return u.String()
 	}
 	prefix, rest := "", raw
 	if i := strings.Index(raw, "://"); i >= 0 {
@@ -89,11 +93,7 @@ func redactURL(raw string) string {
 	if at < 0 {
 		return raw
 	}
-	user, _, hasPassword := strings.Cut(rest[:at], ":")
-	if !hasPassword {
-		return raw
-	}
-	return prefix + user + ":xxxxx" + rest[at:]
+	return prefix + "xxxxx" + rest[at:]
 }
 
 // String describes the client by its base URL, such as

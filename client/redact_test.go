@@ -170,15 +170,27 @@ func TestNoValueTheSDKReturnsHoldsTheKey(t *testing.T) {
 		{name: "invalid base URL with the key as password", value: func() any {
 			_, err := New(WithAPIKey("k"), WithBaseURL("ftp://user:"+leakKey+"@api.example/v1"))
 			return err
-		}, keep: []string{"invalid base URL", "ftp://user:xxxxx@api.example/v1"}},
+		}, keep: []string{"invalid base URL", "ftp://xxxxx@api.example/v1"}},
 		{name: "unparsable base URL with the key as password", value: func() any {
 			_, err := New(WithAPIKey("k"), WithBaseURL("https://user:"+leakKey+"@bad host/v1"))
 			return err
-		}, keep: []string{"invalid base URL", "https://user:xxxxx@bad host/v1"}},
+		}, keep: []string{"invalid base URL", "https://xxxxx@bad host/v1"}},
 		{name: "base URL without a scheme, with the key as password", value: func() any {
 			_, err := New(WithAPIKey("k"), WithBaseURL("user:"+leakKey+"@api.example"))
 			return err
-		}, keep: []string{"invalid base URL", "user:xxxxx@api.example"}},
+		}, keep: []string{"invalid base URL", "xxxxx@api.example"}},
+		{name: "invalid base URL with the key as user", value: func() any {
+			_, err := New(WithAPIKey("k"), WithBaseURL("http://"+leakKey+"@"))
+			return err
+		}, keep: []string{"invalid base URL", "http://xxxxx@"}},
+		{name: "unparsable base URL with the key as user", value: func() any {
+			_, err := New(WithAPIKey("k"), WithBaseURL("https://"+leakKey+"@bad host/v1"))
+			return err
+		}, keep: []string{"invalid base URL", "https://xxxxx@bad host/v1"}},
+		{name: "base URL with a bad scheme and the key as user", value: func() any {
+			_, err := New(WithAPIKey("k"), WithBaseURL("ftp://"+leakKey+"@api.example"))
+			return err
+		}, keep: []string{"invalid base URL", "ftp://xxxxx@api.example"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
