@@ -202,6 +202,16 @@ func (c *Client) attempt(ctx context.Context, o *outgoing, cl *call, n int, do N
 
 	start := time.Now()
 	resp, err = do(req)
+	if err != nil && resp != nil {
+		// net/http returns both only when CheckRedirect failed, the body
+		// already closed; another Doer or a middleware may leave it open.
+		// The error is the outcome: close the body, or its connection leaks.
+		if resp.Body != nil {
+			resp.Body.Close()
+		}
+		resp = nil
+		wroteAll.Store(true) // it was answered: it reached the server
+	}
 	switch {
 	case err == nil && resp != nil && resp.StatusCode < 400:
 		cl.pace.markSent() // answered: counted, even if the body fails or the context ends
