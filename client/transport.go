@@ -312,7 +312,7 @@ func bufferBody(resp *http.Response, limit int64) error {
 	if !failed && resp.ContentLength > limit {
 		return tooLarge() // the server says so itself: do not read it
 	}
-	b, over, err := readAtMost(resp.Body, limit, resp.ContentLength)
+	b, over, err := readAtMost(resp.Body, limit, resp.ContentLength, failed)
 	if err != nil {
 		return fmt.Errorf("reading the response body: %w", err)
 	}
@@ -327,38 +327,59 @@ func bufferBody(resp *http.Response, limit int64) error {
 }
 
 // readAtMost reads r to its end, or until it has read more than limit
-// bytes: then over is true and b holds the first limit bytes. The buffer
-// starts at the size hint (the claimed Content-Length), at most maxSizeHint,
-// and doubles as bytes arrive, never past limit+1, so memory follows what
-// was received: at most about twice the limit, all buffers together.
-func readAtMost(r io.Reader, limit, hint int64) (b []byte, over bool, err error) {
-	ceiling := int(min(limit, math.MaxInt-1)) + 1 // one byte over tells "over" from "exactly"
-	size := 512
+// bytes: then over is true and, if prefix, b holds the first limit bytes.
+// It reads into chunks that start at the size hint (the claimed
+// Content-Length, believed up to maxSizeHint) and double up to maxChunk,
+// never past limit+1 bytes in all, and joins them once at the end: a body
+// over the limit costs about the limit, never the doubling's twice, and
+// one that fits in the first chunk is not copied.
+func readAtMost(r io.Reader, limit, hint int64, prefix bool) (b []byte, over bool, err error) {
+	ceiling := min(limit, math.MaxInt-1) + 1 // one byte over tells "over" from "exactly"
+	size := int64(512)
 	if hint >= 0 {
-		size = int(min(hint+1, maxSizeHint)) // +1: EOF is seen without growing
+		size = min(hint+1, maxSizeHint) // +1: EOF is seen without another chunk
 	}
-	b = make([]byte, 0, min(size, ceiling))
+	var chunks [][]byte
+	var total int64
 	for {
-		if len(b) == cap(b) {
-			next := 2 * cap(b)
-			if next >= int(min(limit, math.MaxInt)) {
-				next = ceiling // not limit exactly, which would need one more growth for the last byte
-			}
-			nb := make([]byte, len(b), next)
-			copy(nb, b)
-			b = nb
+		buf := make([]byte, min(size, ceiling-total))
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			chunks = append(chunks, buf[:n])
+			total += int64(n)
 		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
 		switch {
-		case int64(len(b)) > limit:
-			return b[:limit], true, nil
-		case err == io.EOF:
-			return b, false, nil
+		case total > limit:
+			if !prefix {
+				return nil, true, nil
+			}
+			return join(chunks, limit), true, nil
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			return join(chunks, total), false, nil
 		case err != nil:
 			return nil, false, err
 		}
+		size = min(2*size, maxChunk)
 	}
+}
+
+// maxChunk bounds the chunks readAtMost reads into.
+const maxChunk = 8 << 20
+
+// join returns the first n bytes of the chunks as one slice: the first
+// chunk itself when it holds them.
+func join(chunks [][]byte, n int64) []byte {
+	if len(chunks) == 0 {
+		return nil
+	}
+	if int64(len(chunks[0])) >= n {
+		return chunks[0][:n]
+	}
+	b := make([]byte, 0, n)
+	for _, c := range chunks {
+		b = append(b, c[:min(int64(len(c)), n-int64(len(b)))]...)
+	}
+	return b
 }
 
 // bufferedBody is a response body already read into memory: all of it, or
