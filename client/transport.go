@@ -343,7 +343,7 @@ func readAtMost(r io.Reader, limit, hint int64, prefix bool) (b []byte, over boo
 	var total int64
 	for {
 		buf := make([]byte, min(size, ceiling-total))
-		n, err := io.ReadFull(r, buf)
+		n, err := fill(r, buf)
 		if n > 0 {
 			chunks = append(chunks, buf[:n])
 			total += int64(n)
@@ -354,13 +354,25 @@ func readAtMost(r io.Reader, limit, hint int64, prefix bool) (b []byte, over boo
 				return nil, true, nil
 			}
 			return join(chunks, limit), true, nil
-		case err == io.EOF || err == io.ErrUnexpectedEOF:
+		case err == io.EOF:
 			return join(chunks, total), false, nil
-		case err != nil:
+		case err != nil: // such as a body cut short: io.ErrUnexpectedEOF
 			return nil, false, err
 		}
 		size = min(2*size, maxChunk)
 	}
+}
+
+// fill reads into buf until it is full or r ends: err is io.EOF only when
+// r said so (unlike io.ReadFull, which also reports a cut body as
+// io.ErrUnexpectedEOF).
+func fill(r io.Reader, buf []byte) (n int, err error) {
+	for n < len(buf) && err == nil {
+		var m int
+		m, err = r.Read(buf[n:])
+		n += m
+	}
+	return n, err
 }
 
 // maxChunk bounds the chunks readAtMost reads into.
