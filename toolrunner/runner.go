@@ -51,7 +51,9 @@ type Runner struct {
 	// Concurrency is how many tool calls of one turn run at once (0 means
 	// DefaultConcurrency). The calls take their turns in the order the
 	// model made them: 1 runs them one after the other, in that order, and
-	// n starts the first n, then each next one as a call returns.
+	// n starts the first n, then each next one as a call returns. A call
+	// waiting for its turn holds no goroutine, and does not run once the
+	// run is cancelled or aborted.
 	Concurrency int
 	// AbortOnToolError makes a tool that returns an error or panics end
 	// the run with a *ToolError, instead of telling the model about it.
@@ -179,9 +181,9 @@ type run struct {
 	maxTurns int
 	abort    bool
 	params   client.ChatCompletionNewParams // Messages grows turn by turn
-	tools    map[string]Tool
+	tools    map[string]*Tool
 	names    []string
-	sem      chan struct{}
+	limit    int // Runner.Concurrency, or its default
 	out      Transcript
 }
 
@@ -197,7 +199,7 @@ func (r *Runner) start(ctx context.Context, params client.ChatCompletionNewParam
 		return nil, &client.ParamError{Param: "Runner.Concurrency", Message: fmt.Sprintf("Runner.Concurrency is %d: at least one tool must be able to run (0 means %d)", r.Concurrency, DefaultConcurrency)}
 	}
 	rn := &run{maxTurns: cmpOr(r.MaxTurns, DefaultMaxTurns), abort: r.AbortOnToolError,
-		tools: make(map[string]Tool, len(r.Tools)), sem: make(chan struct{}, cmpOr(r.Concurrency, DefaultConcurrency))}
+		tools: make(map[string]*Tool, len(r.Tools)), limit: cmpOr(r.Concurrency, DefaultConcurrency)}
 	rn.params = params
 	rn.params.Messages = append([]client.ChatMessage(nil), params.Messages...)
 	rn.params.Tools = append([]client.Tool(nil), params.Tools...)
@@ -208,7 +210,7 @@ func (r *Runner) start(ctx context.Context, params client.ChatCompletionNewParam
 		if _, dup := rn.tools[t.Name()]; dup {
 			return nil, &client.ParamError{Param: fmt.Sprintf("Runner.Tools[%d]", i), Message: fmt.Sprintf("two tools are named %q", t.Name())}
 		}
-		rn.tools[t.Name()] = t
+		rn.tools[t.Name()] = &t // the loop's copy, which the caller cannot change
 		rn.names = append(rn.names, t.Name())
 		rn.params.Tools = append(rn.params.Tools, t.def)
 	}
@@ -296,6 +298,7 @@ func (rn *run) record(t *turn, msg client.ChatCompletionMessage, onResult func(C
 			t.cancel() // the caller left: the remaining tools need not finish
 		}
 	}
+	t.workers.Wait()
 	return stopped
 }
 
@@ -318,6 +321,13 @@ func (t *turn) assistantMessage(msg client.ChatCompletionMessage) client.ChatMes
 var errStopped = errors.New("cerebras: the caller stopped the run")
 
 // turn runs the tool calls of one completion.
+//
+// At most run.limit calls run at once, each in a goroutine, and they take
+// their turns in the model's order: a call added while every concurrency
+// slot is taken waits in queued, and the goroutine of a call that returns
+// runs the next queued one. So a turn never has more than run.limit
+// goroutines, however many calls the model makes, and a call waiting for
+// its turn costs its slot only.
 type turn struct {
 	r      *run
 	number int
@@ -326,14 +336,19 @@ type turn struct {
 	seen   map[string]bool
 	calls  []client.ToolCall // the calls answered, ids filled in, for the assistant message
 	slots  []*slot           // every call, in the model's order
-	queue  chan struct{}     // closed once the last tool started has its concurrency slot
 	abort  sync.Once
 	failed *slot // under AbortOnToolError, the call that failed first
+
+	mu      sync.Mutex
+	running int     // goroutines running calls; run.limit when queued is not empty
+	queued  []*slot // calls waiting for a goroutine, in the model's order
+	workers sync.WaitGroup
 }
 
 // slot is one call's outcome; done is closed when inv is complete.
 type slot struct {
 	inv        Call
+	tool       *Tool // the tool that runs the call
 	dup        bool
 	toolFailed bool // the tool itself failed: an error or a panic
 	done       chan struct{}
@@ -370,32 +385,59 @@ func (t *turn) add(call client.ToolCall) Call {
 		return sl.inv
 	}
 	inv := sl.inv
-	prev, next := t.queue, make(chan struct{})
-	t.queue = next
-	go t.runTool(tool, sl, prev, next)
+	sl.tool = tool
+	t.schedule(sl)
 	return inv
+}
+
+// schedule runs sl's call now, in a new goroutine, when a concurrency slot
+// is free, and queues it otherwise, for the goroutine of a call that returns.
+func (t *turn) schedule(sl *slot) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.running == t.r.limit {
+		t.queued = append(t.queued, sl)
+		return
+	}
+	t.running++
+	t.workers.Go(func() {
+		for sl := sl; sl != nil; sl = t.next() {
+			t.runTool(sl)
+		}
+	})
+}
+
+// next takes the first queued call for the goroutine of a call that
+// returned, or gives up its slot, reporting nil, when none is queued.
+func (t *turn) next() *slot {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.queued) == 0 {
+		t.running--
+		return nil
+	}
+	sl := t.queued[0]
+	t.queued[0] = nil // the queue's array outlives the call
+	t.queued = t.queued[1:]
+	return sl
 }
 
 // runCallID is the id the runner gives the call at index of turn when the
 // model sent none.
 func runCallID(turn, index int) string { return fmt.Sprintf("call_run_%d_%d", turn, index) }
 
-// runTool runs one call once a concurrency slot is free, turning every
-// failure into the message that answers the call. The calls take the slots
-// in the model's order: each waits until the call before it has its slot
-// (prev is closed), and closes next once it has its own. So with
-// Concurrency 1 the calls run one after the other in that order, and with
-// more they start in that order.
-func (t *turn) runTool(tool Tool, sl *slot, prev <-chan struct{}, next chan<- struct{}) {
+// runTool runs one call, in its concurrency slot, turning every failure
+// into the message that answers the call; a call whose turn has ended or
+// aborted does not run.
+func (t *turn) runTool(sl *slot) {
 	defer close(sl.done)
-	if !t.takeSlot(prev, next) {
-		sl.inv.Err = t.ctx.Err()
+	if err := t.ctx.Err(); err != nil {
+		sl.inv.Err = err
 		sl.inv.Result = "error: the call was cancelled before it ran"
 		return
 	}
-	defer func() { <-t.r.sem }()
 	start := time.Now()
-	result, err := safeCall(t.ctx, tool, sl.inv.Arguments)
+	result, err := safeCall(t.ctx, *sl.tool, sl.inv.Arguments)
 	sl.inv.Duration = time.Since(start)
 	sl.inv.Result, sl.inv.Err = result, err
 	var argErr *argumentsError
@@ -426,26 +468,6 @@ func (t *turn) runTool(tool Tool, sl *slot, prev <-chan struct{}, next chan<- st
 	}
 }
 
-// takeSlot waits for the call before (prev, nil for the first) to have its
-// concurrency slot, then takes one; it closes next either way, and reports
-// false when the turn ended first.
-func (t *turn) takeSlot(prev <-chan struct{}, next chan<- struct{}) bool {
-	defer close(next)
-	if prev != nil {
-		select {
-		case <-prev:
-		case <-t.ctx.Done():
-			return false
-		}
-	}
-	select {
-	case t.r.sem <- struct{}{}:
-		return true
-	case <-t.ctx.Done():
-		return false
-	}
-}
-
 // wait waits for the turn's calls without reporting them, for a run that
 // ends before its turn does: no tool outlives the run.
 func (t *turn) wait() {
@@ -453,4 +475,5 @@ func (t *turn) wait() {
 	for _, sl := range t.slots {
 		<-sl.done
 	}
+	t.workers.Wait()
 }

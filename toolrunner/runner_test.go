@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -966,5 +967,153 @@ func TestRunnerWithoutHTTP(t *testing.T) {
 	}
 	if len(chat.got) != 2 || len(chat.got[0].Tools) != 1 || len(chat.got[1].Messages) != 3 {
 		t.Errorf("sent %d requests; the second with %d messages", len(chat.got), len(chat.got[1].Messages))
+	}
+}
+
+// TestRunToolsStartsACallWhenASlotIsFree makes one turn of 2,000 calls of a
+// tool that blocks until the test lets it go. While Concurrency calls run,
+// the others wait in a queue, not in a goroutine each (a turn of 20,000
+// calls used to start 20,000 goroutines to run 8): the stream counts them
+// once every call is added and the first ones have started, and every
+// tool counts them as it starts. Released, every call runs once and is
+// answered in the model's order; cancelled, or aborted by a failing call,
+// the queued calls never run (they used to race the cancellation for a
+// slot) and are answered as cancelled.
+func TestRunToolsStartsACallWhenASlotIsFree(t *testing.T) {
+	const n, limit = 2000, toolrunner.DefaultConcurrency
+	const slack = 16 // the test's, the HTTP client's and the fake's goroutines
+	errBroken := errors.New("the backend is down")
+	var calls []client.ToolCall
+	for i := range n {
+		calls = append(calls, toolCall(fmt.Sprint("c", i), "block", fmt.Sprintf(`{"city":"%d"}`, i)))
+	}
+	for _, mode := range []string{"release", "cancel", "abort"} {
+		for _, streamed := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/streamed=%v", mode, streamed), func(t *testing.T) {
+				ignore := goleak.IgnoreCurrent()
+				var started, peak atomic.Int64
+				release, fail, allStarted := make(chan struct{}), make(chan struct{}), make(chan struct{})
+				block := mustTool(t, "block", func(ctx context.Context, a cityArgs) (string, error) {
+					for g := int64(runtime.NumGoroutine()); g > peak.Load() && !peak.CompareAndSwap(peak.Load(), g); {
+					}
+					if started.Add(1) == limit {
+						close(allStarted)
+					}
+					var failNow chan struct{} // only the first call fails
+					if a.City == "0" {
+						failNow = fail
+					}
+					select {
+					case <-release:
+						return a.City, nil
+					case <-failNow:
+						return "", errBroken
+					case <-ctx.Done():
+						return "", ctx.Err()
+					}
+				})
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				act := map[string]func(){"release": func() { close(release) }, "cancel": cancel, "abort": func() { close(fail) }}[mode]
+				r := toolrunner.Runner{Tools: []toolrunner.Tool{block}, Concurrency: limit, AbortOnToolError: mode == "abort"}
+				var run toolrunner.Transcript
+				var err error
+				before := runtime.NumGoroutine()
+				if streamed {
+					fake, c := newFake(t)
+					r.Chat = c.Chat.Completions
+					fake.Enqueue(fragmentStream(t, client.Usage{}, calls))
+					if mode == "release" {
+						fake.Enqueue(fragmentStream(t, client.Usage{})) // the answer
+					}
+					finished := 0
+					run, err = collectRun(func(yield func(toolrunner.Event, error) bool) {
+						for ev, err := range r.Stream(ctx, runParams("Hi")) {
+							if ev.Kind == toolrunner.CallFinished {
+								if finished++; finished == n { // every call is added
+									<-allStarted
+									if g := runtime.NumGoroutine() - before; g > limit+slack {
+										t.Errorf("%d goroutines more, with %d calls running and %d queued; want at most %d", g, limit, n-limit, limit+slack)
+									}
+									act()
+								}
+							}
+							if !yield(ev, err) {
+								return
+							}
+						}
+					})
+					_ = c.Close()
+					fake.Close()
+				} else {
+					chat := &stubChat{answers: []client.ChatCompletion{
+						{Choices: []client.ChatCompletionChoice{{Message: client.ChatCompletionMessage{Role: "assistant", ToolCalls: calls}}}},
+						{Choices: []client.ChatCompletionChoice{{Message: client.ChatCompletionMessage{Role: "assistant", Content: "Done."}}}},
+					}}
+					r.Chat = chat
+					type result struct {
+						run toolrunner.Transcript
+						err error
+					}
+					done := make(chan result, 1)
+					go func() {
+						run, err := r.Run(ctx, runParams("Hi"))
+						done <- result{run, err}
+					}()
+					select {
+					case <-allStarted:
+						act()
+					case res := <-done:
+						t.Fatalf("the run ended before %d calls started: %v", limit, res.err)
+					}
+					res := <-done
+					run, err = res.run, res.err
+				}
+				if g := peak.Load() - int64(before); g > limit+slack {
+					t.Errorf("up to %d goroutines more as the tools started; want at most %d", g, limit+slack)
+				}
+				if e := (*toolrunner.RunError)(nil); errors.As(err, &e) {
+					run = e.Transcript
+				}
+				if e := (*toolrunner.ToolError)(nil); errors.As(err, &e) {
+					run = e.Transcript
+				}
+				wantStarted, want := n, func(i int) string { return fmt.Sprint(i) }
+				switch mode {
+				case "release":
+					if err != nil {
+						t.Fatal(err)
+					}
+				case "cancel", "abort":
+					var te *toolrunner.ToolError
+					if mode == "cancel" && !errors.Is(err, context.Canceled) || mode == "abort" && (!errors.As(err, &te) || te.Call.ID != "c0") {
+						t.Fatalf("err = %v", err)
+					}
+					wantStarted, want = limit, func(i int) string {
+						switch {
+						case i == 0 && mode == "abort":
+							return "error: " + errBroken.Error()
+						case i < limit:
+							return "error: context canceled"
+						}
+						return "error: the call was cancelled before it ran"
+					}
+				}
+				if got := started.Load(); got != int64(wantStarted) {
+					t.Errorf("%d tools started, want %d", got, wantStarted)
+				}
+				if len(run.Calls) != n || len(run.Messages) < 2+n {
+					t.Fatalf("%d calls, %d messages", len(run.Calls), len(run.Messages))
+				}
+				asked, answered := answers(t, run.Messages[:2+n])
+				for i := range n {
+					id := fmt.Sprint("c", i)
+					if c := run.Calls[i]; c.ID != id || c.Index != i || c.Result != want(i) || asked[i] != id || answered[i] != id+"="+want(i) {
+						t.Fatalf("call %d: %+v, asked %s, answered %q; want %s answered %q", i, c, asked[i], answered[i], id, want(i))
+					}
+				}
+				goleak.VerifyNone(t, ignore)
+			})
+		}
 	}
 }
