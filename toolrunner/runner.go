@@ -108,19 +108,32 @@ type Transcript struct {
 	Usage client.Usage
 }
 
-// Content returns the text of the last completion's first choice: the
-// model's answer when the run finished; "" when there is none.
+// Content returns the text of the last completion's choice 0: the model's
+// answer when the run finished; "" when there is none.
 func (t Transcript) Content() string {
-	if len(t.Completion.Choices) == 0 {
-		return ""
-	}
-	return t.Completion.Choices[0].Message.Content
+	msg, _ := choiceZero(t.Completion)
+	return msg.Content
 }
+
+// choiceZero returns the message of c's choice 0, the choice a run follows:
+// the one whose Index is 0, wherever it is in Choices.
+func choiceZero(c client.ChatCompletion) (client.ChatCompletionMessage, bool) {
+	for _, ch := range c.Choices {
+		if ch.Index == 0 {
+			return ch.Message, true
+		}
+	}
+	return client.ChatCompletionMessage{}, false
+}
+
+// noChoice is the error of a turn whose completion has no choice 0.
+func noChoice(turn int) error { return fmt.Errorf("%w (turn %d)", ErrNoChoice, turn) }
 
 // Run runs the tool loop: it sends params with the tools' definitions added
 // to params.Tools, runs the tools the model calls, sends their results, and
-// repeats until the model answers without calling a tool. It follows the
-// first choice. The calls of one turn run concurrently (see Concurrency),
+// repeats until the model answers without calling a tool. It follows
+// choice 0, the choice whose Index is 0: the calls of other choices never
+// run. The calls of one turn run concurrently (see Concurrency),
 // and their results are sent in the order the model made them, each call id
 // answered once. opts are passed to every completion.
 //
@@ -130,7 +143,8 @@ func (t Transcript) Content() string {
 // OpenAI's Agents SDK does by default).
 //
 // The Transcript is returned also when err is not nil. Errors: those of
-// the completions (a *client.APIError …); a *MaxTurnsError; a *ToolError
+// the completions (a *client.APIError …); one that wraps ErrNoChoice, for a
+// completion without choice 0; a *MaxTurnsError; a *ToolError
 // (AbortOnToolError); a *client.ParamError for a bad Runner; ctx's error
 // when it is done, which also cancels the ctx the tools get. Run returns
 // only when every tool it started has returned.
@@ -147,7 +161,11 @@ func (r *Runner) Run(ctx context.Context, params client.ChatCompletionNewParams,
 		}
 		t := rn.newTurn()
 		rn.received(*resp)
-		msg := resp.Choices[0].Message
+		msg, ok := choiceZero(*resp)
+		if !ok {
+			t.cancel()
+			return rn.transcript(), noChoice(t.number)
+		}
 		if len(msg.ToolCalls) == 0 {
 			t.cancel()
 			return rn.finish(msg)

@@ -103,6 +103,12 @@ func fragmentStream(t *testing.T, usage client.Usage, fragments ...[]client.Tool
 	add(client.ChatCompletionChunkDelta{}, client.FinishReasonToolCalls)
 	chunks = append(chunks, client.ChatCompletionChunk{ID: "chatcmpl-scripted", Object: "chat.completion.chunk", Created: 1, Model: client.ModelGPTOSS120B,
 		Choices: []client.ChatCompletionChunkChoice{}, Usage: &usage})
+	return sseResponse(t, chunks)
+}
+
+// sseResponse is a literal streamed answer of the chunks, then [DONE].
+func sseResponse(t *testing.T, chunks []client.ChatCompletionChunk) cerebrastest.Response {
+	t.Helper()
 	var b strings.Builder
 	for _, c := range chunks {
 		data, err := json.Marshal(c)
@@ -1113,6 +1119,144 @@ func TestRunToolsStartsACallWhenASlotIsFree(t *testing.T) {
 					}
 				}
 				goleak.VerifyNone(t, ignore)
+			})
+		}
+	}
+}
+
+// choice is one choice of a scripted answer: its index, text and tool calls.
+type choice struct {
+	index int
+	text  string
+	calls []client.ToolCall
+}
+
+// scriptedChoices is a literal answer, whole or streamed, with the choices
+// in the order given. A streamed choice is a chunk with its text and whole
+// tool calls, then one with its finish reason.
+func scriptedChoices(t *testing.T, streamed bool, choices ...choice) cerebrastest.Response {
+	t.Helper()
+	comp := client.ChatCompletion{ID: "chatcmpl-scripted", Object: "chat.completion", Created: 1, Model: client.ModelGPTOSS120B,
+		Choices: []client.ChatCompletionChoice{}, Usage: &client.Usage{TotalTokens: 3}}
+	var chunks []client.ChatCompletionChunk
+	chunk := func(ch client.ChatCompletionChunkChoice) {
+		chunks = append(chunks, client.ChatCompletionChunk{ID: comp.ID, Object: "chat.completion.chunk", Created: 1, Model: comp.Model,
+			Choices: []client.ChatCompletionChunkChoice{ch}})
+	}
+	for _, c := range choices {
+		calls := append([]client.ToolCall(nil), c.calls...)
+		for i := range calls {
+			calls[i].Index = client.Int(i)
+		}
+		finish := client.FinishReasonStop
+		if len(calls) > 0 {
+			finish = client.FinishReasonToolCalls
+		}
+		comp.Choices = append(comp.Choices, client.ChatCompletionChoice{Index: c.index, FinishReason: finish,
+			Message: client.ChatCompletionMessage{Role: "assistant", Content: c.text, ToolCalls: calls}})
+		chunk(client.ChatCompletionChunkChoice{Index: c.index, Delta: client.ChatCompletionChunkDelta{Role: "assistant", Content: c.text, ToolCalls: calls}})
+		chunk(client.ChatCompletionChunkChoice{Index: c.index, FinishReason: finish})
+	}
+	if streamed {
+		chunks = append(chunks, client.ChatCompletionChunk{ID: comp.ID, Object: "chat.completion.chunk", Created: 1, Model: comp.Model,
+			Choices: []client.ChatCompletionChunkChoice{}, Usage: comp.Usage})
+		return sseResponse(t, chunks)
+	}
+	b, err := json.Marshal(comp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cerebrastest.Response{Header: http.Header{"Content-Type": {"application/json"}}, Body: string(b)}
+}
+
+// TestRunToolsFollowsChoiceZero answers with choices besides choice 0,
+// before it or in its place: the run follows the choice whose Index is 0,
+// wherever it is, and the calls of the others never run. Streamed, a choice
+// before choice 0 used to take its place: with fewer calls than choice 0
+// it panicked (slice bounds out of range), otherwise its calls ran and
+// choice 0's answer was lost; whole, Choices[0] was followed, whatever its
+// index. A completion without choice 0 ends the run with ErrNoChoice and
+// the transcript; Run used to panic on one without choices.
+func TestRunToolsFollowsChoiceZero(t *testing.T) {
+	strays := []client.ToolCall{toolCall("s1", "stray", "{}"), toolCall("s2", "stray", "{}")}
+	good := []client.ToolCall{toolCall("g1", "good", "{}"), toolCall("g2", "good", "{}")}
+	tests := []struct {
+		name    string
+		choices []choice
+		calls   string // the calls run, as the transcript has them
+		answer  string // the run's answer, or "" when it fails
+	}{
+		{"stray calls before choice 0's answer", []choice{{index: -1, calls: strays}, {index: 0, text: "Done."}}, "[]", "Done."},
+		{"stray calls before choice 0's calls", []choice{{index: 1, calls: strays}, {index: 0, calls: good[:1]}}, "[g1=good]", "Answered."},
+		{"fewer stray calls before choice 0's", []choice{{index: -1, calls: strays[:1]}, {index: 0, calls: good}}, "[g1=good g2=good]", "Answered."},
+		{"stray calls after choice 0's", []choice{{index: 0, calls: good[:1]}, {index: 2, calls: strays}}, "[g1=good]", "Answered."},
+		{"no choice 0", []choice{{index: 1, calls: strays}, {index: 2, text: "Hi."}}, "[]", ""},
+		{"no choice", nil, "[]", ""},
+	}
+	for _, tt := range tests {
+		for _, streamed := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/streamed=%v", tt.name, streamed), func(t *testing.T) {
+				fake, c := newFake(t)
+				var stray atomic.Int64
+				tools := []toolrunner.Tool{
+					mustTool(t, "good", func(context.Context, struct{}) (string, error) { return "good", nil }),
+					mustTool(t, "stray", func(context.Context, struct{}) (string, error) { stray.Add(1); return "stray", nil }),
+				}
+				fake.Enqueue(scriptedChoices(t, streamed, tt.choices...))
+				if tt.calls != "[]" {
+					fake.Enqueue(scriptedChoices(t, streamed, choice{text: "Answered."}))
+				}
+				var run toolrunner.Transcript
+				var err error
+				if streamed {
+					run, err = collectRun(runToolsStreaming(c, context.Background(), runParams("Hi"), tools))
+					var re *toolrunner.RunError
+					if errors.As(err, &re) {
+						run = re.Transcript
+					} else if err != nil {
+						t.Errorf("err = %v (%T), want a *RunError", err, err)
+					}
+				} else if tt.choices == nil {
+					// The client refuses a whole completion without choices;
+					// another Completer may return one.
+					chat := &stubChat{answers: []client.ChatCompletion{{Choices: []client.ChatCompletionChoice{}, Usage: &client.Usage{TotalTokens: 3}}}}
+					run, err = (&toolrunner.Runner{Chat: chat, Tools: tools}).Run(context.Background(), runParams("Hi"))
+				} else {
+					run, err = runTools(c, context.Background(), runParams("Hi"), tools)
+				}
+				if tt.answer == "" {
+					if !errors.Is(err, toolrunner.ErrNoChoice) {
+						t.Errorf("err = %v, want ErrNoChoice", err)
+					}
+					if run.Turns != 1 || len(run.Completion.Choices) != len(tt.choices) || run.Usage.TotalTokens != 3 || len(run.Messages) != 1 {
+						t.Errorf("transcript: %d turns, %d choices, usage %d, %d messages; want the completion received", run.Turns, len(run.Completion.Choices), run.Usage.TotalTokens, len(run.Messages))
+					}
+				} else if err != nil {
+					t.Fatal(err)
+				}
+				var calls []string
+				for _, c := range run.Calls {
+					calls = append(calls, c.ID+"="+c.Result)
+				}
+				if got := fmt.Sprint(calls); got != tt.calls || stray.Load() != 0 {
+					t.Errorf("calls %s, the stray tool ran %d times; want %s and 0", got, stray.Load(), tt.calls)
+				}
+				if run.Content() != tt.answer {
+					t.Errorf("Content() = %q, want %q", run.Content(), tt.answer)
+				}
+				if tt.answer != "" && client.MessageText(run.Messages[len(run.Messages)-1]) != tt.answer {
+					t.Errorf("the transcript ends with %q, want %q", client.MessageText(run.Messages[len(run.Messages)-1]), tt.answer)
+				}
+				if tt.calls != "[]" {
+					asked, answered := answers(t, run.Messages[:len(run.Messages)-1])
+					var want []string
+					for _, a := range calls {
+						want = append(want, strings.Split(a, "=")[0])
+					}
+					if fmt.Sprint(asked) != fmt.Sprint(want) || fmt.Sprint(answered) != tt.calls {
+						t.Errorf("asked %v, answered %v; want %v, %s", asked, answered, want, tt.calls)
+					}
+				}
 			})
 		}
 	}

@@ -116,12 +116,12 @@ func (r *Runner) Stream(ctx context.Context, params client.ChatCompletionNewPara
 	}
 }
 
-// partialMessage is the first choice's message of an incomplete completion.
+// partialMessage is choice 0's message of an incomplete completion.
 func partialMessage(c client.ChatCompletion) client.ChatCompletionMessage {
-	if len(c.Choices) == 0 || c.Choices[0].Index != 0 {
-		return client.ChatCompletionMessage{Role: "assistant"}
+	if msg, ok := choiceZero(c); ok {
+		return msg
 	}
-	return c.Choices[0].Message
+	return client.ChatCompletionMessage{Role: "assistant"}
 }
 
 // withTranscript makes err carry the transcript so far: *MaxTurnsError and
@@ -193,15 +193,15 @@ func (r *Runner) streamTurn(rn *run, opts []client.Option, yield func(Event, err
 		}
 	}
 	comp := acc.ChatCompletion()
-	if len(comp.Choices) == 0 {
-		return false, fmt.Errorf("cerebras: the stream of turn %d had no choice", t.number)
-	}
 	rn.received(comp)
-	msg := comp.Choices[0].Message
+	msg, ok := choiceZero(comp)
+	if !ok { // then no call was added: they are choice 0's only
+		return false, noChoice(t.number)
+	}
 	// Calls the accumulator never reported finished: the stream ended
 	// without the choice's finish_reason, or they came after it. They are
-	// in the completion, after those reported, in the same order.
-	for _, call := range msg.ToolCalls[len(t.slots):] {
+	// in choice 0's message, after those reported, in the same order.
+	for _, call := range msg.ToolCalls[min(len(t.slots), len(msg.ToolCalls)):] {
 		if len(t.slots) == started && !start(call.ID, call.Function.Name) {
 			return false, nil
 		}
