@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -73,7 +74,9 @@ type Call struct {
 	// assistant message has the same Index; a repeated id is not replayed
 	// there, so those indexes can skip one.
 	Index int
-	// ID is the call id the result answers.
+	// ID is the call id the result answers: the model's, or, for a call
+	// the model sent without one, an id the runner made, which no other
+	// call of the turn has (call_run_<turn>_<index>_<random hex>).
 	ID string
 	// Name is the tool's name.
 	Name string
@@ -171,6 +174,11 @@ func (r *Runner) Run(ctx context.Context, params client.ChatCompletionNewParams,
 			return rn.finish(msg)
 		}
 		for _, call := range msg.ToolCalls {
+			if call.ID != "" {
+				t.ids[call.ID] = true // before any id is made for a call without one
+			}
+		}
+		for _, call := range msg.ToolCalls {
 			t.add(call)
 		}
 		if err := rn.endTurn(t, msg, func(Call) bool { return true }); err != nil {
@@ -263,7 +271,8 @@ func (rn *run) ctxErr(err error) error {
 // newTurn starts the turn whose completion is to come.
 func (rn *run) newTurn() *turn {
 	ctx, cancel := context.WithCancel(rn.ctx)
-	return &turn{r: rn, number: rn.out.Turns + 1, ctx: ctx, cancel: cancel, seen: map[string]bool{}}
+	return &turn{r: rn, number: rn.out.Turns + 1, ctx: ctx, cancel: cancel, seen: map[string]bool{},
+		ids: map[string]bool{}, nonce: rand.Uint64()}
 }
 
 // received counts a completion received.
@@ -351,7 +360,9 @@ type turn struct {
 	number int
 	ctx    context.Context // cancelled when the turn ends or aborts
 	cancel context.CancelFunc
-	seen   map[string]bool
+	seen   map[string]bool // the ids answered
+	ids    map[string]bool // the ids the model sent in the turn, as far as known, and those made (see callID)
+	nonce  uint64
 	calls  []client.ToolCall // the calls answered, ids filled in, for the assistant message
 	slots  []*slot           // every call, in the model's order
 	abort  sync.Once
@@ -378,12 +389,9 @@ type slot struct {
 func (t *turn) add(call client.ToolCall) Call {
 	index := len(t.slots)
 	sl := &slot{done: make(chan struct{}), inv: Call{
-		Turn: t.number, Index: index, ID: call.ID, Name: call.Function.Name, Arguments: call.Function.Arguments,
+		Turn: t.number, Index: index, ID: t.callID(call.ID, index), Name: call.Function.Name, Arguments: call.Function.Arguments,
 	}}
 	t.slots = append(t.slots, sl)
-	if sl.inv.ID == "" {
-		sl.inv.ID = runCallID(t.number, index)
-	}
 	if t.seen[sl.inv.ID] {
 		sl.dup = true
 		sl.inv.Err = fmt.Errorf("%w: %s", ErrDuplicateCall, sl.inv.ID)
@@ -440,9 +448,26 @@ func (t *turn) next() *slot {
 	return sl
 }
 
-// runCallID is the id the runner gives the call at index of turn when the
-// model sent none.
-func runCallID(turn, index int) string { return fmt.Sprintf("call_run_%d_%d", turn, index) }
+// callID returns the id of the call at index: id, the model's, or, when the
+// model sent none, call_run_<turn>_<index>_<nonce>, which no other call of
+// the turn has. A made id is checked against the ids the turn has seen (in
+// Run, those of all its calls; in Stream, those of the calls started so
+// far), drawing another nonce on a match. A call still to come in a stream
+// is kept off by the nonce: random for the turn and in no request before
+// the turn's completion, so the model cannot send the id but by a chance of
+// 1 in 2^64 (it may copy an earlier turn's made ids, which have another
+// nonce). Each id returned is seen from then on.
+func (t *turn) callID(id string, index int) string {
+	for id == "" {
+		if made := fmt.Sprintf("call_run_%d_%d_%016x", t.number, index, t.nonce); !t.ids[made] {
+			id = made
+		} else {
+			t.nonce = rand.Uint64()
+		}
+	}
+	t.ids[id] = true
+	return id
+}
 
 // runTool runs one call, in its concurrency slot, turning every failure
 // into the message that answers the call; a call whose turn has ended or

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -306,6 +307,13 @@ func collectEvents(events iter.Seq2[toolrunner.Event, error]) (toolrunner.Transc
 	return toolrunner.Transcript{}, all, errors.New("the run ended without ToolRunDone")
 }
 
+// madeID matches an id the runner made for a call without one.
+var madeID = regexp.MustCompile(`\b(call_run_\d+_\d+_)[0-9a-f]{16}\b`)
+
+// madeIDs returns s with the random part of the ids the runner made
+// replaced by "*": call_run_1_2_*.
+func madeIDs(s string) string { return madeID.ReplaceAllString(s, "${1}*") }
+
 // TestRunToolsAnswersEveryCallOnce sends repeated ids, a call without an id
 // and failing calls: each id of the replayed assistant message is answered
 // exactly once, in order, and nothing else is.
@@ -326,7 +334,7 @@ func TestRunToolsAnswersEveryCallOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	asked, answered := answers(t, sent(t, fake, 1))
-	if got, want := fmt.Sprint(asked), "[c1 call_run_1_2 c2 c3 c4]"; got != want {
+	if got, want := madeIDs(fmt.Sprint(asked)), "[c1 call_run_1_2_* c2 c3 c4]"; got != want {
 		t.Errorf("replayed tool call ids = %s, want %s", got, want)
 	}
 	// One numbering: a replayed call has its ToolInvocation's Index (the
@@ -344,13 +352,13 @@ func TestRunToolsAnswersEveryCallOnce(t *testing.T) {
 			t.Errorf("the assistant message's tool call indexes are %s, want [0 2 3 4 5]", got)
 		}
 	}
-	want := []string{"c1=Oslo", "call_run_1_2=Lima", `c2=error: there is no tool named "nope"; the tools are: echo`,
+	want := []string{"c1=Oslo", "call_run_1_2_*=Lima", `c2=error: there is no tool named "nope"; the tools are: echo`,
 		"c3=error: the arguments do not match", "c4=error: no city"}
 	if len(answered) != len(want) {
 		t.Fatalf("answers = %q, want %d", answered, len(want))
 	}
 	for i := range want {
-		if !strings.HasPrefix(answered[i], want[i]) {
+		if !strings.HasPrefix(madeIDs(answered[i]), want[i]) {
 			t.Errorf("answer %d = %q, want %q…", i, answered[i], want[i])
 		}
 	}
@@ -801,8 +809,8 @@ func TestRunToolsStreamingStartedMatchesFinished(t *testing.T) {
 			finished = append(finished, id)
 		}
 	}
-	want := "[0:a:get_weather 1:a:get_weather 2:call_run_1_2:get_weather 3:d:get_weather]"
-	if fmt.Sprint(started) != want || fmt.Sprint(finished) != want {
+	want := "[0:a:get_weather 1:a:get_weather 2:call_run_1_2_*:get_weather 3:d:get_weather]"
+	if madeIDs(fmt.Sprint(started)) != want || fmt.Sprint(finished) != fmt.Sprint(started) {
 		t.Errorf("started  %v\nfinished %v\nwant     %s", started, finished, want)
 	}
 }
@@ -1259,5 +1267,84 @@ func TestRunToolsFollowsChoiceZero(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestRunToolsGeneratedIDsDoNotCollide sends calls without an id beside
+// calls whose ids the runner used to generate for them (call_run_1_1 for
+// the call at index 1 of turn 1): the real call was taken for a repeat of
+// the generated one, and never ran nor was answered. Every call runs once
+// and is answered once, and the ids are unique: the model's kept, the
+// generated ones new.
+func TestRunToolsGeneratedIDsDoNotCollide(t *testing.T) {
+	calls := []client.ToolCall{toolCall("call_run_1_1", "echo", `{"city":"Oslo"}`), toolCall("", "echo", `{"city":"Rome"}`),
+		toolCall("", "echo", `{"city":"Lima"}`), toolCall("call_run_1_2", "echo", `{"city":"Kyiv"}`)}
+	cities := []string{"Oslo", "Rome", "Lima", "Kyiv"}
+	for _, streamed := range []bool{false, true} {
+		t.Run(fmt.Sprint("streamed=", streamed), func(t *testing.T) {
+			fake, c := newFake(t)
+			var mu sync.Mutex
+			ran := map[string]int{}
+			echo := mustTool(t, "echo", func(_ context.Context, a cityArgs) (string, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				ran[a.City]++
+				return a.City, nil
+			})
+			var run toolrunner.Transcript
+			var err error
+			events := map[toolrunner.EventKind][]string{}
+			if streamed {
+				fake.Enqueue(scriptedStream(t, client.Usage{}, calls...))
+				var evs []toolrunner.Event
+				run, evs, err = collectEvents(runToolsStreaming(c, context.Background(), runParams("Hi"), []toolrunner.Tool{echo}))
+				for _, ev := range evs {
+					if ev.Turn == 1 {
+						events[ev.Kind] = append(events[ev.Kind], ev.Call.ID)
+					}
+				}
+			} else {
+				fake.Enqueue(scriptedCompletion(t, "", client.Usage{}, calls...))
+				run, err = runTools(c, context.Background(), runParams("Hi"), []toolrunner.Tool{echo})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, city := range cities {
+				if ran[city] != 1 {
+					t.Errorf("the call for %s ran %d times, want 1 (ran %v)", city, ran[city], ran)
+				}
+			}
+			asked, answered := answers(t, sent(t, fake, 1))
+			if len(asked) != len(calls) || len(answered) != len(calls) || len(run.Calls) != len(calls) || len(run.Messages) < 2+len(calls) {
+				t.Fatalf("asked %v, answered %v, %d calls, %d messages; want %d of each", asked, answered, len(run.Calls), len(run.Messages), len(calls))
+			}
+			seen := map[string]bool{}
+			for i, id := range asked {
+				if seen[id] || id == "" {
+					t.Errorf("call %d has the id %q, which is empty or another call's (ids %v)", i, id, asked)
+				}
+				seen[id] = true
+				if calls[i].ID != "" && id != calls[i].ID {
+					t.Errorf("call %d has the id %q, want the model's, %q", i, id, calls[i].ID)
+				}
+				if answered[i] != id+"="+cities[i] {
+					t.Errorf("answer %d = %q, want %q", i, answered[i], id+"="+cities[i])
+				}
+				if c := run.Calls[i]; c.ID != id || c.Err != nil || c.Result != cities[i] {
+					t.Errorf("call %d: %+v, want id %s answered %s", i, c, id, cities[i])
+				}
+			}
+			if tAsked, tAnswered := answers(t, run.Messages[:2+len(calls)]); fmt.Sprint(tAsked) != fmt.Sprint(asked) || fmt.Sprint(tAnswered) != fmt.Sprint(answered) {
+				t.Errorf("the transcript asked %v, answered %v; the request %v, %v", tAsked, tAnswered, asked, answered)
+			}
+			if streamed {
+				for _, k := range []toolrunner.EventKind{toolrunner.CallStarted, toolrunner.CallFinished, toolrunner.CallResult} {
+					if fmt.Sprint(events[k]) != fmt.Sprint(asked) {
+						t.Errorf("%s events have ids %v, want %v", k, events[k], asked)
+					}
+				}
+			}
+		})
 	}
 }

@@ -1,7 +1,6 @@
 package toolrunner
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"iter"
@@ -151,12 +150,15 @@ func (r *Runner) streamTurn(rn *run, opts []client.Option, yield func(Event, err
 	// in the same order; the runner numbers them as it goes, so a call's
 	// started and finished events have one Index and ID.
 	started := 0
+	var ids []string // the started calls' ids, made for those without one
 	start := func(id, name string) bool {
-		inv := Call{Turn: t.number, Index: started, ID: cmp.Or(id, runCallID(t.number, started)), Name: name}
+		inv := Call{Turn: t.number, Index: started, ID: t.callID(id, started), Name: name}
+		ids = append(ids, inv.ID)
 		started++
 		return emit(Event{Kind: CallStarted, Call: inv})
 	}
 	finish := func(call client.ToolCall) bool {
+		call.ID = ids[len(t.slots)] // the model's, as it was when the call started, or the one made then
 		return emit(Event{Kind: CallFinished, Call: t.add(call)})
 	}
 	var acc streaming.ChatCompletionAccumulator
