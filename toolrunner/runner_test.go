@@ -984,7 +984,7 @@ func TestRunnerWithoutHTTP(t *testing.T) {
 	}
 }
 
-// TestRunToolsStartsACallWhenASlotIsFree makes one turn of 2,000 calls of a
+// TestRunToolsStartsACallWhenASlotIsFree makes one turn of 1,000 calls of a
 // tool that blocks until the test lets it go. While Concurrency calls run,
 // the others wait in a queue, not in a goroutine each (a turn of 20,000
 // calls used to start 20,000 goroutines to run 8): the stream counts them
@@ -994,7 +994,7 @@ func TestRunnerWithoutHTTP(t *testing.T) {
 // the queued calls never run (they used to race the cancellation for a
 // slot) and are answered as cancelled.
 func TestRunToolsStartsACallWhenASlotIsFree(t *testing.T) {
-	const n, limit = 2000, toolrunner.DefaultConcurrency
+	const n, limit = 1000, toolrunner.DefaultConcurrency
 	const slack = 16 // the test's, the HTTP client's and the fake's goroutines
 	errBroken := errors.New("the backend is down")
 	var calls []client.ToolCall
