@@ -14,8 +14,8 @@
 // What the model gets wrong is data, not a failure: a call of an unknown
 // tool, arguments that do not decode, a tool that returns an error or panics
 // are each answered with a tool message saying so, which the model can react
-// to. Only the API's errors, ctx, Runner.MaxTurns and Runner.AbortOnToolError
-// end a run early.
+// to. Only the API's errors (a completion without choice 0 among them), ctx,
+// Runner.MaxTurns and Runner.AbortOnToolError end a run early.
 //
 // The package is built only on package client's exported API: to write the
 // loop by hand instead, see client.AssistantMessageFrom, client.ToolMessage

@@ -18,6 +18,10 @@ var ErrArguments = errors.New("cerebras: the tool call's arguments do not decode
 // and the repeat is not run.
 var ErrDuplicateCall = errors.New("cerebras: the model repeated a tool call id")
 
+// ErrNoChoice is wrapped by the error that ends a run whose completion has
+// no choice 0, the choice a run follows.
+var ErrNoChoice = errors.New("cerebras: the completion has no choice 0")
+
 // PanicError is the Err of a Call whose tool panicked.
 type PanicError struct {
 	// Tool is the tool's name.
@@ -68,9 +72,9 @@ func (e *ToolError) Unwrap() error { return e.Call.Err }
 
 // RunError is the error Runner.Stream yields when a run ends early for a
 // reason that carries no transcript of its own: an API or stream error,
-// ctx, a stream without a choice. Transcript is the run so far, with every
-// tool that already ran (Runner.Run returns it beside the error). errors.Is
-// and errors.As see the cause: Err.
+// ctx, a completion without choice 0 (ErrNoChoice). Transcript is the run
+// so far, with every tool that already ran (Runner.Run returns it beside
+// the error). errors.Is and errors.As see the cause: Err.
 //
 //	var re *toolrunner.RunError
 //	if errors.As(err, &re) { log.Printf("%d tools ran before: %v", len(re.Transcript.Calls), re.Err) }

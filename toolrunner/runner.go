@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -51,7 +52,9 @@ type Runner struct {
 	// Concurrency is how many tool calls of one turn run at once (0 means
 	// DefaultConcurrency). The calls take their turns in the order the
 	// model made them: 1 runs them one after the other, in that order, and
-	// n starts the first n, then each next one as a call returns.
+	// n starts the first n, then each next one as a call returns. A call
+	// waiting for its turn holds no goroutine, and does not run once the
+	// run is cancelled or aborted.
 	Concurrency int
 	// AbortOnToolError makes a tool that returns an error or panics end
 	// the run with a *ToolError, instead of telling the model about it.
@@ -71,7 +74,9 @@ type Call struct {
 	// assistant message has the same Index; a repeated id is not replayed
 	// there, so those indexes can skip one.
 	Index int
-	// ID is the call id the result answers.
+	// ID is the call id the result answers: the model's, or, for a call
+	// the model sent without one, an id the runner made, which no other
+	// call of the turn has (call_run_<turn>_<index>_<random hex>).
 	ID string
 	// Name is the tool's name.
 	Name string
@@ -106,19 +111,32 @@ type Transcript struct {
 	Usage client.Usage
 }
 
-// Content returns the text of the last completion's first choice: the
-// model's answer when the run finished; "" when there is none.
+// Content returns the text of the last completion's choice 0: the model's
+// answer when the run finished; "" when there is none.
 func (t Transcript) Content() string {
-	if len(t.Completion.Choices) == 0 {
-		return ""
-	}
-	return t.Completion.Choices[0].Message.Content
+	msg, _ := choiceZero(t.Completion)
+	return msg.Content
 }
+
+// choiceZero returns the message of c's choice 0, the choice a run follows:
+// the one whose Index is 0, wherever it is in Choices.
+func choiceZero(c client.ChatCompletion) (client.ChatCompletionMessage, bool) {
+	for _, ch := range c.Choices {
+		if ch.Index == 0 {
+			return ch.Message, true
+		}
+	}
+	return client.ChatCompletionMessage{}, false
+}
+
+// noChoice is the error of a turn whose completion has no choice 0.
+func noChoice(turn int) error { return fmt.Errorf("%w (turn %d)", ErrNoChoice, turn) }
 
 // Run runs the tool loop: it sends params with the tools' definitions added
 // to params.Tools, runs the tools the model calls, sends their results, and
-// repeats until the model answers without calling a tool. It follows the
-// first choice. The calls of one turn run concurrently (see Concurrency),
+// repeats until the model answers without calling a tool. It follows
+// choice 0, the choice whose Index is 0: the calls of other choices never
+// run. The calls of one turn run concurrently (see Concurrency),
 // and their results are sent in the order the model made them, each call id
 // answered once. opts are passed to every completion.
 //
@@ -128,7 +146,8 @@ func (t Transcript) Content() string {
 // OpenAI's Agents SDK does by default).
 //
 // The Transcript is returned also when err is not nil. Errors: those of
-// the completions (a *client.APIError …); a *MaxTurnsError; a *ToolError
+// the completions (a *client.APIError …); one that wraps ErrNoChoice, for a
+// completion without choice 0; a *MaxTurnsError; a *ToolError
 // (AbortOnToolError); a *client.ParamError for a bad Runner; ctx's error
 // when it is done, which also cancels the ctx the tools get. Run returns
 // only when every tool it started has returned.
@@ -145,10 +164,19 @@ func (r *Runner) Run(ctx context.Context, params client.ChatCompletionNewParams,
 		}
 		t := rn.newTurn()
 		rn.received(*resp)
-		msg := resp.Choices[0].Message
+		msg, ok := choiceZero(*resp)
+		if !ok {
+			t.cancel()
+			return rn.transcript(), noChoice(t.number)
+		}
 		if len(msg.ToolCalls) == 0 {
 			t.cancel()
 			return rn.finish(msg)
+		}
+		for _, call := range msg.ToolCalls {
+			if call.ID != "" {
+				t.ids[call.ID] = true // before any id is made for a call without one
+			}
 		}
 		for _, call := range msg.ToolCalls {
 			t.add(call)
@@ -179,9 +207,9 @@ type run struct {
 	maxTurns int
 	abort    bool
 	params   client.ChatCompletionNewParams // Messages grows turn by turn
-	tools    map[string]Tool
+	tools    map[string]*Tool
 	names    []string
-	sem      chan struct{}
+	limit    int // Runner.Concurrency, or its default
 	out      Transcript
 }
 
@@ -197,7 +225,7 @@ func (r *Runner) start(ctx context.Context, params client.ChatCompletionNewParam
 		return nil, &client.ParamError{Param: "Runner.Concurrency", Message: fmt.Sprintf("Runner.Concurrency is %d: at least one tool must be able to run (0 means %d)", r.Concurrency, DefaultConcurrency)}
 	}
 	rn := &run{maxTurns: cmpOr(r.MaxTurns, DefaultMaxTurns), abort: r.AbortOnToolError,
-		tools: make(map[string]Tool, len(r.Tools)), sem: make(chan struct{}, cmpOr(r.Concurrency, DefaultConcurrency))}
+		tools: make(map[string]*Tool, len(r.Tools)), limit: cmpOr(r.Concurrency, DefaultConcurrency)}
 	rn.params = params
 	rn.params.Messages = append([]client.ChatMessage(nil), params.Messages...)
 	rn.params.Tools = append([]client.Tool(nil), params.Tools...)
@@ -208,7 +236,7 @@ func (r *Runner) start(ctx context.Context, params client.ChatCompletionNewParam
 		if _, dup := rn.tools[t.Name()]; dup {
 			return nil, &client.ParamError{Param: fmt.Sprintf("Runner.Tools[%d]", i), Message: fmt.Sprintf("two tools are named %q", t.Name())}
 		}
-		rn.tools[t.Name()] = t
+		rn.tools[t.Name()] = &t // the loop's copy, which the caller cannot change
 		rn.names = append(rn.names, t.Name())
 		rn.params.Tools = append(rn.params.Tools, t.def)
 	}
@@ -243,7 +271,8 @@ func (rn *run) ctxErr(err error) error {
 // newTurn starts the turn whose completion is to come.
 func (rn *run) newTurn() *turn {
 	ctx, cancel := context.WithCancel(rn.ctx)
-	return &turn{r: rn, number: rn.out.Turns + 1, ctx: ctx, cancel: cancel, seen: map[string]bool{}}
+	return &turn{r: rn, number: rn.out.Turns + 1, ctx: ctx, cancel: cancel, seen: map[string]bool{},
+		ids: map[string]bool{}, nonce: rand.Uint64()}
 }
 
 // received counts a completion received.
@@ -296,6 +325,7 @@ func (rn *run) record(t *turn, msg client.ChatCompletionMessage, onResult func(C
 			t.cancel() // the caller left: the remaining tools need not finish
 		}
 	}
+	t.workers.Wait()
 	return stopped
 }
 
@@ -318,22 +348,36 @@ func (t *turn) assistantMessage(msg client.ChatCompletionMessage) client.ChatMes
 var errStopped = errors.New("cerebras: the caller stopped the run")
 
 // turn runs the tool calls of one completion.
+//
+// At most run.limit calls run at once, each in a goroutine, and they take
+// their turns in the model's order: a call added while every concurrency
+// slot is taken waits in queued, and the goroutine of a call that returns
+// runs the next queued one. So a turn never has more than run.limit
+// goroutines, however many calls the model makes, and a call waiting for
+// its turn costs its slot only.
 type turn struct {
 	r      *run
 	number int
 	ctx    context.Context // cancelled when the turn ends or aborts
 	cancel context.CancelFunc
-	seen   map[string]bool
+	seen   map[string]bool // the ids answered
+	ids    map[string]bool // the ids the model sent in the turn, as far as known, and those made (see callID)
+	nonce  uint64
 	calls  []client.ToolCall // the calls answered, ids filled in, for the assistant message
 	slots  []*slot           // every call, in the model's order
-	queue  chan struct{}     // closed once the last tool started has its concurrency slot
 	abort  sync.Once
 	failed *slot // under AbortOnToolError, the call that failed first
+
+	mu      sync.Mutex
+	running int     // goroutines running calls; run.limit when queued is not empty
+	queued  []*slot // calls waiting for a goroutine, in the model's order
+	workers sync.WaitGroup
 }
 
 // slot is one call's outcome; done is closed when inv is complete.
 type slot struct {
 	inv        Call
+	tool       *Tool // the tool that runs the call
 	dup        bool
 	toolFailed bool // the tool itself failed: an error or a panic
 	done       chan struct{}
@@ -345,12 +389,9 @@ type slot struct {
 func (t *turn) add(call client.ToolCall) Call {
 	index := len(t.slots)
 	sl := &slot{done: make(chan struct{}), inv: Call{
-		Turn: t.number, Index: index, ID: call.ID, Name: call.Function.Name, Arguments: call.Function.Arguments,
+		Turn: t.number, Index: index, ID: t.callID(call.ID, index), Name: call.Function.Name, Arguments: call.Function.Arguments,
 	}}
 	t.slots = append(t.slots, sl)
-	if sl.inv.ID == "" {
-		sl.inv.ID = runCallID(t.number, index)
-	}
 	if t.seen[sl.inv.ID] {
 		sl.dup = true
 		sl.inv.Err = fmt.Errorf("%w: %s", ErrDuplicateCall, sl.inv.ID)
@@ -370,32 +411,76 @@ func (t *turn) add(call client.ToolCall) Call {
 		return sl.inv
 	}
 	inv := sl.inv
-	prev, next := t.queue, make(chan struct{})
-	t.queue = next
-	go t.runTool(tool, sl, prev, next)
+	sl.tool = tool
+	t.schedule(sl)
 	return inv
 }
 
-// runCallID is the id the runner gives the call at index of turn when the
-// model sent none.
-func runCallID(turn, index int) string { return fmt.Sprintf("call_run_%d_%d", turn, index) }
+// schedule runs sl's call now, in a new goroutine, when a concurrency slot
+// is free, and queues it otherwise, for the goroutine of a call that returns.
+func (t *turn) schedule(sl *slot) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.running == t.r.limit {
+		t.queued = append(t.queued, sl)
+		return
+	}
+	t.running++
+	t.workers.Go(func() {
+		for sl := sl; sl != nil; sl = t.next() {
+			t.runTool(sl)
+		}
+	})
+}
 
-// runTool runs one call once a concurrency slot is free, turning every
-// failure into the message that answers the call. The calls take the slots
-// in the model's order: each waits until the call before it has its slot
-// (prev is closed), and closes next once it has its own. So with
-// Concurrency 1 the calls run one after the other in that order, and with
-// more they start in that order.
-func (t *turn) runTool(tool Tool, sl *slot, prev <-chan struct{}, next chan<- struct{}) {
+// next takes the first queued call for the goroutine of a call that
+// returned, or gives up its slot, reporting nil, when none is queued.
+func (t *turn) next() *slot {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.queued) == 0 {
+		t.running--
+		return nil
+	}
+	sl := t.queued[0]
+	t.queued[0] = nil // the queue's array outlives the call
+	t.queued = t.queued[1:]
+	return sl
+}
+
+// callID returns the id of the call at index: id, the model's, or, when the
+// model sent none, call_run_<turn>_<index>_<nonce>, which no other call of
+// the turn has. A made id is checked against the ids the turn has seen (in
+// Run, those of all its calls; in Stream, those of the calls started so
+// far), drawing another nonce on a match. A call still to come in a stream
+// is kept off by the nonce: random for the turn and in no request before
+// the turn's completion, so the model cannot send the id but by a chance of
+// 1 in 2^64 (it may copy an earlier turn's made ids, which have another
+// nonce). Each id returned is seen from then on.
+func (t *turn) callID(id string, index int) string {
+	for id == "" {
+		if made := fmt.Sprintf("call_run_%d_%d_%016x", t.number, index, t.nonce); !t.ids[made] {
+			id = made
+		} else {
+			t.nonce = rand.Uint64()
+		}
+	}
+	t.ids[id] = true
+	return id
+}
+
+// runTool runs one call, in its concurrency slot, turning every failure
+// into the message that answers the call; a call whose turn has ended or
+// aborted does not run.
+func (t *turn) runTool(sl *slot) {
 	defer close(sl.done)
-	if !t.takeSlot(prev, next) {
-		sl.inv.Err = t.ctx.Err()
+	if err := t.ctx.Err(); err != nil {
+		sl.inv.Err = err
 		sl.inv.Result = "error: the call was cancelled before it ran"
 		return
 	}
-	defer func() { <-t.r.sem }()
 	start := time.Now()
-	result, err := safeCall(t.ctx, tool, sl.inv.Arguments)
+	result, err := safeCall(t.ctx, *sl.tool, sl.inv.Arguments)
 	sl.inv.Duration = time.Since(start)
 	sl.inv.Result, sl.inv.Err = result, err
 	var argErr *argumentsError
@@ -426,26 +511,6 @@ func (t *turn) runTool(tool Tool, sl *slot, prev <-chan struct{}, next chan<- st
 	}
 }
 
-// takeSlot waits for the call before (prev, nil for the first) to have its
-// concurrency slot, then takes one; it closes next either way, and reports
-// false when the turn ended first.
-func (t *turn) takeSlot(prev <-chan struct{}, next chan<- struct{}) bool {
-	defer close(next)
-	if prev != nil {
-		select {
-		case <-prev:
-		case <-t.ctx.Done():
-			return false
-		}
-	}
-	select {
-	case t.r.sem <- struct{}{}:
-		return true
-	case <-t.ctx.Done():
-		return false
-	}
-}
-
 // wait waits for the turn's calls without reporting them, for a run that
 // ends before its turn does: no tool outlives the run.
 func (t *turn) wait() {
@@ -453,4 +518,5 @@ func (t *turn) wait() {
 	for _, sl := range t.slots {
 		<-sl.done
 	}
+	t.workers.Wait()
 }

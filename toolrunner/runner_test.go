@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -102,6 +104,12 @@ func fragmentStream(t *testing.T, usage client.Usage, fragments ...[]client.Tool
 	add(client.ChatCompletionChunkDelta{}, client.FinishReasonToolCalls)
 	chunks = append(chunks, client.ChatCompletionChunk{ID: "chatcmpl-scripted", Object: "chat.completion.chunk", Created: 1, Model: client.ModelGPTOSS120B,
 		Choices: []client.ChatCompletionChunkChoice{}, Usage: &usage})
+	return sseResponse(t, chunks)
+}
+
+// sseResponse is a literal streamed answer of the chunks, then [DONE].
+func sseResponse(t *testing.T, chunks []client.ChatCompletionChunk) cerebrastest.Response {
+	t.Helper()
 	var b strings.Builder
 	for _, c := range chunks {
 		data, err := json.Marshal(c)
@@ -299,6 +307,13 @@ func collectEvents(events iter.Seq2[toolrunner.Event, error]) (toolrunner.Transc
 	return toolrunner.Transcript{}, all, errors.New("the run ended without ToolRunDone")
 }
 
+// madeID matches an id the runner made for a call without one.
+var madeID = regexp.MustCompile(`\b(call_run_\d+_\d+_)[0-9a-f]{16}\b`)
+
+// madeIDs returns s with the random part of the ids the runner made
+// replaced by "*": call_run_1_2_*.
+func madeIDs(s string) string { return madeID.ReplaceAllString(s, "${1}*") }
+
 // TestRunToolsAnswersEveryCallOnce sends repeated ids, a call without an id
 // and failing calls: each id of the replayed assistant message is answered
 // exactly once, in order, and nothing else is.
@@ -319,7 +334,7 @@ func TestRunToolsAnswersEveryCallOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	asked, answered := answers(t, sent(t, fake, 1))
-	if got, want := fmt.Sprint(asked), "[c1 call_run_1_2 c2 c3 c4]"; got != want {
+	if got, want := madeIDs(fmt.Sprint(asked)), "[c1 call_run_1_2_* c2 c3 c4]"; got != want {
 		t.Errorf("replayed tool call ids = %s, want %s", got, want)
 	}
 	// One numbering: a replayed call has its ToolInvocation's Index (the
@@ -337,13 +352,13 @@ func TestRunToolsAnswersEveryCallOnce(t *testing.T) {
 			t.Errorf("the assistant message's tool call indexes are %s, want [0 2 3 4 5]", got)
 		}
 	}
-	want := []string{"c1=Oslo", "call_run_1_2=Lima", `c2=error: there is no tool named "nope"; the tools are: echo`,
+	want := []string{"c1=Oslo", "call_run_1_2_*=Lima", `c2=error: there is no tool named "nope"; the tools are: echo`,
 		"c3=error: the arguments do not match", "c4=error: no city"}
 	if len(answered) != len(want) {
 		t.Fatalf("answers = %q, want %d", answered, len(want))
 	}
 	for i := range want {
-		if !strings.HasPrefix(answered[i], want[i]) {
+		if !strings.HasPrefix(madeIDs(answered[i]), want[i]) {
 			t.Errorf("answer %d = %q, want %q…", i, answered[i], want[i])
 		}
 	}
@@ -794,8 +809,8 @@ func TestRunToolsStreamingStartedMatchesFinished(t *testing.T) {
 			finished = append(finished, id)
 		}
 	}
-	want := "[0:a:get_weather 1:a:get_weather 2:call_run_1_2:get_weather 3:d:get_weather]"
-	if fmt.Sprint(started) != want || fmt.Sprint(finished) != want {
+	want := "[0:a:get_weather 1:a:get_weather 2:call_run_1_2_*:get_weather 3:d:get_weather]"
+	if madeIDs(fmt.Sprint(started)) != want || fmt.Sprint(finished) != fmt.Sprint(started) {
 		t.Errorf("started  %v\nfinished %v\nwant     %s", started, finished, want)
 	}
 }
@@ -966,5 +981,370 @@ func TestRunnerWithoutHTTP(t *testing.T) {
 	}
 	if len(chat.got) != 2 || len(chat.got[0].Tools) != 1 || len(chat.got[1].Messages) != 3 {
 		t.Errorf("sent %d requests; the second with %d messages", len(chat.got), len(chat.got[1].Messages))
+	}
+}
+
+// TestRunToolsStartsACallWhenASlotIsFree makes one turn of 1,000 calls of a
+// tool that blocks until the test lets it go. While Concurrency calls run,
+// the others wait in a queue, not in a goroutine each (a turn of 20,000
+// calls used to start 20,000 goroutines to run 8): the stream counts them
+// once every call is added and the first ones have started, and every
+// tool counts them as it starts. Released, every call runs once and is
+// answered in the model's order; cancelled, or aborted by a failing call,
+// the queued calls never run (they used to race the cancellation for a
+// slot) and are answered as cancelled.
+func TestRunToolsStartsACallWhenASlotIsFree(t *testing.T) {
+	const n, limit = 1000, toolrunner.DefaultConcurrency
+	const slack = 16 // the test's, the HTTP client's and the fake's goroutines
+	errBroken := errors.New("the backend is down")
+	var calls []client.ToolCall
+	for i := range n {
+		calls = append(calls, toolCall(fmt.Sprint("c", i), "block", fmt.Sprintf(`{"city":"%d"}`, i)))
+	}
+	for _, mode := range []string{"release", "cancel", "abort"} {
+		for _, streamed := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/streamed=%v", mode, streamed), func(t *testing.T) {
+				ignore := goleak.IgnoreCurrent()
+				var started, peak atomic.Int64
+				release, fail, allStarted := make(chan struct{}), make(chan struct{}), make(chan struct{})
+				block := mustTool(t, "block", func(ctx context.Context, a cityArgs) (string, error) {
+					for g := int64(runtime.NumGoroutine()); g > peak.Load() && !peak.CompareAndSwap(peak.Load(), g); {
+					}
+					if started.Add(1) == limit {
+						close(allStarted)
+					}
+					var failNow chan struct{} // only the first call fails
+					if a.City == "0" {
+						failNow = fail
+					}
+					select {
+					case <-release:
+						return a.City, nil
+					case <-failNow:
+						return "", errBroken
+					case <-ctx.Done():
+						return "", ctx.Err()
+					}
+				})
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				act := map[string]func(){"release": func() { close(release) }, "cancel": cancel, "abort": func() { close(fail) }}[mode]
+				r := toolrunner.Runner{Tools: []toolrunner.Tool{block}, Concurrency: limit, AbortOnToolError: mode == "abort"}
+				var run toolrunner.Transcript
+				var err error
+				before := runtime.NumGoroutine()
+				if streamed {
+					fake, c := newFake(t)
+					r.Chat = c.Chat.Completions
+					fake.Enqueue(fragmentStream(t, client.Usage{}, calls))
+					if mode == "release" {
+						fake.Enqueue(fragmentStream(t, client.Usage{})) // the answer
+					}
+					finished := 0
+					run, err = collectRun(func(yield func(toolrunner.Event, error) bool) {
+						for ev, err := range r.Stream(ctx, runParams("Hi")) {
+							if ev.Kind == toolrunner.CallFinished {
+								if finished++; finished == n { // every call is added
+									<-allStarted
+									if g := runtime.NumGoroutine() - before; g > limit+slack {
+										t.Errorf("%d goroutines more, with %d calls running and %d queued; want at most %d", g, limit, n-limit, limit+slack)
+									}
+									act()
+								}
+							}
+							if !yield(ev, err) {
+								return
+							}
+						}
+					})
+					_ = c.Close()
+					fake.Close()
+				} else {
+					chat := &stubChat{answers: []client.ChatCompletion{
+						{Choices: []client.ChatCompletionChoice{{Message: client.ChatCompletionMessage{Role: "assistant", ToolCalls: calls}}}},
+						{Choices: []client.ChatCompletionChoice{{Message: client.ChatCompletionMessage{Role: "assistant", Content: "Done."}}}},
+					}}
+					r.Chat = chat
+					type result struct {
+						run toolrunner.Transcript
+						err error
+					}
+					done := make(chan result, 1)
+					go func() {
+						run, err := r.Run(ctx, runParams("Hi"))
+						done <- result{run, err}
+					}()
+					select {
+					case <-allStarted:
+						act()
+					case res := <-done:
+						t.Fatalf("the run ended before %d calls started: %v", limit, res.err)
+					}
+					res := <-done
+					run, err = res.run, res.err
+				}
+				if g := peak.Load() - int64(before); g > limit+slack {
+					t.Errorf("up to %d goroutines more as the tools started; want at most %d", g, limit+slack)
+				}
+				if e := (*toolrunner.RunError)(nil); errors.As(err, &e) {
+					run = e.Transcript
+				}
+				if e := (*toolrunner.ToolError)(nil); errors.As(err, &e) {
+					run = e.Transcript
+				}
+				wantStarted, want := n, func(i int) string { return fmt.Sprint(i) }
+				switch mode {
+				case "release":
+					if err != nil {
+						t.Fatal(err)
+					}
+				case "cancel", "abort":
+					var te *toolrunner.ToolError
+					if mode == "cancel" && !errors.Is(err, context.Canceled) || mode == "abort" && (!errors.As(err, &te) || te.Call.ID != "c0") {
+						t.Fatalf("err = %v", err)
+					}
+					wantStarted, want = limit, func(i int) string {
+						switch {
+						case i == 0 && mode == "abort":
+							return "error: " + errBroken.Error()
+						case i < limit:
+							return "error: context canceled"
+						}
+						return "error: the call was cancelled before it ran"
+					}
+				}
+				if got := started.Load(); got != int64(wantStarted) {
+					t.Errorf("%d tools started, want %d", got, wantStarted)
+				}
+				if len(run.Calls) != n || len(run.Messages) < 2+n {
+					t.Fatalf("%d calls, %d messages", len(run.Calls), len(run.Messages))
+				}
+				asked, answered := answers(t, run.Messages[:2+n])
+				for i := range n {
+					id := fmt.Sprint("c", i)
+					if c := run.Calls[i]; c.ID != id || c.Index != i || c.Result != want(i) || asked[i] != id || answered[i] != id+"="+want(i) {
+						t.Fatalf("call %d: %+v, asked %s, answered %q; want %s answered %q", i, c, asked[i], answered[i], id, want(i))
+					}
+				}
+				goleak.VerifyNone(t, ignore)
+			})
+		}
+	}
+}
+
+// choice is one choice of a scripted answer: its index, text and tool calls.
+type choice struct {
+	index int
+	text  string
+	calls []client.ToolCall
+}
+
+// scriptedChoices is a literal answer, whole or streamed, with the choices
+// in the order given. A streamed choice is a chunk with its text and whole
+// tool calls, then one with its finish reason.
+func scriptedChoices(t *testing.T, streamed bool, choices ...choice) cerebrastest.Response {
+	t.Helper()
+	comp := client.ChatCompletion{ID: "chatcmpl-scripted", Object: "chat.completion", Created: 1, Model: client.ModelGPTOSS120B,
+		Choices: []client.ChatCompletionChoice{}, Usage: &client.Usage{TotalTokens: 3}}
+	var chunks []client.ChatCompletionChunk
+	chunk := func(ch client.ChatCompletionChunkChoice) {
+		chunks = append(chunks, client.ChatCompletionChunk{ID: comp.ID, Object: "chat.completion.chunk", Created: 1, Model: comp.Model,
+			Choices: []client.ChatCompletionChunkChoice{ch}})
+	}
+	for _, c := range choices {
+		calls := append([]client.ToolCall(nil), c.calls...)
+		for i := range calls {
+			calls[i].Index = client.Int(i)
+		}
+		finish := client.FinishReasonStop
+		if len(calls) > 0 {
+			finish = client.FinishReasonToolCalls
+		}
+		comp.Choices = append(comp.Choices, client.ChatCompletionChoice{Index: c.index, FinishReason: finish,
+			Message: client.ChatCompletionMessage{Role: "assistant", Content: c.text, ToolCalls: calls}})
+		chunk(client.ChatCompletionChunkChoice{Index: c.index, Delta: client.ChatCompletionChunkDelta{Role: "assistant", Content: c.text, ToolCalls: calls}})
+		chunk(client.ChatCompletionChunkChoice{Index: c.index, FinishReason: finish})
+	}
+	if streamed {
+		chunks = append(chunks, client.ChatCompletionChunk{ID: comp.ID, Object: "chat.completion.chunk", Created: 1, Model: comp.Model,
+			Choices: []client.ChatCompletionChunkChoice{}, Usage: comp.Usage})
+		return sseResponse(t, chunks)
+	}
+	b, err := json.Marshal(comp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cerebrastest.Response{Header: http.Header{"Content-Type": {"application/json"}}, Body: string(b)}
+}
+
+// TestRunToolsFollowsChoiceZero answers with choices besides choice 0,
+// before it or in its place: the run follows the choice whose Index is 0,
+// wherever it is, and the calls of the others never run. Streamed, a choice
+// before choice 0 used to take its place: with fewer calls than choice 0
+// it panicked (slice bounds out of range), otherwise its calls ran and
+// choice 0's answer was lost; whole, Choices[0] was followed, whatever its
+// index. A completion without choice 0 ends the run with ErrNoChoice and
+// the transcript; Run used to panic on one without choices.
+func TestRunToolsFollowsChoiceZero(t *testing.T) {
+	strays := []client.ToolCall{toolCall("s1", "stray", "{}"), toolCall("s2", "stray", "{}")}
+	good := []client.ToolCall{toolCall("g1", "good", "{}"), toolCall("g2", "good", "{}")}
+	tests := []struct {
+		name    string
+		choices []choice
+		calls   string // the calls run, as the transcript has them
+		answer  string // the run's answer, or "" when it fails
+	}{
+		{"stray calls before choice 0's answer", []choice{{index: -1, calls: strays}, {index: 0, text: "Done."}}, "[]", "Done."},
+		{"stray calls before choice 0's calls", []choice{{index: 1, calls: strays}, {index: 0, calls: good[:1]}}, "[g1=good]", "Answered."},
+		{"fewer stray calls before choice 0's", []choice{{index: -1, calls: strays[:1]}, {index: 0, calls: good}}, "[g1=good g2=good]", "Answered."},
+		{"stray calls after choice 0's", []choice{{index: 0, calls: good[:1]}, {index: 2, calls: strays}}, "[g1=good]", "Answered."},
+		{"no choice 0", []choice{{index: 1, calls: strays}, {index: 2, text: "Hi."}}, "[]", ""},
+		{"no choice", nil, "[]", ""},
+	}
+	for _, tt := range tests {
+		for _, streamed := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/streamed=%v", tt.name, streamed), func(t *testing.T) {
+				fake, c := newFake(t)
+				var stray atomic.Int64
+				tools := []toolrunner.Tool{
+					mustTool(t, "good", func(context.Context, struct{}) (string, error) { return "good", nil }),
+					mustTool(t, "stray", func(context.Context, struct{}) (string, error) { stray.Add(1); return "stray", nil }),
+				}
+				fake.Enqueue(scriptedChoices(t, streamed, tt.choices...))
+				if tt.calls != "[]" {
+					fake.Enqueue(scriptedChoices(t, streamed, choice{text: "Answered."}))
+				}
+				var run toolrunner.Transcript
+				var err error
+				if streamed {
+					run, err = collectRun(runToolsStreaming(c, context.Background(), runParams("Hi"), tools))
+					var re *toolrunner.RunError
+					if errors.As(err, &re) {
+						run = re.Transcript
+					} else if err != nil {
+						t.Errorf("err = %v (%T), want a *RunError", err, err)
+					}
+				} else if tt.choices == nil {
+					// The client refuses a whole completion without choices;
+					// another Completer may return one.
+					chat := &stubChat{answers: []client.ChatCompletion{{Choices: []client.ChatCompletionChoice{}, Usage: &client.Usage{TotalTokens: 3}}}}
+					run, err = (&toolrunner.Runner{Chat: chat, Tools: tools}).Run(context.Background(), runParams("Hi"))
+				} else {
+					run, err = runTools(c, context.Background(), runParams("Hi"), tools)
+				}
+				if tt.answer == "" {
+					if !errors.Is(err, toolrunner.ErrNoChoice) {
+						t.Errorf("err = %v, want ErrNoChoice", err)
+					}
+					if run.Turns != 1 || len(run.Completion.Choices) != len(tt.choices) || run.Usage.TotalTokens != 3 || len(run.Messages) != 1 {
+						t.Errorf("transcript: %d turns, %d choices, usage %d, %d messages; want the completion received", run.Turns, len(run.Completion.Choices), run.Usage.TotalTokens, len(run.Messages))
+					}
+				} else if err != nil {
+					t.Fatal(err)
+				}
+				var calls []string
+				for _, c := range run.Calls {
+					calls = append(calls, c.ID+"="+c.Result)
+				}
+				if got := fmt.Sprint(calls); got != tt.calls || stray.Load() != 0 {
+					t.Errorf("calls %s, the stray tool ran %d times; want %s and 0", got, stray.Load(), tt.calls)
+				}
+				if run.Content() != tt.answer {
+					t.Errorf("Content() = %q, want %q", run.Content(), tt.answer)
+				}
+				if tt.answer != "" && client.MessageText(run.Messages[len(run.Messages)-1]) != tt.answer {
+					t.Errorf("the transcript ends with %q, want %q", client.MessageText(run.Messages[len(run.Messages)-1]), tt.answer)
+				}
+				if tt.calls != "[]" {
+					asked, answered := answers(t, run.Messages[:len(run.Messages)-1])
+					var want []string
+					for _, a := range calls {
+						want = append(want, strings.Split(a, "=")[0])
+					}
+					if fmt.Sprint(asked) != fmt.Sprint(want) || fmt.Sprint(answered) != tt.calls {
+						t.Errorf("asked %v, answered %v; want %v, %s", asked, answered, want, tt.calls)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestRunToolsGeneratedIDsDoNotCollide sends calls without an id beside
+// calls whose ids the runner used to generate for them (call_run_1_1 for
+// the call at index 1 of turn 1): the real call was taken for a repeat of
+// the generated one, and never ran nor was answered. Every call runs once
+// and is answered once, and the ids are unique: the model's kept, the
+// generated ones new.
+func TestRunToolsGeneratedIDsDoNotCollide(t *testing.T) {
+	calls := []client.ToolCall{toolCall("call_run_1_1", "echo", `{"city":"Oslo"}`), toolCall("", "echo", `{"city":"Rome"}`),
+		toolCall("", "echo", `{"city":"Lima"}`), toolCall("call_run_1_2", "echo", `{"city":"Kyiv"}`)}
+	cities := []string{"Oslo", "Rome", "Lima", "Kyiv"}
+	for _, streamed := range []bool{false, true} {
+		t.Run(fmt.Sprint("streamed=", streamed), func(t *testing.T) {
+			fake, c := newFake(t)
+			var mu sync.Mutex
+			ran := map[string]int{}
+			echo := mustTool(t, "echo", func(_ context.Context, a cityArgs) (string, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				ran[a.City]++
+				return a.City, nil
+			})
+			var run toolrunner.Transcript
+			var err error
+			events := map[toolrunner.EventKind][]string{}
+			if streamed {
+				fake.Enqueue(scriptedStream(t, client.Usage{}, calls...))
+				var evs []toolrunner.Event
+				run, evs, err = collectEvents(runToolsStreaming(c, context.Background(), runParams("Hi"), []toolrunner.Tool{echo}))
+				for _, ev := range evs {
+					if ev.Turn == 1 {
+						events[ev.Kind] = append(events[ev.Kind], ev.Call.ID)
+					}
+				}
+			} else {
+				fake.Enqueue(scriptedCompletion(t, "", client.Usage{}, calls...))
+				run, err = runTools(c, context.Background(), runParams("Hi"), []toolrunner.Tool{echo})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, city := range cities {
+				if ran[city] != 1 {
+					t.Errorf("the call for %s ran %d times, want 1 (ran %v)", city, ran[city], ran)
+				}
+			}
+			asked, answered := answers(t, sent(t, fake, 1))
+			if len(asked) != len(calls) || len(answered) != len(calls) || len(run.Calls) != len(calls) || len(run.Messages) < 2+len(calls) {
+				t.Fatalf("asked %v, answered %v, %d calls, %d messages; want %d of each", asked, answered, len(run.Calls), len(run.Messages), len(calls))
+			}
+			seen := map[string]bool{}
+			for i, id := range asked {
+				if seen[id] || id == "" {
+					t.Errorf("call %d has the id %q, which is empty or another call's (ids %v)", i, id, asked)
+				}
+				seen[id] = true
+				if calls[i].ID != "" && id != calls[i].ID {
+					t.Errorf("call %d has the id %q, want the model's, %q", i, id, calls[i].ID)
+				}
+				if answered[i] != id+"="+cities[i] {
+					t.Errorf("answer %d = %q, want %q", i, answered[i], id+"="+cities[i])
+				}
+				if c := run.Calls[i]; c.ID != id || c.Err != nil || c.Result != cities[i] {
+					t.Errorf("call %d: %+v, want id %s answered %s", i, c, id, cities[i])
+				}
+			}
+			if tAsked, tAnswered := answers(t, run.Messages[:2+len(calls)]); fmt.Sprint(tAsked) != fmt.Sprint(asked) || fmt.Sprint(tAnswered) != fmt.Sprint(answered) {
+				t.Errorf("the transcript asked %v, answered %v; the request %v, %v", tAsked, tAnswered, asked, answered)
+			}
+			if streamed {
+				for _, k := range []toolrunner.EventKind{toolrunner.CallStarted, toolrunner.CallFinished, toolrunner.CallResult} {
+					if fmt.Sprint(events[k]) != fmt.Sprint(asked) {
+						t.Errorf("%s events have ids %v, want %v", k, events[k], asked)
+					}
+				}
+			}
+		})
 	}
 }

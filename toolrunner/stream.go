@@ -1,7 +1,6 @@
 package toolrunner
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"iter"
@@ -116,12 +115,12 @@ func (r *Runner) Stream(ctx context.Context, params client.ChatCompletionNewPara
 	}
 }
 
-// partialMessage is the first choice's message of an incomplete completion.
+// partialMessage is choice 0's message of an incomplete completion.
 func partialMessage(c client.ChatCompletion) client.ChatCompletionMessage {
-	if len(c.Choices) == 0 || c.Choices[0].Index != 0 {
-		return client.ChatCompletionMessage{Role: "assistant"}
+	if msg, ok := choiceZero(c); ok {
+		return msg
 	}
-	return c.Choices[0].Message
+	return client.ChatCompletionMessage{Role: "assistant"}
 }
 
 // withTranscript makes err carry the transcript so far: *MaxTurnsError and
@@ -151,12 +150,15 @@ func (r *Runner) streamTurn(rn *run, opts []client.Option, yield func(Event, err
 	// in the same order; the runner numbers them as it goes, so a call's
 	// started and finished events have one Index and ID.
 	started := 0
+	var ids []string // the started calls' ids, made for those without one
 	start := func(id, name string) bool {
-		inv := Call{Turn: t.number, Index: started, ID: cmp.Or(id, runCallID(t.number, started)), Name: name}
+		inv := Call{Turn: t.number, Index: started, ID: t.callID(id, started), Name: name}
+		ids = append(ids, inv.ID)
 		started++
 		return emit(Event{Kind: CallStarted, Call: inv})
 	}
 	finish := func(call client.ToolCall) bool {
+		call.ID = ids[len(t.slots)] // the model's, as it was when the call started, or the one made then
 		return emit(Event{Kind: CallFinished, Call: t.add(call)})
 	}
 	var acc streaming.ChatCompletionAccumulator
@@ -193,15 +195,15 @@ func (r *Runner) streamTurn(rn *run, opts []client.Option, yield func(Event, err
 		}
 	}
 	comp := acc.ChatCompletion()
-	if len(comp.Choices) == 0 {
-		return false, fmt.Errorf("cerebras: the stream of turn %d had no choice", t.number)
-	}
 	rn.received(comp)
-	msg := comp.Choices[0].Message
+	msg, ok := choiceZero(comp)
+	if !ok { // then no call was added: they are choice 0's only
+		return false, noChoice(t.number)
+	}
 	// Calls the accumulator never reported finished: the stream ended
 	// without the choice's finish_reason, or they came after it. They are
-	// in the completion, after those reported, in the same order.
-	for _, call := range msg.ToolCalls[len(t.slots):] {
+	// in choice 0's message, after those reported, in the same order.
+	for _, call := range msg.ToolCalls[min(len(t.slots), len(msg.ToolCalls)):] {
 		if len(t.slots) == started && !start(call.ID, call.Function.Name) {
 			return false, nil
 		}
