@@ -1,4 +1,4 @@
-# cerebras-go developer workflow. `make help` lists the targets; README.md explains them.
+# cerebras-go developer workflow. `make help` lists the targets; CONTRIBUTING.md explains them.
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help

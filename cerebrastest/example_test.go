@@ -103,3 +103,66 @@ func ExampleServer_Requests() {
 	}
 	// Output: POST /v1/chat/completions t-1 Bearer test
 }
+
+// A streamed chat answer, chunk by chunk, numbered as Response.After counts
+// them: a fault with After 3 comes after the third.
+func ExampleResponse_chatStream() {
+	srv, err := cerebrastest.Start()
+	if err != nil {
+		fmt.Println("error:", err)
+		return
+	}
+	defer srv.Close()
+	c, err := client.New(client.WithBaseURL(srv.URL), client.WithAPIKey("test"), client.WithoutEnvironment())
+	if err != nil {
+		fmt.Println("error:", err)
+		return
+	}
+	defer c.Close()
+	stream, err := c.Chat.Completions.NewStreaming(context.Background(), exampleParams)
+	if err != nil {
+		fmt.Println("error:", err)
+		return
+	}
+	n := 0
+	for chunk, err := range stream.All() {
+		if err != nil {
+			fmt.Println("error:", err)
+			return
+		}
+		n++
+		for _, choice := range chunk.Choices {
+			switch d := choice.Delta; {
+			case d.Role != "":
+				fmt.Printf("%2d role %s\n", n, d.Role)
+			case d.Reasoning != "":
+				fmt.Printf("%2d reasoning %q\n", n, d.Reasoning)
+			case d.Content != "":
+				fmt.Printf("%2d content %q\n", n, d.Content)
+			case choice.FinishReason != "":
+				fmt.Printf("%2d finish %s\n", n, choice.FinishReason)
+			}
+		}
+		if chunk.Usage != nil {
+			fmt.Printf("%2d usage, %d choices\n", n, len(chunk.Choices))
+		}
+	}
+	// Output:
+	//  1 role assistant
+	//  2 reasoning "The"
+	//  3 reasoning " user"
+	//  4 reasoning " wrote"
+	//  5 reasoning " 1"
+	//  6 reasoning " words."
+	//  7 reasoning " I"
+	//  8 reasoning " will"
+	//  9 reasoning " repeat"
+	// 10 reasoning " the"
+	// 11 reasoning " message"
+	// 12 reasoning " back."
+	// 13 content "You"
+	// 14 content " said:"
+	// 15 content " Hello!"
+	// 16 finish stop
+	// 17 usage, 0 choices
+}

@@ -38,22 +38,25 @@ func TestChatRetriesRateLimit(t *testing.T) {
 		t.Errorf("%d requests, want the 429 and its retry", n)
 	}
 
-	// The next stream is cut short after three chunks, without [DONE].
+	// The next stream is cut after three chunks, without [DONE]. The fake
+	// streams the role, then the reasoning and the answer a word a chunk:
+	// with the reasoning hidden, the cut comes after "You said:".
+	params.ReasoningFormat = client.Ptr(client.ReasoningFormatHidden)
 	srv.Enqueue(cerebrastest.Response{Fault: cerebrastest.TruncateStream, After: 3})
 	stream, err := c.Chat.Completions.NewStreaming(ctx, params)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stream.Close()
-	chunks := 0
-	for _, err = range stream.All() {
-		if err != nil {
-			break
-		}
+	chunks, text := 0, ""
+	for stream.Next() {
 		chunks++
+		for _, choice := range stream.Current().Choices {
+			text += choice.Delta.Content
+		}
 	}
-	if chunks != 3 || !errors.Is(err, streaming.ErrTruncated) {
-		t.Errorf("%d chunks, then %v; want 3, then ErrTruncated", chunks, err)
+	if err := stream.Err(); chunks != 3 || text != "You said:" || !errors.Is(err, streaming.ErrTruncated) {
+		t.Errorf("%d chunks (%q), then %v; want 3 (\"You said:\"), then ErrTruncated", chunks, text, err)
 	}
 }
 
@@ -77,11 +80,11 @@ func TestREADMEExampleIsThisTest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, section, ok := strings.Cut(string(readme), "## Testing your own code")
+	_, section, ok := strings.Cut(string(readme), "## Testing your code")
 	_, block, ok2 := strings.Cut(section, "```go\n")
 	block, _, ok3 := strings.Cut(block, "```")
 	if !ok || !ok2 || !ok3 {
-		t.Fatal("README.md has no ```go block under \"## Testing your own code\"")
+		t.Fatal("README.md has no ```go block under \"## Testing your code\"")
 	}
 	if !strings.Contains(string(src), block) {
 		t.Errorf("the README's cerebrastest example differs from TestChatRetriesRateLimit in readme_test.go; copy the function into the README:\n%s", block)

@@ -69,7 +69,9 @@ type Response struct {
 	Body string
 	// Fault is injected into the model's answer.
 	Fault Fault
-	// After is how many stream events precede a mid-stream fault.
+	// After is how many stream events (chunks) are sent before a
+	// mid-stream fault. A chat stream's text comes after its role chunk and
+	// its reasoning: the package doc lists the chunks in order.
 	After int
 	// Stall is how long a stall lasts; zero stalls until the client leaves.
 	Stall time.Duration

@@ -37,6 +37,18 @@
 // request counts rise as the clock moves), so a stopped clock holds a batch
 // in_progress.
 //
+// A streamed chat answer is one chunk (one data event) at a time, in this
+// order for each choice: a chunk with the role; the reasoning, a word a chunk,
+// when the model reasons (gpt-oss-120b does by default; reasoning_effort
+// "none", disable_reasoning or reasoning_format "hidden" turn it off); the
+// content, a word a chunk, or, for tool calls, a chunk naming each call and
+// its arguments 8 bytes a chunk; and a chunk with the finish_reason. A last
+// chunk without choices carries usage and time_info, then comes [DONE]. So
+// "Hello!" to gpt-oss-120b streams 17 chunks: the role, 11 of reasoning,
+// "You", " said:", " Hello!", the finish and the usage. Response.After
+// counts these chunks: After 3 cuts that stream before any text, and the
+// same request with reasoning_format "hidden" after "You said:".
+//
 // Tests can script responses, errors and faults with Enqueue, and inspect
 // what was sent with Requests. WithRateLimits adds a limiter of requests per
 // day and tokens per minute, on the server's Clock, that sends the real
