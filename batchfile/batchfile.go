@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"reflect"
 	"unicode/utf8"
 
@@ -375,10 +376,14 @@ func Results(r io.Reader) iter.Seq2[Result, error] {
 
 // ResultsLimit is Results with lines of up to
 // maxLineBytes (without their line ending); 0 or less means
-// DefaultResultLineBytes.
+// DefaultResultLineBytes, and math.MaxInt no limit but memory.
 func ResultsLimit(r io.Reader, maxLineBytes int) iter.Seq2[Result, error] {
 	if maxLineBytes <= 0 {
 		maxLineBytes = DefaultResultLineBytes
+	}
+	readMax := maxLineBytes // room for a CR, unless that would overflow
+	if readMax < math.MaxInt {
+		readMax++
 	}
 	return func(yield func(Result, error) bool) {
 		br := bufio.NewReaderSize(r, 64<<10)
@@ -386,7 +391,7 @@ func ResultsLimit(r io.Reader, maxLineBytes int) iter.Seq2[Result, error] {
 		for n := 1; ; n++ {
 			var tooLong bool
 			var err error
-			buf, _, tooLong, err = readBatchLine(br, buf[:0], maxLineBytes+1) // +1: a CR
+			buf, _, tooLong, err = readBatchLine(br, buf[:0], readMax)
 			if err != nil && err != io.EOF {
 				yield(Result{}, fmt.Errorf("cerebras: reading batch results, line %d: %w", n, err))
 				return
@@ -419,7 +424,7 @@ func readBatchLine(br *bufio.Reader, buf []byte, max int) (_ []byte, n int64, to
 		frag, err := br.ReadSlice('\n')
 		n += int64(len(frag))
 		frag = bytes.TrimSuffix(frag, []byte("\n"))
-		if !tooLong && len(buf)+len(frag) > max {
+		if !tooLong && len(frag) > max-len(buf) { // len(buf) ≤ max: no overflow, whatever max
 			tooLong, buf = true, buf[:0]
 		}
 		if !tooLong {

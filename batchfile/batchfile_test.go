@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -373,6 +374,25 @@ func TestReadBatchResultsLongLine(t *testing.T) {
 	}
 	if want := "[a@1 too long@2 edge@3 too long@4]"; fmt.Sprint(got) != want {
 		t.Errorf("got %v, want %s", got, want)
+	}
+}
+
+// A limit at the top of its range means no practical limit: every line is
+// read, none refused because limit+1 (room for a CR) overflowed.
+func TestReadBatchResultsLimitAtTheTop(t *testing.T) {
+	long := `{"custom_id":"long","error":"` + strings.Repeat("x", 200_000) + `"}` // over the bufio buffer
+	in := `{"custom_id":"a","error":"e"}` + "\n" + long + "\r\n" + `{"custom_id":"c","error":"e"}`
+	for _, limit := range []int{math.MaxInt, math.MaxInt - 1, math.MaxInt - 64<<10} {
+		var got []string
+		for res, err := range ResultsLimit(strings.NewReader(in), limit) {
+			if err != nil {
+				t.Fatalf("limit %d: %v", limit, err)
+			}
+			got = append(got, fmt.Sprintf("%s@%d", res.CustomID, res.Line))
+		}
+		if want := "[a@1 long@2 c@3]"; fmt.Sprint(got) != want {
+			t.Errorf("limit %d: got %v, want %s", limit, got, want)
+		}
 	}
 }
 
