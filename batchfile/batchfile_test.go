@@ -186,7 +186,9 @@ func TestBatchInputWriterCyclicParams(t *testing.T) {
 			p.ModelParameters = map[string]any{"s": s}
 		}, true},
 		{"cyclic and invalid UTF-8", func(p *client.ChatCompletionNewParams) { p.ModelParameters = selfMap("s\xffelf") }, true},
-		// ResponseFormatJSONSchema encodes the schema when it is called.
+		// ResponseFormatJSONSchema encodes the schema when it is called and,
+		// when it cannot, leaves the format empty (sent as null): Add takes
+		// what New takes.
 		{"response format schema", func(p *client.ChatCompletionNewParams) {
 			p.ResponseFormat = client.ResponseFormatJSONSchema("x", selfMap("self"), true)
 		}, false},
