@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"reflect"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/cerebras-go/cerebras/client"
@@ -113,8 +116,9 @@ type Writer struct {
 	dst    io.Writer
 	buf    bytes.Buffer
 	enc    *json.Encoder
-	ids    map[string]int // custom_id → its line
-	model  string         // the first line's model
+	ids    map[string]int     // custom_id → its line
+	seen   map[visit]struct{} // invalidUTF8's, reused
+	model  string             // the first line's model
 	lines  int
 	bytes  int64
 	err    error // a failed Write, returned from then on
@@ -129,7 +133,7 @@ type Writer struct {
 //	}
 //	if err := w.Close(); err != nil { return err } // too few lines
 func NewWriter(dst io.Writer) *Writer {
-	w := &Writer{MinLines: DefaultMinLines, dst: dst, ids: make(map[string]int)}
+	w := &Writer{MinLines: DefaultMinLines, dst: dst, ids: make(map[string]int), seen: make(map[visit]struct{})}
 	w.enc = json.NewEncoder(&w.buf)
 	w.enc.SetEscapeHTML(false) // smaller lines; the body is not HTML
 	return w
@@ -140,8 +144,10 @@ func NewWriter(dst io.Writer) *Writer {
 // true. Errors: a *LineError whose Err is a *ParamError, matching
 // ErrInvalidInput and one of ErrEmptyID, ErrDuplicateID,
 // ErrModelMismatch, ErrInvalidUTF8, ErrLineTooLarge,
-// ErrTooManyLines, ErrTooLarge (or none, for a params error);
-// ErrWriterClosed after Close; and the destination's Write error.
+// ErrTooManyLines, ErrTooLarge (or none, for a params error, such as
+// params encoding/json refuses — a cycle, a NaN — which get the encoding
+// error Chat.Completions.New gives them); ErrWriterClosed after Close; and
+// the destination's Write error.
 //
 // Strings must be valid UTF-8: encoding/json would silently replace each
 // invalid byte with U+FFFD, so a customID or a params field (Model,
@@ -180,18 +186,22 @@ func (w *Writer) Add(customID string, params client.ChatCompletionNewParams) err
 	if pr := check.Chat(&params); pr != nil {
 		return &LineError{Line: line, CustomID: customID, Err: &client.ParamError{Param: pr.Param, Message: pr.Message}}
 	}
-	if p := invalidUTF8(reflect.ValueOf(&params).Elem(), "params"); p != "" {
+	// Encoded first, as Chat.Completions.New encodes after the same checks:
+	// params it cannot encode (a cycle, a NaN) get the error it gives.
+	w.buf.Reset()
+	if err := w.enc.Encode(gen.BatchInputLine{CustomID: customID, Method: gen.BatchInputLineMethodPOST, URL: client.BatchEndpointChatCompletions, Body: &params}); err != nil {
+		return &LineError{Line: line, CustomID: customID,
+			Err: &client.ParamError{Param: "params", Message: "encoding the request: " + err.Error(), Err: err}}
+	}
+	p := invalidUTF8(reflect.ValueOf(&params).Elem(), "params", w.seen)
+	clear(w.seen) // keep no pointer into the caller's params
+	if p != "" {
 		return fail(p, ErrInvalidUTF8, "%s is not valid UTF-8 (encoding/json would replace its bad bytes with U+FFFD)", p)
 	}
 	if w.model != "" && params.Model != w.model {
 		return fail("params.Model", ErrModelMismatch, "model %q differs from line 1's %q: a batch takes one model", params.Model, w.model)
 	}
 
-	w.buf.Reset()
-	if err := w.enc.Encode(gen.BatchInputLine{CustomID: customID, Method: gen.BatchInputLineMethodPOST, URL: client.BatchEndpointChatCompletions, Body: &params}); err != nil {
-		return &LineError{Line: line, CustomID: customID,
-			Err: &client.ParamError{Param: "params", Message: "encoding the request: " + err.Error(), Err: err}}
-	}
 	b := w.buf.Bytes() // Encode ended it with the LF
 	if !utf8.Valid(b) {
 		return fail("params", ErrInvalidUTF8, "the request holds invalid UTF-8")
@@ -240,46 +250,89 @@ func (w *Writer) Close() error {
 // through exported fields, pointers, slices, maps and interfaces, that is
 // not valid UTF-8, or "" when every one is. Unions keep their JSON in an
 // unexported field: their strings were encoded when they were built.
-func invalidUTF8(v reflect.Value, path string) string {
+//
+// It walks each pointer, map and slice once, recording it in seen: a value
+// shared by two fields is walked once, and a cycle ends the walk instead of
+// recursing until the stack overflows. A cycle that encoding/json reaches
+// was refused before the walk; the walk may still meet one json never
+// reaches, behind a MarshalJSON method.
+func invalidUTF8(v reflect.Value, path string, seen map[visit]struct{}) string {
+	steps, found := badString(v, seen)
+	if !found {
+		return ""
+	}
+	slices.Reverse(steps)
+	return path + strings.Join(steps, "")
+}
+
+// badString reports whether a string reached from v is not valid UTF-8,
+// and the steps to the first one, last step first: a path is built only for
+// the string reported, so a deep value costs no more than its size.
+func badString(v reflect.Value, seen map[visit]struct{}) (steps []string, found bool) {
 	switch v.Kind() {
 	case reflect.String:
-		if !utf8.ValidString(v.String()) {
-			return path
-		}
-	case reflect.Pointer, reflect.Interface:
+		return nil, !utf8.ValidString(v.String())
+	case reflect.Interface:
 		if !v.IsNil() {
-			return invalidUTF8(v.Elem(), path)
+			return badString(v.Elem(), seen)
+		}
+	case reflect.Pointer:
+		if !v.IsNil() && firstVisit(v, 0, seen) {
+			return badString(v.Elem(), seen)
 		}
 	case reflect.Slice, reflect.Array:
-		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
-			return "" // bytes (json.RawMessage): checked in the encoded line
+		if v.Kind() == reflect.Slice && (v.Type().Elem().Kind() == reflect.Uint8 || v.Len() == 0 || !firstVisit(v, v.Len(), seen)) {
+			return nil, false // bytes (json.RawMessage) are checked in the encoded line
 		}
 		for i := range v.Len() {
-			if p := invalidUTF8(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); p != "" {
-				return p
+			if steps, found := badString(v.Index(i), seen); found {
+				return append(steps, fmt.Sprintf("[%d]", i)), true
 			}
 		}
 	case reflect.Map:
+		if v.IsNil() || !firstVisit(v, 0, seen) {
+			return nil, false
+		}
 		for it := v.MapRange(); it.Next(); {
-			k := fmt.Sprintf("%s[%q]", path, it.Key())
-			if p := invalidUTF8(it.Key(), k); p != "" {
-				return p
+			steps, found := badString(it.Key(), seen)
+			if !found {
+				steps, found = badString(it.Value(), seen)
 			}
-			if p := invalidUTF8(it.Value(), k); p != "" {
-				return p
+			if found {
+				return append(steps, fmt.Sprintf("[%q]", it.Key())), true
 			}
 		}
 	case reflect.Struct:
 		t := v.Type()
 		for i := range t.NumField() {
 			if f := t.Field(i); f.IsExported() {
-				if p := invalidUTF8(v.Field(i), path+"."+f.Name); p != "" {
-					return p
+				if steps, found := badString(v.Field(i), seen); found {
+					return append(steps, "."+f.Name), true
 				}
 			}
 		}
 	}
-	return ""
+	return nil, false
+}
+
+// visit names a pointer, map or slice badString has walked: its address,
+// its type (a struct and its first field share an address) and, for a
+// slice, its length (s[:1] and s[:2] share one).
+type visit struct {
+	typ reflect.Type
+	ptr uintptr
+	len int
+}
+
+// firstVisit records v, a pointer, map or slice of length n, in seen, and
+// reports whether it was not there yet.
+func firstVisit(v reflect.Value, n int, seen map[visit]struct{}) bool {
+	k := visit{v.Type(), v.Pointer(), n}
+	if _, ok := seen[k]; ok {
+		return false
+	}
+	seen[k] = struct{}{}
+	return true
 }
 
 // DefaultResultLineBytes is the longest line Results reads: a
@@ -375,10 +428,14 @@ func Results(r io.Reader) iter.Seq2[Result, error] {
 
 // ResultsLimit is Results with lines of up to
 // maxLineBytes (without their line ending); 0 or less means
-// DefaultResultLineBytes.
+// DefaultResultLineBytes, and math.MaxInt no limit but memory.
 func ResultsLimit(r io.Reader, maxLineBytes int) iter.Seq2[Result, error] {
 	if maxLineBytes <= 0 {
 		maxLineBytes = DefaultResultLineBytes
+	}
+	readMax := maxLineBytes // room for a CR, unless that would overflow
+	if readMax < math.MaxInt {
+		readMax++
 	}
 	return func(yield func(Result, error) bool) {
 		br := bufio.NewReaderSize(r, 64<<10)
@@ -386,7 +443,7 @@ func ResultsLimit(r io.Reader, maxLineBytes int) iter.Seq2[Result, error] {
 		for n := 1; ; n++ {
 			var tooLong bool
 			var err error
-			buf, _, tooLong, err = readBatchLine(br, buf[:0], maxLineBytes+1) // +1: a CR
+			buf, _, tooLong, err = readBatchLine(br, buf[:0], readMax)
 			if err != nil && err != io.EOF {
 				yield(Result{}, fmt.Errorf("cerebras: reading batch results, line %d: %w", n, err))
 				return
@@ -419,7 +476,7 @@ func readBatchLine(br *bufio.Reader, buf []byte, max int) (_ []byte, n int64, to
 		frag, err := br.ReadSlice('\n')
 		n += int64(len(frag))
 		frag = bytes.TrimSuffix(frag, []byte("\n"))
-		if !tooLong && len(buf)+len(frag) > max {
+		if !tooLong && len(frag) > max-len(buf) { // len(buf) ≤ max: no overflow, whatever max
 			tooLong, buf = true, buf[:0]
 		}
 		if !tooLong {

@@ -2,10 +2,12 @@ package batchfile
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -121,6 +123,121 @@ func TestBatchInputWriterRefuses(t *testing.T) {
 			// A refused line changes nothing: the next good line follows.
 			if err := w.Add("after", ok("fine")); tt.prepare != nil && tt.sentinel != ErrTooManyLines && tt.sentinel != ErrTooLarge && err != nil {
 				t.Errorf("a good line after the refused one: %v", err)
+			}
+		})
+	}
+}
+
+// cyclicNode has a cycle behind its MarshalJSON method, which encoding/json
+// calls instead of reading its fields: the request encodes.
+type cyclicNode struct {
+	Name string
+	Next *cyclicNode
+}
+
+func (cyclicNode) MarshalJSON() ([]byte, error) { return []byte(`"node"`), nil }
+
+// Params that encoding/json refuses as cyclic give Add the error
+// Chat.Completions.New gives for them, an encoding *ParamError, never a
+// stack overflow; params it encodes (deep, shared, or a cycle it never
+// reaches) are written, as New sends them.
+func TestBatchInputWriterCyclicParams(t *testing.T) {
+	_, c := newFake(t)
+	selfMap := func(k string) map[string]any {
+		m := map[string]any{"type": "object"}
+		m[k] = m
+		return m
+	}
+	deep := func(n int) any {
+		var v any = "leaf"
+		for i := range n { // past the 1,000 levels after which encoding/json looks for cycles
+			switch i % 3 {
+			case 0:
+				v = map[string]any{"k": v}
+			case 1:
+				v = []any{v}
+			case 2:
+				p := v
+				v = &p
+			}
+		}
+		return v
+	}
+	for _, tt := range []struct {
+		name  string
+		edit  func(p *client.ChatCompletionNewParams)
+		cycle bool // encoding/json refuses it
+	}{
+		{"map in ModelParameters", func(p *client.ChatCompletionNewParams) { p.ModelParameters = selfMap("self") }, true},
+		{"map deep in a tool's parameters", func(p *client.ChatCompletionNewParams) {
+			props := map[string]any{}
+			schema := map[string]any{"type": "object", "properties": map[string]any{"a": map[string]any{"items": props}}}
+			props["again"] = []any{schema}
+			p.Tools = []client.Tool{client.FunctionTool("f", "", map[string]any{"type": "object"}), client.FunctionTool("g", "", schema)}
+		}, true},
+		{"pointer", func(p *client.ChatCompletionNewParams) {
+			ptr := new(any)
+			*ptr = ptr
+			p.ModelParameters = map[string]any{"p": ptr}
+		}, true},
+		{"slice", func(p *client.ChatCompletionNewParams) {
+			s := make([]any, 1)
+			s[0] = s
+			p.ModelParameters = map[string]any{"s": s}
+		}, true},
+		{"cyclic and invalid UTF-8", func(p *client.ChatCompletionNewParams) { p.ModelParameters = selfMap("s\xffelf") }, true},
+		// ResponseFormatJSONSchema encodes the schema when it is called and,
+		// when it cannot, leaves the format empty (sent as null): Add takes
+		// what New takes.
+		{"response format schema", func(p *client.ChatCompletionNewParams) {
+			p.ResponseFormat = client.ResponseFormatJSONSchema("x", selfMap("self"), true)
+		}, false},
+		{"a cycle behind MarshalJSON", func(p *client.ChatCompletionNewParams) {
+			n := &cyclicNode{Name: "n"}
+			n.Next = n
+			p.ModelParameters = map[string]any{"n": n, "m": []any{n, n}}
+		}, false},
+		{"deep but finite", func(p *client.ChatCompletionNewParams) { p.ModelParameters = map[string]any{"d": deep(3000)} }, false},
+		{"shared, not cyclic", func(p *client.ChatCompletionNewParams) {
+			schema := map[string]any{"type": "object", "properties": map[string]any{"c": map[string]any{"type": "string"}}}
+			p.Tools = []client.Tool{client.FunctionTool("f", "", schema), client.FunctionTool("g", "", schema)}
+			p.ModelParameters = map[string]any{"a": schema, "b": []any{schema, schema}}
+		}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := batchParams(client.ModelGPTOSS120B, "hi")
+			tt.edit(&p)
+			_, newErr := c.Chat.Completions.New(context.Background(), p)
+			var buf bytes.Buffer
+			w := NewWriter(&buf)
+			addErr := w.Add("x", p)
+			if (newErr == nil) != (addErr == nil) {
+				t.Fatalf("Add: %v; New: %v", addErr, newErr)
+			}
+			if !tt.cycle {
+				if addErr != nil {
+					t.Fatalf("Add: %v", addErr)
+				}
+				if _, err := parseBatchInput(1, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))); err != nil {
+					t.Errorf("the line does not read back: %v", err)
+				}
+				return
+			}
+			var newPE, addPE *client.ParamError
+			var le *LineError
+			var uv *json.UnsupportedValueError
+			if !errors.As(newErr, &newPE) || !strings.Contains(newPE.Message, "encountered a cycle") {
+				t.Fatalf("New: %v, want an encoding *ParamError about a cycle", newErr)
+			}
+			if !errors.As(addErr, &le) || le.Line != 1 || le.CustomID != "x" || !errors.As(addErr, &addPE) ||
+				!errors.Is(addErr, client.ErrInvalidInput) || !errors.As(addErr, &uv) {
+				t.Fatalf("Add: %v (%T), want a *LineError wrapping an encoding *ParamError", addErr, addErr)
+			}
+			if addPE.Param != newPE.Param || addPE.Message != newPE.Message {
+				t.Errorf("Add: %q %q; New: %q %q", addPE.Param, addPE.Message, newPE.Param, newPE.Message)
+			}
+			if buf.Len() != 0 || w.Lines() != 0 {
+				t.Errorf("a refused line wrote %q", buf.Bytes())
 			}
 		})
 	}
@@ -373,6 +490,25 @@ func TestReadBatchResultsLongLine(t *testing.T) {
 	}
 	if want := "[a@1 too long@2 edge@3 too long@4]"; fmt.Sprint(got) != want {
 		t.Errorf("got %v, want %s", got, want)
+	}
+}
+
+// A limit at the top of its range means no practical limit: every line is
+// read, none refused because limit+1 (room for a CR) overflowed.
+func TestReadBatchResultsLimitAtTheTop(t *testing.T) {
+	long := `{"custom_id":"long","error":"` + strings.Repeat("x", 200_000) + `"}` // over the bufio buffer
+	in := `{"custom_id":"a","error":"e"}` + "\n" + long + "\r\n" + `{"custom_id":"c","error":"e"}`
+	for _, limit := range []int{math.MaxInt, math.MaxInt - 1, math.MaxInt - 64<<10} {
+		var got []string
+		for res, err := range ResultsLimit(strings.NewReader(in), limit) {
+			if err != nil {
+				t.Fatalf("limit %d: %v", limit, err)
+			}
+			got = append(got, fmt.Sprintf("%s@%d", res.CustomID, res.Line))
+		}
+		if want := "[a@1 long@2 c@3]"; fmt.Sprint(got) != want {
+			t.Errorf("limit %d: got %v, want %s", limit, got, want)
+		}
 	}
 }
 

@@ -124,15 +124,19 @@ func (p Progress) Rate() float64 {
 //
 // A run is resumable: the custom_ids already in output are skipped, so a
 // crash or a cancelled context loses nothing but the requests in flight.
-// A line is done when it is a JSON object with a top-level custom_id,
-// however long it is and whether or not its completion decodes (a line
-// written by another version of this SDK counts); resume reads it at
-// constant memory.
+// A line is done when it is a complete JSON object (as json.Valid reads it)
+// with a top-level custom_id, however long it is and whether or not its
+// completion decodes (a line written by another version of this SDK
+// counts); resume reads it at constant memory.
 // Each result is one Write of a whole line, and a torn last line (a crash
 // mid-write) is cut off before the run appends, so no custom_id appears
-// twice. A request the API refused (an error status the client does not
-// retry, such as 400 or 422) is written as failed and not sent again: remove
-// its line to retry it. A 401, 402, 403 or 404 (a wrong key or base URL, no
+// twice. A line damaged within the file (a zero-filled block, a stray
+// control byte, a lost brace) is not done either: it is kept as it is, its
+// request runs again and the result is appended, and Results reports the
+// damaged line as a *LineError matching ErrMalformedLine and reads on.
+// A request the API refused (an error status the client does not retry,
+// such as 400 or 422) is written as failed and not sent again: remove its
+// line to retry it. A 401, 402, 403 or 404 (a wrong key or base URL, no
 // access or credit, an unknown model) would fail every request alike: it
 // stops the run, unwritten, and is returned, as is an error of opts. A request with no answer to
 // record (a connection error, a 429 or 5xx still failing after the
@@ -429,13 +433,16 @@ func encodeJSON(v any) ([]byte, error) {
 
 // resumeBulkOutput reads the results already in out and returns their
 // custom_ids, leaving out positioned at the end of its last whole line. A
-// line is done when it is one JSON object with a top-level custom_id,
-// whatever else it holds and however long it is (scanLine): done-ness
-// never depends on decoding the completion, so a line this SDK cannot read
-// is not sent again. A last line without its LF that is not a whole object
-// was torn by a crash mid-write, and is cut off (its request runs again);
-// one that is (a file edited by hand) is kept and given its LF. Other
-// lines without a custom_id are left as they are, and do not count as done.
+// line is done when it is one complete JSON object with a top-level
+// custom_id, whatever else it holds and however long it is (scanLine):
+// done-ness never depends on decoding the completion, so a line this SDK
+// cannot read is not sent again. A last line without its LF that is not
+// done was torn by a crash mid-write, and is cut off (its request runs
+// again); one that is (a file edited by hand) is kept and given its LF.
+// Other lines that are not done — damaged by a crash (a zero-filled block,
+// a control byte, a lost brace), or without a custom_id — are left as they
+// are: rewriting the middle of the file could lose more than it saves, and
+// Results skips them with a *LineError.
 func resumeBulkOutput(out Output) (map[string]struct{}, error) {
 	fail := func(err error) (map[string]struct{}, error) {
 		return nil, fmt.Errorf("cerebras: RunLocal: reading the results already in the output: %w", err)

@@ -799,37 +799,159 @@ func TestResumeBulkOutputMemoryIsFlat(t *testing.T) {
 	}
 }
 
-// scanLine tells a whole result from a torn or malformed one, and reads
-// custom_id as encoding/json does, from the top level only.
+// scanLine tells a whole result from a torn, damaged or malformed one, as
+// encoding/json does (json.Valid, checked for every case), and reads
+// custom_id as Results does, from the top level only.
 func TestScanLine(t *testing.T) {
+	const ok = `{"custom_id":"a","status":"succeeded","response":{"id":"c","created":1,"choices":[{"message":{"content":"hi"}}]}}`
+	nest := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
 	for _, tc := range []struct {
+		name  string
 		line  string
 		whole bool
 		id    string // "" for none
 	}{
-		{`{"custom_id":"a","status":"succeeded"}` + "\n", true, "a"},
-		{`{"custom_id":"a","status":"succeeded"}`, true, "a"},
-		{` { "custom_id" : "a\"b\u00e9" } ` + "\r\n", true, "a\"bé"},
-		{`{"custom_id":12}`, true, "12"},
-		{`{"response":{"custom_id":"inner"},"custom_id":"outer"}`, true, "outer"},
-		{`{"custom_id":"first","custom_id":"last"}`, true, "last"},
-		{`{"response":{"custom_id":"inner"}}`, true, ""},
-		{`{"custom_id":{"not":"text"}}`, true, ""},
-		{`{"custom_id":"a","response":{"choices":[`, false, "a"},
-		{`{"custom_id":"a","response":"}`, false, "a"},
-		{`{"custom_id":"a"}}`, false, "a"},
-		{`{"custom_id":"a"} x`, false, "a"},
-		{`["custom_id","a"]`, false, ""},
-		{`garbage`, false, ""},
-		{"\n", false, ""},
+		{"result", ok, true, "a"},
+		{"no LF", `{"custom_id":"a","status":"succeeded"}`, true, "a"},
+		{"white space, escapes, CRLF", ` { "custom_id" : "a\"b\u00e9" } ` + "\r", true, "a\"bé"},
+		{"a number", `{"custom_id":12}`, true, "12"},
+		{"a literal", `{"x":1,"custom_id":true }`, true, "true"},
+		{"inner custom_id", `{"response":{"custom_id":"inner"},"custom_id":"outer"}`, true, "outer"},
+		{"the last of two", `{"custom_id":"first","custom_id":"last"}`, true, "last"},
+		{"the last of two, not text", `{"custom_id":"first","custom_id":{"not":"text"}}`, true, ""},
+		{"the last of two, null", `{"custom_id":"first","Custom_Id":null}`, true, ""},
+		{"none", `{"response":{"custom_id":"inner"}}`, true, ""},
+		{"not text", `{"custom_id":{"not":"text"}}`, true, ""},
+		{"exotic values", `{"custom_id":"e","n":[-0,0.5e-10,1E+2,-12.75E-0,123456789012345678901234567890],"l":[true,false,null],"o":{},"a":[],"s":"\\\/\b\f\n\r\t\ud83d\ude00\ud800 ` + "\xff\u2028" + `"}`, true, "e"},
+		{"escaped, folded key", `{"CUSTOM\u005fId":"k","\u017ftatus":"x"}`, true, "k"},
+		{"10,000 levels", `{"custom_id":"d","x":` + nest(9999) + `}`, true, "d"},
+
+		{"torn in an array", `{"custom_id":"a","response":{"choices":[`, false, "a"},
+		{"torn in a string", `{"custom_id":"a","response":"}`, false, "a"},
+		{"missing closing brace", ok[:len(ok)-1], false, "a"},
+		{"one brace too many", `{"custom_id":"a"}}`, false, "a"},
+		{"data after", `{"custom_id":"a"} x`, false, "a"},
+		{"two objects", ok + ok, false, "a"},
+		{"an array", `["custom_id","a"]`, false, ""},
+		{"garbage", `garbage`, false, ""},
+		{"blank", "", false, ""},
+		{"a NUL block inside", ok[:30] + strings.Repeat("\x00", 40) + ok[70:], false, "a"},
+		{"a NUL block for a value", `{"custom_id":"a","x":` + strings.Repeat("\x00", 8) + `}`, false, "a"},
+		{"NULs first", strings.Repeat("\x00", 8) + ok, false, ""},
+		{"NULs after", ok + "\x00\x00", false, "a"},
+		{"a control byte in a string", strings.Replace(ok, `"hi"`, "\"h\x01i\"", 1), false, "a"},
+		{"a tab in a string", strings.Replace(ok, `"hi"`, "\"h\ti\"", 1), false, "a"},
+		{"a trailing comma in an object", strings.Replace(ok, `"hi"}`, `"hi",}`, 1), false, "a"},
+		{"a trailing comma in an array", strings.Replace(ok, `}]`, `},]`, 1), false, "a"},
+		{"a trailing comma at the top", ok[:len(ok)-1] + ",}", false, "a"},
+		{"a comma missing", `{"custom_id":"a" "status":"x"}`, false, "a"},
+		{"a colon missing", `{"custom_id" "a"}`, false, ""},
+		{"a value missing", `{"custom_id":"a","status":}`, false, "a"},
+		{"a key not a string", `{"custom_id":"a",status:"x"}`, false, "a"},
+		{"an invalid escape", strings.Replace(ok, `"hi"`, `"h\qi"`, 1), false, "a"},
+		{"a short \\u escape", strings.Replace(ok, `"hi"`, `"h\u12gi"`, 1), false, "a"},
+		{"a leading zero", strings.Replace(ok, `"created":1`, `"created":01`, 1), false, "a"},
+		{"a bare dot", strings.Replace(ok, `"created":1`, `"created":1.`, 1), false, "a"},
+		{"an empty exponent", strings.Replace(ok, `"created":1`, `"created":1e+`, 1), false, "a"},
+		{"a lone minus", strings.Replace(ok, `"created":1`, `"created":-`, 1), false, "a"},
+		{"a plus", strings.Replace(ok, `"created":1`, `"created":+1`, 1), false, "a"},
+		{"a cut literal", `{"custom_id":"a","x":tru}`, false, "a"},
+		{"a capital literal", `{"custom_id":"a","x":True}`, false, "a"},
+		{"a mismatched bracket", `{"custom_id":"a","x":[}]}`, false, "a"},
+		{"10,001 levels", `{"custom_id":"d","x":` + nest(10000) + `}`, false, "d"},
+		{"a BOM", "\ufeff" + ok, false, ""},
 	} {
+		if valid := json.Valid([]byte(tc.line)) && strings.HasPrefix(strings.TrimLeft(tc.line, " \t\r"), "{"); valid != tc.whole {
+			t.Fatalf("%s: the test says whole %v, but json.Valid says %v", tc.name, tc.whole, valid)
+		}
 		l, err := scanLine(bufio.NewReaderSize(strings.NewReader(tc.line+"\n{}\n"), 16))
 		if err != nil {
-			t.Fatalf("%q: %v", tc.line, err)
+			t.Fatalf("%s: %v", tc.name, err)
 		}
-		if l.whole != tc.whole || l.hasID != (tc.id != "") || l.id != tc.id {
-			t.Errorf("%q: whole %v, id %q (%v); want %v, %q", tc.line, l.whole, l.id, l.hasID, tc.whole, tc.id)
+		if l.whole != tc.whole || (tc.whole && (l.hasID != (tc.id != "") || l.id != tc.id)) || l.n != int64(len(tc.line)+1) {
+			t.Errorf("%s: whole %v, id %q (%v), %d bytes; want %v, %q, %d", tc.name, l.whole, l.id, l.hasID, l.n, tc.whole, tc.id, len(tc.line)+1)
 		}
+	}
+}
+
+// A line damaged by a crash (a zero-filled block, a stray control byte, a
+// lost brace …) is not done: its request runs once more, its result is
+// appended, and the damaged line, kept, is reported by Results without
+// hiding the lines after it. A third run finds everything done.
+func TestRunLocalResumeRerunsDamagedLines(t *testing.T) {
+	const n = 4
+	for _, tc := range []struct {
+		name   string
+		damage func(line string) string // line without its LF
+	}{
+		{"a NUL block across strings", func(l string) string { return l[:20] + strings.Repeat("\x00", 64) + l[84:] }},
+		{"a NUL block between members", func(l string) string {
+			m := `"model":"gpt-oss-120b",`
+			return strings.Replace(l, m, strings.Repeat("\x00", len(m)), 1)
+		}},
+		{"a control byte in a string", func(l string) string { return strings.Replace(l, "You said", "You\x07said", 1) }},
+		{"a trailing comma", func(l string) string { return l[:len(l)-1] + ",}" }},
+		{"a missing closing brace", func(l string) string { return l[:len(l)-1] }},
+		{"an invalid escape", func(l string) string { return strings.Replace(l, "You said", `You\said`, 1) }},
+		{"a bad number", func(l string) string { return strings.Replace(l, `"created":`, `"created":0`, 1) }},
+		{"two objects", func(l string) string { return l + l }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake, c, input, path, data := finishedRun(t, n)
+			lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+			var second struct {
+				CustomID string `json:"custom_id"`
+			}
+			if err := json.Unmarshal([]byte(lines[1]), &second); err != nil {
+				t.Fatal(err)
+			}
+			damaged := tc.damage(lines[1])
+			if json.Valid([]byte(damaged)) || strings.Contains(damaged, "\n") {
+				t.Fatalf("the damaged line is one line of valid JSON: %q", damaged)
+			}
+			lines[1] = damaged
+			if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+
+			for run, want := range []Progress{{Total: n, Skipped: n - 1, Completed: 1}, {Total: n, Skipped: n}} {
+				p, err := RunLocal(context.Background(), c.Chat.Completions, strings.NewReader(input), bulkOutput(t, path, os.O_APPEND), RunParams{Concurrency: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := (Progress{Total: p.Total, Skipped: p.Skipped, Completed: p.Completed, Failed: p.Failed, Unfinished: p.Unfinished}); got != want {
+					t.Errorf("run %d: %+v, want %+v", run+2, got, want)
+				}
+			}
+			for id, k := range sentPerID(t, fake) {
+				if want := 1 + bool2int(id == second.CustomID); k != want {
+					t.Errorf("%s was sent %d times, want %d", id, k, want)
+				}
+			}
+
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			var got []string
+			for res, err := range Results(f) {
+				var le *LineError
+				switch {
+				case errors.As(err, &le) && errors.Is(err, ErrMalformedLine):
+					got = append(got, fmt.Sprintf("damaged@%d", le.Line))
+				case err != nil:
+					t.Fatal(err)
+				case res.Status != StatusSucceeded:
+					t.Errorf("line %d: %s", res.Line, res.Raw)
+				default:
+					got = append(got, fmt.Sprintf("%s@%d", res.CustomID, res.Line))
+				}
+			}
+			if want := fmt.Sprintf("[q000@1 damaged@2 q002@3 q003@4 %s@5]", second.CustomID); fmt.Sprint(got) != want {
+				t.Errorf("Results: %v, want %s", got, want)
+			}
+		})
 	}
 }
 
