@@ -31,10 +31,6 @@ const (
 	MaxLineBytes = 1_000_000
 	// MaxInputBytes is the largest input file, LFs included (200 MB).
 	MaxInputBytes = 200_000_000
-	// DefaultMinLines is the fewest requests an input file may hold according
-	// to an older copy of the batch guide; the current pages give no minimum.
-	// It is Writer's default MinLines.
-	DefaultMinLines = 10
 )
 
 // batchEndpoint is the only endpoint a batch serves today.
@@ -107,10 +103,9 @@ func (e *LineError) Unwrap() error { return e.Err }
 // and go on; a failed Write of the destination is returned by every later
 // call. A Writer is not safe for concurrent use.
 type Writer struct {
-	// MinLines is the fewest lines Close accepts; NewWriter sets it
-	// to DefaultMinLines (10). That minimum is from an older copy of the batch
-	// guide and the current one no longer states it: set MinLines to 0 to
-	// leave the rule to the server.
+	// MinLines is the fewest lines Close accepts: 0 unless set, as the
+	// current batch guide states no minimum. An older copy of the guide asked
+	// for at least 10; set MinLines to 10 to keep that rule.
 	MinLines int
 
 	dst    io.Writer
@@ -131,9 +126,9 @@ type Writer struct {
 //	for i, q := range questions {
 //		if err := w.Add(fmt.Sprint("q-", i), params(q)); err != nil { return err }
 //	}
-//	if err := w.Close(); err != nil { return err } // too few lines
+//	if err := w.Close(); err != nil { return err } // fewer than MinLines, or a failed Write
 func NewWriter(dst io.Writer) *Writer {
-	w := &Writer{MinLines: DefaultMinLines, dst: dst, ids: make(map[string]int), seen: make(map[visit]struct{})}
+	w := &Writer{dst: dst, ids: make(map[string]int), seen: make(map[visit]struct{})}
 	w.enc = json.NewEncoder(&w.buf)
 	w.enc.SetEscapeHTML(false) // smaller lines; the body is not HTML
 	return w
@@ -241,7 +236,7 @@ func (w *Writer) Close() error {
 	}
 	if w.lines < w.MinLines {
 		return &client.ParamError{Param: "Writer.MinLines", Err: ErrTooFewLines,
-			Message: fmt.Sprintf("the batch has %d lines, fewer than the %d an older batch guide requires (set MinLines to 0 to leave the rule to the server)", w.lines, w.MinLines)}
+			Message: fmt.Sprintf("the batch has %d lines, fewer than the Writer's MinLines, %d", w.lines, w.MinLines)}
 	}
 	return nil
 }

@@ -34,7 +34,6 @@ func writeLines(t *testing.T, w *Writer, n int, m string) {
 func TestBatchInputWriterLines(t *testing.T) {
 	var buf bytes.Buffer
 	w := NewWriter(&buf)
-	w.MinLines = 0
 	p := batchParams(client.ModelGPTOSS120B, "a <b> & \"c\"\r\nd")
 	p.Temperature = client.Float(0)
 	if err := w.Add("first\nid", p); err != nil {
@@ -269,11 +268,11 @@ func TestBatchInputWriterClose(t *testing.T) {
 	for _, tt := range []struct {
 		lines, min int
 		wantErr    bool
-	}{{9, DefaultMinLines, true}, {10, DefaultMinLines, false}, {0, DefaultMinLines, true}, {2, 0, false}, {0, 0, false}} {
+	}{{9, 10, true}, {10, 10, false}, {0, 10, true}, {1, 0, false}, {0, 0, false}} {
 		var buf bytes.Buffer
 		w := NewWriter(&buf)
-		if w.MinLines != DefaultMinLines {
-			t.Fatalf("default MinLines = %d", w.MinLines)
+		if w.MinLines != 0 {
+			t.Fatalf("default MinLines = %d, want 0: the current batch guide states no minimum", w.MinLines)
 		}
 		w.MinLines = tt.min
 		writeLines(t, w, tt.lines, client.ModelGPTOSS120B)

@@ -32,7 +32,6 @@ func ExampleRunLocal() {
 	// The same input as the Batch API's.
 	var input bytes.Buffer
 	w := batchfile.NewWriter(&input)
-	w.MinLines = 0
 	for _, q := range []string{"What is 2+2?", "Name a prime.", "Say hi."} {
 		if err := w.Add(fmt.Sprintf("q%d", w.Lines()+1), client.ChatCompletionNewParams{
 			Model:    client.ModelGPTOSS120B,

@@ -15,7 +15,6 @@ import (
 func ExampleNewWriter() {
 	var input bytes.Buffer // in a program: a file, or the upload's body
 	w := batchfile.NewWriter(&input)
-	w.MinLines = 0 // the example has two lines; an older guide asks for 10
 	add := func(id, question string) error {
 		return w.Add(id, client.ChatCompletionNewParams{
 			Model:    client.ModelGPTOSS120B,

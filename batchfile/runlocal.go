@@ -148,7 +148,6 @@ func (p Progress) Rate() float64 {
 // that fails stops the run with a *LineError naming it, the requests
 // before it keeping their results. Fields that ChatCompletionNewParams does
 // not know are refused rather than dropped (send them with WithExtraBody).
-// The minimum of DefaultMinLines does not apply.
 //
 // Every request goes through c like any call, with opts added: the client's
 // retries (a 429 waits as retry-after says), middleware and headers apply.

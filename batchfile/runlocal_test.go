@@ -29,7 +29,6 @@ func bulkInput(t *testing.T, n int, edit func(i int, p *client.ChatCompletionNew
 	t.Helper()
 	var buf bytes.Buffer
 	w := NewWriter(&buf)
-	w.MinLines = 0
 	for i := range n {
 		id := fmt.Sprintf("q%03d", i)
 		p := client.ChatCompletionNewParams{Model: client.ModelGPTOSS120B, Messages: []client.ChatMessage{client.UserMessage("question " + id)}}

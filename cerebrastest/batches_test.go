@@ -17,7 +17,7 @@ import (
 // per request in Cerebras' shape: custom_id, status, response.
 func TestBatchLifecycleAndOutputShape(t *testing.T) {
 	srv, c := setup(t)
-	b := createBatch(t, c, `{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"llama3.1-8b","messages":[{"role":"user","content":"one"}]}}
+	b := createBatch(t, c, `{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"gemma-4-31b","messages":[{"role":"user","content":"one"}]}}
 {"custom_id":"b","method":"GET","url":"/v1/models","body":{}}
 `)
 	var got []client.BatchStatus
@@ -71,7 +71,7 @@ var clockStart = time.Unix(1_700_000_000, 0)
 func fourRequests() string {
 	var b strings.Builder
 	for _, id := range []string{"a", "b", "c", "d"} {
-		b.WriteString(`{"custom_id":"` + id + `","method":"POST","url":"/v1/chat/completions","body":{"model":"llama3.1-8b","messages":[{"role":"user","content":"` + id + `"}]}}` + "\n")
+		b.WriteString(`{"custom_id":"` + id + `","method":"POST","url":"/v1/chat/completions","body":{"model":"gemma-4-31b","messages":[{"role":"user","content":"` + id + `"}]}}` + "\n")
 	}
 	return b.String()
 }

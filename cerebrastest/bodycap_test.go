@@ -15,7 +15,7 @@ import (
 // chatBodyOfSize returns a valid chat request body of exactly n bytes.
 func chatBodyOfSize(t *testing.T, n int) string {
 	t.Helper()
-	head, tail := `{"model":"llama3.1-8b","messages":[{"role":"user","content":"`, `"}]}`
+	head, tail := `{"model":"gemma-4-31b","messages":[{"role":"user","content":"`, `"}]}`
 	pad := n - len(head) - len(tail)
 	if pad < 1 {
 		t.Fatalf("no valid chat body has %d bytes", n)

@@ -8,18 +8,19 @@ import (
 	"github.com/cerebras-go/cerebras/gen"
 )
 
-// Models the fake serves; any other model id is a 404, as from the real API.
+// Models the fake serves: Cerebras' public models as of late 2026. Any other
+// model id is a 404 model_not_found, as from the real API; so are the retired
+// ones (llama3.1-8b, llama-3.3-70b, qwen-3-32b, zai-glm-4.6 and the rest the
+// client's Deprecated constants name), since the docs describe no other answer
+// for them.
 var knownModels = []gen.Model{
 	{ID: "gpt-oss-120b", OwnedBy: "OpenAI"},
-	{ID: "llama3.1-8b", OwnedBy: "Meta"},
-	{ID: "llama-3.3-70b", OwnedBy: "Meta"},
-	{ID: "qwen-3-32b", OwnedBy: "Qwen"},
 	{ID: "zai-glm-4.7", OwnedBy: "Z.ai"},
 	{ID: "gemma-4-31b", OwnedBy: "Google"},
 }
 
 // reasoningModels reason by default.
-var reasoningModels = map[string]bool{"gpt-oss-120b": true, "qwen-3-32b": true, "zai-glm-4.7": true}
+var reasoningModels = map[string]bool{"gpt-oss-120b": true, "zai-glm-4.7": true}
 
 func knownModel(id string) bool {
 	for _, m := range knownModels {

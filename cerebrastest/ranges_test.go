@@ -71,8 +71,8 @@ type validationDetail struct {
 func TestDocumentedRangesAreEnforced(t *testing.T) {
 	srv, _ := setup(t)
 	endpoints := []struct{ name, path, base string }{
-		{"chat", "/v1/chat/completions", `"model":"llama3.1-8b","messages":[{"role":"user","content":"one two three"}]`},
-		{"completions", "/v1/completions", `"model":"llama3.1-8b","prompt":"one two three"`},
+		{"chat", "/v1/chat/completions", `"model":"gemma-4-31b","messages":[{"role":"user","content":"one two three"}]`},
+		{"completions", "/v1/completions", `"model":"gemma-4-31b","prompt":"one two three"`},
 	}
 	for _, ep := range endpoints {
 		for _, rc := range documentedRanges {

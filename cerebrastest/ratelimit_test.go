@@ -12,7 +12,7 @@ import (
 	"github.com/cerebras-go/cerebras/cerebrastest"
 )
 
-const limitedChat = `{"model":"llama3.1-8b","messages":[{"role":"user","content":"hello there"}]}`
+const limitedChat = `{"model":"gemma-4-31b","messages":[{"role":"user","content":"hello there"}]}`
 
 // send posts a chat request and returns the status, the headers and the
 // body.
@@ -132,14 +132,14 @@ func TestRateLimitStreams(t *testing.T) {
 	clk := cerebrastest.NewClock(time.Unix(1_700_000_000, 0))
 	srv := cerebrastest.NewServer(t, cerebrastest.WithSpecFile("../openapi.yaml"), cerebrastest.WithClock(clk),
 		cerebrastest.WithRateLimits(cerebrastest.RateLimits{RequestsPerDay: 1}))
-	stream := `{"model":"llama3.1-8b","stream":true,"messages":[{"role":"user","content":"hello there"}]}`
+	stream := `{"model":"gemma-4-31b","stream":true,"messages":[{"role":"user","content":"hello there"}]}`
 	if status, h, body := send(t, srv, stream); status != http.StatusOK || h.Get("X-Ratelimit-Remaining-Requests-Day") != "0" {
 		t.Fatalf("stream: %d %v %s", status, h, body)
 	}
 	if status, _, body := send(t, srv, stream); status != http.StatusTooManyRequests {
 		t.Fatalf("second stream: %d %s, want 429", status, body)
 	}
-	if status, body := post(t, srv, "/v1/completions", `{"model":"llama3.1-8b","prompt":"hi"}`, nil); status != http.StatusTooManyRequests {
+	if status, body := post(t, srv, "/v1/completions", `{"model":"gemma-4-31b","prompt":"hi"}`, nil); status != http.StatusTooManyRequests {
 		t.Fatalf("a text completion: %d %s, want 429 (one budget for both endpoints)", status, body)
 	}
 }

@@ -56,7 +56,7 @@ func accumulate(t *testing.T, stream *streaming.Stream[client.ChatCompletionChun
 }
 
 func chat(text string) client.ChatCompletionNewParams {
-	return client.ChatCompletionNewParams{Model: "llama3.1-8b", Messages: []client.ChatMessage{client.UserMessage(text)}}
+	return client.ChatCompletionNewParams{Model: client.ModelGemma431B, Messages: []client.ChatMessage{client.UserMessage(text)}}
 }
 
 // post sends a raw body, for requests the SDK would refuse to build.
@@ -85,17 +85,17 @@ func TestInvalidRequestsAreRejected(t *testing.T) {
 		status           int
 		want             []string
 	}{
-		{"missing messages", "/v1/chat/completions", `{"model":"llama3.1-8b"}`, nil, 422, []string{`"loc":["body","messages"]`, "messages"}},
+		{"missing messages", "/v1/chat/completions", `{"model":"gemma-4-31b"}`, nil, 422, []string{`"loc":["body","messages"]`, "messages"}},
 		{"missing model", "/v1/chat/completions", `{"messages":[{"role":"user","content":"hi"}]}`, nil, 422, []string{`"body","model"`}},
-		{"bad tool_choice", "/v1/chat/completions", `{"model":"llama3.1-8b","messages":[{"role":"user","content":"hi"}],"tool_choice":"bogus"}`, nil, 422, []string{"tool_choice"}},
-		{"unknown role", "/v1/chat/completions", `{"model":"llama3.1-8b","messages":[{"role":"wizard","content":"hi"}]}`, nil, 422, []string{"messages"}},
-		{"temperature as string", "/v1/chat/completions", `{"model":"llama3.1-8b","messages":[{"role":"user","content":"hi"}],"temperature":"hot"}`, nil, 422, []string{"temperature"}},
-		{"tool message without id", "/v1/chat/completions", `{"model":"llama3.1-8b","messages":[{"role":"tool","content":"x"}]}`, nil, 422, []string{"messages"}},
+		{"bad tool_choice", "/v1/chat/completions", `{"model":"gemma-4-31b","messages":[{"role":"user","content":"hi"}],"tool_choice":"bogus"}`, nil, 422, []string{"tool_choice"}},
+		{"unknown role", "/v1/chat/completions", `{"model":"gemma-4-31b","messages":[{"role":"wizard","content":"hi"}]}`, nil, 422, []string{"messages"}},
+		{"temperature as string", "/v1/chat/completions", `{"model":"gemma-4-31b","messages":[{"role":"user","content":"hi"}],"temperature":"hot"}`, nil, 422, []string{"temperature"}},
+		{"tool message without id", "/v1/chat/completions", `{"model":"gemma-4-31b","messages":[{"role":"tool","content":"x"}]}`, nil, 422, []string{"messages"}},
 		{"invalid JSON", "/v1/chat/completions", `{"model":`, nil, 422, []string{"json_invalid"}},
-		{"header out of range", "/v1/chat/completions", `{"model":"llama3.1-8b","messages":[{"role":"user","content":"hi"}]}`, map[string]string{"queue_threshold": "10"}, 422, []string{`"loc":["header","queue_threshold"]`}},
+		{"header out of range", "/v1/chat/completions", `{"model":"gemma-4-31b","messages":[{"role":"user","content":"hi"}]}`, map[string]string{"queue_threshold": "10"}, 422, []string{`"loc":["header","queue_threshold"]`}},
 		{"unknown model", "/v1/chat/completions", `{"model":"no-such-model","messages":[{"role":"user","content":"hi"}]}`, nil, 404, []string{"model_not_found"}},
-		{"tool_choice without tools", "/v1/chat/completions", `{"model":"llama3.1-8b","messages":[{"role":"user","content":"hi"}],"tool_choice":"required"}`, nil, 400, []string{`"param":"tool_choice"`}},
-		{"completion without prompt", "/v1/completions", `{"model":"llama3.1-8b"}`, nil, 422, []string{"prompt"}},
+		{"tool_choice without tools", "/v1/chat/completions", `{"model":"gemma-4-31b","messages":[{"role":"user","content":"hi"}],"tool_choice":"required"}`, nil, 400, []string{`"param":"tool_choice"`}},
+		{"completion without prompt", "/v1/completions", `{"model":"gemma-4-31b"}`, nil, 422, []string{"prompt"}},
 		{"unknown path", "/v1/nothing", `{}`, nil, 404, []string{"Not Found"}},
 	}
 	for _, tc := range cases {
@@ -123,7 +123,7 @@ func TestInvalidRequestsAreRejected(t *testing.T) {
 	})
 	t.Run("through the SDK the 422 is an APIError naming the field", func(t *testing.T) {
 		_, c := setup(t)
-		_, err := c.Chat.Completions.New(context.Background(), client.ChatCompletionNewParams{Model: "llama3.1-8b",
+		_, err := c.Chat.Completions.New(context.Background(), client.ChatCompletionNewParams{Model: client.ModelGemma431B,
 			Messages: []client.ChatMessage{client.UserMessage("hi")}}, client.WithQueueThreshold(5))
 		var apiErr *client.APIError
 		if !errors.As(err, &apiErr) || apiErr.StatusCode != 422 || !strings.Contains(apiErr.Message, "header.queue_threshold") {
@@ -290,11 +290,11 @@ func TestToolRoundTrip(t *testing.T) {
 func TestCompletionsAndModels(t *testing.T) {
 	_, c := setup(t)
 	ctx := context.Background()
-	comp, err := c.Completions.New(ctx, client.CompletionNewParams{Model: "llama3.1-8b", Prompt: client.Prompt("Once"), MaxTokens: client.Int(4), Logprobs: client.Int(1)})
+	comp, err := c.Completions.New(ctx, client.CompletionNewParams{Model: client.ModelGemma431B, Prompt: client.Prompt("Once"), MaxTokens: client.Int(4), Logprobs: client.Int(1)})
 	if err != nil || comp.Choices[0].FinishReason != gen.FinishReasonLength || comp.Choices[0].Logprobs == nil {
 		t.Fatalf("%+v %v", comp, err)
 	}
-	stream, err := c.Completions.NewStreaming(ctx, client.CompletionNewParams{Model: "llama3.1-8b", Prompt: client.Prompt("Once"), MaxTokens: client.Int(4)})
+	stream, err := c.Completions.NewStreaming(ctx, client.CompletionNewParams{Model: client.ModelGemma431B, Prompt: client.Prompt("Once"), MaxTokens: client.Int(4)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +321,17 @@ func TestCompletionsAndModels(t *testing.T) {
 	if _, err := c.Models.Get(ctx, "nope"); !errors.Is(err, client.ErrNotFound) {
 		t.Errorf("err = %v", err)
 	}
-	hf, err := c.Models.GetFormat(ctx, "llama3.1-8b", gen.ModelFormatHuggingface)
+	// A retired model is gone, as from the real API: 404 model_not_found.
+	if _, err := c.Models.Get(ctx, "llama3.1-8b"); !errors.Is(err, client.ErrNotFound) {
+		t.Errorf("Models.Get of a retired model: err = %v", err)
+	}
+	retired := chat("hi")
+	retired.Model = "llama-3.3-70b"
+	var apiErr *client.APIError
+	if _, err := c.Chat.Completions.New(ctx, retired); !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || apiErr.Code != "model_not_found" {
+		t.Errorf("chat with a retired model: err = %v", err)
+	}
+	hf, err := c.Models.GetFormat(ctx, client.ModelGemma431B, gen.ModelFormatHuggingface)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +358,7 @@ func TestScriptedResponsesAndFaults(t *testing.T) {
 		}
 		var req map[string]any
 		_ = json.Unmarshal(srv.Requests()[0].Body, &req)
-		if req["model"] != "llama3.1-8b" || srv.Requests()[0].Header.Get("Authorization") != "Bearer test-key" {
+		if req["model"] != client.ModelGemma431B || srv.Requests()[0].Header.Get("Authorization") != "Bearer test-key" {
 			t.Errorf("recorded %v", req)
 		}
 	})
@@ -417,7 +427,7 @@ func TestEmbeddedSpecMatchesRepository(t *testing.T) {
 	}
 	// And the embedded copy alone serves.
 	srv := cerebrastest.NewServer(t)
-	if status, _ := post(t, srv, "/v1/chat/completions", `{"model":"llama3.1-8b","messages":[{"role":"user","content":"hi"}]}`, nil); status != 200 {
+	if status, _ := post(t, srv, "/v1/chat/completions", `{"model":"gemma-4-31b","messages":[{"role":"user","content":"hi"}]}`, nil); status != 200 {
 		t.Errorf("status %d", status)
 	}
 }

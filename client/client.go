@@ -62,9 +62,15 @@ type Client struct {
 // CEREBRAS_API_KEY environment variable, the base URL from WithBaseURL,
 // CEREBRAS_BASE_URL or DefaultBaseURL, and extra headers from
 // CEREBRAS_CUSTOM_HEADERS ("Name: value" lines, never Authorization);
-// WithoutEnvironment ignores the environment. Unless WithTCPWarming(false)
-// is given, New starts a best-effort connection warm-up in the background;
-// it never blocks.
+// WithoutEnvironment ignores the environment.
+//
+// New also sends one request of its own, as the official Python and
+// TypeScript SDKs do: GET <base URL>/v1/tcp_warming, with the API key, the
+// client's headers and middleware, so the first real call finds a connection
+// open. It runs in the background and never blocks New; it gets 1 s and no
+// retries, a failure is only logged (WithLogger), and Close cancels it.
+// WithTCPWarming(false) turns it off, for example where every request is
+// recorded or counted.
 func New(opts ...Option) (*Client, error) {
 	cfg := defaultConfig()
 	if err := cfg.apply(opts); err != nil {

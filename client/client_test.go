@@ -40,7 +40,7 @@ func TestEndpoints(t *testing.T) {
 		{
 			name: "chat required params", method: "POST", path: "/v1/chat/completions", respond: chatJSON,
 			call:     func(c *Client) (any, error) { return c.Chat.Completions.New(ctx, chatParams()) },
-			wantBody: `{"messages":[{"content":"Hello!","role":"user"}],"model":"llama3.1-8b"}`,
+			wantBody: `{"messages":[{"content":"Hello!","role":"user"}],"model":"gemma-4-31b"}`,
 			check: func(t *testing.T, v any) {
 				cc := v.(*ChatCompletion)
 				if cc.Choices[0].Message.Content != "Hello! How can I assist you today?" || cc.Usage.TotalTokens != 22 {
@@ -217,7 +217,7 @@ func TestStreamingEndpoints(t *testing.T) {
 		got += chunk.Choices[0].Delta.Content
 	}
 	r := srv.last()
-	if got != "Hi" || string(r.Body) != `{"messages":[{"content":"Hello!","role":"user"}],"model":"llama3.1-8b","stream":true}` || r.SpecErr != nil {
+	if got != "Hi" || string(r.Body) != `{"messages":[{"content":"Hello!","role":"user"}],"model":"gemma-4-31b","stream":true}` || r.SpecErr != nil {
 		t.Errorf("got %q, sent %s, spec %v", got, r.Body, r.SpecErr)
 	}
 	checkSDKHeaders(t, r.Header, true)

@@ -31,7 +31,6 @@ func ExampleBatchService_Wait() {
 
 	var input bytes.Buffer
 	w := batchfile.NewWriter(&input)
-	w.MinLines = 0 // two lines are enough for the example
 	for _, q := range []string{"What is 2+2?", "Name a prime."} {
 		if err := w.Add(fmt.Sprintf("q%d", w.Lines()+1), client.ChatCompletionNewParams{
 			Model:    client.ModelGPTOSS120B,

@@ -169,5 +169,5 @@ func okJSON(body string) func(http.ResponseWriter, *http.Request, int) {
 }
 
 func chatParams() ChatCompletionNewParams {
-	return ChatCompletionNewParams{Model: "llama3.1-8b", Messages: []ChatMessage{UserMessage("Hello!")}}
+	return ChatCompletionNewParams{Model: ModelGemma431B, Messages: []ChatMessage{UserMessage("Hello!")}}
 }

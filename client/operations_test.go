@@ -32,14 +32,14 @@ type operationCall func(ctx context.Context, c *client.Client, opts []client.Opt
 // without an entry here) fails TestEveryOperationHasAClientMethod.
 var operations = map[string]operationCall{
 	"createChatCompletion": func(ctx context.Context, c *client.Client, _ []client.Option) error {
-		params := client.ChatCompletionNewParams{Model: "llama3.1-8b", Messages: []client.ChatMessage{client.UserMessage("hi")}}
+		params := client.ChatCompletionNewParams{Model: client.ModelGemma431B, Messages: []client.ChatMessage{client.UserMessage("hi")}}
 		if _, err := c.Chat.Completions.New(ctx, params); err != nil {
 			return err
 		}
 		return drain(c.Chat.Completions.NewStreaming(ctx, params))
 	},
 	"createCompletion": func(ctx context.Context, c *client.Client, _ []client.Option) error {
-		params := client.CompletionNewParams{Model: "llama3.1-8b", Prompt: client.Prompt("Once upon a time")}
+		params := client.CompletionNewParams{Model: client.ModelGemma431B, Prompt: client.Prompt("Once upon a time")}
 		if _, err := c.Completions.New(ctx, params); err != nil {
 			return err
 		}
@@ -53,10 +53,10 @@ var operations = map[string]operationCall{
 		return err
 	},
 	"retrieveModel": func(ctx context.Context, c *client.Client, _ []client.Option) error {
-		if _, err := c.Models.Get(ctx, "llama3.1-8b"); err != nil {
+		if _, err := c.Models.Get(ctx, client.ModelGemma431B); err != nil {
 			return err
 		}
-		_, err := c.Models.GetFormat(ctx, "llama3.1-8b", client.ModelFormatHuggingface)
+		_, err := c.Models.GetFormat(ctx, client.ModelGemma431B, client.ModelFormatHuggingface)
 		return err
 	},
 	"listPublicModels": func(ctx context.Context, c *client.Client, _ []client.Option) error {
@@ -64,7 +64,7 @@ var operations = map[string]operationCall{
 		return err
 	},
 	"retrievePublicModel": func(ctx context.Context, c *client.Client, _ []client.Option) error {
-		_, err := c.Models.GetPublic(ctx, "llama3.1-8b")
+		_, err := c.Models.GetPublic(ctx, client.ModelGemma431B)
 		return err
 	},
 	"uploadFile": func(ctx context.Context, c *client.Client, _ []client.Option) error {
@@ -322,7 +322,7 @@ func drain[T any](s *streaming.Stream[T], err error) error {
 }
 
 // batchInput is a one-request batch input file.
-const batchInput = `{"custom_id":"r1","method":"POST","url":"/v1/chat/completions","body":{"model":"llama3.1-8b","messages":[{"role":"user","content":"Hi"}]}}` + "\n"
+const batchInput = `{"custom_id":"r1","method":"POST","url":"/v1/chat/completions","body":{"model":"gemma-4-31b","messages":[{"role":"user","content":"Hi"}]}}` + "\n"
 
 func uploadBatchInput(ctx context.Context, c *client.Client) (*client.FileObject, error) {
 	return c.Files.New(ctx, client.FileNewParams{File: strings.NewReader(batchInput), Filename: "requests.jsonl", Purpose: client.FilePurposeBatch})

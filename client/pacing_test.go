@@ -38,7 +38,7 @@ func pacedSetup(t *testing.T, limits *cerebrastest.RateLimits, clk *cerebrastest
 }
 
 func pacedChat(text string, maxTokens int) ChatCompletionNewParams {
-	return ChatCompletionNewParams{Model: "llama3.1-8b", Messages: []ChatMessage{UserMessage(text)}, MaxCompletionTokens: Int(maxTokens)}
+	return ChatCompletionNewParams{Model: ModelGemma431B, Messages: []ChatMessage{UserMessage(text)}, MaxCompletionTokens: Int(maxTokens)}
 }
 
 func stopped() *cerebrastest.Clock { return cerebrastest.NewClock(time.Unix(1_700_000_000, 0)) }
@@ -163,7 +163,7 @@ func TestPacingHoldHonoursContext(t *testing.T) {
 		_, err := c.Chat.Completions.New(ctx, pacedChat("second", 10))
 		done <- err
 	}()
-	if m := <-held; m != "llama3.1-8b" {
+	if m := <-held; m != ModelGemma431B {
 		t.Fatalf("held a call of %q", m)
 	}
 	cancel()
@@ -195,11 +195,11 @@ func TestPacingMaxWait(t *testing.T) {
 			return err
 		},
 		"completion": func(c *Client, opts ...Option) error {
-			_, err := c.Completions.New(context.Background(), CompletionNewParams{Model: "llama3.1-8b", Prompt: Prompt("hi"), MaxTokens: Int(10)}, opts...)
+			_, err := c.Completions.New(context.Background(), CompletionNewParams{Model: ModelGemma431B, Prompt: Prompt("hi"), MaxTokens: Int(10)}, opts...)
 			return err
 		},
 		"completion stream": func(c *Client, opts ...Option) error {
-			s, err := c.Completions.NewStreaming(context.Background(), CompletionNewParams{Model: "llama3.1-8b", Prompt: Prompt("hi"), MaxTokens: Int(10)}, opts...)
+			s, err := c.Completions.NewStreaming(context.Background(), CompletionNewParams{Model: ModelGemma431B, Prompt: Prompt("hi"), MaxTokens: Int(10)}, opts...)
 			if err == nil {
 				for range s.All() {
 				}
@@ -227,7 +227,7 @@ func TestPacingMaxWait(t *testing.T) {
 				if !errors.As(err, &we) || !errors.Is(err, ErrRateLimit) {
 					t.Fatalf("err = %v, want a *RateLimitWaitError", err)
 				}
-				if we.Window != tc.window || we.Model != "llama3.1-8b" || we.MaxWait != DefaultPacingMaxWait || we.Wait <= DefaultPacingMaxWait {
+				if we.Window != tc.window || we.Model != ModelGemma431B || we.MaxWait != DefaultPacingMaxWait || we.Wait <= DefaultPacingMaxWait {
 					t.Fatalf("%+v, want the %s window, the model, and a wait beyond %s", we, tc.window, DefaultPacingMaxWait)
 				}
 				if n := len(srv.Requests()); n != 1 {
@@ -288,7 +288,7 @@ func TestPacingCorrectsFromUsage(t *testing.T) {
 					}
 				}
 			}
-			w, _ := c.window("llama3.1-8b", winTokens)
+			w, _ := c.window(ModelGemma431B, winTokens)
 			if w.remaining != limit-2*used || w.pending != 0 {
 				t.Fatalf("the client thinks %d tokens remain (%d pending), want %d", w.remaining, w.pending, limit-2*used)
 			}
@@ -337,7 +337,7 @@ func TestPacingOff(t *testing.T) {
 // leaves no pacing state, and calls are not held.
 func TestPacingWithoutHeaders(t *testing.T) {
 	srv, c := pacedSetup(t, nil, nil, WithRateLimitPacing(true))
-	body := `{"id":"x","object":"chat.completion","created":1,"model":"llama3.1-8b","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"ok"}}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`
+	body := `{"id":"x","object":"chat.completion","created":1,"model":"gemma-4-31b","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"ok"}}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`
 	srv.Enqueue(cerebrastest.Response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: body},
 		cerebrastest.Response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: body})
 	c.pacer.onHold = func(string) { t.Error("a call was held without any rate-limit headers") }
@@ -347,12 +347,12 @@ func TestPacingWithoutHeaders(t *testing.T) {
 		}
 	}
 	for i := range 2 {
-		if w, _ := c.window("llama3.1-8b", i); w.known {
+		if w, _ := c.window(ModelGemma431B, i); w.known {
 			t.Fatalf("window %s is known without headers: %+v", windowNames[i], w)
 		}
 	}
 	c.pacer.mu.Lock()
-	b := c.pacer.budgets["llama3.1-8b"]
+	b := c.pacer.budgets[ModelGemma431B]
 	c.pacer.mu.Unlock()
 	if b == nil || !b.absent || b.inflight != 0 {
 		t.Fatalf("budget = %+v, want marked as without headers, nothing in flight", b)
@@ -361,7 +361,7 @@ func TestPacingWithoutHeaders(t *testing.T) {
 	if _, err := c.Chat.Completions.New(context.Background(), pacedChat("hi", 10)); err != nil {
 		t.Fatal(err)
 	}
-	if w, _ := c.window("llama3.1-8b", winTokens); !w.known || w.limit != 60000 {
+	if w, _ := c.window(ModelGemma431B, winTokens); !w.known || w.limit != 60000 {
 		t.Fatalf("after a response with headers: %+v", w)
 	}
 }
@@ -378,7 +378,7 @@ func TestPacingStillRetries429(t *testing.T) {
 	if n := len(srv.Requests()); n != 2 {
 		t.Fatalf("%d requests, want the 429 and its retry", n)
 	}
-	if w, _ := c.window("llama3.1-8b", winTokens); !w.known || w.limit != 60000 {
+	if w, _ := c.window(ModelGemma431B, winTokens); !w.known || w.limit != 60000 {
 		t.Fatalf("the 429's headers were not taken in: %+v", w)
 	}
 	if _, err := c.Chat.Completions.New(context.Background(), pacedChat("hi", 10)); err != nil {
@@ -432,7 +432,7 @@ func mustReserve(t *testing.T, p *pacer, params ChatCompletionNewParams) *reserv
 func unitWindow(p *pacer, i int) paceWindow {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.budget("llama3.1-8b").win[i]
+	return p.budget(ModelGemma431B).win[i]
 }
 
 // learned gives p the budget of the model of pacedChat through a first
@@ -464,7 +464,7 @@ func TestPacingResetWithCallsInFlight(t *testing.T) {
 	advance(time.Minute + time.Second) // the reset passes while a and b are out
 	// Held while a and b are in flight: their answers may yet tell.
 	p.mu.Lock()
-	r, wake, _, werr := p.budget("llama3.1-8b").try(p.clock(), p.clock().Add(time.Hour), [2]int64{1, est})
+	r, wake, _, werr := p.budget(ModelGemma431B).try(p.clock(), p.clock().Add(time.Hour), [2]int64{1, est})
 	p.mu.Unlock()
 	if r != nil || werr != nil || wake.IsZero() {
 		t.Fatalf("with calls in flight: reservation %v, wake %v, err %v; want held", r, wake, werr)
@@ -522,7 +522,7 @@ func TestPacingErrorWithoutHeaders(t *testing.T) {
 			r.observe(resp)
 			r.settle(resp, nil)
 			p.mu.Lock()
-			absent := p.budget("llama3.1-8b").absent
+			absent := p.budget(ModelGemma431B).absent
 			p.mu.Unlock()
 			if absent != (status == http.StatusOK) {
 				t.Fatalf("absent = %v after a %d without headers", absent, status)
@@ -571,7 +571,7 @@ func TestPacingProbeWaitIsBounded(t *testing.T) {
 	params := pacedChat("waits", 10)
 	_, err := p.reserve(ctx, &cfg, &params, encodedSize(t, &params))
 	var we *RateLimitWaitError
-	if !errors.As(err, &we) || !errors.Is(err, ErrRateLimit) || we.Window != "" || we.Model != "llama3.1-8b" {
+	if !errors.As(err, &we) || !errors.Is(err, ErrRateLimit) || we.Window != "" || we.Model != ModelGemma431B {
 		t.Fatalf("err = %v, want a *RateLimitWaitError without a window", err)
 	}
 	if msg := err.Error(); !strings.Contains(msg, "still unknown") {
@@ -617,13 +617,13 @@ func TestPacingKeepsWhatMayBeCounted(t *testing.T) {
 			if _, err := c.Chat.Completions.New(context.Background(), params); err != nil {
 				t.Fatal(err)
 			}
-			before, _ := c.window("llama3.1-8b", winTokens)
+			before, _ := c.window(ModelGemma431B, winTokens)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			if _, err := c.Chat.Completions.New(ctx, params, tc.opts(cancel)...); err == nil {
 				t.Fatal("the call did not fail")
 			}
-			after, _ := c.window("llama3.1-8b", winTokens)
+			after, _ := c.window(ModelGemma431B, winTokens)
 			want := before.remaining
 			if tc.kept {
 				want -= est
@@ -647,7 +647,7 @@ func TestPacingReplayBooks(t *testing.T) {
 	srv, c := pacedSetup(t, &cerebrastest.RateLimits{RequestsPerDay: 100}, stopped(), WithRateLimitPacing(true),
 		WithMiddleware(func(r *http.Request, next Next) (*http.Response, error) {
 			if r.Header.Get("X-Stainless-Retry-Count") != "0" {
-				w, _ := c.window("llama3.1-8b", winRequests)
+				w, _ := c.window(ModelGemma431B, winRequests)
 				mu.Lock()
 				seen = append(seen, w.remaining)
 				mu.Unlock()
@@ -674,7 +674,7 @@ func TestPacingReplayBooks(t *testing.T) {
 	if len(seen) != 1 || seen[0] != 97 {
 		t.Fatalf("requests remaining when the replay went out: %v, want [97]", seen)
 	}
-	if w, _ := c.window("llama3.1-8b", winRequests); w.remaining != 97 || w.pending != 0 {
+	if w, _ := c.window(ModelGemma431B, winRequests); w.remaining != 97 || w.pending != 0 {
 		t.Fatalf("after the stream: %d requests remaining (%d pending), want 97", w.remaining, w.pending)
 	}
 }
@@ -696,7 +696,7 @@ func TestPacingLogsHold(t *testing.T) {
 		t.Fatalf("err = %v, want the held call cancelled", err)
 	}
 	out := logs.String()
-	for _, want := range []string{`msg="cerebras: rate-limit pacing holds a call"`, "model=llama3.1-8b", "window=requests-day", "wait="} {
+	for _, want := range []string{`msg="cerebras: rate-limit pacing holds a call"`, "model=gemma-4-31b", "window=requests-day", "wait="} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %s in the log:\n%s", want, out)
 		}

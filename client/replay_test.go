@@ -140,7 +140,7 @@ func TestStreamReplayBeforeFirstEvent(t *testing.T) {
 func TestStreamReplayTextCompletion(t *testing.T) {
 	fake, c, _, _ := newReplayFake(t)
 	fake.Enqueue(cerebrastest.Response{Fault: cerebrastest.TruncateStream, After: 0})
-	stream, err := c.Completions.NewStreaming(context.Background(), CompletionNewParams{Model: "llama3.1-8b", Prompt: Prompt("Once")})
+	stream, err := c.Completions.NewStreaming(context.Background(), CompletionNewParams{Model: ModelGemma431B, Prompt: Prompt("Once")})
 	if err != nil {
 		t.Fatal(err)
 	}

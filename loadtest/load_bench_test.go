@@ -122,8 +122,8 @@ func BenchmarkConcurrentStreams(b *testing.B) {
 	}
 	defer c.Close()
 	raw := &http.Client{Transport: transport()}
-	params := client.ChatCompletionNewParams{Model: "llama3.1-8b", Messages: []client.ChatMessage{client.UserMessage("go")}}
-	rawBody, _ := json.Marshal(map[string]any{"model": "llama3.1-8b", "messages": []map[string]string{{"role": "user", "content": "go"}}, "stream": true})
+	params := client.ChatCompletionNewParams{Model: client.ModelGemma431B, Messages: []client.ChatMessage{client.UserMessage("go")}}
+	rawBody, _ := json.Marshal(map[string]any{"model": client.ModelGemma431B, "messages": []map[string]string{{"role": "user", "content": "go"}}, "stream": true})
 
 	sdkStream := func(int) (time.Duration, int64) {
 		start := time.Now()

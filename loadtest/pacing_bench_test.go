@@ -73,7 +73,7 @@ func pacingRun(b *testing.B, paced bool) pacingResult {
 	defer c.Close()
 	ctx, cancel := context.WithDeadline(context.Background(), start.Add(pacingWindows*pacingWindow))
 	defer cancel()
-	params := client.ChatCompletionNewParams{Model: "llama3.1-8b", MaxCompletionTokens: client.Int(20),
+	params := client.ChatCompletionNewParams{Model: client.ModelGemma431B, MaxCompletionTokens: client.Int(20),
 		Messages: []client.ChatMessage{client.UserMessage("please pace these calls evenly across every window of the limit")}}
 	var (
 		wg                      sync.WaitGroup

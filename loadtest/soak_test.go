@@ -121,7 +121,7 @@ func TestSoak(t *testing.T) {
 				}
 			}
 			tag := fmt.Sprintf("req-%d", i)
-			params := client.ChatCompletionNewParams{Model: "llama3.1-8b", Messages: []client.ChatMessage{client.UserMessage("Please echo " + tag)}}
+			params := client.ChatCompletionNewParams{Model: client.ModelGemma431B, Messages: []client.ChatMessage{client.UserMessage("Please echo " + tag)}}
 			if withTools {
 				params.Tools, params.ToolChoice = []client.Tool{tool}, client.ToolChoiceRequired()
 			}

@@ -200,7 +200,7 @@ func FuzzDecoder(f *testing.F) {
 		}
 		for i := range whole {
 			if whole[i] != split[i] {
-				t.Fatalf("event %d: whole %q, bytewise %q", i, whole[i], split[i])
+				t.Fatalf("event %d: whole %#v, bytewise %#v", i, whole[i], split[i])
 			}
 			if strings.ContainsAny(whole[i].Data, "\r") {
 				t.Fatalf("event %d data holds a CR: %q", i, whole[i].Data)
@@ -232,7 +232,7 @@ func FuzzDecoderBOM(f *testing.F) {
 			}
 			for i := range got {
 				if got[i] != plain[i] {
-					t.Fatalf("%s: event %d with a BOM %q, without %q", name, i, got[i], plain[i])
+					t.Fatalf("%s: event %d with a BOM %#v, without %#v", name, i, got[i], plain[i])
 				}
 			}
 		}

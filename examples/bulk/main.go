@@ -89,7 +89,6 @@ func writeInput(path string) error {
 	}
 	defer f.Close()
 	w := batchfile.NewWriter(f)
-	w.MinLines = 0 // the Batch API's old minimum of 10 does not apply locally
 	for i, q := range []string{"What is 2+2?", "Name a prime.", "Say hi.", "Spell cat.", "Count to three."} {
 		if err := w.Add(fmt.Sprintf("q%d", i+1), client.ChatCompletionNewParams{
 			Model:               cmp.Or(os.Getenv("CEREBRAS_MODEL"), client.ModelGPTOSS120B),

@@ -15,7 +15,7 @@ import (
 	"log"
 	"os"
 
-	yaml "github.com/oasdiff/yaml3"
+	"go.yaml.in/yaml/v3"
 )
 
 func main() {

@@ -32,7 +32,7 @@ import (
 	"strings"
 
 	"github.com/cerebras-go/cerebras/internal/spec"
-	yaml "github.com/oasdiff/yaml3"
+	"go.yaml.in/yaml/v3"
 )
 
 func main() {
