@@ -18,6 +18,7 @@ import (
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/internal/apierror"
 	"github.com/cerebras-go/cerebras/internal/decode"
+	"github.com/cerebras-go/cerebras/internal/decodedsize"
 	"github.com/cerebras-go/cerebras/internal/redact"
 )
 
@@ -127,7 +128,7 @@ type Stream[T any] struct {
 	dec     *Decoder
 	idle    *idleReader
 	decode  func([]byte, *T) (bool, error)
-	sizes   *sizeInfo // of T, to bound what an event may take decoded
+	sizes   *decodedsize.Type // of T, to bound what an event may take decoded
 	secret  string
 	cur     T
 	err     error
@@ -159,7 +160,7 @@ func NewStream[T any](resp *http.Response, opts ...Option) *Stream[T] {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	s := &Stream[T]{decode: decoderFor[T](), sizes: sizeInfoOf(reflect.TypeFor[T]()), secret: cfg.secret, cfg: cfg}
+	s := &Stream[T]{decode: decoderFor[T](), sizes: decodedsize.Of(reflect.TypeFor[T]()), secret: cfg.secret, cfg: cfg}
 	s.onEvent, _ = cfg.onEvent.(func(*T))
 	s.read(resp)
 	return s
@@ -351,13 +352,9 @@ func (s *Stream[T]) stop(err error, replayable bool) bool {
 }
 
 // checkDecodedSize refuses an event whose value would take more than
-// decodedLimit of memory, before decoding it.
+// decodedsize.Limit of memory, before decoding it.
 func (s *Stream[T]) checkDecodedSize(data []byte) error {
-	if len(data) < measureFrom {
-		return nil
-	}
-	limit := decodedLimit(len(data))
-	if n, ok := decodedSize(s.sizes, data, limit); ok && n > limit {
+	if limit, over := s.sizes.Over(data); over {
 		return &EventTooLargeError{Limit: limit, Decoded: true, Size: len(data)}
 	}
 	return nil
