@@ -66,7 +66,8 @@ type config struct {
 	idleTimeout  time.Duration
 	secret       string
 	reopen       ReopenFunc
-	onEvent      any // a func(*T), checked against T by NewStream
+	onEvent      any   // a func(*T), checked against T by NewStream
+	clock        clock // of the idle timeout; nil for the system's (tests set a fake)
 }
 
 // WithRedaction removes secret (the API key) from the errors the stream
@@ -175,7 +176,7 @@ func (s *Stream[T]) read(resp *http.Response) {
 	}
 	var r io.Reader = resp.Body
 	if cfg.idleTimeout > 0 {
-		s.idle = newIdleReader(resp.Body, cfg.idleTimeout)
+		s.idle = newIdleReader(resp.Body, cfg.idleTimeout, cfg.clock)
 		r = s.idle
 	}
 	s.dec = NewDecoder(r, cfg.maxEventSize)
@@ -536,13 +537,16 @@ func (s *Stream[T]) finish() {
 type idleReader struct {
 	r       io.ReadCloser
 	timeout time.Duration
-	timer   *time.Timer
+	timer   timer
 	fired   atomic.Bool
 }
 
-func newIdleReader(r io.ReadCloser, d time.Duration) *idleReader {
+func newIdleReader(r io.ReadCloser, d time.Duration, clk clock) *idleReader {
+	if clk == nil {
+		clk = systemClock{}
+	}
 	ir := &idleReader{r: r, timeout: d}
-	ir.timer = time.AfterFunc(d, func() {
+	ir.timer = clk.AfterFunc(d, func() {
 		ir.fired.Store(true)
 		_ = r.Close()
 	})
@@ -561,3 +565,22 @@ func (ir *idleReader) Read(p []byte) (int, error) {
 }
 
 func (ir *idleReader) stop() { ir.timer.Stop() }
+
+// clock is where the idle timeout reads the time: the system's, or in
+// tests a fake one they advance, so that a test of the timeout never
+// depends on how fast a loaded machine runs.
+type clock interface {
+	Now() time.Time
+	AfterFunc(d time.Duration, f func()) timer
+}
+
+// timer is what the idle timeout uses of a *time.Timer.
+type timer interface {
+	Reset(d time.Duration) bool
+	Stop() bool
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time                            { return time.Now() }
+func (systemClock) AfterFunc(d time.Duration, f func()) timer { return time.AfterFunc(d, f) }
