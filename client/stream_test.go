@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -192,5 +193,30 @@ func TestStreamIdleTimeoutIgnoresKeepAlives(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestStreamMaxEventSizeAtTheTopOfItsRange: WithMaxEventSize accepts
+// math.MaxInt, which means no practical limit: the stream reads as usual.
+func TestStreamMaxEventSizeAtTheTopOfItsRange(t *testing.T) {
+	long := strings.Repeat("x", 100<<10)
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprintf(w, `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":%q}}]}`+"\n\ndata: [DONE]\n\n", long)
+	})
+	c, _ := newTestClient(t, srv)
+	stream, err := c.Chat.Completions.NewStreaming(context.Background(), chatParams(), WithMaxEventSize(math.MaxInt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	for chunk, err := range stream.All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got += chunk.Choices[0].Delta.Content
+	}
+	if got != long {
+		t.Errorf("got %d bytes of text, want %d", len(got), len(long))
 	}
 }
