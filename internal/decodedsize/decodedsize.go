@@ -102,13 +102,19 @@ func (t *Type) Check(data []byte) error {
 }
 
 // Over reports whether decoding data into the type would take more than
-// limit, Limit(len(data)), bytes of memory. Invalid JSON is not over: the
-// decoder says what is wrong with it.
+// limit, Limit(len(data)), bytes of memory (limit is 0 when data is too
+// small to be measured). Invalid JSON is not over: the decoder says what is
+// wrong with it. The check of the size inlines, so that small stream chunks
+// pay a comparison.
 func (t *Type) Over(data []byte) (limit int, over bool) {
-	limit = Limit(len(data))
 	if len(data) <= t.unmeasured {
-		return limit, false
+		return 0, false
 	}
+	return t.over(data)
+}
+
+func (t *Type) over(data []byte) (limit int, over bool) {
+	limit = Limit(len(data))
 	n, ok := t.Measure(data, limit)
 	return limit, ok && n > limit
 }
