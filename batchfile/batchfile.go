@@ -18,6 +18,7 @@ import (
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/internal/check"
 	"github.com/cerebras-go/cerebras/internal/decode"
+	"github.com/cerebras-go/cerebras/internal/decodedsize"
 )
 
 // The limits of a batch input file, as the Cerebras batch guide documents
@@ -483,9 +484,21 @@ func readBatchLine(br *bufio.Reader, buf []byte, max int) (_ []byte, n int64, to
 	}
 }
 
-// parseBatchResult decodes one output line.
+// parseBatchResult decodes one output line. A line whose decoded value, or
+// whose completion's, would take more memory than 4 times its size plus 64
+// KiB (decodedsize.Limit) is refused before it is decoded, with a
+// *LineError matching ErrLineTooLarge: one hostile line, such as a million
+// empty choices, cannot break Results' constant memory.
 func parseBatchResult(n int, line []byte) (Result, error) {
 	res := Result{Line: n}
+	// Its own value, then its completion's: one bound, the line's errors.
+	tooLarge := func(id, what string, e *decodedsize.Error) error {
+		return &LineError{Line: n, CustomID: id, Err: fmt.Errorf("%w: its %s would take more than %d bytes of memory once decoded (4 times its %d bytes plus 64 KiB)",
+			ErrLineTooLarge, what, e.Limit, e.Size)}
+	}
+	if err := decodedsize.Check[gen.BatchResultLine](line); err != nil {
+		return res, tooLarge("", "value", err.(*decodedsize.Error))
+	}
 	var w gen.BatchResultLine // its fields raw JSON, for the tolerant reading below
 	if err := json.Unmarshal(line, &w); err != nil {
 		return res, malformed(n, "", "%w", err)
@@ -532,6 +545,9 @@ func parseBatchResult(n int, line []byte) (Result, error) {
 		}
 		res.Completion = new(client.ChatCompletion)
 		if err := decode.Response(completion, res.Completion); err != nil {
+			if e, ok := err.(*decodedsize.Error); ok {
+				return Result{Line: n, CustomID: id, Raw: res.Raw}, tooLarge(id, "completion", e)
+			}
 			return Result{Line: n, CustomID: id, Raw: res.Raw}, malformed(n, id, "completion: %w", err)
 		}
 	}

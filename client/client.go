@@ -20,6 +20,7 @@ import (
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/internal/apierror"
 	"github.com/cerebras-go/cerebras/internal/decode"
+	"github.com/cerebras-go/cerebras/internal/decodedsize"
 )
 
 // Version is the SDK version, sent in the User-Agent header.
@@ -369,7 +370,9 @@ func (c *Client) body(cfg *config, v any) (b []byte, size int, err error) {
 
 // finish turns the response of an ordinary call into a decoded value or an
 // error: an *APIError for an error status, a *ResponseError for an empty or
-// malformed success body, or one that is not a JSON object.
+// malformed success body, or one that is not a JSON object, and a
+// *ResponseTooLargeError (Decoded) for a body that would take more memory
+// decoded than its size allows, which decode.Response measures first.
 func finish[T any](cl *call, resp *http.Response, err error) (*T, error) {
 	if err != nil {
 		return nil, redactErr(err, cl.cfg.apiKey)
@@ -392,6 +395,10 @@ func finish[T any](cl *call, resp *http.Response, err error) (*T, error) {
 	}
 	v := new(T)
 	if err := decode.Response(body, v); err != nil {
+		var big *decodedsize.Error
+		if errors.As(err, &big) {
+			return nil, &ResponseTooLargeError{StatusCode: resp.StatusCode, Limit: int64(big.Limit), Decoded: true}
+		}
 		return nil, responseError(cl, resp.StatusCode, body, partial, err)
 	}
 	if noChoices(v) {

@@ -175,17 +175,29 @@ var ErrResponseTooLarge = errors.New("cerebras: response body too large")
 
 // ResponseTooLargeError reports a successful response whose body is longer
 // than the limit WithMaxResponseSize sets (DefaultMaxResponseSize unless
-// raised). The SDK stops reading at the limit, so memory stays bounded
+// raised), or whose value would take more memory once decoded than 4 times
+// the body's size plus 64 KiB (Decoded). The SDK stops reading at the size
+// limit, and measures a body before decoding it, so memory stays bounded
 // whatever the server sends or claims; the call is not retried.
 type ResponseTooLargeError struct {
 	// StatusCode is the HTTP status.
 	StatusCode int
-	// Limit is the limit, in bytes after decompression, that the body exceeded.
+	// Limit is the limit, in bytes after decompression, that the body
+	// exceeded; when Decoded, the memory its decoded value may take.
 	Limit int64
+	// Decoded reports a body within the size limit refused before it was
+	// decoded, because its value would take more than Limit bytes of
+	// memory: only elements that decode into far more than their bytes,
+	// such as thousands of empty objects, do that; no option raises it.
+	Decoded bool
 }
 
-// Error names the limit and the option that raises it.
+// Error names the limit and, for the size limit, the option that raises it.
 func (e *ResponseTooLargeError) Error() string {
+	if e.Decoded {
+		return fmt.Sprintf("cerebras: the %d response body would take more than %d bytes of memory once decoded (4 times its size plus 64 KiB): refused",
+			e.StatusCode, e.Limit)
+	}
 	return fmt.Sprintf("cerebras: the %d response body is larger than the %s limit (raise it with client.WithMaxResponseSize)",
 		e.StatusCode, formatBytes(e.Limit))
 }

@@ -2,17 +2,16 @@ package streaming
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"reflect"
 	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/cerebras-go/cerebras/gen"
+	"github.com/cerebras-go/cerebras/internal/decodedsize"
 )
 
 // hugeEvent returns the data of an event of about size bytes: prefix, then
@@ -136,89 +135,11 @@ func TestEventDecodedSizeIsBounded(t *testing.T) {
 			if err != nil {
 				t.Fatalf("a real %d-byte event failed: %v", len(data), err)
 			}
-			if limit := int64(decodedLimit(len(data))); live > 2*limit {
+			if limit := int64(decodedsize.Limit(len(data))); live > 2*limit {
 				t.Errorf("a %d-byte event holds %d bytes decoded, over twice its %d-byte limit", len(data), live, limit)
 			}
 		})
 	}
-}
-
-// TestDecodedSizeSmallEventsAreNotMeasured: the hot path, chunks of a few
-// hundred bytes, pays nothing for the bound, and can skip it safely: the
-// densest element of the SDK's types (an empty object decoded into a
-// 72-byte struct) keeps an event under measureFrom far below the slack.
-func TestDecodedSizeSmallEventsAreNotMeasured(t *testing.T) {
-	if n := len(realisticChunk(1)); n >= measureFrom {
-		t.Fatalf("a realistic chunk is %d bytes, not under %d", n, measureFrom)
-	}
-	for _, typ := range []reflect.Type{reflect.TypeFor[gen.ChatCompletionChunk](), reflect.TypeFor[gen.Completion]()} {
-		for _, ev := range []string{
-			hugeEvent(`{"choices":[{"logprobs":{"content":[`, `{}`, `]}}]}`, measureFrom),
-			hugeEvent(`{"choices":[`, `{}`, `]}`, measureFrom),
-		} {
-			if n, ok := decodedSize(sizeInfoOf(typ), []byte(ev), 1<<30); !ok || n > decodedSlack/2 {
-				t.Errorf("%s: a %d-byte event measures %d bytes (ok %v)", typ, len(ev), n, ok)
-			}
-		}
-	}
-}
-
-// FuzzDecodedSize: the measure of an event never panics and is at least
-// what decoding it keeps alive, into the chunk and the completion types.
-func FuzzDecodedSize(f *testing.F) {
-	for _, s := range chunkSeeds(f) {
-		f.Add(s)
-	}
-	f.Add([]byte(`{"choices":[{"text":"once","tokens":[1,2,3],"logprobs":{"tokens":["a"],"token_logprobs":[-1],"top_logprobs":[{"a":-1}],"text_offset":[0]}}]}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var chunk gen.ChatCompletionChunk
-		var completion gen.Completion
-		for _, c := range []struct {
-			typ reflect.Type
-			v   any
-		}{{reflect.TypeFor[gen.ChatCompletionChunk](), &chunk}, {reflect.TypeFor[gen.Completion](), &completion}} {
-			n, ok := decodedSize(sizeInfoOf(c.typ), data, 1<<30)
-			if json.Unmarshal(data, c.v) != nil {
-				continue
-			}
-			if held := heldBytes(reflect.ValueOf(c.v).Elem()); !ok || n < held {
-				t.Fatalf("%s: %.200q measures %d (ok %v), decoded holds %d", c.typ, data, n, ok, held)
-			}
-		}
-	})
-}
-
-// heldBytes counts the bytes v refers to (not its own inline size): the
-// backing arrays of slices (their length), strings and pointees.
-func heldBytes(v reflect.Value) int {
-	switch v.Kind() {
-	case reflect.Pointer:
-		if v.IsNil() {
-			return 0
-		}
-		return int(v.Type().Elem().Size()) + heldBytes(v.Elem())
-	case reflect.String:
-		return v.Len()
-	case reflect.Slice:
-		n := v.Len() * int(v.Type().Elem().Size())
-		for i := range v.Len() {
-			n += heldBytes(v.Index(i))
-		}
-		return n
-	case reflect.Struct:
-		n := 0
-		for i := range v.NumField() {
-			n += heldBytes(v.Field(i))
-		}
-		return n
-	case reflect.Map:
-		n := 0
-		for it := v.MapRange(); it.Next(); {
-			n += int(v.Type().Key().Size()+v.Type().Elem().Size()) + heldBytes(it.Key()) + heldBytes(it.Value())
-		}
-		return n
-	}
-	return 0
 }
 
 // TestStreamRefusesAnEventThatDecodesTooLarge: over loopback, the hostile
@@ -229,7 +150,7 @@ func TestStreamRefusesAnEventThatDecodesTooLarge(t *testing.T) {
 	s := NewStream[gen.ChatCompletionChunk](resp)
 	got := collect(s)
 	var tooLarge *EventTooLargeError
-	if strings.Join(got, "") != "a" || !errors.As(s.Err(), &tooLarge) || !tooLarge.Decoded || tooLarge.Limit != decodedLimit(len(hostile)) {
+	if strings.Join(got, "") != "a" || !errors.As(s.Err(), &tooLarge) || !tooLarge.Decoded || tooLarge.Limit != decodedsize.Limit(len(hostile)) {
 		t.Errorf("chunks %q, err %v; want [a], then an *EventTooLargeError for the decoded size", got, s.Err())
 	}
 }

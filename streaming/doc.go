@@ -6,10 +6,11 @@
 // Streams never lose or hide data: `data: [DONE]` ends a stream cleanly; an
 // error event inside the stream ends it with the same *client.APIError type as
 // an HTTP error; a stream that ends before `[DONE]`, wherever it was cut,
-// fails with ErrTruncated; an optional idle timeout turns a stalled server
-// (not the caller's own pauses) into ErrIdleTimeout. One event never costs
-// more than a small multiple of its size: one that would decode into more
-// than 4 times its bytes plus 64 KiB fails with an *EventTooLargeError.
+// fails with ErrTruncated; an optional idle timeout turns a stalled server,
+// even one that keeps sending keep-alives (but not the caller's own pauses),
+// into ErrIdleTimeout. One event never costs more than a small multiple of
+// its size: one that would decode into more than 4 times its bytes plus 64
+// KiB fails with an *EventTooLargeError.
 //
 // Package client returns these streams from its streaming calls:
 //

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 )
 
@@ -70,6 +71,7 @@ type Decoder struct {
 	end     int
 	scanned int // bytes at buf[start:] already searched for a line end
 	max     int
+	maxBuf  int // the largest buffer: max+1, one byte over telling a line too long from one of max bytes
 	eof     bool
 	started bool // a leading byte order mark has been looked for
 	skipLF  bool // the previous line ended in '\r'; a following '\n' belongs to it
@@ -84,12 +86,22 @@ type Decoder struct {
 }
 
 // NewDecoder returns a decoder reading from r with the given limit on the
-// size of a line or an event (DefaultMaxEventSize when max <= 0).
+// size of a line or an event (DefaultMaxEventSize when max <= 0). A limit
+// as high as math.MaxInt means no practical limit: the buffer grows with
+// the longest line, as far as memory allows.
 func NewDecoder(r io.Reader, max int) *Decoder {
 	if max <= 0 {
 		max = DefaultMaxEventSize
 	}
-	return &Decoder{r: r, max: max, retry: -1}
+	return &Decoder{r: r, max: max, maxBuf: addSat(max, 1), retry: -1}
+}
+
+// addSat returns a+b, or math.MaxInt when that overflows (a, b >= 0).
+func addSat(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
 }
 
 // Next reads the next event and reports whether there is one. It returns as
@@ -282,14 +294,14 @@ func (d *Decoder) skipBOM() bool {
 // fill reads more input, compacting or growing the buffer as needed.
 func (d *Decoder) fill() error {
 	if d.buf == nil {
-		d.buf = make([]byte, min(initialBufferSize, d.max+1))
+		d.buf = make([]byte, min(initialBufferSize, d.maxBuf))
 	}
 	if d.start > 0 {
 		d.end = copy(d.buf, d.buf[d.start:d.end])
 		d.start = 0
 	}
 	if d.end == len(d.buf) {
-		size := min(2*len(d.buf), d.max+1)
+		size := min(addSat(len(d.buf), len(d.buf)), d.maxBuf)
 		if size <= len(d.buf) {
 			return &EventTooLargeError{Limit: d.max}
 		}

@@ -2,12 +2,16 @@ package streaming
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
+	"math"
 	"strings"
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/cerebras-go/cerebras/gen"
 )
 
 type ev struct {
@@ -113,6 +117,26 @@ func TestDecoderLimit(t *testing.T) {
 	got, err := decodeAll(t, strings.NewReader("data: "+strings.Repeat("x", 1000)+"\n\n"), 1024)
 	if err != nil || len(got) != 1 {
 		t.Fatalf("got %d events, err %v", len(got), err)
+	}
+}
+
+// TestDecoderLimitAtTheTopOfItsRange: a limit as high as math.MaxInt,
+// which NewDecoder and WithMaxEventSize accept, means no practical limit,
+// never a crash: the buffer starts small and grows with the longest line.
+func TestDecoderLimitAtTheTopOfItsRange(t *testing.T) {
+	long := strings.Repeat("x", 100<<10) // over the first buffer: it grows
+	for _, limit := range []int{math.MaxInt, math.MaxInt - 1, math.MaxInt/2 + 1} {
+		for name, r := range readers("data: a\n\ndata: " + long + "\n\n") {
+			got, err := decodeAll(t, r, limit)
+			if err != nil || len(got) != 2 || got[0].Data != "a" || got[1].Data != long {
+				t.Errorf("limit %d, %s: %d events, err %v", limit, name, len(got), err)
+			}
+		}
+	}
+	resp := serve(t, context.Background(), sse("data: "+chunkJSON("a")+"\n\ndata: "+chunkJSON(long)+"\n\ndata: [DONE]\n\n"))
+	s := NewStream[gen.ChatCompletionChunk](resp, WithMaxEventSize(math.MaxInt))
+	if got := collect(s); len(got) != 2 || got[0] != "a" || got[1] != long || s.Err() != nil {
+		t.Errorf("a stream with WithMaxEventSize(math.MaxInt): %d chunks, err %v", len(got), s.Err())
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/internal/apierror"
 	"github.com/cerebras-go/cerebras/internal/decode"
+	"github.com/cerebras-go/cerebras/internal/decodedsize"
 	"github.com/cerebras-go/cerebras/internal/redact"
 )
 
@@ -30,14 +31,15 @@ import (
 // with errors.As.
 var ErrTruncated = fmt.Errorf("streaming: stream ended before [DONE]: %w", io.ErrUnexpectedEOF)
 
-// ErrIdleTimeout reports a stream that sent nothing for longer than the idle
-// timeout set with WithIdleTimeout. Like a net.Error it reports Timeout()
-// true, so code that checks for timeouts that way sees it too.
+// ErrIdleTimeout reports a stream that sent no event for longer than the
+// idle timeout set with WithIdleTimeout, keep-alives aside. Like a net.Error
+// it reports Timeout() true, so code that checks for timeouts that way sees
+// it too.
 var ErrIdleTimeout error = idleTimeoutError{}
 
 type idleTimeoutError struct{}
 
-func (idleTimeoutError) Error() string { return "streaming: no data within the idle timeout" }
+func (idleTimeoutError) Error() string { return "streaming: no event within the idle timeout" }
 func (idleTimeoutError) Timeout() bool { return true }
 
 // DecodeError reports an event whose data is not valid JSON for the stream's
@@ -65,7 +67,8 @@ type config struct {
 	idleTimeout  time.Duration
 	secret       string
 	reopen       ReopenFunc
-	onEvent      any // a func(*T), checked against T by NewStream
+	onEvent      any   // a func(*T), checked against T by NewStream
+	clock        clock // of the idle timeout; nil for the system's (tests set a fake)
 }
 
 // WithRedaction removes secret (the API key) from the errors the stream
@@ -81,11 +84,15 @@ func WithRedaction(secret string) Option { return func(c *config) { c.secret = s
 // never costs more than a small multiple of its bytes.
 func WithMaxEventSize(n int) Option { return func(c *config) { c.maxEventSize = n } }
 
-// WithIdleTimeout fails the stream with ErrIdleTimeout when a read waits
-// longer than d for the server to send data. Only waiting on the network is
-// timed: the caller's own pauses between calls to Next, and events already
-// received, never count. Zero (the default) waits for as long as the
-// request's context allows.
+// WithIdleTimeout fails the stream with ErrIdleTimeout when it waits longer
+// than d for the server's next event: an element, [DONE] or an error.
+// Keep-alives do not count as events, so a server that stops producing
+// events but keeps the connection open still times out: comments
+// (`: keep-alive`), blank lines, events without data, and named events the
+// stream skips (`event: ping`). Only waiting on the network is timed: the
+// caller's own pauses between calls to Next, and events already received,
+// never count. Zero (the default) waits for as long as the request's
+// context allows.
 func WithIdleTimeout(d time.Duration) Option { return func(c *config) { c.idleTimeout = d } }
 
 // ReopenFunc sends a stream's request again after a failure cause that
@@ -125,9 +132,9 @@ type Stream[T any] struct {
 	resp    *http.Response
 	body    io.ReadCloser
 	dec     *Decoder
-	idle    *idleReader
+	idle    *idleReader // nil without an idle timeout
 	decode  func([]byte, *T) (bool, error)
-	sizes   *sizeInfo // of T, to bound what an event may take decoded
+	sizes   *decodedsize.Type // of T, to bound what an event may take decoded
 	secret  string
 	cur     T
 	err     error
@@ -159,7 +166,7 @@ func NewStream[T any](resp *http.Response, opts ...Option) *Stream[T] {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	s := &Stream[T]{decode: decoderFor[T](), sizes: sizeInfoOf(reflect.TypeFor[T]()), secret: cfg.secret, cfg: cfg}
+	s := &Stream[T]{decode: decoderFor[T](), sizes: decodedsize.Of(reflect.TypeFor[T]()), secret: cfg.secret, cfg: cfg}
 	s.onEvent, _ = cfg.onEvent.(func(*T))
 	s.read(resp)
 	return s
@@ -174,7 +181,7 @@ func (s *Stream[T]) read(resp *http.Response) {
 	}
 	var r io.Reader = resp.Body
 	if cfg.idleTimeout > 0 {
-		s.idle = newIdleReader(resp.Body, cfg.idleTimeout)
+		s.idle = newIdleReader(resp.Body, cfg.idleTimeout, cfg.clock)
 		r = s.idle
 	}
 	s.dec = NewDecoder(r, cfg.maxEventSize)
@@ -233,6 +240,9 @@ func (s *Stream[T]) Next() bool {
 	if s.done || s.err != nil {
 		return false
 	}
+	// Each call waits for one event the stream acts on, with the whole idle
+	// timeout, which what is no event (keep-alives) does not renew.
+	s.idle.restart()
 	for {
 	events:
 		for s.dec.Next() {
@@ -322,9 +332,7 @@ func (s *Stream[T]) stop(err error, replayable bool) bool {
 	}
 	body, idle := s.body, s.idle
 	s.mu.Unlock()
-	if idle != nil {
-		idle.stop()
-	}
+	idle.stop()
 	_ = body.Close() // releases the connection before the retry
 	resp, rerr := s.cfg.reopen(s.life, err)
 	if rerr == nil && (resp == nil || resp.Body == nil) {
@@ -351,13 +359,9 @@ func (s *Stream[T]) stop(err error, replayable bool) bool {
 }
 
 // checkDecodedSize refuses an event whose value would take more than
-// decodedLimit of memory, before decoding it.
+// decodedsize.Limit of memory, before decoding it.
 func (s *Stream[T]) checkDecodedSize(data []byte) error {
-	if len(data) < measureFrom {
-		return nil
-	}
-	limit := decodedLimit(len(data))
-	if n, ok := decodedSize(s.sizes, data, limit); ok && n > limit {
+	if limit, over := s.sizes.Over(data); over {
 		return &EventTooLargeError{Limit: limit, Decoded: true, Size: len(data)}
 	}
 	return nil
@@ -482,9 +486,7 @@ func (s *Stream[T]) Close() error {
 	if end != nil {
 		end() // aborts a reopen in progress, and ends what it opened
 	}
-	if idle != nil {
-		idle.stop()
-	}
+	idle.stop()
 	return body.Close()
 }
 
@@ -532,20 +534,28 @@ func (s *Stream[T]) finish() {
 	_ = s.Close()
 }
 
-// idleReader fails a read that waits longer than timeout by closing the
-// body. Its timer runs only while a Read is in progress: the decoder reads
-// only when it needs bytes it does not hold, so neither the caller's pauses
-// between calls to Next nor events already buffered count as idle time.
+// idleReader fails a stream that waits longer than timeout for an event,
+// by closing its body. Its timer runs only while a Read is in progress: the
+// decoder reads only when it needs bytes it does not hold, so neither the
+// caller's pauses between calls to Next nor events already buffered count
+// as idle time. The reads of one wait share the timeout: Next restarts it
+// for each event it waits for, and a read of a keep-alive meanwhile uses it
+// up like silence.
 type idleReader struct {
 	r       io.ReadCloser
 	timeout time.Duration
-	timer   *time.Timer
+	left    time.Duration // what the reads of this wait have not used of timeout
+	clock   clock
+	timer   timer
 	fired   atomic.Bool
 }
 
-func newIdleReader(r io.ReadCloser, d time.Duration) *idleReader {
-	ir := &idleReader{r: r, timeout: d}
-	ir.timer = time.AfterFunc(d, func() {
+func newIdleReader(r io.ReadCloser, d time.Duration, clk clock) *idleReader {
+	if clk == nil {
+		clk = systemClock{}
+	}
+	ir := &idleReader{r: r, timeout: d, left: d, clock: clk}
+	ir.timer = clk.AfterFunc(d, func() {
 		ir.fired.Store(true)
 		_ = r.Close()
 	})
@@ -554,13 +564,47 @@ func newIdleReader(r io.ReadCloser, d time.Duration) *idleReader {
 }
 
 func (ir *idleReader) Read(p []byte) (int, error) {
-	ir.timer.Reset(ir.timeout)
+	start := ir.clock.Now()
+	ir.timer.Reset(ir.left) // fires at once when nothing is left
 	n, err := ir.r.Read(p)
 	ir.timer.Stop()
+	ir.left -= ir.clock.Now().Sub(start)
 	if err != nil && ir.fired.Load() {
 		err = ErrIdleTimeout
 	}
 	return n, err
 }
 
-func (ir *idleReader) stop() { ir.timer.Stop() }
+// restart gives the wait for the next event the whole timeout. It accepts
+// nil, the reader of no timeout.
+func (ir *idleReader) restart() {
+	if ir != nil {
+		ir.left = ir.timeout
+	}
+}
+
+// stop stops the timer; it accepts nil.
+func (ir *idleReader) stop() {
+	if ir != nil {
+		ir.timer.Stop()
+	}
+}
+
+// clock is where the idle timeout reads the time: the system's, or in
+// tests a fake one they advance, so that a test of the timeout never
+// depends on how fast a loaded machine runs.
+type clock interface {
+	Now() time.Time
+	AfterFunc(d time.Duration, f func()) timer
+}
+
+// timer is what the idle timeout uses of a *time.Timer.
+type timer interface {
+	Reset(d time.Duration) bool
+	Stop() bool
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time                            { return time.Now() }
+func (systemClock) AfterFunc(d time.Duration, f func()) timer { return time.AfterFunc(d, f) }

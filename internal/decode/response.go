@@ -3,6 +3,8 @@ package decode
 import (
 	"encoding/json"
 	"sync"
+
+	"github.com/cerebras-go/cerebras/internal/decodedsize"
 )
 
 // decoders are the generated single-pass decoders, reused across calls
@@ -13,8 +15,13 @@ var decoders = sync.Pool{New: func() any { return new(Decoder) }}
 // encoding/json: through the decoder generated for T when it has one (For),
 // else encoding/json itself. A failure is reported with encoding/json's own
 // error, so that callers see one error type whichever decoder ran; bad
-// bodies are rare, decoding one twice is cheap.
+// bodies are rare, decoding one twice is cheap. A body whose value would
+// take more memory than decodedsize.Limit allows is not decoded: the error
+// is a *decodedsize.Error.
 func Response[T any](body []byte, v *T) error {
+	if err := decodedsize.Check[T](body); err != nil {
+		return err
+	}
 	fn := For[T]()
 	if fn == nil {
 		return json.Unmarshal(body, v)

@@ -1,10 +1,25 @@
-package streaming
+// Package decodedsize bounds the memory that decoding a JSON document into
+// a Go type takes, before it is decoded. Every decoder of the SDK that reads
+// what a server sent checks with it first: a stream's events (package
+// streaming), a call's response body (package client) and the lines of a
+// batch result file (package batchfile). Each turns an *Error into its own
+// typed error.
+//
+// The bound is Limit(n), Factor times the document's n bytes plus Slack.
+// Real documents stay far below: text decodes into as many bytes, and the
+// densest real data, logprobs and tool-call fragments, into less than
+// twice. Empty elements do not: `{},` is 3 bytes and becomes a 40- to
+// 200-byte struct in a slice (more with the slice's growth), so 2.9 MiB of
+// them took 302 MiB, and a 64 MiB body would take about 5 GiB.
+package decodedsize
 
 import (
 	"bytes"
 	"encoding"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"sync"
@@ -12,24 +27,153 @@ import (
 	"github.com/cerebras-go/cerebras/internal/jsonscan"
 )
 
-// An event may take at most decodedFactor times its size, plus
-// decodedSlack, of memory once decoded. Real events stay far below: text
-// decodes into as many bytes, and the densest real data, logprobs and
-// tool-call fragments, into less than twice. Empty elements do not: `{},`
-// is 3 bytes and becomes a 40- to 72-byte struct in a slice, so a 16 MiB
-// event of them asked for a quarter of a gigabyte (and, with the slice's
-// growth, 50 to 80 times its size in allocations).
 const (
-	decodedFactor = 4
-	decodedSlack  = 64 << 10
-	// measureFrom is the size from which events are measured before they
-	// are decoded: smaller ones cannot reach the slack with the SDK's types,
-	// so the hot path of small chunks pays nothing.
-	measureFrom = 512
+	// Factor is how many times its size a document may take decoded.
+	Factor = 4
+	// Slack is what any document may take decoded on top of Factor times
+	// its size: small documents are never measured against less.
+	Slack = 64 << 10
 )
 
-// decodedLimit is the most memory an event of n bytes may take decoded.
-func decodedLimit(n int) int { return decodedFactor*n + decodedSlack }
+// Limit is the most memory a document of n bytes may take decoded:
+// Factor*n + Slack, or math.MaxInt when that does not fit an int.
+func Limit(n int) int {
+	if n > (math.MaxInt-Slack)/Factor {
+		return math.MaxInt
+	}
+	return Factor*max(n, 0) + Slack
+}
+
+// Error reports a document refused before it was decoded, because its value
+// would take more than Limit bytes of memory: only elements that decode
+// into much more than their bytes, such as thousands of empty objects, do
+// that.
+type Error struct {
+	// Size is the document's size in bytes.
+	Size int
+	// Limit is Limit(Size).
+	Limit int
+}
+
+// Error gives the size and the limit.
+func (e *Error) Error() string {
+	return fmt.Sprintf("a %d-byte JSON document would take more than %d bytes once decoded (%d times its size plus %d KiB)",
+		e.Size, e.Limit, Factor, Slack>>10)
+}
+
+// Check returns an *Error when decoding data into a T would take more than
+// Limit(len(data)) bytes of memory, else nil. It returns nil too for data
+// that is not valid JSON before that much is measured: the decoder then
+// says what is wrong.
+func Check[T any](data []byte) error { return Of(reflect.TypeFor[T]()).Check(data) }
+
+// Type measures documents for one Go type. Get it from Of.
+type Type struct {
+	info *sizeInfo
+	// unmeasured is the size up to which a document cannot take more than
+	// Slack decoded, whatever it holds: Check does not walk it, so that
+	// the hot path of small stream chunks pays nothing.
+	unmeasured int
+}
+
+// types caches Of: a Type is built once per Go type and read from then on
+// by every call, concurrently.
+var types sync.Map // reflect.Type → *Type
+
+// Of returns the (cached) Type of t.
+func Of(t reflect.Type) *Type {
+	if ty, ok := types.Load(t); ok {
+		return ty.(*Type)
+	}
+	si := sizeInfoOf(t)
+	sizeMu.Lock()
+	c := valueCost(si, map[*sizeInfo]bool{})
+	sizeMu.Unlock()
+	ty, _ := types.LoadOrStore(t, &Type{info: si, unmeasured: unmeasured(c)})
+	return ty.(*Type)
+}
+
+// Check is the package's Check for the type of t.
+func (t *Type) Check(data []byte) error {
+	if limit, over := t.Over(data); over {
+		return &Error{Size: len(data), Limit: limit}
+	}
+	return nil
+}
+
+// Over reports whether decoding data into the type would take more than
+// limit, Limit(len(data)), bytes of memory (limit is 0 when data is too
+// small to be measured). Invalid JSON is not over: the decoder says what is
+// wrong with it. The check of the size inlines, so that small stream chunks
+// pay a comparison.
+func (t *Type) Over(data []byte) (limit int, over bool) {
+	if len(data) <= t.unmeasured {
+		return 0, false
+	}
+	return t.over(data)
+}
+
+func (t *Type) over(data []byte) (limit int, over bool) {
+	limit = Limit(len(data))
+	n, ok := t.Measure(data, limit)
+	return limit, ok && n > limit
+}
+
+// Measure returns the memory decoding data into the type takes, or a number
+// over limit if it takes more. ok is false when data is not valid JSON.
+func (t *Type) Measure(data []byte, limit int) (n int, ok bool) {
+	return decodedSize(t.info, data, limit)
+}
+
+// unmeasured returns the largest size n for which a document cannot
+// measure more than Slack when one JSON value costs at most c bytes besides
+// the bytes of its strings. Every value takes at least one byte and all but
+// the first follow a byte of their own (',', ':' or '['), so a document of
+// n bytes holds at most (n+1)/2 values; its strings decode into at most 3
+// times their bytes (an invalid UTF-8 byte becomes U+FFFD). So it measures
+// at most c*(n+1)/2 + 3*n.
+func unmeasured(c int) int {
+	return max((2*Slack-c)/(c+6), 0)
+}
+
+// valueCost returns the most the sizer adds for one JSON value decoded
+// anywhere within si, its strings' bytes aside: a slice's slot, a map's
+// entry, the pointees of a chain of pointers, an interface's boxes.
+func valueCost(si *sizeInfo, seen map[*sizeInfo]bool) int {
+	if si == nil || seen[si] {
+		return 0
+	}
+	seen[si] = true
+	c := ownCost(si, 0)
+	switch {
+	case si.opaque:
+	case si.kind == reflect.Interface:
+		c = max(c, anyObject+anyEntry)
+	case si.kind == reflect.Slice:
+		c = max(c, si.elem.size+ownCost(si.elem, 0), valueCost(si.elem, seen))
+	case si.kind == reflect.Map:
+		c = max(c, si.key.size+si.elem.size+mapOverhead+ownCost(si.elem, 0), valueCost(si.elem, seen))
+	case si.kind == reflect.Pointer, si.kind == reflect.Array:
+		c = max(c, valueCost(si.elem, seen))
+	case si.kind == reflect.Struct:
+		for _, f := range si.fields {
+			c = max(c, valueCost(f.info, seen))
+		}
+	}
+	return c
+}
+
+// ownCost is what the sizer adds for a value of si itself: the pointees of
+// a chain of pointers (depth guards a type that points to itself).
+func ownCost(si *sizeInfo, depth int) int {
+	if si == nil || si.kind != reflect.Pointer || si.opaque || depth > 16 {
+		if si != nil && si.kind == reflect.Interface {
+			return anyObject + anyEntry
+		}
+		return 0
+	}
+	return si.elem.size + ownCost(si.elem, depth+1)
+}
 
 // sizeInfo is what measuring a decoded value needs to know of its Go type.
 type sizeInfo struct {
@@ -198,14 +342,14 @@ func (z *sizer) value(si *sizeInfo) error {
 	switch {
 	case si == nil: // an unknown field: skipped
 		return s.SkipValue()
-	case s.Null():
-		return nil
-	case si.opaque:
+	case si.opaque: // null too: a json.RawMessage keeps it
 		n, err := z.skip()
 		if err != nil {
 			return err
 		}
 		return z.add(n)
+	case s.Null():
+		return nil
 	}
 	c := s.Peek()
 	switch {
