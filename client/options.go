@@ -39,8 +39,9 @@ const (
 	DefaultRequestTimeout = 60 * time.Second
 	DefaultMaxRetryDelay  = 60 * time.Second
 
-	// DefaultStreamIdleTimeout is how long a stream may go without sending
-	// a byte before it fails with streaming.ErrIdleTimeout, unless
+	// DefaultStreamIdleTimeout is how long a stream may go without an
+	// event (keep-alive comments and pings do not count) before it fails
+	// with streaming.ErrIdleTimeout, unless
 	// WithStreamIdleTimeout says otherwise. See WithStreamIdleTimeout for
 	// why five minutes.
 	DefaultStreamIdleTimeout = 5 * time.Minute
@@ -441,8 +442,10 @@ func WithTCPWarming(on bool) Option {
 }
 
 // WithStreamIdleTimeout fails a stream with streaming.ErrIdleTimeout when
-// no data arrives for d, so that a server or a connection that goes silent
-// after the headers cannot block a stream forever. The default is
+// no event arrives for d, so that a server or a connection that goes silent
+// after the headers, or sends only keep-alive comments, blank lines or
+// data-less pings, cannot block a stream forever. The caller's own pauses
+// between reads do not count. The default is
 // DefaultStreamIdleTimeout, five minutes: the request timeout covers the
 // wait for the headers, and after them the API sends every token as it is
 // generated, so a silence of minutes means a dead stream. It is still far
