@@ -10,6 +10,14 @@ import (
 	"github.com/cerebras-go/cerebras/gen"
 )
 
+// The operations this file's methods send (operation.go).
+var (
+	opBatchesNew    = &operation{id: "createBatch", method: "Batches.New", create: true}
+	opBatchesList   = &operation{id: "listBatches", method: "Batches.ListPage"}
+	opBatchesGet    = &operation{id: "retrieveBatch", method: "Batches.Get"}
+	opBatchesCancel = &operation{id: "cancelBatch", method: "Batches.Cancel"}
+)
+
 // BatchService creates, lists, retrieves, cancels and waits for batches
 // (/v1/batches): chat completion requests read from an uploaded JSONL file
 // (see batchfile.NewWriter and Files.New) and run asynchronously, their

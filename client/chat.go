@@ -8,6 +8,12 @@ import (
 	"github.com/cerebras-go/cerebras/streaming"
 )
 
+// The operations this file's methods send (operation.go).
+var (
+	opChatNew    = &operation{id: "createChatCompletion", method: "Chat.Completions.New", paced: true}
+	opChatStream = &operation{id: "createChatCompletion", method: "Chat.Completions.NewStreaming", read: readEvents, paced: true}
+)
+
 // ChatService groups the chat endpoints.
 type ChatService struct {
 	// Completions creates chat completions.

@@ -23,6 +23,11 @@ import (
 	"github.com/cerebras-go/cerebras/internal/decodedsize"
 )
 
+// The operations this file's methods send (operation.go).
+var (
+	opTCPWarming = &operation{id: "tcpWarming", method: "New (the TCP warm-up)"}
+)
+
 // Version is the SDK version, sent in the User-Agent header.
 const Version = "0.1.0"
 

@@ -7,6 +7,12 @@ import (
 	"github.com/cerebras-go/cerebras/streaming"
 )
 
+// The operations this file's methods send (operation.go).
+var (
+	opCompletionNew  = &operation{id: "createCompletion", method: "Completions.New", paced: true}
+	opCompletionStrm = &operation{id: "createCompletion", method: "Completions.NewStreaming", read: readEvents, paced: true}
+)
+
 // CompletionService creates text completions (POST /v1/completions).
 type CompletionService struct {
 	c *Client

@@ -17,6 +17,15 @@ import (
 	"github.com/cerebras-go/cerebras/gen"
 )
 
+// The operations this file's methods send (operation.go).
+var (
+	opFilesNew     = &operation{id: "uploadFile", method: "Files.New", create: true}
+	opFilesList    = &operation{id: "listFiles", method: "Files.ListPage"}
+	opFilesGet     = &operation{id: "retrieveFile", method: "Files.Get"}
+	opFilesDelete  = &operation{id: "deleteFile", method: "Files.Delete"}
+	opFilesContent = &operation{id: "retrieveFileContent", method: "Files.Content", read: readRaw}
+)
+
 // FileService uploads, lists, retrieves, downloads and deletes files
 // (/v1/files), such as the JSONL input of a batch.
 //

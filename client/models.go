@@ -7,6 +7,14 @@ import (
 	"github.com/cerebras-go/cerebras/gen"
 )
 
+// The operations this file's methods send (operation.go).
+var (
+	opModelsList      = &operation{id: "listModels", method: "Models.List"}
+	opModelsGet       = &operation{id: "retrieveModel", method: "Models.Get"}
+	opModelsPublic    = &operation{id: "listPublicModels", method: "Models.ListPublic"}
+	opModelsGetPublic = &operation{id: "retrievePublicModel", method: "Models.GetPublic"}
+)
+
 // ModelService lists and retrieves models (GET /v1/models[/{model_id}]).
 type ModelService struct {
 	c *Client

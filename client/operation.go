@@ -25,28 +25,6 @@ const (
 	readRaw                   // handed over unread, such as a file's content
 )
 
-// The operations, one per client method.
-var (
-	opChatNew         = &operation{id: "createChatCompletion", method: "Chat.Completions.New", paced: true}
-	opChatStream      = &operation{id: "createChatCompletion", method: "Chat.Completions.NewStreaming", read: readEvents, paced: true}
-	opCompletionNew   = &operation{id: "createCompletion", method: "Completions.New", paced: true}
-	opCompletionStrm  = &operation{id: "createCompletion", method: "Completions.NewStreaming", read: readEvents, paced: true}
-	opModelsList      = &operation{id: "listModels", method: "Models.List"}
-	opModelsGet       = &operation{id: "retrieveModel", method: "Models.Get"}
-	opModelsPublic    = &operation{id: "listPublicModels", method: "Models.ListPublic"}
-	opModelsGetPublic = &operation{id: "retrievePublicModel", method: "Models.GetPublic"}
-	opFilesNew        = &operation{id: "uploadFile", method: "Files.New", create: true}
-	opFilesList       = &operation{id: "listFiles", method: "Files.ListPage"}
-	opFilesGet        = &operation{id: "retrieveFile", method: "Files.Get"}
-	opFilesDelete     = &operation{id: "deleteFile", method: "Files.Delete"}
-	opFilesContent    = &operation{id: "retrieveFileContent", method: "Files.Content", read: readRaw}
-	opBatchesNew      = &operation{id: "createBatch", method: "Batches.New", create: true}
-	opBatchesList     = &operation{id: "listBatches", method: "Batches.ListPage"}
-	opBatchesGet      = &operation{id: "retrieveBatch", method: "Batches.Get"}
-	opBatchesCancel   = &operation{id: "cancelBatch", method: "Batches.Cancel"}
-	opTCPWarming      = &operation{id: "tcpWarming", method: "New (the TCP warm-up)"}
-)
-
 // allows returns the narrow options the operation takes: those the spec
 // gives it (its header parameters, a JSON body: operationOptions), and
 // those of how its response is read and whether it is paced.
