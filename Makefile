@@ -52,7 +52,7 @@ lint: $(STEADY) ## gofmt, go vet, staticcheck, a tidy go.mod, and Redocly on ope
 	$(STATICCHECK) $(LINT_PKGS)
 	@$(REDOCLY) lint openapi.yaml --config redocly.yaml --format stylish 2>&1 | grep -v '^\s*$$' | grep -v '║\|╔\|╚' || { echo "lint: Redocly found problems in openapi.yaml" >&2; exit 1; }
 
-gates: ## prove that check-generated and spec-diff fail when they should (runs in a scratch copy)
+gates: ## prove in a scratch copy that the gates fail when they should: check-generated, spec-diff, spec-validate, leftovers, and the operation-coverage tests (scripts/test-gates.sh lists them)
 	scripts/test-gates.sh
 
 contract-deps: $(STEADY) ## install the pinned Steady mock server and Redocly CLI (npm ci)
