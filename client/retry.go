@@ -4,7 +4,6 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/cerebras-go/cerebras/internal/apierror"
@@ -29,8 +28,8 @@ func retryableStatus(resp *http.Response) bool {
 // x-should-retry of "true" (anthropic-sdk-go's conservative retries). A 5xx
 // may come after the server acted on the request.
 func retryableCreate(resp *http.Response) bool {
-	return resp.StatusCode == http.StatusTooManyRequests ||
-		strings.EqualFold(strings.TrimSpace(resp.Header.Get(apierror.HeaderXShouldRetry)), "true")
+	retry, _ := apierror.ShouldRetry(resp.Header)
+	return resp.StatusCode == http.StatusTooManyRequests || retry
 }
 
 // retryDelay returns how long to wait before retry number attempt (0 for

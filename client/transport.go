@@ -202,6 +202,7 @@ func (c *Client) attempt(ctx context.Context, o *outgoing, cl *call, n int, do N
 
 	start := time.Now()
 	resp, err = do(req)
+	answered := resp != nil
 	if err != nil && resp != nil {
 		// net/http returns both only when CheckRedirect failed, the body
 		// already closed; another Doer or a middleware may leave it open.
@@ -210,7 +211,6 @@ func (c *Client) attempt(ctx context.Context, o *outgoing, cl *call, n int, do N
 			resp.Body.Close()
 		}
 		resp = nil
-		wroteAll.Store(true) // it was answered: it reached the server
 	}
 	switch {
 	case err == nil && resp != nil && resp.StatusCode < 400:
@@ -220,7 +220,7 @@ func (c *Client) attempt(ctx context.Context, o *outgoing, cl *call, n int, do N
 	}
 	// A Doer other than net/http's runs no trace: its request may have
 	// arrived; so has any request that got an answer.
-	cl.reached = resp != nil || wroteAll.Load() || !traced.Load()
+	cl.reached = answered || wroteAll.Load() || !traced.Load()
 	if err == nil && (resp == nil || resp.Body == nil) {
 		err = finalError{nilResponse(req, resp)}
 		resp = nil

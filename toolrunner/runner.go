@@ -1,6 +1,7 @@
 package toolrunner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -224,8 +225,8 @@ func (r *Runner) start(ctx context.Context, params client.ChatCompletionNewParam
 	case r.Concurrency < 0:
 		return nil, &client.ParamError{Param: "Runner.Concurrency", Message: fmt.Sprintf("Runner.Concurrency is %d: at least one tool must be able to run (0 means %d)", r.Concurrency, DefaultConcurrency)}
 	}
-	rn := &run{maxTurns: cmpOr(r.MaxTurns, DefaultMaxTurns), abort: r.AbortOnToolError,
-		tools: make(map[string]*Tool, len(r.Tools)), limit: cmpOr(r.Concurrency, DefaultConcurrency)}
+	rn := &run{maxTurns: cmp.Or(r.MaxTurns, DefaultMaxTurns), abort: r.AbortOnToolError,
+		tools: make(map[string]*Tool, len(r.Tools)), limit: cmp.Or(r.Concurrency, DefaultConcurrency)}
 	rn.params = params
 	rn.params.Messages = append([]client.ChatMessage(nil), params.Messages...)
 	rn.params.Tools = append([]client.Tool(nil), params.Tools...)
@@ -242,13 +243,6 @@ func (r *Runner) start(ctx context.Context, params client.ChatCompletionNewParam
 	}
 	rn.ctx, rn.cancel = context.WithCancel(ctx)
 	return rn, nil
-}
-
-func cmpOr(n, def int) int {
-	if n > 0 {
-		return n
-	}
-	return def
 }
 
 // transcript returns a copy of the transcript, which later turns cannot change.

@@ -10,11 +10,8 @@ import (
 // decides; otherwise 408, 409, 429 and every 5xx are retried. The status
 // of an error event in a stream, which has no headers, takes a nil header.
 func RetryableStatus(status int, h http.Header) bool {
-	switch v := strings.TrimSpace(h.Get(HeaderXShouldRetry)); {
-	case strings.EqualFold(v, "true"):
-		return true
-	case strings.EqualFold(v, "false"):
-		return false
+	if retry, said := ShouldRetry(h); said {
+		return retry
 	}
 	switch status {
 	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooManyRequests:
@@ -22,6 +19,18 @@ func RetryableStatus(status int, h http.Header) bool {
 	default:
 		return status >= 500
 	}
+}
+
+// ShouldRetry reads the x-should-retry header: said is false unless it is
+// "true" or "false" (in any case).
+func ShouldRetry(h http.Header) (retry, said bool) {
+	switch v := strings.TrimSpace(h.Get(HeaderXShouldRetry)); {
+	case strings.EqualFold(v, "true"):
+		return true, true
+	case strings.EqualFold(v, "false"):
+		return false, true
+	}
+	return false, false
 }
 
 // Retryable reports whether the SDK retries a response like this one (see

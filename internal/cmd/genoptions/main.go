@@ -340,12 +340,7 @@ func lowerFirst(s string) string {
 	for n < len(r) && unicode.IsUpper(r[n]) {
 		n++
 	}
-	switch {
-	case n == 0:
-		return s
-	case n == 1 || n == len(r):
-		n = max(n, 1)
-	default:
+	if n > 1 && n < len(r) {
 		n-- // the last upper letter starts the next word
 	}
 	for i := range n {
