@@ -69,6 +69,7 @@ type config struct {
 	maxRetries     int
 	maxRetryDelay  time.Duration
 	responseInto   **http.Response
+	observer       Observer // observer.go; nil: none
 	gzip           bool
 	ignoreEnv      bool
 	tcpWarming     bool

@@ -1,0 +1,111 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Observer watches the logical operations a client runs: a call with its
+// retries and, for a stream, until the stream ends. It is the hook for
+// tracing, metrics and logging that a Middleware cannot give, since a
+// middleware sees attempts, not the operation, its params, a stream's events
+// or its final usage. Package otelcerebras (a module of its own) builds
+// OpenTelemetry spans and metrics on it; a slog or Prometheus observer is a
+// few lines.
+//
+// The tool runner (toolrunner.Runner.Observer) and the local bulk runner
+// (batchfile.RunParams.Observer) report their runs and tool calls to an
+// Observer too, so one value sees the whole tree.
+//
+// With no Observer set (the default) the client makes no calls and no
+// allocations for it.
+type Observer interface {
+	// Start is called once per operation, after its options are merged and
+	// its params checked, before its first attempt. The context it returns
+	// is the one the operation runs in: each attempt's request carries it
+	// (a Middleware sees it in req.Context()), and the operations it starts
+	// (the Gets of Batches.Wait, a runner's model calls) start from it, so
+	// a span put into it becomes their parent. It must return ctx or a
+	// context derived from it. The OperationObserver it returns receives the
+	// rest of the operation; nil ignores it.
+	Start(ctx context.Context, op Operation) (context.Context, OperationObserver)
+}
+
+// OperationObserver receives what happens in one operation that an
+// Observer started. Its methods are called from the goroutine that runs the
+// operation (for a stream: the caller of Next, or of Close), one at a time,
+// and End exactly once, last.
+type OperationObserver interface {
+	// Attempt is called after each attempt of an API request: with its
+	// response (headers only: its body is not to be read) or its error, and
+	// whether it is retried, after what delay.
+	Attempt(Attempt)
+	// Event is called with each element of a stream (such as a
+	// *ChatCompletionChunk), after it is decoded and before Next returns
+	// it. The value is the stream's own: read it, don't keep it.
+	Event(v any)
+	// End is called once, when the operation is over: a call when it
+	// returns, a stream when it ends, fails or is closed.
+	End(Outcome)
+}
+
+// Operation describes an operation as it starts.
+type Operation struct {
+	// Method is what the user called: "Chat.Completions.New",
+	// "Chat.Completions.NewStreaming", "Batches.Wait" …, or a feature's
+	// operation such as toolrunner.MethodRun.
+	Method string
+	// ID is the operationId in openapi.yaml ("createChatCompletion"), or ""
+	// for an operation that is not one API request (Batches.Wait, a tool
+	// run, a tool call).
+	ID string
+	// Params are the operation's params: *ChatCompletionNewParams,
+	// *CompletionNewParams, *BatchNewParams …, a feature's own (a tool
+	// call's toolrunner.Call), or nil. They are the call's own: read them,
+	// don't change them.
+	Params any
+	// Stream reports an operation whose result is a stream.
+	Stream bool
+	// BaseURL is the base URL requests go to ("https://api.cerebras.ai"),
+	// or "" for an operation that sends none itself.
+	BaseURL string
+}
+
+// Attempt describes one attempt of an API request.
+type Attempt struct {
+	// Number counts the attempts of the operation from 0; a stream replayed
+	// before its first event goes on counting.
+	Number int
+	// Response is the attempt's response, or nil when none arrived. Its
+	// body belongs to the client: read only the status and headers.
+	Response *http.Response
+	// Err is why the attempt failed without a response (a connection
+	// error, a timeout), or nil.
+	Err error
+	// Retry reports that another attempt follows, after RetryDelay.
+	Retry      bool
+	RetryDelay time.Duration
+}
+
+// Outcome is how an operation ended.
+type Outcome struct {
+	// Result is the decoded response of a call (*ChatCompletion, *Batch …)
+	// or a feature's result, nil for a stream and on error.
+	Result any
+	// Err is the error the caller got (or, for a stream, its Err), nil on
+	// success.
+	Err error
+	// ClosedEarly reports a stream the caller closed, or broke out of,
+	// before its end: not a failure.
+	ClosedEarly bool
+}
+
+// WithObserver sets the Observer of a client's operations (in New) or of
+// one call's. nil removes it.
+func WithObserver(o Observer) Option {
+	return func(c *config) error {
+		c.observer = o
+		return nil
+	}
+}
