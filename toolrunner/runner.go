@@ -276,7 +276,8 @@ func (r *Runner) start(ctx context.Context, params client.ChatCompletionNewParam
 	}
 	if r.Observer != nil {
 		rn.observer = r.Observer
-		ctx, rn.obs = r.Observer.Start(ctx, client.Operation{Method: MethodRun, Params: &params, Stream: stream})
+		observed := params // a copy, so that params does not escape when unobserved
+		ctx, rn.obs = r.Observer.Start(ctx, client.Operation{Method: MethodRun, Params: &observed, Stream: stream})
 	}
 	rn.ctx, rn.cancel = context.WithCancel(ctx)
 	return rn, nil
