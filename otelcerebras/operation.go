@@ -51,7 +51,9 @@ type inference struct {
 }
 
 func (o *Observer) startInference(ctx context.Context, op client.Operation, opName string) (context.Context, client.OperationObserver) {
-	in := &inference{o: o, start: o.now(), opName: opName, stream: op.Stream, server: o.serverOf(op.BaseURL), capLeft: o.capture}
+	// A stream keeps a byte past the cap, so that encodeMessages sees the
+	// text was longer and marks the cut.
+	in := &inference{o: o, start: o.now(), opName: opName, stream: op.Stream, server: o.serverOf(op.BaseURL), capLeft: o.capture + 1}
 	attrs := make([]attribute.KeyValue, 0, 20)
 	attrs = append(attrs, keyOperationName.String(opName), keyProviderName.String(ProviderName))
 	var input []message
