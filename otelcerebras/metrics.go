@@ -2,6 +2,7 @@ package otelcerebras
 
 import (
 	"context"
+	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -51,10 +52,13 @@ type instruments struct {
 	opInput, opOutput                                       metric.Int64Histogram // Generation 2
 
 	queueTime, promptTime, completionTime metric.Float64Histogram
+
+	mu    sync.RWMutex
+	cache map[setKey]*metricSets
 }
 
-func newInstruments(m metric.Meter, gen Generation) instruments {
-	var in instruments
+func newInstruments(m metric.Meter, gen Generation) *instruments {
+	in := &instruments{}
 	seconds := func(name, desc string, buckets []float64) metric.Float64Histogram {
 		h, _ := m.Float64Histogram(name, metric.WithUnit("s"), metric.WithDescription(desc), metric.WithExplicitBucketBoundaries(buckets...))
 		return h // a noop histogram when the name is refused, which ours never are
@@ -91,7 +95,7 @@ func newInstruments(m metric.Meter, gen Generation) instruments {
 
 // inferenceRecord is what one inference operation's metrics record.
 type inferenceRecord struct {
-	common     []attribute.KeyValue // operation, provider, models, server
+	key        setKey
 	errorType  string
 	duration   float64
 	stream     bool
@@ -102,44 +106,100 @@ type inferenceRecord struct {
 	timeInfo   *client.TimeInfo
 }
 
+// setKey is what the attributes of an operation's metrics are made of.
+type setKey struct {
+	op, model, respModel, host string
+	port                       int
+}
+
+// attrs returns the attributes every metric of the operation has.
+func (k setKey) attrs(extra ...attribute.KeyValue) []attribute.KeyValue {
+	kvs := make([]attribute.KeyValue, 0, 6+len(extra))
+	kvs = append(kvs, keyOperationName.String(k.op), keyProviderName.String(ProviderName))
+	if k.model != "" {
+		kvs = append(kvs, keyRequestModel.String(k.model))
+	}
+	if k.respModel != "" {
+		kvs = append(kvs, keyResponseModel.String(k.respModel))
+	}
+	if k.host != "" {
+		kvs = append(kvs, keyServerAddress.String(k.host), keyServerPort.Int(k.port))
+	}
+	return append(kvs, extra...)
+}
+
+// metricSets are the attribute sets of a setKey's measurements, made once:
+// building a set sorts and copies its attributes, which would otherwise be
+// most of what recording costs.
+type metricSets struct {
+	common, input, output metric.MeasurementOption
+}
+
+// maxSets bounds the cache of metricSets: past it (a program using that
+// many models and servers), sets are built for each measurement.
+const maxSets = 1024
+
+// sets returns the attribute sets of k, cached.
+func (in *instruments) sets(k setKey, gen Generation) *metricSets {
+	in.mu.RLock()
+	s := in.cache[k]
+	in.mu.RUnlock()
+	if s != nil {
+		return s
+	}
+	s = &metricSets{common: metric.WithAttributeSet(attribute.NewSet(k.attrs()...))}
+	if gen == Generation2 {
+		s.input = metric.WithAttributeSet(attribute.NewSet(k.attrs(keyTokenModality.String("text"))...))
+		s.output = s.input
+	} else {
+		s.input = metric.WithAttributeSet(attribute.NewSet(k.attrs(keyTokenType.String("input"))...))
+		s.output = metric.WithAttributeSet(attribute.NewSet(k.attrs(keyTokenType.String("output"))...))
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.cache == nil {
+		in.cache = make(map[setKey]*metricSets)
+	}
+	if len(in.cache) < maxSets {
+		in.cache[k] = s
+	}
+	return s
+}
+
 // record records one inference operation.
 func (in *instruments) record(ctx context.Context, gen Generation, r *inferenceRecord) {
-	common := attribute.NewSet(r.common...)
-	withCommon := metric.WithAttributeSet(common)
+	sets := in.sets(r.key, gen)
 	if r.errorType == "" {
-		in.duration.Record(ctx, r.duration, withCommon)
+		in.duration.Record(ctx, r.duration, sets.common)
 	} else {
-		in.duration.Record(ctx, r.duration, metric.WithAttributeSet(attribute.NewSet(append(r.common[:len(r.common):len(r.common)], keyErrorType.String(r.errorType))...)))
+		in.duration.Record(ctx, r.duration, metric.WithAttributeSet(attribute.NewSet(r.key.attrs(keyErrorType.String(r.errorType))...)))
 	}
 	if r.stream && r.chunks > 0 {
-		in.firstChunk.Record(ctx, r.firstChunk, withCommon)
+		in.firstChunk.Record(ctx, r.firstChunk, sets.common)
 		if r.chunks > 1 {
-			in.perChunk.Record(ctx, r.perChunk, withCommon)
+			in.perChunk.Record(ctx, r.perChunk, sets.common)
 		}
 	}
 	if u := r.usage; u != nil {
-		with := func(kv ...attribute.KeyValue) metric.MeasurementOption {
-			return metric.WithAttributeSet(attribute.NewSet(append(r.common[:len(r.common):len(r.common)], kv...)...))
-		}
 		if gen == Generation2 {
-			modality := "text"
-			if u.ImageTokens > 0 {
-				modality = "unknown" // text and images, in proportions the API does not give
+			input := sets.input
+			if u.ImageTokens > 0 { // text and images, in proportions the API does not give
+				input = metric.WithAttributeSet(attribute.NewSet(r.key.attrs(keyTokenModality.String("unknown"))...))
 			}
-			in.usageInput.Add(ctx, int64(u.PromptTokens), with(keyTokenModality.String(modality)))
-			in.usageOutput.Add(ctx, int64(u.CompletionTokens), with(keyTokenModality.String("text")))
-			in.usageCacheRead.Add(ctx, int64(u.PromptTokensDetails.CachedTokens), with(keyTokenModality.String(modality)))
-			in.usageReasoning.Add(ctx, int64(u.CompletionTokensDetails.ReasoningTokens), with(keyTokenModality.String("text")))
-			in.opInput.Record(ctx, int64(u.PromptTokens), withCommon)
-			in.opOutput.Record(ctx, int64(u.CompletionTokens), withCommon)
+			in.usageInput.Add(ctx, int64(u.PromptTokens), input)
+			in.usageOutput.Add(ctx, int64(u.CompletionTokens), sets.output)
+			in.usageCacheRead.Add(ctx, int64(u.PromptTokensDetails.CachedTokens), input)
+			in.usageReasoning.Add(ctx, int64(u.CompletionTokensDetails.ReasoningTokens), sets.output)
+			in.opInput.Record(ctx, int64(u.PromptTokens), sets.common)
+			in.opOutput.Record(ctx, int64(u.CompletionTokens), sets.common)
 		} else {
-			in.tokenUsage.Record(ctx, int64(u.PromptTokens), with(keyTokenType.String("input")))
-			in.tokenUsage.Record(ctx, int64(u.CompletionTokens), with(keyTokenType.String("output")))
+			in.tokenUsage.Record(ctx, int64(u.PromptTokens), sets.input)
+			in.tokenUsage.Record(ctx, int64(u.CompletionTokens), sets.output)
 		}
 	}
 	if t := r.timeInfo; t != nil {
-		in.queueTime.Record(ctx, t.QueueTime, withCommon)
-		in.promptTime.Record(ctx, t.PromptTime, withCommon)
-		in.completionTime.Record(ctx, t.CompletionTime, withCommon)
+		in.queueTime.Record(ctx, t.QueueTime, sets.common)
+		in.promptTime.Record(ctx, t.PromptTime, sets.common)
+		in.completionTime.Record(ctx, t.CompletionTime, sets.common)
 	}
 }

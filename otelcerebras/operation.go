@@ -304,16 +304,11 @@ func (in *inference) End(out client.Outcome) {
 	in.span.SetAttributes(attrs...)
 	in.span.End(trace.WithTimestamp(end))
 
-	common := make([]attribute.KeyValue, 0, 6)
-	common = append(common, keyOperationName.String(in.opName), keyProviderName.String(ProviderName))
-	if in.model != "" {
-		common = append(common, keyRequestModel.String(in.model))
+	key := setKey{op: in.opName, model: in.model, respModel: respModel}
+	if in.server != nil {
+		key.host, key.port = in.server.host, in.server.port
 	}
-	if respModel != "" {
-		common = append(common, keyResponseModel.String(respModel))
-	}
-	common = serverAttrs(common, in.server)
-	r := inferenceRecord{common: common, errorType: errType, duration: end.Sub(in.start).Seconds(), stream: in.stream,
+	r := inferenceRecord{key: key, errorType: errType, duration: end.Sub(in.start).Seconds(), stream: in.stream,
 		firstChunk: firstChunk, perChunk: perChunk, chunks: in.chunks}
 	if in.hasUsage {
 		r.usage = &in.usage
@@ -321,7 +316,7 @@ func (in *inference) End(out client.Outcome) {
 	if in.hasTimeInfo {
 		r.timeInfo = &in.timeInfo
 	}
-	in.o.m.record(context.WithoutCancel(in.ctx), in.o.gen, &r)
+	in.o.m.record(in.ctx, in.o.gen, &r)
 }
 
 // endStatus sets the span's status from the outcome, adds error.type or

@@ -116,7 +116,7 @@ type Observer struct {
 	gen     Generation
 	capture int
 	now     func() time.Time
-	m       instruments
+	m       *instruments
 	server  atomic.Pointer[serverAddr] // the last base URL parsed
 }
 
@@ -181,7 +181,7 @@ func (o *Observer) serverOf(base string) *serverAddr {
 	}
 	s := &serverAddr{base: base}
 	if u, err := url.Parse(base); err == nil && u.Host != "" {
-		s.host = u.Hostname()
+		s.host = redact(u.Hostname())
 		if p, err := strconv.Atoi(u.Port()); err == nil {
 			s.port = p
 		} else if u.Scheme == "http" {
@@ -201,7 +201,7 @@ func serverAttrs(attrs []attribute.KeyValue, s *serverAddr) []attribute.KeyValue
 	if s == nil {
 		return attrs
 	}
-	return append(attrs, keyServerAddress.String(redact(s.host)), keyServerPort.Int(s.port))
+	return append(attrs, keyServerAddress.String(s.host), keyServerPort.Int(s.port))
 }
 
 // rateLimitHeaders are the response headers an operation's span reports.
