@@ -40,7 +40,7 @@ func Example() {
 		for _, kv := range s.Attributes() {
 			switch kv.Key {
 			case "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "gen_ai.response.finish_reasons":
-				fmt.Printf("  %s = %s\n", kv.Key, kv.Value.Emit())
+				fmt.Printf("  %s = %s\n", kv.Key, kv.Value.String())
 			}
 		}
 	}

@@ -131,7 +131,7 @@ func (h *harness) portless(s string) string {
 func attrString(kvs []attribute.KeyValue) string {
 	parts := make([]string, 0, len(kvs))
 	for _, kv := range kvs {
-		parts = append(parts, fmt.Sprintf("%s=%s", kv.Key, kv.Value.Emit()))
+		parts = append(parts, fmt.Sprintf("%s=%s", kv.Key, kv.Value.String()))
 	}
 	slices.Sort(parts)
 	return "{" + strings.Join(parts, " ") + "}"
