@@ -166,7 +166,22 @@ func BatchTerminal(status BatchStatus) bool {
 // context.DeadlineExceeded). A failed poll (after the client's retries)
 // ends Wait with its error. A batch that ends failed or expired is not an
 // error: check its Status and Errors.
-func (s *BatchService) Wait(ctx context.Context, id string, params BatchWaitParams, opts ...Option) (*Batch, error) {
+func (s *BatchService) Wait(ctx context.Context, id string, params BatchWaitParams, opts ...Option) (b *Batch, err error) {
+	ctx, end := s.c.observeOp(ctx, opts, Operation{Method: "Batches.Wait", Params: &params})
+	if end != nil {
+		defer func() {
+			o := Outcome{Err: err}
+			if err == nil {
+				o.Result = b
+			}
+			end(o)
+		}()
+	}
+	return s.wait(ctx, id, params, opts)
+}
+
+// wait is Wait without the observer.
+func (s *BatchService) wait(ctx context.Context, id string, params BatchWaitParams, opts []Option) (*Batch, error) {
 	interval := params.Interval
 	if interval <= 0 {
 		interval = defaultBatchWaitInterval

@@ -303,6 +303,7 @@ func get[T any](c *Client, ctx context.Context, op *operation, opts []Option, bu
 	if err != nil {
 		return nil, err
 	}
+	ctx = c.observe(ctx, cl, nil)
 	resp, err := c.sendBuilt(ctx, cl, func(server string) (*http.Request, error) { return build(&cl.cfg, server) })
 	return finish[T](cl, resp, err)
 }
@@ -323,6 +324,7 @@ func (c *Client) post(ctx context.Context, op *operation, opts []Option, params 
 	if err != nil {
 		return nil, nil, err
 	}
+	ctx = c.observe(ctx, cl, params)
 	e, err := ep(&cl.cfg)
 	if err != nil {
 		return cl, nil, err
@@ -379,6 +381,19 @@ func (c *Client) body(cfg *config, v any) (b []byte, size int, err error) {
 // *ResponseTooLargeError (Decoded) for a body that would take more memory
 // decoded than its size allows, which decode.Response measures first.
 func finish[T any](cl *call, resp *http.Response, err error) (*T, error) {
+	v, err := decodeResult[T](cl, resp, err)
+	if cl.obs != nil {
+		o := Outcome{Err: err}
+		if err == nil {
+			o.Result = v
+		}
+		cl.end(o)
+	}
+	return v, err
+}
+
+// decodeResult is finish without the observer.
+func decodeResult[T any](cl *call, resp *http.Response, err error) (*T, error) {
 	if err != nil {
 		return nil, redactErr(err, cl.cfg.apiKey)
 	}

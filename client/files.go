@@ -98,6 +98,7 @@ func (s *FileService) New(ctx context.Context, params FileNewParams, opts ...Opt
 	if err != nil {
 		return nil, err
 	}
+	ctx = s.c.observe(ctx, cl, &params)
 	resp, err := s.c.sendBuilt(ctx, cl, func(server string) (*http.Request, error) {
 		req, err := gen.NewUploadFileRequestWithBody(server, u.contentType(), body)
 		if err == nil && u.replayable() {
@@ -110,7 +111,9 @@ func (s *FileService) New(ctx context.Context, params FileNewParams, opts ...Opt
 		if resp != nil {
 			resp.Body.Close()
 		}
-		return nil, fmt.Errorf("cerebras: Files.New: reading params.File: %w", u.srcErr)
+		err := fmt.Errorf("cerebras: Files.New: reading params.File: %w", u.srcErr)
+		cl.end(Outcome{Err: err})
+		return nil, err
 	}
 	return finish[gen.FileObject](cl, resp, err)
 }
@@ -153,7 +156,15 @@ func (s *FileService) Content(ctx context.Context, id string, opts ...Option) (i
 		return nil, err
 	}
 	cl.accept = ndjsonContent
+	ctx = s.c.observe(ctx, cl, nil)
 	resp, err := s.c.sendBuilt(ctx, cl, func(server string) (*http.Request, error) { return gen.NewRetrieveFileContentRequest(server, id) })
+	body, err := fileContent(cl, resp, err)
+	cl.end(Outcome{Err: err}) // the content is the caller's to read: the operation ends with its headers
+	return body, err
+}
+
+// fileContent is the body of a Content call's response, or its error.
+func fileContent(cl *call, resp *http.Response, err error) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, redactErr(err, cl.cfg.apiKey)
 	}

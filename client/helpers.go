@@ -87,7 +87,10 @@ func ResponseFormatJSONObject() *ResponseFormat {
 
 // ResponseFormatJSONSchema asks for output that follows a JSON schema
 // (structured outputs); strict constrains decoding to it.
-// ResponseFormatFor derives the schema from a Go type.
+// ResponseFormatFor derives the schema from a Go type. A schema that JSON
+// cannot encode (a NaN, an infinity, a cycle) leaves the format empty, and
+// a call with it fails with a *ParamError naming params.ResponseFormat,
+// before anything is sent.
 func ResponseFormatJSONSchema(name string, schema map[string]any, strict bool) *ResponseFormat {
 	var f ResponseFormat
 	_ = f.FromResponseFormatJSONSchemaParam(gen.ResponseFormatJSONSchemaParam{

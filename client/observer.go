@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -39,7 +40,10 @@ type Observer interface {
 type OperationObserver interface {
 	// Attempt is called after each attempt of an API request: with its
 	// response (headers only: its body is not to be read) or its error, and
-	// whether it is retried, after what delay.
+	// whether it is retried, after what delay. A stream that fails before
+	// its first event and is sent again reports its attempt a second time,
+	// with the failure and Retry set (client.ChatCompletionService's
+	// NewStreaming says when that happens).
 	Attempt(Attempt)
 	// Event is called with each element of a stream (such as a
 	// *ChatCompletionChunk), after it is decoded and before Next returns
@@ -108,4 +112,115 @@ func WithObserver(o Observer) Option {
 		c.observer = o
 		return nil
 	}
+}
+
+// observe starts the call's operation with its Observer, if it has one,
+// and returns the context the operation runs in. Call it once the call's
+// params are checked, just before its first attempt; every path after it
+// ends in end.
+func (c *Client) observe(ctx context.Context, cl *call, params any) context.Context {
+	if cl.cfg.observer == nil {
+		return ctx
+	}
+	return cl.startObserver(ctx, Operation{
+		Method:  cl.op.method,
+		ID:      cl.op.id,
+		Params:  params,
+		Stream:  cl.op.read == readEvents,
+		BaseURL: c.observedBase(),
+	})
+}
+
+// startObserver starts op with the call's Observer.
+func (cl *call) startObserver(ctx context.Context, op Operation) context.Context {
+	octx, obs := cl.cfg.observer.Start(ctx, op)
+	if octx == nil {
+		octx = ctx
+	}
+	cl.obs = obs
+	return octx
+}
+
+// end tells the call's observer how it ended, once.
+func (cl *call) end(o Outcome) {
+	if cl.obs != nil {
+		o.Err = redactErr(o.Err, cl.cfg.apiKey)
+		cl.obs.End(o)
+		cl.obs = nil
+	}
+}
+
+// streamObserver is the OperationObserver of an open stream: it passes on
+// what the stream reports, one at a time, until the end, since Close may
+// end a stream from another goroutine while Next reports an event or a
+// replay's attempt.
+type streamObserver struct {
+	mu  sync.Mutex
+	obs OperationObserver // nil once ended
+	key string
+}
+
+func (s *streamObserver) Attempt(a Attempt) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.obs != nil {
+		s.obs.Attempt(a)
+	}
+}
+
+func (s *streamObserver) Event(v any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.obs != nil {
+		s.obs.Event(v)
+	}
+}
+
+func (s *streamObserver) End(o Outcome) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.obs != nil {
+		o.Err = redactErr(o.Err, s.key)
+		s.obs.End(o)
+		s.obs = nil
+	}
+}
+
+// onEnd is the stream's end hook (streaming.WithOnEnd).
+func (s *streamObserver) onEnd(err error, closedEarly bool) {
+	s.End(Outcome{Err: err, ClosedEarly: closedEarly})
+}
+
+// observedBase is the base URL an Operation names: without userinfo.
+func (c *Client) observedBase() string {
+	if c.base.User == nil {
+		return c.cfg.baseURL
+	}
+	u := *c.base
+	u.User = nil
+	return u.String()
+}
+
+// observeOp starts an operation that is not one API request, such as
+// Batches.Wait, with the Observer its options give, and returns the
+// context it runs in and the function that ends it, or nil without an
+// Observer.
+func (c *Client) observeOp(ctx context.Context, opts []Option, op Operation) (context.Context, func(Outcome)) {
+	o := c.cfg.observer
+	if len(opts) > 0 {
+		cfg := c.cfg.clone()
+		if cfg.apply(opts) == nil { // a bad option fails the operation's first call
+			o = cfg.observer
+		}
+	}
+	if o == nil || ctx == nil {
+		return ctx, nil
+	}
+	cl := &call{cfg: c.cfg}
+	cl.cfg.observer = o
+	ctx = cl.startObserver(ctx, op)
+	if cl.obs == nil {
+		return ctx, nil
+	}
+	return ctx, cl.end
 }

@@ -58,6 +58,10 @@ func TestInputErrorsAreParamErrors(t *testing.T) {
 			return err
 		}},
 		{"unencodable params", "params", chat(func(p *ChatCompletionNewParams) { p.Temperature = Float(math.NaN()) })},
+		{"unencodable schema", "params.ResponseFormat", chat(func(p *ChatCompletionNewParams) {
+			p.ResponseFormat = ResponseFormatJSONSchema("s", map[string]any{"maximum": math.Inf(1)}, true)
+		})},
+		{"empty response format", "params.ResponseFormat", chat(func(p *ChatCompletionNewParams) { p.ResponseFormat = &ResponseFormat{} })},
 		{"unencodable extra body", "WithExtraBody", chat(keep, WithExtraBody(map[string]any{"f": func() {}}))},
 		{"header param with CRLF", "WithCFRay", chat(keep, WithCFRay("a\r\nb"))},
 		{"call-level base URL", "WithBaseURL", chat(keep, WithBaseURL("http://127.0.0.1:1"))},

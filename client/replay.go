@@ -63,6 +63,9 @@ func (c *Client) replay(life context.Context, cl *call, cause error) (*http.Resp
 	delay := backoff(failed, c.jitter)
 	c.log(cfg, "cerebras: retrying", slog.Int("attempt", failed+1), slog.Duration("delay", delay),
 		slog.String("reason", "stream failed before its first event"), slog.String("error", cause.Error()))
+	if cl.obs != nil { // the attempt was reported when its stream opened: now it failed
+		cl.obs.Attempt(Attempt{Number: failed, Err: redactErr(cause, cfg.apiKey), Retry: true, RetryDelay: delay})
+	}
 	if err := c.sleep(rctx, delay); err != nil {
 		cause := context.Cause(rctx)
 		cancel(nil)

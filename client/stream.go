@@ -18,12 +18,25 @@ import (
 func openStream[T any](c *Client, cl *call, resp *http.Response, err error, usage func(*T) *Usage) (*streaming.Stream[T], error) {
 	cl.pace.settle(resp, nil)
 	if err := streamResponse(cl, resp, err); err != nil {
+		cl.end(Outcome{Err: err})
 		return nil, err
 	}
 	opts := []streaming.Option{streaming.WithRedaction(cl.cfg.apiKey), streaming.WithReopen(c.reopener(cl))}
-	if cl.pace != nil {
+	var so *streamObserver
+	if cl.obs != nil {
+		// From here the stream reports: its events, and its end.
+		so = &streamObserver{obs: cl.obs, key: cl.cfg.apiKey}
+		cl.obs = so // a replay's attempts go through it too
+		opts = append(opts, streaming.WithOnEnd(so.onEnd))
+	}
+	switch {
+	case cl.pace != nil && so != nil:
+		opts = append(opts, streaming.WithOnEvent(func(v *T) { cl.pace.book(usage(v)); so.Event(v) }))
+	case cl.pace != nil:
 		// cl.pace, not the reservation of now: a replay has its own.
 		opts = append(opts, streaming.WithOnEvent(func(v *T) { cl.pace.book(usage(v)) }))
+	case so != nil:
+		opts = append(opts, streaming.WithOnEvent(func(v *T) { so.Event(v) }))
 	}
 	if cl.cfg.idleTimeout > 0 {
 		opts = append(opts, streaming.WithIdleTimeout(cl.cfg.idleTimeout))

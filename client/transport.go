@@ -66,6 +66,8 @@ type call struct {
 	// opened is where a stream's attempts stopped, set by send when it
 	// returns a stream: a replay before the first event goes on from there.
 	opened opened
+	// obs observes the call (observer.go), nil without an Observer.
+	obs OperationObserver
 }
 
 // opened is the request, context and attempt number of an opened stream.
@@ -83,12 +85,25 @@ func (c *Client) send(ctx context.Context, cl *call, o *outgoing) (*http.Respons
 // sendFrom runs the attempts of one request from attempt number first on:
 // 0 for a new call; a stream replayed before its first event (replay.go)
 // goes on counting.
-func (c *Client) sendFrom(ctx context.Context, cl *call, o *outgoing, first int) (*http.Response, error) {
+func (c *Client) sendFrom(ctx context.Context, cl *call, o *outgoing, first int) (final *http.Response, finalErr error) {
 	cfg := &cl.cfg
 	do := c.chain(cfg)
+	// unreported is the attempt the observer has not been told of, or -1:
+	// the last one is reported with what send returns.
+	unreported := -1
+	if cl.obs != nil {
+		defer func() {
+			if unreported >= 0 {
+				cl.obs.Attempt(Attempt{Number: unreported, Response: final, Err: redactErr(finalErr, cfg.apiKey)})
+			}
+		}()
+	}
 	for attempt := first; ; attempt++ {
 		resp, timedOut, err := c.attempt(ctx, o, cl, attempt, do)
 		cl.pace.observe(resp)
+		if cl.obs != nil {
+			unreported = attempt
+		}
 		if fe, ok := err.(finalError); ok {
 			return nil, fe.err
 		}
@@ -143,6 +158,10 @@ func (c *Client) sendFrom(ctx context.Context, cl *call, o *outgoing, first int)
 			return resp, nil
 		}
 		c.log(cfg, "cerebras: retrying", slog.Int("attempt", attempt+1), slog.Duration("delay", delay))
+		if cl.obs != nil {
+			cl.obs.Attempt(Attempt{Number: attempt, Response: resp, Err: redactErr(err, cfg.apiKey), Retry: true, RetryDelay: delay})
+			unreported = -1
+		}
 		if err := c.sleep(ctx, delay); err != nil {
 			return nil, fmt.Errorf("cerebras: %w", context.Cause(ctx))
 		}

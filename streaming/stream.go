@@ -67,7 +67,8 @@ type config struct {
 	idleTimeout  time.Duration
 	secret       string
 	reopen       ReopenFunc
-	onEvent      any   // a func(*T), checked against T by NewStream
+	onEvent      any // a func(*T), checked against T by NewStream
+	onEnd        func(err error, closedEarly bool)
 	clock        clock // of the idle timeout; nil for the system's (tests set a fake)
 }
 
@@ -120,6 +121,15 @@ func WithReopen(reopen ReopenFunc) Option { return func(c *config) { c.reopen = 
 // Stream[T] of the same T.
 func WithOnEvent[T any](f func(*T)) Option { return func(c *config) { c.onEvent = f } }
 
+// WithOnEnd calls f once, when the stream is over: at its end (err nil),
+// when it fails (err is what Err returns), or when it is closed before
+// either (closedEarly; err nil), as breaking out of All does. f may be
+// called from the goroutine that calls Close, and must return quickly.
+// Package client ends an Observer's operation with it.
+func WithOnEnd(f func(err error, closedEarly bool)) Option {
+	return func(c *config) { c.onEnd = f }
+}
+
 // Stream is a stream of typed events decoded from a server-sent event
 // response. It is not safe for concurrent use, except that Close may be
 // called from another goroutine to abort a blocked Next.
@@ -149,7 +159,8 @@ type Stream[T any] struct {
 	life    context.Context
 	end     context.CancelFunc // ends life, in Close
 
-	onEvent func(*T) // WithOnEvent's, or nil
+	onEvent func(*T)    // WithOnEvent's, or nil
+	ended   atomic.Bool // WithOnEnd's hook was called (or there is none to call)
 }
 
 // NewStream returns a stream that decodes the events of resp's body into T.
@@ -480,6 +491,7 @@ func (s *Stream[T]) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	s.over(nil, true)
 	s.mu.Lock()
 	body, idle, end := s.body, s.idle, s.end
 	s.mu.Unlock()
@@ -514,7 +526,15 @@ func (s *Stream[T]) All() iter.Seq2[T, error] {
 
 func (s *Stream[T]) fail(err error) {
 	s.err = err
+	s.over(err, err == nil) // fail(nil): the caller closed it during a replay
 	_ = s.Close()
+}
+
+// over calls the WithOnEnd hook, the first time only.
+func (s *Stream[T]) over(err error, closedEarly bool) {
+	if s.cfg.onEnd != nil && !s.ended.Swap(true) {
+		s.cfg.onEnd(err, closedEarly)
+	}
 }
 
 // finish ends the stream at [DONE]. It reads what little may follow (the
@@ -522,6 +542,7 @@ func (s *Stream[T]) fail(err error) {
 // for a server that keeps the stream open.
 func (s *Stream[T]) finish() {
 	s.done = true
+	s.over(nil, false)
 	if s.closed.Load() {
 		return
 	}

@@ -19,13 +19,21 @@ type Problem struct {
 }
 
 // Chat checks the params of a chat completion: a model, at least one
-// message, a role on every message and a tool_call_id on every tool message.
+// message, a response format that holds one, a role on every message and a
+// tool_call_id on every tool message.
 func Chat(p *gen.ChatCompletionNewParams) *Problem {
 	if p.Model == "" {
 		return &Problem{"params.Model", "params.Model is empty"}
 	}
 	if len(p.Messages) == 0 {
 		return &Problem{"params.Messages", "params.Messages is empty: a chat needs at least one message"}
+	}
+	if p.ResponseFormat != nil {
+		// An empty union: a helper could not encode what it was given (a
+		// NaN, an infinity or a cycle in a schema), and would send null.
+		if raw, _ := p.ResponseFormat.MarshalJSON(); len(bytes.TrimSpace(raw)) == 0 || string(raw) == "null" {
+			return &Problem{"params.ResponseFormat", "params.ResponseFormat holds no format: its schema could not be encoded as JSON (a NaN, an infinity, a cycle, a func or a channel in it?)"}
+		}
 	}
 	for i := range p.Messages {
 		raw, _ := p.Messages[i].MarshalJSON() // the union's bytes, not a copy
