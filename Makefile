@@ -45,11 +45,14 @@ spec-validate: ## validate openapi.yaml, its examples and the testdata/ fixtures
 spec-diff: ## fail on breaking changes between BASE:openapi.yaml (default HEAD~1) and the working copy
 	scripts/spec-diff.sh $(BASE)
 
-lint: $(STEADY) ## gofmt, go vet, staticcheck, a tidy go.mod, and Redocly on openapi.yaml (gen/ is vetted, not style-linted)
+lint: $(STEADY) ## gofmt, go vet, staticcheck, a tidy go.mod (the root module's and otelcerebras/'s), and Redocly on openapi.yaml (gen/ is vetted, not style-linted)
 	@out=$$(gofmt -l $(LINT_FILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	@$(GO) mod tidy -diff || { echo "lint: go.mod/go.sum are not tidy: run go mod tidy" >&2; exit 1; }
+	@cd otelcerebras && $(GO) mod tidy -diff || { echo "lint: otelcerebras/go.mod/go.sum are not tidy: run go mod tidy in otelcerebras/" >&2; exit 1; }
 	$(GO) vet ./...
+	cd otelcerebras && $(GO) vet ./...
 	$(STATICCHECK) $(LINT_PKGS)
+	cd otelcerebras && $(STATICCHECK) ./...
 	@$(REDOCLY) lint openapi.yaml --config redocly.yaml --format stylish 2>&1 | grep -v '^\s*$$' | grep -v '║\|╔\|╚' || { echo "lint: Redocly found problems in openapi.yaml" >&2; exit 1; }
 
 gates: ## prove in a scratch copy that the gates fail when they should: check-generated, spec-diff, spec-validate, leftovers, and the operation-coverage tests (scripts/test-gates.sh lists them)
@@ -62,8 +65,9 @@ $(STEADY): contract/package.json contract/package-lock.json
 	npm ci --prefix contract --no-audit --no-fund
 	@touch $@
 
-test-go: contract-deps ## go test -race ./... (the contract tests need Steady, installed by contract-deps), the ≥ 100 MB memory tests without -race, then leftovers
+test-go: contract-deps ## go test -race ./... in both modules (the root and otelcerebras/; the contract tests need Steady, installed by contract-deps), the ≥ 100 MB memory tests without -race, then leftovers
 	rc=0; $(GO) test -race -count=1 ./... || rc=$$?; \
+	(cd otelcerebras && $(GO) test -race -count=1 ./...) || rc=$$?; \
 	$(GO) test -count=1 -run 'ConstantMemory|MemoryIsFlat' ./client ./batchfile || rc=$$?; \
 	scripts/leftovers.sh || rc=1; exit $$rc
 
@@ -75,6 +79,7 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 5s; e.g. make fuzz FUZ
 
 bench: ## run the benchmarks; each reports its ratios against a baseline measured in the same run (BENCHMARKS.md)
 	$(GO) test -run '^$$' -bench . -benchtime 300x ./streaming ./client ./batchfile
+	cd otelcerebras && $(GO) test -run '^$$' -bench . -benchtime 300x .
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./loadtest
 	$(GO) test -count=1 -run 'HeapIsFlat|HeapIsLinear' -v ./streaming | grep -E 'live heap|^(ok|FAIL)'
 

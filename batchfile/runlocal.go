@@ -74,7 +74,17 @@ type RunParams struct {
 	// under the runner's lock, so it must return quickly. It may cancel the
 	// run's context, to stop after a number of results.
 	OnProgress func(Progress)
+	// Observer, if set, watches the run as one operation (MethodRunLocal,
+	// with these *RunParams), started once the arguments are checked and
+	// ended with the run's *Progress and error. The requests are sent in
+	// the context its Start returned, so a client with the same Observer
+	// reports them as the run's children. Nil (the default) costs nothing.
+	Observer client.Observer
 }
+
+// MethodRunLocal is the Operation method of a RunLocal or RunLocalSeq run,
+// as reported to RunParams.Observer.
+const MethodRunLocal = "batchfile.RunLocal"
 
 // Progress counts the requests of one RunLocal call.
 type Progress struct {
@@ -198,6 +208,21 @@ func RunLocalSeq(ctx context.Context, chat Completer, requests iter.Seq2[Request
 	if err := ctx.Err(); err != nil {
 		return p, err
 	}
+	if params.Observer == nil {
+		return runLocal(ctx, chat, requests, output, params, workers, opts)
+	}
+	observed := params // a copy, so that params does not escape when unobserved
+	ctx, obs := params.Observer.Start(ctx, client.Operation{Method: MethodRunLocal, Params: &observed})
+	p, err := runLocal(ctx, chat, requests, output, params, workers, opts)
+	if obs != nil {
+		obs.End(client.Outcome{Result: &p, Err: err})
+	}
+	return p, err
+}
+
+// runLocal is RunLocalSeq once its arguments are checked.
+func runLocal(ctx context.Context, chat Completer, requests iter.Seq2[Request, error], output Output, params RunParams, workers int, opts []client.Option) (Progress, error) {
+	p := Progress{Total: -1}
 	done, err := resumeBulkOutput(output)
 	if err != nil {
 		return p, err

@@ -94,8 +94,9 @@ type Attempt struct {
 
 // Outcome is how an operation ended.
 type Outcome struct {
-	// Result is the decoded response of a call (*ChatCompletion, *Batch …)
-	// or a feature's result, nil for a stream and on error.
+	// Result is the decoded response of a call (*ChatCompletion, *Batch …),
+	// nil for an API stream and on error; or a feature's result, as its
+	// Method documents (a tool run's *toolrunner.Transcript, on error too).
 	Result any
 	// Err is the error the caller got (or, for a stream, its Err), nil on
 	// success.

@@ -17,6 +17,7 @@ trap cleanup EXIT
 
 echo "demo: building the fake server and the examples"
 go build -o "$work/bin/" ./cmd/cerebras-fake ./examples/...
+(cd otelcerebras && go build -o "$work/bin/otelcerebras-example" ./example) # a module of its own
 
 # set -m starts the server in a process group of its own (its PID is the group's).
 set -m
@@ -42,5 +43,8 @@ for ex in chat streaming accumulator tools agent structured choices concurrent t
   echo "=== examples/$ex"
   "$work/bin/$ex"
 done
+echo
+echo "=== otelcerebras/example (OpenTelemetry spans and metrics, printed by the stdout exporters)"
+"$work/bin/otelcerebras-example"
 echo
 echo "demo: all examples ran against the fake server"

@@ -62,7 +62,27 @@ type Runner struct {
 	// Unknown tools and undecodable arguments are the model's mistakes and
 	// are still answered.
 	AbortOnToolError bool
+	// Observer, if set, watches the runs: each Run or Stream is an
+	// operation (MethodRun, with the request's *client.ChatCompletionNewParams)
+	// and each tool call one more (MethodTool, with the Call as it starts),
+	// started in the run's context. The completions are sent in the context
+	// the run's Start returned, so a client with the same Observer reports
+	// them as the run's children, and each tool runs in the context its
+	// call's Start returned. A run ends with its *Transcript as the
+	// Outcome's Result (on error too, as Run returns it; a Stream the caller
+	// broke out of ends ClosedEarly), a tool call with the complete Call and
+	// its Err. Nil (the default) costs nothing.
+	Observer client.Observer
 }
+
+// The Operation methods a Runner reports to its Observer.
+const (
+	// MethodRun is a whole run: Runner.Run or Runner.Stream.
+	MethodRun = "toolrunner.Run"
+	// MethodTool is one tool call of a run, also one that runs no tool (an
+	// unknown tool, a repeated id, a call cancelled before its turn).
+	MethodTool = "toolrunner.Tool"
+)
 
 // Call is one tool call of a run: what the model asked for and what came
 // of it. (client.ToolCall is the call as a response holds it; a Call adds
@@ -153,11 +173,20 @@ func noChoice(turn int) error { return fmt.Errorf("%w (turn %d)", ErrNoChoice, t
 // when it is done, which also cancels the ctx the tools get. Run returns
 // only when every tool it started has returned.
 func (r *Runner) Run(ctx context.Context, params client.ChatCompletionNewParams, opts ...client.Option) (Transcript, error) {
-	rn, err := r.start(ctx, params)
+	rn, err := r.start(ctx, params, false)
 	if err != nil {
 		return Transcript{}, err
 	}
 	defer rn.cancel()
+	out, err := rn.run(r, opts)
+	if rn.obs != nil {
+		rn.obs.End(client.Outcome{Result: &out, Err: err})
+	}
+	return out, err
+}
+
+// run is Run's loop, once the run has started.
+func (rn *run) run(r *Runner, opts []client.Option) (Transcript, error) {
 	for {
 		resp, err := r.Chat.New(rn.ctx, rn.params, opts...)
 		if err != nil {
@@ -205,6 +234,8 @@ func (rn *run) relaxToolChoice() {
 type run struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
+	observer client.Observer          // Runner.Observer, for the tool calls
+	obs      client.OperationObserver // the run's, or nil
 	maxTurns int
 	abort    bool
 	params   client.ChatCompletionNewParams // Messages grows turn by turn
@@ -214,7 +245,9 @@ type run struct {
 	out      Transcript
 }
 
-func (r *Runner) start(ctx context.Context, params client.ChatCompletionNewParams) (*run, error) {
+// start checks the Runner and params and starts a run (reporting it to the
+// Observer, if any), whose rn.ctx the caller must cancel.
+func (r *Runner) start(ctx context.Context, params client.ChatCompletionNewParams, stream bool) (*run, error) {
 	switch {
 	case ctx == nil:
 		return nil, &client.ParamError{Param: "ctx", Message: "nil Context"}
@@ -240,6 +273,11 @@ func (r *Runner) start(ctx context.Context, params client.ChatCompletionNewParam
 		rn.tools[t.Name()] = &t // the loop's copy, which the caller cannot change
 		rn.names = append(rn.names, t.Name())
 		rn.params.Tools = append(rn.params.Tools, t.def)
+	}
+	if r.Observer != nil {
+		rn.observer = r.Observer
+		observed := params // a copy, so that params does not escape when unobserved
+		ctx, rn.obs = r.Observer.Start(ctx, client.Operation{Method: MethodRun, Params: &observed, Stream: stream})
 	}
 	rn.ctx, rn.cancel = context.WithCancel(ctx)
 	return rn, nil
@@ -389,6 +427,7 @@ func (t *turn) add(call client.ToolCall) Call {
 	if t.seen[sl.inv.ID] {
 		sl.dup = true
 		sl.inv.Err = fmt.Errorf("%w: %s", ErrDuplicateCall, sl.inv.ID)
+		t.observeUnrun(sl)
 		close(sl.done)
 		return sl.inv
 	}
@@ -401,6 +440,7 @@ func (t *turn) add(call client.ToolCall) Call {
 	if !ok {
 		sl.inv.Err = fmt.Errorf("%w %q", ErrUnknownTool, sl.inv.Name)
 		sl.inv.Result = fmt.Sprintf("error: there is no tool named %q; the tools are: %s", sl.inv.Name, strings.Join(t.r.names, ", "))
+		t.observeUnrun(sl)
 		close(sl.done)
 		return sl.inv
 	}
@@ -471,10 +511,16 @@ func (t *turn) runTool(sl *slot) {
 	if err := t.ctx.Err(); err != nil {
 		sl.inv.Err = err
 		sl.inv.Result = "error: the call was cancelled before it ran"
+		t.observeUnrun(sl)
 		return
 	}
+	ctx, obs := t.ctx, client.OperationObserver(nil)
+	if o := t.r.observer; o != nil {
+		ctx, obs = o.Start(ctx, client.Operation{Method: MethodTool, Params: sl.inv})
+		defer func() { endCall(obs, sl.inv) }() // after the call's outcome is complete
+	}
 	start := time.Now()
-	result, err := safeCall(t.ctx, *sl.tool, sl.inv.Arguments)
+	result, err := safeCall(ctx, *sl.tool, sl.inv.Arguments)
 	sl.inv.Duration = time.Since(start)
 	sl.inv.Result, sl.inv.Err = result, err
 	var argErr *argumentsError
@@ -502,6 +548,23 @@ func (t *turn) runTool(sl *slot) {
 			t.failed = sl
 			t.cancel()
 		})
+	}
+}
+
+// observeUnrun reports a call that runs no tool (an unknown tool, a
+// repeated id, a call cancelled before its turn), its outcome complete, to
+// the Runner's Observer, if any.
+func (t *turn) observeUnrun(sl *slot) {
+	if o := t.r.observer; o != nil {
+		_, obs := o.Start(t.ctx, client.Operation{Method: MethodTool, Params: sl.inv})
+		endCall(obs, sl.inv)
+	}
+}
+
+// endCall ends a tool call's operation with the complete call.
+func endCall(obs client.OperationObserver, inv Call) {
+	if obs != nil {
+		obs.End(client.Outcome{Result: inv, Err: inv.Err})
 	}
 }
 

@@ -97,22 +97,44 @@ type Event struct {
 //	}
 func (r *Runner) Stream(ctx context.Context, params client.ChatCompletionNewParams, opts ...client.Option) iter.Seq2[Event, error] {
 	return func(yield func(Event, error) bool) {
-		rn, err := r.start(ctx, params)
+		rn, err := r.start(ctx, params, true)
 		if err != nil {
 			yield(Event{}, err)
 			return
 		}
 		defer rn.cancel()
-		for {
-			more, err := r.streamTurn(rn, opts, yield)
-			if err != nil {
-				yield(Event{}, withTranscript(err, rn))
-			}
-			if !more {
-				return
+		stopped := false
+		if rn.obs != nil { // watch the yields, to tell a caller who broke out
+			inner := yield
+			yield = func(ev Event, err error) bool {
+				if !inner(ev, err) {
+					stopped = true
+					return false
+				}
+				return true
 			}
 		}
+		var runErr error
+		for more := true; more; {
+			more, runErr = r.streamTurn(rn, opts, yield)
+		}
+		if rn.obs != nil {
+			out := rn.transcript()
+			rn.obs.End(client.Outcome{Result: &out, Err: runErr, ClosedEarly: stopped && runErr == nil})
+		}
 	}
+}
+
+// streamTurn streams one turn and runs its tools (turn), then yields the
+// error that ends the run, if any, with the transcript so far. It reports
+// whether the run goes on, and that error.
+func (r *Runner) streamTurn(rn *run, opts []client.Option, yield func(Event, error) bool) (more bool, err error) {
+	more, err = r.turn(rn, opts, yield)
+	if err != nil {
+		err = withTranscript(err, rn)
+		yield(Event{}, err)
+	}
+	return more, err
 }
 
 // partialMessage is choice 0's message of an incomplete completion.
@@ -133,9 +155,9 @@ func withTranscript(err error, rn *run) error {
 	return &RunError{Err: err, Transcript: rn.transcript()}
 }
 
-// streamTurn streams one turn and runs its tools. It reports whether the
+// turn streams one turn and runs its tools. It reports whether the
 // run goes on, or the error that ends it; an error is not yielded yet.
-func (r *Runner) streamTurn(rn *run, opts []client.Option, yield func(Event, error) bool) (more bool, err error) {
+func (r *Runner) turn(rn *run, opts []client.Option, yield func(Event, error) bool) (more bool, err error) {
 	t := rn.newTurn()
 	defer t.wait() // no tool outlives the turn, however it ends
 	stream, err := r.Chat.NewStreaming(rn.ctx, rn.params, opts...)

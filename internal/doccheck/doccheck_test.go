@@ -133,6 +133,7 @@ var imports = []struct{ path, use string }{
 	{"github.com/cerebras-go/cerebras/batchfile", "batchfile.NewWriter"},
 	{"github.com/cerebras-go/cerebras/cerebrastest", "cerebrastest.NewServer"},
 	{"github.com/cerebras-go/cerebras/client", "client.New"},
+	{"github.com/cerebras-go/cerebras/otelcerebras", "otelcerebras.New"},
 	{"github.com/cerebras-go/cerebras/streaming", "streaming.ErrTruncated"},
 	{"github.com/cerebras-go/cerebras/toolrunner", "toolrunner.DefaultMaxTurns"},
 }
@@ -347,11 +348,20 @@ func TestDocCodeBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gomod := fmt.Sprintf("module doccheck.test\n\ngo %s\n\nrequire github.com/cerebras-go/cerebras v0.0.0\n\nreplace github.com/cerebras-go/cerebras => %s\n", goVersion, root)
+	// The blocks may use the OpenTelemetry module (otelcerebras) too: it
+	// is required from its directory, with its go.sum.
+	gomod := fmt.Sprintf("module doccheck.test\n\ngo %[1]s\n\nrequire (\n\tgithub.com/cerebras-go/cerebras v0.0.0\n\tgithub.com/cerebras-go/cerebras/otelcerebras v0.0.0\n)\n\n"+
+		"replace github.com/cerebras-go/cerebras => %[2]s\n\nreplace github.com/cerebras-go/cerebras/otelcerebras => %[3]s\n",
+		goVersion, root, filepath.Join(root, "otelcerebras"))
 	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	otelSum, err := os.ReadFile(filepath.Join(root, "otelcerebras", "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum = append(sum, otelSum...)
 	write(t, filepath.Join(mod, "go.mod"), gomod)
 	write(t, filepath.Join(mod, "go.sum"), string(sum))
 	for _, b := range blocks {

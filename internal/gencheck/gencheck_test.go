@@ -258,3 +258,27 @@ func TestLayering(t *testing.T) {
 		}
 	}
 }
+
+// TestNoOpenTelemetryInTheLibrary: the OpenTelemetry instrumentation is a
+// module of its own (otelcerebras/), so that the library's go.mod, and a
+// program that does not import it, gain no go.opentelemetry.io module.
+func TestNoOpenTelemetryInTheLibrary(t *testing.T) {
+	for _, f := range []string{"../../go.mod", "../../go.sum"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(line, "go.opentelemetry.io") {
+				t.Errorf("%s:%d: %s: the library must not depend on OpenTelemetry; it belongs in otelcerebras/go.mod", f, i+1, strings.TrimSpace(line))
+			}
+		}
+	}
+	out, err := exec.Command("go", "list", "-m", "all").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -m all: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "go.opentelemetry.io") {
+		t.Errorf("the root module's build list has OpenTelemetry modules:\n%s", out)
+	}
+}
