@@ -133,6 +133,7 @@ var imports = []struct{ path, use string }{
 	{"github.com/cerebras-go/cerebras/batchfile", "batchfile.NewWriter"},
 	{"github.com/cerebras-go/cerebras/cerebrastest", "cerebrastest.NewServer"},
 	{"github.com/cerebras-go/cerebras/client", "client.New"},
+	{"github.com/cerebras-go/cerebras/pricing", "pricing.DefaultTTL"},
 	{"github.com/cerebras-go/cerebras/streaming", "streaming.ErrTruncated"},
 	{"github.com/cerebras-go/cerebras/toolrunner", "toolrunner.DefaultMaxTurns"},
 }
