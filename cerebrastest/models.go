@@ -19,6 +19,22 @@ var knownModels = []gen.Model{
 	{ID: "gemma-4-31b", OwnedBy: "Google"},
 }
 
+// modelPrices are the prices the fake's catalogue serves, in USD per token
+// as decimal strings (the public catalogue's and the openrouter format's
+// pricing), and per million tokens as numbers (the huggingface format's).
+// They are the fake's own, fixed for tests to compute with, not Cerebras'
+// prices, which only the real catalogue tells. zai-glm-4.7 has a price for
+// cached prompt tokens; the others have none.
+var modelPrices = map[string]struct {
+	perToken gen.OpenRouterPricing
+	perMtok  gen.HuggingFacePricing
+}{
+	"gpt-oss-120b": {gen.OpenRouterPricing{Prompt: "0.00000035", Completion: "0.00000075"}, gen.HuggingFacePricing{Input: 0.35, Output: 0.75}},
+	"zai-glm-4.7": {gen.OpenRouterPricing{Prompt: "0.00000225", Completion: "0.00000275", InputCacheRead: "0.0000005625"},
+		gen.HuggingFacePricing{Input: 2.25, Output: 2.75}},
+	"gemma-4-31b": {gen.OpenRouterPricing{Prompt: "0.0000002", Completion: "0.0000004"}, gen.HuggingFacePricing{Input: 0.2, Output: 0.4}},
+}
+
 // reasoningModels reason by default.
 var reasoningModels = map[string]bool{"gpt-oss-120b": true, "zai-glm-4.7": true}
 
@@ -105,12 +121,12 @@ func defaultModel(m gen.Model) gen.Model {
 
 func openRouterModel(m gen.Model) gen.OpenRouterModel {
 	return gen.OpenRouterModel{ID: "cerebras/" + m.ID, Name: m.ID, Created: int64(created), ContextLength: 131072,
-		MaxOutputLength: 40960, Pricing: gen.OpenRouterPricing{Prompt: "0.00000035", Completion: "0.00000075"}}
+		MaxOutputLength: 40960, Pricing: modelPrices[m.ID].perToken}
 }
 
 func huggingFaceModel(m gen.Model) gen.HuggingFaceModel {
 	return gen.HuggingFaceModel{ID: m.ID, Object: "model", Created: int64(created), OwnedBy: m.OwnedBy, ContextLength: 131072,
-		Pricing:      gen.HuggingFacePricing{Input: 0.35, Output: 0.75},
+		Pricing:      modelPrices[m.ID].perMtok,
 		Capabilities: gen.ModelCapabilities{FunctionCalling: true, Streaming: true, StructuredOutputs: true, Vision: false}}
 }
 
@@ -120,5 +136,5 @@ func publicModel(m gen.Model) gen.PublicModel {
 		Capabilities: gen.ModelCapabilities{FunctionCalling: true, Streaming: true, StructuredOutputs: true,
 			Reasoning: reasoningModels[m.ID], Vision: m.ID == "gemma-4-31b"},
 		Limits:  gen.ModelLimits{MaxContextLength: 131072, MaxCompletionTokens: 40960},
-		Pricing: gen.OpenRouterPricing{Prompt: "0.00000035", Completion: "0.00000075"}}
+		Pricing: modelPrices[m.ID].perToken}
 }

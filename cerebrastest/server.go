@@ -18,6 +18,12 @@
 // it is retrieved, validating → in_progress → finalizing → completed, its
 // output and error files computed by the model; cancel gives partial results).
 //
+// The public catalogue (/public/v1/models, and the models list's openrouter
+// and huggingface formats) lists gpt-oss-120b, zai-glm-4.7 and gemma-4-31b
+// with prices of the fake's own, fixed for tests to compute costs with, per
+// million tokens: $0.35 in and $0.75 out; $2.25 in, $2.75 out and $0.5625
+// for a cached prompt token; $0.20 in and $0.40 out.
+//
 // The server's time is a Clock (WithClock; by default one that follows the
 // wall clock): timestamps such as a batch's created_at come from it, and a
 // batch gets expires_at = created_at + its completion_window (24h). A batch

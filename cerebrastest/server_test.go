@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
+	"math/big"
 	"net/http"
 	"os"
 	"strings"
@@ -543,5 +546,59 @@ func TestPublicModelsNeedNoKey(t *testing.T) {
 	}
 	if reqs := srv.Requests(); reqs[len(reqs)-1].Header.Get("Authorization") != "Bearer test-key" {
 		t.Error("the private model list was sent without the key")
+	}
+}
+
+// TestCataloguePricesAgree: the public catalogue, and the openrouter and
+// huggingface formats of the models list, give each model the same prices
+// (per token as decimal strings, per million tokens as numbers), and those
+// the package doc states.
+func TestCataloguePricesAgree(t *testing.T) {
+	srv := cerebrastest.NewServer(t)
+	c, err := client.New(client.WithBaseURL(srv.URL), client.WithAPIKey("test"), client.WithoutEnvironment(), client.WithTCPWarming(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	public, err := c.Models.ListPublic(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	or, err := c.Models.ListFormat(ctx, client.ModelFormatOpenrouter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orList, _ := or.AsOpenRouterModelList()
+	hf, err := c.Models.ListFormat(ctx, client.ModelFormatHuggingface)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hfList, _ := hf.AsHuggingFaceModelList()
+	perMtok := func(perToken string) string { // exactly
+		r, ok := new(big.Rat).SetString(perToken)
+		if !ok {
+			t.Fatalf("price %q is not a decimal", perToken)
+		}
+		return r.Mul(r, big.NewRat(1_000_000, 1)).FloatString(4)
+	}
+	got := map[string]string{}
+	for i, m := range public.Data {
+		p := m.Pricing
+		got[m.ID] = fmt.Sprintf("%s %s %s", perMtok(p.Prompt), perMtok(p.Completion), p.InputCacheRead)
+		if o := orList.Data[i]; o.ID != "cerebras/"+m.ID || o.Pricing != p {
+			t.Errorf("openrouter format: %s at %+v; the catalogue: %s at %+v", o.ID, o.Pricing, m.ID, p)
+		}
+		if h := hfList.Data[i]; h.ID != m.ID || fmt.Sprintf("%.4f %.4f", h.Pricing.Input, h.Pricing.Output) != fmt.Sprintf("%s %s", perMtok(p.Prompt), perMtok(p.Completion)) {
+			t.Errorf("huggingface format: %s at %+v; the catalogue: %s at %+v", h.ID, h.Pricing, m.ID, p)
+		}
+	}
+	want := map[string]string{
+		client.ModelGPTOSS120B: "0.3500 0.7500 ",
+		client.ModelZaiGLM47:   "2.2500 2.7500 0.0000005625",
+		client.ModelGemma431B:  "0.2000 0.4000 ",
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("prices per million tokens (prompt, completion, cached per token): %q, want %q", got, want)
 	}
 }

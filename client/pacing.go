@@ -42,8 +42,10 @@ const (
 // exceed the remaining requests of the day or tokens of the minute until
 // that budget resets, instead of sending it into a 429. A call's token cost
 // is estimated before it is sent (a quarter of the bytes of its encoded
-// request, tools and response format included, plus max_completion_tokens
-// or max_tokens times n, or WithPacingCompletionTokens) and reserved at once, so concurrent calls do
+// request, tools and response format included, where an image given as
+// base64 PNG or JPEG data counts the tokens of its size instead, as
+// ImageTokens says; plus max_completion_tokens or max_tokens times n, or
+// WithPacingCompletionTokens) and reserved at once, so concurrent calls do
 // not all pass on one stale "remaining"; the usage of the answer corrects
 // the estimate (for a stream, the usage of its final chunk, when it comes:
 // a stream left unread keeps its estimate; a stream replayed before its
@@ -228,7 +230,10 @@ func (p *pacer) budget(model string) *budget {
 // paceCost estimates a call's cost in requests and tokens: a quarter of
 // size, the bytes of the encoded request (messages or prompt, tools,
 // response format: all the server may count as prompt), plus the
-// completion limit times the number of choices. ok is false for calls
+// completion limit times the number of choices. The base64 data of an
+// image part whose size can be read counts the image tokens of that size
+// instead of its bytes: a quarter of the bytes of a 1 MB PNG would be some
+// 330,000 tokens, where the API counts at most 280. ok is false for calls
 // that are not paced.
 func paceCost(cfg *config, params any, size int) (model string, cost [2]int64, ok bool) {
 	completion := func(limits ...*int) int64 {
@@ -251,6 +256,9 @@ func paceCost(cfg *config, params any, size int) (model string, cost [2]int64, o
 	prompt := int64(size+3) / 4
 	switch p := params.(type) {
 	case *ChatCompletionNewParams:
+		if imageBytes, imageTokens := imageTokensIn(p.Messages); imageBytes > 0 {
+			prompt = int64(max(size-imageBytes, 0)+3)/4 + int64(imageTokens)
+		}
 		return p.Model, [2]int64{1, prompt + choices(p.N)*completion(p.MaxCompletionTokens, p.MaxTokens)}, true
 	case *CompletionNewParams:
 		return p.Model, [2]int64{1, prompt + choices(p.N)*completion(p.MaxTokens)}, true

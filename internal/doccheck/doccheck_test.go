@@ -134,6 +134,7 @@ var imports = []struct{ path, use string }{
 	{"github.com/cerebras-go/cerebras/cerebrastest", "cerebrastest.NewServer"},
 	{"github.com/cerebras-go/cerebras/client", "client.New"},
 	{"github.com/cerebras-go/cerebras/otelcerebras", "otelcerebras.New"},
+	{"github.com/cerebras-go/cerebras/pricing", "pricing.DefaultTTL"},
 	{"github.com/cerebras-go/cerebras/streaming", "streaming.ErrTruncated"},
 	{"github.com/cerebras-go/cerebras/toolrunner", "toolrunner.DefaultMaxTurns"},
 }

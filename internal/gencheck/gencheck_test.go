@@ -104,15 +104,17 @@ func TestUnknownValuesDecode(t *testing.T) {
 }
 
 // TestLibraryDependencies keeps the library light: what users import (client,
-// streaming, gen) may use the standard library and the oapi-codegen runtime
-// (with what it needs), nothing else.
+// streaming, gen, pricing) may use the standard library and the oapi-codegen
+// runtime (with what it needs), nothing else.
 func TestLibraryDependencies(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}",
-		"github.com/cerebras-go/cerebras/client", "github.com/cerebras-go/cerebras/streaming", "github.com/cerebras-go/cerebras/gen").CombinedOutput()
+		"github.com/cerebras-go/cerebras/client", "github.com/cerebras-go/cerebras/streaming", "github.com/cerebras-go/cerebras/gen",
+		"github.com/cerebras-go/cerebras/pricing").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
 	allowed := []string{"github.com/cerebras-go/cerebras/gen", "github.com/cerebras-go/cerebras/client", "github.com/cerebras-go/cerebras/streaming",
+		"github.com/cerebras-go/cerebras/pricing",
 		"github.com/cerebras-go/cerebras/internal/apierror", "github.com/cerebras-go/cerebras/internal/redact",
 		"github.com/cerebras-go/cerebras/internal/decode", "github.com/cerebras-go/cerebras/internal/jsonscan",
 		"github.com/cerebras-go/cerebras/internal/decodedsize",
@@ -225,11 +227,11 @@ func TestResponsesHaveNoScalarPointers(t *testing.T) {
 
 // TestLayering keeps client thin: client imports only the layers below it
 // (streaming, gen, internal/), never a feature, and a feature (toolrunner,
-// batchfile) imports only what a user could, plus the shared internals:
+// batchfile, pricing) imports only what a user could, plus the shared internals:
 // client, streaming, gen and internal/.
 func TestLayering(t *testing.T) {
 	const mod = "github.com/cerebras-go/cerebras/"
-	features := []string{mod + "toolrunner", mod + "batchfile"}
+	features := []string{mod + "toolrunner", mod + "batchfile", mod + "pricing"}
 	deps := func(pkg string) []string {
 		out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", pkg).CombinedOutput()
 		if err != nil {
