@@ -132,7 +132,10 @@ func (k setKey) attrs(extra ...attribute.KeyValue) []attribute.KeyValue {
 // building a set sorts and copies its attributes, which would otherwise be
 // most of what recording costs.
 type metricSets struct {
-	common, input, output metric.MeasurementOption
+	// Slices, passed with ..., so that a measurement allocates no slice of
+	// options of its own.
+	common, input, output []metric.RecordOption
+	inputAdd, outputAdd   []metric.AddOption
 }
 
 // maxSets bounds the cache of metricSets: past it (a program using that
@@ -147,13 +150,20 @@ func (in *instruments) sets(k setKey, gen Generation) *metricSets {
 	if s != nil {
 		return s
 	}
-	s = &metricSets{common: metric.WithAttributeSet(attribute.NewSet(k.attrs()...))}
+	var input, output metric.MeasurementOption
 	if gen == Generation2 {
-		s.input = metric.WithAttributeSet(attribute.NewSet(k.attrs(keyTokenModality.String("text"))...))
-		s.output = s.input
+		input = metric.WithAttributeSet(attribute.NewSet(k.attrs(keyTokenModality.String("text"))...))
+		output = input
 	} else {
-		s.input = metric.WithAttributeSet(attribute.NewSet(k.attrs(keyTokenType.String("input"))...))
-		s.output = metric.WithAttributeSet(attribute.NewSet(k.attrs(keyTokenType.String("output"))...))
+		input = metric.WithAttributeSet(attribute.NewSet(k.attrs(keyTokenType.String("input"))...))
+		output = metric.WithAttributeSet(attribute.NewSet(k.attrs(keyTokenType.String("output"))...))
+	}
+	s = &metricSets{
+		common:    []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(k.attrs()...))},
+		input:     []metric.RecordOption{input},
+		output:    []metric.RecordOption{output},
+		inputAdd:  []metric.AddOption{input},
+		outputAdd: []metric.AddOption{output},
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -170,36 +180,36 @@ func (in *instruments) sets(k setKey, gen Generation) *metricSets {
 func (in *instruments) record(ctx context.Context, gen Generation, r *inferenceRecord) {
 	sets := in.sets(r.key, gen)
 	if r.errorType == "" {
-		in.duration.Record(ctx, r.duration, sets.common)
+		in.duration.Record(ctx, r.duration, sets.common...)
 	} else {
 		in.duration.Record(ctx, r.duration, metric.WithAttributeSet(attribute.NewSet(r.key.attrs(keyErrorType.String(r.errorType))...)))
 	}
 	if r.stream && r.chunks > 0 {
-		in.firstChunk.Record(ctx, r.firstChunk, sets.common)
+		in.firstChunk.Record(ctx, r.firstChunk, sets.common...)
 		if r.chunks > 1 {
-			in.perChunk.Record(ctx, r.perChunk, sets.common)
+			in.perChunk.Record(ctx, r.perChunk, sets.common...)
 		}
 	}
 	if u := r.usage; u != nil {
 		if gen == Generation2 {
-			input := sets.input
+			input := sets.inputAdd
 			if u.ImageTokens > 0 { // text and images, in proportions the API does not give
-				input = metric.WithAttributeSet(attribute.NewSet(r.key.attrs(keyTokenModality.String("unknown"))...))
+				input = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(r.key.attrs(keyTokenModality.String("unknown"))...))}
 			}
-			in.usageInput.Add(ctx, int64(u.PromptTokens), input)
-			in.usageOutput.Add(ctx, int64(u.CompletionTokens), sets.output)
-			in.usageCacheRead.Add(ctx, int64(u.PromptTokensDetails.CachedTokens), input)
-			in.usageReasoning.Add(ctx, int64(u.CompletionTokensDetails.ReasoningTokens), sets.output)
-			in.opInput.Record(ctx, int64(u.PromptTokens), sets.common)
-			in.opOutput.Record(ctx, int64(u.CompletionTokens), sets.common)
+			in.usageInput.Add(ctx, int64(u.PromptTokens), input...)
+			in.usageOutput.Add(ctx, int64(u.CompletionTokens), sets.outputAdd...)
+			in.usageCacheRead.Add(ctx, int64(u.PromptTokensDetails.CachedTokens), input...)
+			in.usageReasoning.Add(ctx, int64(u.CompletionTokensDetails.ReasoningTokens), sets.outputAdd...)
+			in.opInput.Record(ctx, int64(u.PromptTokens), sets.common...)
+			in.opOutput.Record(ctx, int64(u.CompletionTokens), sets.common...)
 		} else {
-			in.tokenUsage.Record(ctx, int64(u.PromptTokens), sets.input)
-			in.tokenUsage.Record(ctx, int64(u.CompletionTokens), sets.output)
+			in.tokenUsage.Record(ctx, int64(u.PromptTokens), sets.input...)
+			in.tokenUsage.Record(ctx, int64(u.CompletionTokens), sets.output...)
 		}
 	}
 	if t := r.timeInfo; t != nil {
-		in.queueTime.Record(ctx, t.QueueTime, sets.common)
-		in.promptTime.Record(ctx, t.PromptTime, sets.common)
-		in.completionTime.Record(ctx, t.CompletionTime, sets.common)
+		in.queueTime.Record(ctx, t.QueueTime, sets.common...)
+		in.promptTime.Record(ctx, t.PromptTime, sets.common...)
+		in.completionTime.Record(ctx, t.CompletionTime, sets.common...)
 	}
 }

@@ -215,9 +215,11 @@ func (h *rateLimitHeaders) read(a client.Attempt) {
 		return
 	}
 	hdr := a.Response.Header
-	h.requestsDay = hdr.Get("x-ratelimit-remaining-requests-day")
-	h.tokensMinute = hdr.Get("x-ratelimit-remaining-tokens-minute")
-	h.requestID = hdr.Get("x-request-id")
+	// Canonical keys, read from the map: Get would canonicalise (and
+	// allocate) each time.
+	h.requestsDay = first(hdr["X-Ratelimit-Remaining-Requests-Day"])
+	h.tokensMinute = first(hdr["X-Ratelimit-Remaining-Tokens-Minute"])
+	h.requestID = first(hdr["X-Request-Id"])
 }
 
 // attrs appends the headers' attributes.
@@ -260,4 +262,12 @@ func (o *Observer) retryEventOf(span trace.Span, a client.Attempt) {
 		attrs = append(attrs, keyErrorType.String(ErrorType(a.Err)))
 	}
 	span.AddEvent(retryEvent, trace.WithAttributes(attrs...), trace.WithTimestamp(o.now()))
+}
+
+// first is a header's first value, or "".
+func first(vs []string) string {
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs[0]
 }
