@@ -69,7 +69,7 @@ type config struct {
 	maxRetries     int
 	maxRetryDelay  time.Duration
 	responseInto   **http.Response
-	gzip           bool
+	encoding       RequestEncoding // of chat and text completion bodies (encoding.go)
 	ignoreEnv      bool
 	tcpWarming     bool
 	warmupTimeout  time.Duration // of the TCP warm-up; tests lengthen it
@@ -98,7 +98,7 @@ type optionSet uint64
 // (options.gen.go) take the bits from optFirstHeader on.
 const (
 	optExtraBody optionSet = 1 << iota
-	optGzip
+	optRequestEncoding
 	optStreamIdleTimeout
 	optMaxEventSize
 	optMaxResponseSize
@@ -112,7 +112,7 @@ const (
 	optFirstHeader optionSet = 1 << 32
 
 	// optJSONBody are the options of an operation with a JSON request body.
-	optJSONBody = optExtraBody | optGzip
+	optJSONBody = optExtraBody
 	// optEvents are the options of an event stream.
 	optEvents = optStreamIdleTimeout | optMaxEventSize
 	// optPaced are the options of rate-limit pacing, which paces chat and
@@ -124,7 +124,7 @@ const (
 
 // optionNames names the option of each hand-written bit.
 var optionNames = map[optionSet]string{
-	optExtraBody: "WithExtraBody", optGzip: "WithGzip", optStreamIdleTimeout: "WithStreamIdleTimeout",
+	optExtraBody: "WithExtraBody", optRequestEncoding: "WithRequestEncoding", optStreamIdleTimeout: "WithStreamIdleTimeout",
 	optMaxEventSize: "WithMaxEventSize", optMaxResponseSize: "WithMaxResponseSize",
 	optRateLimitPacing: "WithRateLimitPacing", optPacingMaxWait: "WithPacingMaxWait",
 	optPacingCompletionTokens: "WithPacingCompletionTokens", optBaseURL: "WithBaseURL",
@@ -151,6 +151,7 @@ func defaultConfig() config {
 		tcpWarming:     true,
 		warmupTimeout:  warmupTimeout,
 		pacingMaxWait:  DefaultPacingMaxWait,
+		encoding:       DefaultRequestEncoding,
 	}
 }
 
@@ -408,15 +409,6 @@ func WithMaxRetryDelay(d time.Duration) Option {
 func WithResponseInto(dst **http.Response) Option {
 	return func(c *config) error {
 		c.responseInto = dst
-		return nil
-	}
-}
-
-// WithGzip compresses request bodies (Content-Encoding: gzip). Off by default.
-func WithGzip() Option {
-	return func(c *config) error {
-		c.set |= optGzip
-		c.gzip = true
 		return nil
 	}
 }
