@@ -40,7 +40,7 @@ import (
 // of auto to the others.
 
 // chunk is the one event the server streams.
-const chunk = `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"llama3.1-8b","choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"},"finish_reason":null}]}`
+const chunk = `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-oss-120b","choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"},"finish_reason":null}]}`
 
 // upstream is the API stand-in: it decodes the body as the API would and
 // answers with a one-event stream.
@@ -185,7 +185,7 @@ func cerebrasVariant(tb testing.TB, url string, enc client.RequestEncoding) vari
 	}
 	tb.Cleanup(func() { _ = c.Close() })
 	return variant{name: string(enc), prepare: func(prompt string) func(context.Context) (func() error, error) {
-		p := client.ChatCompletionNewParams{Model: client.ModelLlama318B, Messages: []client.ChatMessage{client.UserMessage(prompt)}}
+		p := client.ChatCompletionNewParams{Model: client.ModelGPTOSS120B, Messages: []client.ChatMessage{client.UserMessage(prompt)}}
 		return func(ctx context.Context) (func() error, error) {
 			s, err := c.Chat.Completions.NewStreaming(ctx, p)
 			if err != nil {
@@ -206,7 +206,7 @@ func cerebrasVariant(tb testing.TB, url string, enc client.RequestEncoding) vari
 func openaiGoVariant(url string) variant {
 	c := openaigo.NewClient(option.WithBaseURL(url+"/v1/"), option.WithAPIKey("k"), option.WithMaxRetries(0))
 	return variant{name: "openai-go", prepare: func(prompt string) func(context.Context) (func() error, error) {
-		p := openaigo.ChatCompletionNewParams{Model: "llama3.1-8b", Messages: []openaigo.ChatCompletionMessageParamUnion{openaigo.UserMessage(prompt)}}
+		p := openaigo.ChatCompletionNewParams{Model: "gpt-oss-120b", Messages: []openaigo.ChatCompletionMessageParamUnion{openaigo.UserMessage(prompt)}}
 		return func(ctx context.Context) (func() error, error) {
 			s := c.Chat.Completions.NewStreaming(ctx, p)
 			if !s.Next() {
@@ -226,7 +226,7 @@ func goOpenAIVariant(url string) variant {
 	cfg.BaseURL = url + "/v1"
 	c := goopenai.NewClientWithConfig(cfg)
 	return variant{name: "go-openai", prepare: func(prompt string) func(context.Context) (func() error, error) {
-		p := goopenai.ChatCompletionRequest{Model: "llama3.1-8b", Stream: true,
+		p := goopenai.ChatCompletionRequest{Model: "gpt-oss-120b", Stream: true,
 			Messages: []goopenai.ChatCompletionMessage{{Role: goopenai.ChatMessageRoleUser, Content: prompt}}}
 		return func(ctx context.Context) (func() error, error) {
 			s, err := c.CreateChatCompletionStream(ctx, p)
@@ -379,7 +379,7 @@ func BenchmarkAutoThreshold(b *testing.B) {
 					cerebrasVariant(b, tr.url(), client.RequestEncodingGzip),
 				}
 				// The prompt that makes a JSON body of size bytes.
-				overhead := len(`{"messages":[{"content":"","role":"user"}],"model":"llama3.1-8b","stream":true}`)
+				overhead := len(`{"messages":[{"content":"","role":"user"}],"model":"gpt-oss-120b","stream":true}`)
 				times, wire := measure(b, vs, tr, jsonSafe(corpus(b, 4*size), size-overhead))
 				j, g := median(times["json"]), median(times["gzip"])
 				b.ReportMetric(float64(g)/float64(j), "gzip/json")

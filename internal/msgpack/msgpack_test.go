@@ -382,7 +382,7 @@ func TestToJSONErrors(t *testing.T) {
 
 // TestToJSONFloats: floats stay floats, and read back bit for bit.
 func TestToJSONFloats(t *testing.T) {
-	for _, f := range []float64{1, -0.0, 0.1, 1e21, 1e-7, math.MaxFloat64, math.SmallestNonzeroFloat64, 123456789} {
+	for _, f := range []float64{1, math.Copysign(0, -1), 0.1, 1e21, 1e-7, math.MaxFloat64, math.SmallestNonzeroFloat64, 123456789} {
 		js, err := ToJSON(nil, AppendFloat64(nil, f))
 		if err != nil {
 			t.Fatal(err)
