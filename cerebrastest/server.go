@@ -227,7 +227,8 @@ const defaultMaxBody int64 = 32 << 20
 // for file uploads 200 MB and the form's other fields; n <= 0 keeps the
 // default). A longer body is answered 413 with an
 // invalid_request_error whose code is request_too_large, before
-// authentication, and is not recorded by Requests.
+// authentication, and is not recorded by Requests. A gzip body that
+// inflates past n gets the same 413 after authentication, and is recorded.
 func WithMaxBodyBytes(n int64) Option {
 	return func(s *Server) {
 		if n > 0 {
