@@ -27,7 +27,7 @@ REDOCLY     := contract/node_modules/.bin/redocly
 CEREBRAS_GO_RUN ?= make-$(shell date +%s%N)-$(shell echo $$PPID)
 export CEREBRAS_GO_RUN
 
-.PHONY: help generate check-generated spec-validate spec-diff lint gates test-go fuzz bench test demo contract-deps leftovers
+.PHONY: help generate check-generated spec-validate spec-diff lint gates test-go fuzz bench bench-peers test demo contract-deps leftovers
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -77,11 +77,14 @@ leftovers: ## fail (and kill them) when processes started by this make run are s
 fuzz: ## run every fuzz target for FUZZTIME each (default 5s; e.g. make fuzz FUZZTIME=10m)
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
-bench: ## run the benchmarks; each reports its ratios against a baseline measured in the same run (BENCHMARKS.md)
+bench: ## run the benchmarks; each reports its ratios against a baseline measured in the same run (BENCHMARKS.md); the ones beside openai-go and go-openai are `make bench-peers`
 	$(GO) test -run '^$$' -bench . -benchtime 300x ./streaming ./client ./batchfile
 	cd otelcerebras && $(GO) test -run '^$$' -bench . -benchtime 300x .
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./loadtest
 	$(GO) test -count=1 -run 'HeapIsFlat|HeapIsLinear' -v ./streaming | grep -E 'live heap|^(ok|FAIL)'
+
+bench-peers: ## run bench/peers, a module of its own so the peers never enter go.mod: time to first byte of a 256 KiB prompt through a 20 Mbit/s uplink, this SDK in each request encoding against openai-go and go-openai, and where auto's threshold lies (BENCHMARKS.md)
+	cd bench/peers && $(GO) test -run '^$$' -bench . -benchtime 20x -count 5
 
 test: lint spec-validate check-generated spec-diff gates test-go fuzz ## everything CI runs
 	@scripts/leftovers.sh

@@ -7,7 +7,10 @@
 //
 // Every request is validated against the API's OpenAPI document (embedded in
 // this package); an invalid one gets the 422 body the real API sends, naming
-// the bad field. Valid requests are answered by a small deterministic model
+// the bad field. Chat and text completion bodies may be JSON or
+// MessagePack, plain or gzip-compressed, as the API takes them: the fake
+// decodes them before validating, and Request.Encoding says which arrived.
+// Valid requests are answered by a small deterministic model
 // that echoes the last user message and honours n, stop, token limits,
 // logprobs, tools, tool_choice and parallel tool calls (one of each tool the
 // last user message names), response formats, reasoning and streaming,
@@ -148,8 +151,16 @@ type Request struct {
 	// Header holds the request's headers as the server received them.
 	Header http.Header
 	// Body is the request body byte for byte, as sent (a gzip-encoded body
-	// stays encoded).
+	// stays encoded, MessagePack stays MessagePack).
 	Body []byte
+	// Encoding is how a JSON value's body arrived, named as
+	// client.RequestEncoding names it: "json", "gzip" (JSON, compressed),
+	// "msgpack" (application/vnd.msgpack) or "msgpack+gzip"; "" for a
+	// request without such a body, such as a GET or an upload.
+	Encoding string
+	// DecodedBody is the body as JSON: Body decompressed and MessagePack
+	// turned into JSON (nil when that failed); Body itself otherwise.
+	DecodedBody []byte
 }
 
 // Server is a running fake API. Its methods are safe for concurrent use.
@@ -222,7 +233,8 @@ const defaultMaxBody int64 = 32 << 20
 // for file uploads 200 MB and the form's other fields; n <= 0 keeps the
 // default). A longer body is answered 413 with an
 // invalid_request_error whose code is request_too_large, before
-// authentication, and is not recorded by Requests.
+// authentication, and is not recorded by Requests. A gzip body that
+// inflates past n gets the same 413 after authentication, and is recorded.
 func WithMaxBodyBytes(n int64) Option {
 	return func(s *Server) {
 		if n > 0 {
@@ -390,10 +402,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	raw := body
+	enc := bodyEncoding(r.Header, body)
+	body, decodeErr := decodeBody(r.Header, body, s.maxBody)
 	warmup := routeErr == nil && route.Operation.OperationID == warmupOperation
 	if !warmup || s.warmups {
 		s.mu.Lock()
-		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
+		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Body: raw,
+			Encoding: enc, DecodedBody: body})
 		s.mu.Unlock()
 	}
 
@@ -408,14 +424,31 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeJSON(w, http.StatusNotFound, nil, `{"detail":"Not Found"}`, "")
 		return
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
+	if decodeErr != nil {
+		s.writeJSON(w, decodeErr.status, nil, errorBody(decodeErr.msg, "invalid_request_error", "", decodeErr.code), "")
+		return
+	}
+	// The body is validated as the JSON it carries: MessagePack against the
+	// schema of its own media type, where the operation declares one (the
+	// same schema as JSON's), and refused by the validation elsewhere.
+	vr := r
+	if r.Header.Get("Content-Encoding") != "" || (mediaType(r.Header) == msgpackContent && route.Operation.RequestBody != nil &&
+		route.Operation.RequestBody.Value.Content.Get(msgpackContent) != nil) {
+		vr = r.Clone(r.Context())
+		vr.Header.Del("Content-Encoding")
+		if mediaType(r.Header) == msgpackContent {
+			vr.Header.Set("Content-Type", "application/json")
+		}
+	}
+	vr.Body = io.NopCloser(bytes.NewReader(body))
 	if err := openapi3filter.ValidateRequest(r.Context(), &openapi3filter.RequestValidationInput{
-		Request: r, PathParams: params, Route: route,
+		Request: vr, PathParams: params, Route: route,
 		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
 	}); err != nil {
 		s.writeJSON(w, http.StatusUnprocessableEntity, nil, validationBody(err), "")
 		return
 	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
 
 	x := &exchange{s: s, w: w, r: r, body: body, op: route.Operation.OperationID, path: route.Path, params: params}
 	// A warm-up is answered outside the script and the fault header: it is

@@ -46,10 +46,16 @@ func TestOptionsThatDoNotApplyAreRefused(t *testing.T) {
 		}, "WithQueueThreshold", "Completions.New"},
 		{"a header parameter of no file operation", func() error { _, err := c.Files.Get(ctx, "file-x", WithCFRay("ray")); return err }, "WithCFRay", "Files.Get"},
 		{"extra body fields on a GET", func() error { _, err := c.Models.Get(ctx, "m", WithExtraBody(map[string]any{"x": 1})); return err }, "WithExtraBody", "Models.Get"},
-		{"gzip on an upload", func() error {
-			_, err := c.Files.New(ctx, FileNewParams{File: strings.NewReader("{}\n"), Filename: "a.jsonl", Purpose: FilePurposeBatch}, WithGzip())
+		{"a request encoding on an upload", func() error {
+			_, err := c.Files.New(ctx, FileNewParams{File: strings.NewReader("{}\n"), Filename: "a.jsonl", Purpose: FilePurposeBatch}, WithRequestEncoding(RequestEncodingGzip))
 			return err
-		}, "WithGzip", "Files.New"},
+		}, "WithRequestEncoding", "Files.New"},
+		{"a request encoding on a batch, whose JSON body the API takes as JSON only", func() error {
+			_, err := c.Batches.New(ctx, BatchNewParams{InputFileID: "file-x", Endpoint: BatchEndpointChatCompletions, CompletionWindow: BatchCompletionWindowHours24},
+				WithRequestEncoding(RequestEncodingMsgpack))
+			return err
+		}, "WithRequestEncoding", "Batches.New"},
+		{"a request encoding on a GET", func() error { _, err := c.Models.List(ctx, WithRequestEncoding(RequestEncodingAuto)); return err }, "WithRequestEncoding", "Models.List"},
 		{"a stream option on a whole response", func() error {
 			_, err := c.Chat.Completions.New(ctx, chatParams(), WithStreamIdleTimeout(time.Second))
 			return err

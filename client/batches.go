@@ -57,7 +57,7 @@ type BatchListParams struct {
 //		CompletionWindow: client.BatchCompletionWindowHours24,
 //	})
 func (s *BatchService) New(ctx context.Context, params BatchNewParams, opts ...Option) (*Batch, error) {
-	// Sent like a chat request, so that WithExtraBody and WithGzip apply.
+	// Sent like a chat request, so that WithExtraBody applies.
 	cl, resp, err := s.c.post(ctx, opBatchesNew, opts, &params, s.endpoint)
 	if cl == nil {
 		return nil, err

@@ -2,7 +2,6 @@ package client
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -320,7 +319,7 @@ func (c *Client) post(ctx context.Context, op *operation, opts []Option, params 
 	if err != nil {
 		return nil, nil, err
 	}
-	body, size, err := c.body(&cl.cfg, params)
+	p, err := c.body(cl, params)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -330,49 +329,39 @@ func (c *Client) post(ctx context.Context, op *operation, opts []Option, params 
 		return cl, nil, err
 	}
 	if cl.cfg.pacing {
-		if cl.pace, err = c.pacer.reserve(ctx, &cl.cfg, params, size); err != nil {
+		if cl.pace, err = c.pacer.reserve(ctx, &cl.cfg, params, p.size); err != nil {
 			return cl, nil, err
 		}
 	}
-	resp, err = c.send(ctx, cl, &outgoing{ep: e, body: body})
+	resp, err = c.send(ctx, cl, &outgoing{ep: e.withEncoding(p.enc), body: p.body})
 	return cl, resp, err
 }
 
-// body encodes a request body: JSON, with extra fields merged in, and
-// gzip-compressed when asked; size is the length of the JSON, before
-// compression (rate-limit pacing estimates from it).
-func (c *Client) body(cfg *config, v any) (b []byte, size int, err error) {
-	b, err = json.Marshal(v)
+// body encodes a request body: JSON, with extra fields merged in, then in
+// the call's request encoding (encoding.go).
+func (c *Client) body(cl *call, v any) (payload, error) {
+	cfg := &cl.cfg
+	b, err := json.Marshal(v)
 	if err != nil { // such as a NaN or infinite number
-		return nil, 0, &ParamError{Param: "params", Message: "encoding the request: " + err.Error(), Err: err}
+		return payload{}, &ParamError{Param: "params", Message: "encoding the request: " + err.Error(), Err: err}
 	}
 	if len(cfg.extraBody) > 0 {
 		var m map[string]json.RawMessage
 		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, 0, &ParamError{Param: "WithExtraBody", Message: "merging extra body fields: " + err.Error(), Err: err}
+			return payload{}, &ParamError{Param: "WithExtraBody", Message: "merging extra body fields: " + err.Error(), Err: err}
 		}
 		for k, v := range cfg.extraBody {
 			raw, err := json.Marshal(v)
 			if err != nil {
-				return nil, 0, &ParamError{Param: "WithExtraBody", Message: fmt.Sprintf("encoding extra body field %q: %v", k, err), Err: err}
+				return payload{}, &ParamError{Param: "WithExtraBody", Message: fmt.Sprintf("encoding extra body field %q: %v", k, err), Err: err}
 			}
 			m[k] = raw
 		}
 		if b, err = json.Marshal(m); err != nil {
-			return nil, 0, fmt.Errorf("cerebras: encoding the request: %w", err)
+			return payload{}, fmt.Errorf("cerebras: encoding the request: %w", err)
 		}
 	}
-	size = len(b)
-	if cfg.gzip {
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		_, _ = zw.Write(b)
-		if err := zw.Close(); err != nil {
-			return nil, 0, fmt.Errorf("cerebras: compressing the request: %w", err)
-		}
-		b = buf.Bytes()
-	}
-	return b, size, nil
+	return encode(cl, b)
 }
 
 // finish turns the response of an ordinary call into a decoded value or an

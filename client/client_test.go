@@ -513,7 +513,7 @@ func TestOptions(t *testing.T) {
 	t.Run("gzip", func(t *testing.T) {
 		var raw []byte
 		srv := newServer(t, okJSON(chatJSON))
-		c, _ := newTestClient(t, srv, WithGzip(), WithMiddleware(func(r *http.Request, next Next) (*http.Response, error) {
+		c, _ := newTestClient(t, srv, WithRequestEncoding(RequestEncodingGzip), WithMiddleware(func(r *http.Request, next Next) (*http.Response, error) {
 			raw, _ = io.ReadAll(r.Body)
 			r.Body = io.NopCloser(bytes.NewReader(raw))
 			return next(r)

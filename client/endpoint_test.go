@@ -32,7 +32,7 @@ func TestRequestIsOneWrite(t *testing.T) {
 	}}
 	t.Cleanup(tr.CloseIdleConnections)
 	c, _ := newTestClient(t, srv, WithHTTPClient(&http.Client{Transport: tr}))
-	for name, opts := range map[string][]Option{"no options": nil, "gzip": {WithGzip()}, "a header parameter": {WithCFRay("ray-1")}} {
+	for name, opts := range map[string][]Option{"no options": nil, "gzip": {WithRequestEncoding(RequestEncodingGzip)}, "a header parameter": {WithCFRay("ray-1")}} {
 		writes.Store(0)
 		if _, err := c.Chat.Completions.New(context.Background(), chatParams(), opts...); err != nil {
 			t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"go.uber.org/goleak"
 
+	"github.com/cerebras-go/cerebras/internal/msgpack"
 	"github.com/cerebras-go/cerebras/internal/spec"
 )
 
@@ -55,7 +57,8 @@ type recorded struct {
 	Method, Path, RawQuery string
 	RequestURI             string // as sent: the path still escaped
 	Header                 http.Header
-	Body                   []byte // decompressed when gzip-encoded
+	Raw                    []byte // the body as it arrived
+	Body                   []byte // the body as JSON: decompressed, and MessagePack turned into JSON
 	SpecErr                error  // the request's violation of openapi.yaml, if any
 }
 
@@ -73,19 +76,24 @@ func newServer(t testing.TB, handle func(w http.ResponseWriter, r *http.Request,
 	s := &server{t: t, handle: handle}
 	rt := router(t)
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		if r.Header.Get("Content-Encoding") == "gzip" {
-			if zr, err := gzip.NewReader(bytes.NewReader(body)); err == nil {
-				body, _ = io.ReadAll(zr)
-			}
-		}
-		rec := recorded{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, RequestURI: r.RequestURI, Header: r.Header.Clone(), Body: body}
+		raw, _ := io.ReadAll(r.Body)
+		body, decodeErr := decodeBody(r.Header, raw)
+		rec := recorded{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, RequestURI: r.RequestURI, Header: r.Header.Clone(), Raw: raw, Body: body}
 		vr := r.Clone(context.Background())
 		vr.Body = io.NopCloser(bytes.NewReader(body))
 		vr.Header.Del("Content-Encoding")
-		if route, params, err := rt.FindRoute(vr); err != nil {
+		route, params, err := rt.FindRoute(vr)
+		switch {
+		case err != nil:
 			rec.SpecErr = err
-		} else {
+		case decodeErr != nil:
+			rec.SpecErr = decodeErr
+		case r.Header.Get("Content-Type") == msgpackContent && route.Operation.RequestBody.Value.Content.Get(msgpackContent) == nil:
+			rec.SpecErr = fmt.Errorf("%s takes no %s body", route.Operation.OperationID, msgpackContent)
+		default:
+			if r.Header.Get("Content-Type") == msgpackContent {
+				vr.Header.Set("Content-Type", "application/json") // the same schema, now as JSON
+			}
 			rec.SpecErr = openapi3filter.ValidateRequest(context.Background(), &openapi3filter.RequestValidationInput{
 				Request: vr, PathParams: params, Route: route,
 				Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
@@ -104,6 +112,33 @@ func newServer(t testing.TB, handle func(w http.ResponseWriter, r *http.Request,
 	s.Start()
 	t.Cleanup(s.Close)
 	return s
+}
+
+// decodeBody undoes a request's Content-Encoding (gzip) and Content-Type
+// (MessagePack) into the JSON it carries.
+func decodeBody(h http.Header, raw []byte) ([]byte, error) {
+	body := raw
+	switch ce := h.Get("Content-Encoding"); ce {
+	case "":
+	case "gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return raw, fmt.Errorf("gzip body: %w", err)
+		}
+		if body, err = io.ReadAll(zr); err != nil {
+			return raw, fmt.Errorf("gzip body: %w", err)
+		}
+	default:
+		return raw, fmt.Errorf("Content-Encoding %q", ce)
+	}
+	if h.Get("Content-Type") == msgpackContent {
+		js, err := msgpack.ToJSON(nil, body)
+		if err != nil {
+			return body, fmt.Errorf("msgpack body: %w", err)
+		}
+		body = js
+	}
+	return body, nil
 }
 
 func (s *server) requests() []recorded {

@@ -60,6 +60,8 @@ func (o *operation) refuse(set optionSet) error {
 		why = "rate-limit pacing paces chat and text completions only"
 	case bit&optJSONBody != 0:
 		why = "it applies to operations with a JSON request body only"
+	case bit == optRequestEncoding:
+		why = "the API takes MessagePack and gzip bodies on chat and text completions only"
 	case bit == optMaxResponseSize:
 		why = "the call hands its body over unread, not read whole"
 	default:

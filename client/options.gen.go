@@ -112,12 +112,13 @@ func WithQueueThreshold(v int) Option {
 }
 
 // operationOptions are, by operationId, the narrow options each operation
-// takes: its header parameters, and optJSONBody when its request body is JSON.
+// takes: its header parameters, optJSONBody when its request body is JSON, and
+// optRequestEncoding when it may be MessagePack too (the API's payload optimisation).
 var operationOptions = map[string]optionSet{
 	"cancelBatch":          0,
 	"createBatch":          optJSONBody,
-	"createChatCompletion": optCFRay | optAmzCfID | optDelayTime | optQueueThreshold | optAPIVersion | optJSONBody,
-	"createCompletion":     optCFRay | optAmzCfID | optDelayTime | optAPIVersion | optJSONBody,
+	"createChatCompletion": optCFRay | optAmzCfID | optDelayTime | optQueueThreshold | optAPIVersion | optJSONBody | optRequestEncoding,
+	"createCompletion":     optCFRay | optAmzCfID | optDelayTime | optAPIVersion | optJSONBody | optRequestEncoding,
 	"deleteFile":           0,
 	"listBatches":          0,
 	"listFiles":            0,

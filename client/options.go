@@ -69,8 +69,8 @@ type config struct {
 	maxRetries     int
 	maxRetryDelay  time.Duration
 	responseInto   **http.Response
-	observer       Observer // observer.go; nil: none
-	gzip           bool
+	observer       Observer        // observer.go; nil: none
+	encoding       RequestEncoding // of chat and text completion bodies (encoding.go)
 	ignoreEnv      bool
 	tcpWarming     bool
 	warmupTimeout  time.Duration // of the TCP warm-up; tests lengthen it
@@ -99,7 +99,7 @@ type optionSet uint64
 // (options.gen.go) take the bits from optFirstHeader on.
 const (
 	optExtraBody optionSet = 1 << iota
-	optGzip
+	optRequestEncoding
 	optStreamIdleTimeout
 	optMaxEventSize
 	optMaxResponseSize
@@ -113,7 +113,7 @@ const (
 	optFirstHeader optionSet = 1 << 32
 
 	// optJSONBody are the options of an operation with a JSON request body.
-	optJSONBody = optExtraBody | optGzip
+	optJSONBody = optExtraBody
 	// optEvents are the options of an event stream.
 	optEvents = optStreamIdleTimeout | optMaxEventSize
 	// optPaced are the options of rate-limit pacing, which paces chat and
@@ -125,7 +125,7 @@ const (
 
 // optionNames names the option of each hand-written bit.
 var optionNames = map[optionSet]string{
-	optExtraBody: "WithExtraBody", optGzip: "WithGzip", optStreamIdleTimeout: "WithStreamIdleTimeout",
+	optExtraBody: "WithExtraBody", optRequestEncoding: "WithRequestEncoding", optStreamIdleTimeout: "WithStreamIdleTimeout",
 	optMaxEventSize: "WithMaxEventSize", optMaxResponseSize: "WithMaxResponseSize",
 	optRateLimitPacing: "WithRateLimitPacing", optPacingMaxWait: "WithPacingMaxWait",
 	optPacingCompletionTokens: "WithPacingCompletionTokens", optBaseURL: "WithBaseURL",
@@ -152,6 +152,7 @@ func defaultConfig() config {
 		tcpWarming:     true,
 		warmupTimeout:  warmupTimeout,
 		pacingMaxWait:  DefaultPacingMaxWait,
+		encoding:       DefaultRequestEncoding,
 	}
 }
 
@@ -409,15 +410,6 @@ func WithMaxRetryDelay(d time.Duration) Option {
 func WithResponseInto(dst **http.Response) Option {
 	return func(c *config) error {
 		c.responseInto = dst
-		return nil
-	}
-}
-
-// WithGzip compresses request bodies (Content-Encoding: gzip). Off by default.
-func WithGzip() Option {
-	return func(c *config) error {
-		c.set |= optGzip
-		c.gzip = true
 		return nil
 	}
 }

@@ -209,7 +209,7 @@ func TestRetryReplaysTheBody(t *testing.T) {
 	c, _ := newTestClient(t, srv)
 	p := chatParams()
 	p.Temperature = Float(0.25)
-	if _, err := c.Chat.Completions.New(context.Background(), p, WithGzip()); err != nil {
+	if _, err := c.Chat.Completions.New(context.Background(), p, WithRequestEncoding(RequestEncodingGzip)); err != nil {
 		t.Fatal(err)
 	}
 	reqs := srv.requests()

@@ -34,7 +34,6 @@ const (
 	acceptJSON        = "application/json"
 	acceptEventStream = "text/event-stream"
 	noCache           = "no-cache"
-	gzipEncoding      = "gzip"
 )
 
 // retryCounts are the first X-Stainless-Retry-Count values, formatted once.
@@ -217,7 +216,7 @@ func (c *Client) attempt(ctx context.Context, o *outgoing, cl *call, n int, do N
 		cancel()
 		return nil, false, err
 	}
-	c.setHeaders(req, cfg, cl, o.built == nil, n)
+	c.setHeaders(req, cfg, cl, n)
 
 	start := time.Now()
 	resp, err = do(req)
@@ -473,10 +472,9 @@ func (c *Client) chain(cfg *config) Next {
 // neighbour, because the sources (the client's prebuilt Authorization,
 // WithHeader values, the generated request that every retry is cloned
 // from) are shared. One map and one slice per attempt, like Header.Clone.
-// encoded says that the SDK encoded the body itself (and compressed it if
-// asked); a body the generated client took as it is, such as an upload's
-// multipart stream, is never compressed.
-func (c *Client) setHeaders(req *http.Request, cfg *config, cl *call, encoded bool, attempt int) {
+// Content-Type and Content-Encoding come with the endpoint's headers, set
+// for the call's request encoding (encoding.go).
+func (c *Client) setHeaders(req *http.Request, cfg *config, cl *call, attempt int) {
 	keys, vals := len(c.staticHeaders)+len(req.Header)+len(cfg.headers)+6, 6
 	for _, h := range []http.Header{c.staticHeaders, req.Header, cfg.headers} {
 		for _, vs := range h {
@@ -509,9 +507,6 @@ func (c *Client) setHeaders(req *http.Request, cfg *config, cl *call, encoded bo
 	}
 	if cfg.timeoutHeader != nil {
 		b.set("X-Stainless-Timeout", cfg.timeoutHeader...)
-	}
-	if cfg.gzip && encoded && req.Body != nil && req.Body != http.NoBody {
-		b.set("Content-Encoding", gzipEncoding)
 	}
 	for k, vs := range cfg.headers {
 		if vs == nil {

@@ -37,7 +37,7 @@ func TestRequestsOwnTheirHeaders(t *testing.T) {
 		}
 		writeJSON(w, 200, chatJSON)
 	})
-	opts := []Option{WithHeader("X-Custom", "mine"), WithQuery("q", "1"), WithGzip()}
+	opts := []Option{WithHeader("X-Custom", "mine"), WithQuery("q", "1"), WithRequestEncoding(RequestEncodingGzip)}
 	c, _ := newTestClient(t, srv, opts...)
 	other, _ := newTestClient(t, srv, opts...)
 	ctx := context.Background()

@@ -4,7 +4,9 @@
 //	go run ./cmd/cerebras-fake -addr 127.0.0.1:8080
 //	CEREBRAS_BASE_URL=http://127.0.0.1:8080 CEREBRAS_API_KEY=anything go run ./examples/chat
 //
-// It stops on SIGINT or SIGTERM.
+// It takes chat and text completion bodies as JSON or MessagePack, plain or
+// gzip-compressed, as the API does, and when it stops on SIGINT or SIGTERM
+// it says how many bodies arrived in each encoding.
 package main
 
 import (
@@ -13,6 +15,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -55,5 +58,26 @@ func main() {
 	case <-done:
 	case <-time.After(5 * time.Second):
 	}
-	fmt.Println("cerebras-fake: stopped")
+	fmt.Println("cerebras-fake: stopped" + encodings(srv.Requests()))
+}
+
+// encodings counts the requests by how their bodies arrived (json, gzip,
+// msgpack, msgpack+gzip), such as " (bodies: 3 json, 1 msgpack+gzip)".
+func encodings(reqs []cerebrastest.Request) string {
+	n := map[string]int{}
+	for _, r := range reqs {
+		if r.Encoding != "" {
+			n[r.Encoding]++
+		}
+	}
+	var parts []string
+	for _, e := range []string{"json", "gzip", "msgpack", "msgpack+gzip"} {
+		if n[e] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[e], e))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (bodies: " + strings.Join(parts, ", ") + ")"
 }

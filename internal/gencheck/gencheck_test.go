@@ -118,7 +118,7 @@ func TestLibraryDependencies(t *testing.T) {
 		"github.com/cerebras-go/cerebras/internal/apierror", "github.com/cerebras-go/cerebras/internal/redact",
 		"github.com/cerebras-go/cerebras/internal/decode", "github.com/cerebras-go/cerebras/internal/jsonscan",
 		"github.com/cerebras-go/cerebras/internal/decodedsize",
-		"github.com/cerebras-go/cerebras/internal/check",
+		"github.com/cerebras-go/cerebras/internal/check", "github.com/cerebras-go/cerebras/internal/msgpack",
 		"github.com/oapi-codegen/runtime", "github.com/google/uuid", "github.com/apapsch/go-jsonmerge/v2"}
 	for _, pkg := range strings.Fields(string(out)) {
 		ok := false

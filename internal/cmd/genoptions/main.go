@@ -51,6 +51,9 @@ func main() {
 	}
 }
 
+// msgpackContent is the media type of a MessagePack request body.
+const msgpackContent = "application/vnd.msgpack"
+
 // header is one header parameter of the spec.
 type header struct {
 	component string // its key in components/parameters
@@ -67,6 +70,7 @@ type operation struct {
 	goName   string   // the operationId as oapi-codegen writes it: CreateChatCompletion
 	headers  []string // components of the header parameters it takes
 	jsonBody bool     // its request body is application/json
+	msgpack  bool     // its request body may be application/vnd.msgpack too
 	params   bool     // its params struct has more than header parameters
 }
 
@@ -126,6 +130,9 @@ func generate(doc *openapi3.T, genPath string) ([]byte, error) {
 			}
 			if o.RequestBody != nil && o.RequestBody.Value.Content.Get("application/json") != nil {
 				op.jsonBody = true
+			}
+			if o.RequestBody != nil && o.RequestBody.Value.Content.Get(msgpackContent) != nil {
+				op.msgpack = true
 			}
 			ops = append(ops, op)
 		}
@@ -238,7 +245,8 @@ func emit(hs []*header, ops []*operation) ([]byte, error) {
 	}
 	p("")
 	p("// operationOptions are, by operationId, the narrow options each operation")
-	p("// takes: its header parameters, and optJSONBody when its request body is JSON.")
+	p("// takes: its header parameters, optJSONBody when its request body is JSON, and")
+	p("// optRequestEncoding when it may be MessagePack too (the API's payload optimisation).")
 	p("var operationOptions = map[string]optionSet{")
 	for _, op := range ops {
 		var bits []string
@@ -251,6 +259,9 @@ func emit(hs []*header, ops []*operation) ([]byte, error) {
 		}
 		if op.jsonBody {
 			bits = append(bits, "optJSONBody")
+		}
+		if op.msgpack {
+			bits = append(bits, "optRequestEncoding")
 		}
 		if len(bits) == 0 {
 			bits = []string{"0"}
