@@ -65,14 +65,10 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// sleep waits until the clock has moved d ahead, or until ctx or stop is
-// done, and reports whether the time passed. A stopped clock moves only
-// when Advance moves it; one that follows the wall clock moves with it too.
-func (c *Clock) sleep(ctx context.Context, stop <-chan struct{}, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	deadline := c.Now().Add(d)
+// sleepUntil waits until the clock reads deadline, or until ctx or stop is
+// done, and reports whether the time came. A stopped clock moves only when
+// Advance moves it; one that follows the wall clock moves with it too.
+func (c *Clock) sleepUntil(ctx context.Context, stop <-chan struct{}, deadline time.Time) bool {
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {

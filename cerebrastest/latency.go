@@ -17,7 +17,9 @@ import (
 // is dropped, when the client gives up on the request or the server stops.
 //
 // delay is called once per request, from the goroutine that answers it, so
-// that it can also tell a test which request has arrived; it must be safe
+// that it can also tell a test which request has arrived; the wait runs
+// from the clock's time before the call, so a test that moves the clock
+// after it has seen the call moves it toward that answer. It must be safe
 // for concurrent use. HeavyTail builds a distribution with a tail.
 func WithFirstEventDelay(delay func(n int) time.Duration) Option {
 	return func(s *Server) { s.firstEvent = delay }
@@ -49,6 +51,9 @@ func (x *exchange) firstEventDelay(stream bool) bool {
 	if s.firstEvent == nil {
 		return true
 	}
+	// The wait runs from the draw: a test that saw it and then moves the
+	// clock moves it past the answer's time.
+	start := s.clock.Now()
 	n := int(s.delayed.Add(1) - 1)
 	d := s.firstEvent(n)
 	if stream {
@@ -56,5 +61,8 @@ func (x *exchange) firstEventDelay(stream bool) bool {
 			f.Flush()
 		}
 	}
-	return s.clock.sleep(x.r.Context(), s.stop, d)
+	if d <= 0 {
+		return true
+	}
+	return s.clock.sleepUntil(x.r.Context(), s.stop, start.Add(d))
 }

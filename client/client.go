@@ -58,6 +58,9 @@ type Client struct {
 	ownsHTTP      *http.Client
 	base          *url.URL // cfg.baseURL, the only origin the API key is sent to
 	pacer         pacer    // rate-limit state, used only by paced calls
+	// hedges holds the observed times to first event of hedged calls,
+	// for learned hedge delays (hedge.go).
+	hedges hedgeStats
 
 	warmCancel context.CancelFunc
 	warmDone   chan struct{}
@@ -334,6 +337,7 @@ func (c *Client) post(ctx context.Context, op *operation, opts []Option, params 
 			return cl, nil, err
 		}
 	}
+	c.startHedging(cl, params)
 	resp, err = c.send(ctx, cl, &outgoing{ep: e, body: body})
 	return cl, resp, err
 }
