@@ -307,12 +307,18 @@ func TestHedgeLosesAStream(t *testing.T) {
 	waitConnections(t, fake.Server, 1) // back to the baseline: the hedge's connection was released
 }
 
-// TestHedgeNeverYieldsTwice: both attempts answer at once, many times over,
-// in parallel: each stream reads one response, whole, never chunks of the
-// other (run with -race).
+// TestHedgeNeverYieldsTwice: many streams in parallel, each hedged at
+// once, and all the answers of both attempts released together: each
+// stream reads one response, whole, never chunks of the other (run with
+// -race).
 func TestHedgeNeverYieldsTwice(t *testing.T) {
-	fake := newHedgeFake(t, func(int) time.Duration { return 0 })
+	fake := newHedgeFake(t, func(int) time.Duration { return time.Second })
 	c := hedgeClient(t, fake.Server, atOnce)
+	c.hedges.timer = func(time.Duration) (<-chan time.Time, func() bool) {
+		now := make(chan time.Time, 1)
+		now <- time.Now()
+		return now, func() bool { return true }
+	}
 	const n = 24
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -340,14 +346,20 @@ func TestHedgeNeverYieldsTwice(t *testing.T) {
 			}
 		})
 	}
+	fake.waitFor(t, 2*n-1)        // every stream and its hedge wait for their first event
+	fake.clk.Advance(time.Second) // all answer at once
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		t.Error(err)
 	}
-	if got := len(fake.Requests()); got < n || got > 2*n {
-		t.Errorf("%d requests for %d streams", got, n)
+	if got := len(fake.Requests()); got != 2*n {
+		t.Errorf("%d requests for %d streams, want %d", got, n, 2*n)
 	}
+	// Every connection is released: closed, or idle in the pool (a loser
+	// whose short answer had arrived whole may be kept), which Close empties.
+	c.Close()
+	waitConnections(t, fake.Server, 0)
 }
 
 // TestHedgeACall: a call that does not stream is hedged on its complete
