@@ -1,7 +1,6 @@
 package cerebrastest
 
 import (
-	"math/rand/v2"
 	"net/http"
 	"time"
 )
@@ -31,8 +30,13 @@ func WithFirstEventDelay(delay func(n int) time.Duration) Option {
 // depends only on seed and n, so a run can be repeated exactly.
 func HeavyTail(base, tail time.Duration, p float64, seed uint64) func(n int) time.Duration {
 	return func(n int) time.Duration {
-		r := rand.New(rand.NewPCG(seed, uint64(n)))
-		if r.Float64() < p {
+		// splitmix64 of (seed, n): neighbouring requests (a call and its
+		// retry or hedge) draw independently.
+		x := seed + uint64(n+1)*0x9e3779b97f4a7c15
+		x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+		x = (x ^ x>>27) * 0x94d049bb133111eb
+		x ^= x >> 31
+		if float64(x>>11)/(1<<53) < p {
 			return tail
 		}
 		return base

@@ -338,9 +338,6 @@ func (c *Client) race(ctx context.Context, o *outgoing, cl *call, n int, do Next
 		if lost {
 			kerr = ErrHedgeLost
 		}
-		if lost && !k.hedge {
-			h.times.add(time.Since(k.start)) // at least this long: the tail stays in sight
-		}
 		if len(cands) > 1 && final.won {
 			if final.hedge {
 				c.log(cfg, "cerebras: hedge won", slog.Int("attempt", final.n), slog.Int("cancelled", k.n))
@@ -353,6 +350,8 @@ func (c *Client) race(ctx context.Context, o *outgoing, cl *call, n int, do Next
 		}
 	}
 	if final.won {
+		// Only the winner's time: a loser's wait, cut short, would pull the
+		// percentile to the delay itself, which would then never fall.
 		h.times.add(final.took)
 	}
 	if final.resp == nil || !cl.stream || final.resp.StatusCode >= 400 {

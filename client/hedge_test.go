@@ -586,8 +586,8 @@ func TestHedgeLearnsItsDelay(t *testing.T) {
 		t.Errorf("fixed: %s", d)
 	}
 
-	// A hedged call adds its time to first event to its model's; a first
-	// attempt that lost adds how long it had waited.
+	// A hedged call adds the time to first event of the attempt that won to
+	// its model's.
 	fake := newHedgeFake(t, func(n int) time.Duration {
 		if n == 1 {
 			return time.Hour
@@ -605,8 +605,8 @@ func TestHedgeLearnsItsDelay(t *testing.T) {
 		readHedged(t, s)
 	}
 	times := c.hedges.of(ModelGemma431B, true, 0)
-	if len(times.ring) != 3 || cap(times.ring) != DefaultHedgeSamples {
-		t.Errorf("%d times kept of %d, want 3 of %d", len(times.ring), cap(times.ring), DefaultHedgeSamples)
+	if len(times.ring) != 2 || cap(times.ring) != DefaultHedgeSamples {
+		t.Errorf("%d times kept of %d, want 2 of %d", len(times.ring), cap(times.ring), DefaultHedgeSamples)
 	}
 	if c.hedges.of(ModelGemma431B, false, 0) == times {
 		t.Error("calls and streams share their times")
