@@ -268,7 +268,7 @@ type candidate struct {
 // and the number of the last attempt sent, which the caller's retries go
 // on from. The loser is cancelled, its body closed, its reservation
 // settled and its attempt reported before race returns.
-func (c *Client) race(ctx context.Context, o *outgoing, cl *call, n int, do Next) (resp *http.Response, timedOut bool, err error, number, last int) {
+func (c *Client) race(ctx context.Context, o *outgoing, cl *call, n int, do Next) (resp *http.Response, number, last int, timedOut bool, err error) {
 	h, cfg := cl.hedge, &cl.cfg
 	if o.built == nil && len(o.body) > 0 && o.getBody == nil {
 		b := o.body // set here: two attempts must not both set it
@@ -358,7 +358,7 @@ func (c *Client) race(ctx context.Context, o *outgoing, cl *call, n int, do Next
 		final.cancel() // a stream's body cancels it when closed (peekFirstEvent)
 	}
 	cl.pace, cl.reached = final.cl.pace, final.cl.reached
-	return final.resp, final.timedOut, final.err, final.n, cands[len(cands)-1].n
+	return final.resp, final.n, cands[len(cands)-1].n, final.timedOut, final.err
 }
 
 // mayHedge reports whether the call may send a hedge after attempt n: the

@@ -108,7 +108,7 @@ func (c *Client) sendFrom(ctx context.Context, cl *call, o *outgoing, first int)
 			number   = attempt // the attempt whose outcome this is
 		)
 		if cl.hedge != nil { // a hedged race (hedge.go) may send one more: the retries go on after it
-			resp, timedOut, err, number, attempt = c.race(ctx, o, cl, attempt, do)
+			resp, number, attempt, timedOut, err = c.race(ctx, o, cl, attempt, do)
 		} else {
 			resp, timedOut, err = c.attempt(ctx, o, cl, attempt, do)
 		}
