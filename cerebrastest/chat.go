@@ -53,6 +53,9 @@ func (x *exchange) chat() {
 		x.streamChat(id, req.Model, plans, usage, logprobs, top)
 		return
 	}
+	if !x.firstEventDelay(false) {
+		return
+	}
 	b, _ := json.Marshal(chatCompletion(id, req.Model, plans, usage, logprobs, top))
 	x.s.writeJSON(x.w, http.StatusOK, nil, string(b), "ChatCompletion")
 }
@@ -426,6 +429,9 @@ func (x *exchange) writeEvents(events []string, schema string) {
 	h.Set("Cache-Control", "no-cache")
 	h.Set(apierror.HeaderXRequestID, x.s.requestID())
 	x.w.WriteHeader(http.StatusOK)
+	if !x.firstEventDelay(true) {
+		return
+	}
 	flusher, _ := x.w.(http.Flusher)
 	for i, ev := range events {
 		if sc.Fault != NoFault && i == sc.After {

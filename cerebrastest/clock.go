@@ -1,6 +1,7 @@
 package cerebrastest
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -23,6 +24,9 @@ type Clock struct {
 	now    time.Time
 	follow bool      // follows the wall clock, plus the offset Advance adds
 	origin time.Time // the wall time now was taken at, when following
+	// moved is closed, and replaced, when Advance moves the clock, so that
+	// a wait on the clock (sleep) looks again.
+	moved chan struct{}
 }
 
 // NewClock returns a stopped clock that reads start until Advance or Set
@@ -54,7 +58,52 @@ func (c *Clock) Advance(d time.Duration) {
 	}
 	c.mu.Lock()
 	c.now = c.now.Add(d)
+	if c.moved != nil {
+		close(c.moved)
+		c.moved = nil
+	}
 	c.mu.Unlock()
+}
+
+// sleepUntil waits until the clock reads deadline, or until ctx or stop is
+// done, and reports whether the time came. A stopped clock moves only when
+// Advance moves it; one that follows the wall clock moves with it too.
+func (c *Clock) sleepUntil(ctx context.Context, stop <-chan struct{}, deadline time.Time) bool {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		c.mu.Lock()
+		if c.moved == nil {
+			c.moved = make(chan struct{})
+		}
+		moved := c.moved
+		c.mu.Unlock()
+		left := deadline.Sub(c.Now())
+		if left <= 0 {
+			return true
+		}
+		var tick <-chan time.Time
+		if c.follow {
+			if timer == nil {
+				timer = time.NewTimer(left)
+			} else {
+				timer.Reset(left)
+			}
+			tick = timer.C
+		}
+		select {
+		case <-moved:
+		case <-tick:
+		case <-ctx.Done():
+			return false
+		case <-stop:
+			return false
+		}
+	}
 }
 
 // Set moves the clock to t, if t is later than the clock's time.

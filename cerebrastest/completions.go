@@ -55,6 +55,9 @@ func (x *exchange) completion() {
 		x.writeEvents(append(events, string(b)), "Completion")
 		return
 	}
+	if !x.firstEventDelay(false) {
+		return
+	}
 	c := gen.Completion{ID: id, Object: "text_completion", Created: created, Model: req.Model, SystemFingerprint: "fp_cerebrastest", Usage: usage, TimeInfo: timeInfo()}
 	for i := range n {
 		ch := gen.CompletionChoice{Index: i, Text: strings.Join(tokens, ""), FinishReason: finish}

@@ -185,6 +185,10 @@ type Server struct {
 	batchRunTime time.Duration // WithBatchRunTime
 	limiter      *limiter      // nil without WithRateLimits
 
+	// WithFirstEventDelay (latency.go), and the delays drawn.
+	firstEvent func(n int) time.Duration
+	delayed    atomic.Int64
+
 	mu       sync.Mutex
 	queue    []Response
 	files    files

@@ -57,6 +57,9 @@ type Client struct {
 	ownsHTTP      *http.Client
 	base          *url.URL // cfg.baseURL, the only origin the API key is sent to
 	pacer         pacer    // rate-limit state, used only by paced calls
+	// hedges holds the observed times to first event of hedged calls,
+	// for learned hedge delays (hedge.go).
+	hedges hedgeStats
 
 	warmCancel context.CancelFunc
 	warmDone   chan struct{}
@@ -333,6 +336,7 @@ func (c *Client) post(ctx context.Context, op *operation, opts []Option, params 
 			return cl, nil, err
 		}
 	}
+	c.startHedging(cl, params)
 	resp, err = c.send(ctx, cl, &outgoing{ep: e.withEncoding(p.enc), body: p.body})
 	return cl, resp, err
 }

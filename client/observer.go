@@ -90,6 +90,15 @@ type Attempt struct {
 	// Retry reports that another attempt follows, after RetryDelay.
 	Retry      bool
 	RetryDelay time.Duration
+	// Hedge reports the duplicate a hedged call sent (WithHedging) while
+	// attempt Number-1 was still waiting for its first event. The two
+	// attempts of such a race are reported once it is decided: first the
+	// one that lost, with Err wrapping ErrHedgeLost when it was cancelled
+	// (or its own failure), neither with Retry set; then the one whose
+	// outcome the call goes on with, as any attempt. The hedge took one
+	// retry of the budget: the next attempt, if any, is Number+1 of the
+	// later of the two.
+	Hedge bool
 }
 
 // Outcome is how an operation ended.

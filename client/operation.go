@@ -39,6 +39,9 @@ func (o *operation) allows() optionSet {
 	if o.paced {
 		a |= optPaced
 	}
+	if o.paced && !o.create {
+		a |= optHedging // hedge.go: chat and text completions
+	}
 	return a
 }
 
@@ -56,6 +59,8 @@ func (o *operation) refuse(set optionSet) error {
 		why = "New reads it once: give it to client.New"
 	case bit&optEvents != 0:
 		why = "it applies to event streams (NewStreaming) only"
+	case bit == optHedging:
+		why = "hedging applies to chat and text completions only, never to a create"
 	case bit&optPaced != 0:
 		why = "rate-limit pacing paces chat and text completions only"
 	case bit&optJSONBody != 0:

@@ -87,6 +87,8 @@ type config struct {
 	pacing           bool
 	pacingMaxWait    time.Duration
 	pacingCompletion int
+	// Hedging (hedge.go): the policy, its defaults filled in; nil: off.
+	hedge *HedgePolicy
 }
 
 // optionSet records the narrow options a call was given: those that apply
@@ -109,6 +111,7 @@ const (
 	optBaseURL
 	optWithoutEnvironment
 	optTCPWarming
+	optHedging
 
 	optFirstHeader optionSet = 1 << 32
 
@@ -130,6 +133,7 @@ var optionNames = map[optionSet]string{
 	optRateLimitPacing: "WithRateLimitPacing", optPacingMaxWait: "WithPacingMaxWait",
 	optPacingCompletionTokens: "WithPacingCompletionTokens", optBaseURL: "WithBaseURL",
 	optWithoutEnvironment: "WithoutEnvironment", optTCPWarming: "WithTCPWarming",
+	optHedging: "WithHedging",
 }
 
 // first returns the lowest option of s and its name.

@@ -67,6 +67,8 @@ type call struct {
 	opened opened
 	// obs observes the call (observer.go), nil without an Observer.
 	obs OperationObserver
+	// hedge is the call's hedge state (hedge.go), nil when not hedged.
+	hedge *hedging
 }
 
 // opened is the request, context and attempt number of an opened stream.
@@ -93,15 +95,25 @@ func (c *Client) sendFrom(ctx context.Context, cl *call, o *outgoing, first int)
 	if cl.obs != nil {
 		defer func() {
 			if unreported >= 0 {
-				cl.obs.Attempt(Attempt{Number: unreported, Response: final, Err: redactErr(finalErr, cfg.apiKey)})
+				cl.obs.Attempt(Attempt{Number: unreported, Response: final, Err: redactErr(finalErr, cfg.apiKey), Hedge: cl.hedge.is(unreported)})
 			}
 		}()
 	}
 	for attempt := first; ; attempt++ {
-		resp, timedOut, err := c.attempt(ctx, o, cl, attempt, do)
+		var (
+			resp     *http.Response
+			timedOut bool
+			err      error
+			number   = attempt // the attempt whose outcome this is
+		)
+		if cl.hedge != nil { // a hedged race (hedge.go) may send one more: the retries go on after it
+			resp, number, attempt, timedOut, err = c.race(ctx, o, cl, attempt, do)
+		} else {
+			resp, timedOut, err = c.attempt(ctx, o, cl, attempt, do)
+		}
 		cl.pace.observe(resp)
 		if cl.obs != nil {
-			unreported = attempt
+			unreported = number
 		}
 		if fe, ok := err.(finalError); ok {
 			return nil, fe.err
@@ -158,7 +170,7 @@ func (c *Client) sendFrom(ctx context.Context, cl *call, o *outgoing, first int)
 		}
 		c.log(cfg, "cerebras: retrying", slog.Int("attempt", attempt+1), slog.Duration("delay", delay))
 		if cl.obs != nil {
-			cl.obs.Attempt(Attempt{Number: attempt, Response: resp, Err: redactErr(err, cfg.apiKey), Retry: true, RetryDelay: delay})
+			cl.obs.Attempt(Attempt{Number: number, Response: resp, Err: redactErr(err, cfg.apiKey), Retry: true, RetryDelay: delay, Hedge: cl.hedge.is(number)})
 			unreported = -1
 		}
 		if err := c.sleep(ctx, delay); err != nil {
