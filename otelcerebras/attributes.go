@@ -64,6 +64,8 @@ const (
 	keyClosedEarly           = attribute.Key("cerebras.stream.closed_early")
 	keyAttempts              = attribute.Key("cerebras.attempts")
 	keyRetryAttempt          = attribute.Key("cerebras.retry.attempt")
+	keyHedgeAttempt          = attribute.Key("cerebras.hedge.attempt")
+	keyHedgeWon              = attribute.Key("cerebras.hedge.won")
 	keyRetryDelay            = attribute.Key("cerebras.retry.delay")
 	keyBatchID               = attribute.Key("cerebras.batch.id")
 	keyBatchStatus           = attribute.Key("cerebras.batch.status")
@@ -94,4 +96,6 @@ const (
 
 	// retryEvent names the span event of each retry.
 	retryEvent = "cerebras.retry"
+	// hedgeEvent names the span event of a hedge (client.WithHedging).
+	hedgeEvent = "cerebras.hedge"
 )

@@ -27,7 +27,8 @@
 // requested and used, the rate-limit budget left after the call
 // (cerebras.ratelimit.remaining_requests_day, …_tokens_minute), the
 // request id and the number of attempts. Each retry is a span event
-// "cerebras.retry" with its status (or error.type) and delay; a stream the
+// "cerebras.retry" with its status (or error.type) and delay, and a hedge
+// (client.WithHedging) a "cerebras.hedge" event saying whether it won; a stream the
 // caller closed early has cerebras.stream.closed_early, and is no error.
 //
 // A tool runner given the Observer (toolrunner.Runner.Observer) makes an

@@ -142,10 +142,14 @@ func requestAttrs(attrs []attribute.KeyValue, maxCompletion, maxTokens *int, tem
 // Attempt records the response headers of the last attempt that got one,
 // and an event for each retry.
 func (in *inference) Attempt(a client.Attempt) {
-	in.attempts = a.Number + 1
+	// A hedged race reports its loser first, which may be the later one.
+	in.attempts = max(in.attempts, a.Number+1)
 	in.headers.read(a)
 	if a.Retry {
 		in.o.retryEventOf(in.span, a)
+	}
+	if a.Hedge {
+		in.o.hedgeEventOf(in.span, a)
 	}
 }
 

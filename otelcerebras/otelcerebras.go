@@ -2,6 +2,7 @@ package otelcerebras
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"os"
 	"strconv"
@@ -262,6 +263,17 @@ func (o *Observer) retryEventOf(span trace.Span, a client.Attempt) {
 		attrs = append(attrs, keyErrorType.String(ErrorType(a.Err)))
 	}
 	span.AddEvent(retryEvent, trace.WithAttributes(attrs...), trace.WithTimestamp(o.now()))
+}
+
+// hedgeEventOf adds the span event of a hedge (client.WithHedging): the
+// duplicate sent while the first attempt waited, and whether it won.
+func (o *Observer) hedgeEventOf(span trace.Span, a client.Attempt) {
+	attrs := make([]attribute.KeyValue, 0, 3)
+	attrs = append(attrs, keyHedgeAttempt.Int(a.Number), keyHedgeWon.Bool(a.Err == nil))
+	if a.Err != nil && !errors.Is(a.Err, client.ErrHedgeLost) {
+		attrs = append(attrs, keyErrorType.String(ErrorType(a.Err)))
+	}
+	span.AddEvent(hedgeEvent, trace.WithAttributes(attrs...), trace.WithTimestamp(o.now()))
 }
 
 // first is a header's first value, or "".

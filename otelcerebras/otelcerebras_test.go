@@ -347,3 +347,35 @@ func TestGenerationFromEnv(t *testing.T) {
 		}
 	}
 }
+
+// TestHedge: a hedged stream (client.WithHedging) whose first attempt
+// never answers is one span, with a cerebras.hedge event for the
+// duplicate that won, and two attempts. The hedge is sent after a
+// millisecond and the first attempt would wait an hour, so the outcome
+// does not depend on the machine's speed.
+func TestHedge(t *testing.T) {
+	h := newHarness(t, nil, []cerebrastest.Option{cerebrastest.WithFirstEventDelay(func(n int) time.Duration {
+		if n == 0 {
+			return time.Hour
+		}
+		return 0
+	})}, client.WithHedging(client.HedgePolicy{Delay: time.Millisecond}))
+	s, err := h.c.Chat.Completions.NewStreaming(context.Background(), chatParams("Hello!"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range s.All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := h.spanLines(t)
+	if len(lines) != 1 {
+		t.Fatalf("spans:\n%s", strings.Join(lines, "\n"))
+	}
+	for _, want := range []string{"cerebras.attempts=2", "event cerebras.hedge {cerebras.hedge.attempt=1 cerebras.hedge.won=true}"} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("span %s\nlacks %s", lines[0], want)
+		}
+	}
+}
