@@ -95,8 +95,8 @@ type HedgePolicy struct {
 //
 // Creates are never hedged, and other operations refuse the option with a
 // *ParamError. A learned delay comes from the calls that hedging is on for.
-// A *ParamError reports a negative field, a percentile outside (0, 1) or
-// a MinDelay above MaxDelay.
+// A *ParamError reports a negative field, a percentile outside (0, 1), a
+// MinDelay above MaxDelay or MinSamples above Samples (defaults filled in).
 func WithHedging(p HedgePolicy) Option {
 	return func(c *config) error {
 		switch {
@@ -112,6 +112,9 @@ func WithHedging(p HedgePolicy) Option {
 		p.MaxDelay = cmp.Or(p.MaxDelay, DefaultHedgeMaxDelay)
 		if p.MinDelay > p.MaxDelay {
 			return paramError("WithHedging", "WithHedging: MinDelay %s is above MaxDelay %s", p.MinDelay, p.MaxDelay)
+		}
+		if p.MinSamples > p.Samples { // the history would never hold enough: the delay would stay MaxDelay
+			return paramError("WithHedging", "WithHedging: MinSamples %d is above Samples %d, the observations kept", p.MinSamples, p.Samples)
 		}
 		c.set |= optHedging
 		c.hedge = &p
@@ -304,6 +307,9 @@ func (c *Client) race(ctx context.Context, o *outgoing, cl *call, n int, do Next
 		select {
 		case <-tick:
 			tick = nil
+			if len(results) > 0 { // the first attempt's result came with the tick: no hedge to waste quota on
+				continue
+			}
 			if pace, ok := c.mayHedge(cl, n); ok {
 				h.sent, h.hedgeN = true, n+1
 				c.log(cfg, "cerebras: hedging", slog.Int("attempt", n+1), slog.String("model", h.model),
@@ -431,30 +437,63 @@ func peekFirstEvent(resp *http.Response, cancel context.CancelFunc, idle time.Du
 		t := time.AfterFunc(idle, func() { fired.Store(true); pb.rest.Close() })
 		defer t.Stop()
 	}
-	var sc eventScanner
-	buf := make([]byte, 0, 4096)
-	for {
-		if len(buf) == cap(buf) {
-			buf = slices.Grow(buf, len(buf))
+	// The stream's own decoder reads the first events; the tee keeps what
+	// it read, for the stream to read again from its start.
+	read := &prefixBuffer{max: maxEvent}
+	dec := streaming.NewDecoder(io.TeeReader(pb.rest, read), maxEvent)
+	done, isMsg := firstEvent(dec)
+	pb.prefix = read.Bytes()
+	err := dec.Err()
+	var tooLarge *streaming.EventTooLargeError
+	switch {
+	case done:
+		return isMsg
+	case errors.As(err, &tooLarge):
+		return true // the stream will judge it (an event too large)
+	case fired.Load():
+		err = fmt.Errorf("%w (%s)", streaming.ErrIdleTimeout, idle)
+	case err == nil:
+		err = io.EOF
+	}
+	pb.err = err // after the prefix, instead of reading on
+	return false
+}
+
+// prefixBuffer keeps what a peek read, up to max bytes: keep-alives alone
+// (which a stream reads without keeping) cannot make it grow without
+// bound before the first event.
+type prefixBuffer struct {
+	bytes.Buffer
+	max int
+}
+
+func (b *prefixBuffer) Write(p []byte) (int, error) {
+	if len(p) > b.max-b.Len() {
+		return 0, fmt.Errorf("cerebras: more than %d bytes before a stream's first event (the event size limit, WithMaxEventSize)", b.max)
+	}
+	return b.Buffer.Write(p)
+}
+
+// firstEvent reads events until the first that a stream acts on: a message
+// with data (done, isMsg) or an error (done). A stream that ends or fails
+// before, even in the middle of an event, has not produced one: dec.Err
+// says why (nil at the end).
+func firstEvent(dec *streaming.Decoder) (done, isMsg bool) {
+	for dec.Next() {
+		ev := dec.Event()
+		if ev.Unterminated {
+			return false, false
 		}
-		m, err := pb.rest.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+m]
-		if ok, isMsg := sc.scan(buf); ok {
-			pb.prefix = buf
-			return isMsg
-		}
-		if len(buf) > maxEvent {
-			pb.prefix = buf
-			return true // the stream will judge it (an event too large)
-		}
-		if err != nil {
-			if fired.Load() {
-				err = fmt.Errorf("%w (%s)", streaming.ErrIdleTimeout, idle)
+		switch ev.Type {
+		case "error":
+			return true, false
+		case "", "message":
+			if len(bytes.TrimSpace(ev.Data)) > 0 {
+				return true, !errorData(ev.Data)
 			}
-			pb.prefix, pb.err = buf, err
-			return false
 		}
 	}
+	return false, false
 }
 
 // peekedBody is a stream's body after peekFirstEvent.
@@ -482,55 +521,6 @@ func (b *peekedBody) Close() error {
 	err := b.rest.Close()
 	b.cancel()
 	return err
-}
-
-// eventScanner finds the end of the first server-sent event that is a
-// message or an error, as the stream would read it: lines end in LF, CRLF
-// or CR; comments and events without data are keep-alives; named events
-// other than "message" and "error" are skipped.
-type eventScanner struct {
-	pos     int // where the next line starts
-	data    []byte
-	hasData bool // the event has a data field
-	typ     string
-	cr      bool // the last line ended in CR: skip an LF that follows
-}
-
-// scan goes on over buf, which holds what was scanned before and more.
-// done reports the end of a message or error event; isMsg which of the two.
-func (s *eventScanner) scan(buf []byte) (done, isMsg bool) {
-	for {
-		if s.pos == 0 && bytes.HasPrefix(buf, []byte("\xef\xbb\xbf")) {
-			s.pos = 3
-		}
-		if s.cr && s.pos < len(buf) && buf[s.pos] == '\n' {
-			s.pos++
-		}
-		rest := buf[s.pos:]
-		i := bytes.IndexAny(rest, "\r\n")
-		if i < 0 {
-			return false, false
-		}
-		line := rest[:i]
-		s.cr = rest[i] == '\r'
-		s.pos += i + 1
-		if len(line) == 0 { // the event ends
-			if s.hasData && (s.typ == "" || s.typ == "message" || s.typ == "error") {
-				return true, s.typ != "error" && !errorData(s.data)
-			}
-			s.hasData, s.typ, s.data = false, "", nil
-			continue
-		}
-		field, value, _ := bytes.Cut(line, []byte(":"))
-		value = bytes.TrimPrefix(value, []byte(" "))
-		switch string(field) {
-		case "data":
-			s.hasData = true
-			s.data = append(s.data, value...)
-		case "event":
-			s.typ = string(value)
-		}
-	}
 }
 
 // errorData reports the data of an in-band error: an object whose "error"

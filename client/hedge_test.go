@@ -10,9 +10,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/cerebras-go/cerebras/cerebrastest"
+	"github.com/cerebras-go/cerebras/streaming"
 )
 
 // hedgeFake is a fake API whose answers wait for first events on a stopped
@@ -424,7 +426,7 @@ func TestHedgeIsRefusedElsewhere(t *testing.T) {
 	if got := sentCounts(fake); got != "0" {
 		t.Errorf("retry counts %s", got)
 	}
-	for _, bad := range []HedgePolicy{{Delay: -1}, {Percentile: 1}, {Percentile: -0.5}, {MinDelay: time.Second, MaxDelay: time.Millisecond}, {Samples: -1}} {
+	for _, bad := range []HedgePolicy{{Delay: -1}, {Percentile: 1}, {Percentile: -0.5}, {MinDelay: time.Second, MaxDelay: time.Millisecond}, {Samples: -1}, {Samples: 10}, {MinSamples: 30, Samples: 20}} {
 		if _, err := New(WithAPIKey(testKey), WithoutEnvironment(), WithTCPWarming(false), WithHedging(bad)); !errors.As(err, &pe) {
 			t.Errorf("WithHedging(%+v): %v, want a *ParamError", bad, err)
 		}
@@ -613,9 +615,9 @@ func TestHedgeLearnsItsDelay(t *testing.T) {
 	}
 }
 
-// TestEventScanner: the peek ends at the first message or error event,
+// TestFirstEvent: the peek ends at the first message or error event,
 // past keep-alives, whatever the line endings.
-func TestEventScanner(t *testing.T) {
+func TestFirstEvent(t *testing.T) {
 	for _, tc := range []struct {
 		in          string
 		done, isMsg bool
@@ -630,14 +632,33 @@ func TestEventScanner(t *testing.T) {
 		{"data: {\"error\":{\"message\":\"x\"}}\n\n", true, false},
 		{"data: {\"error\":null,\"id\":\"a\"}\n\n", true, true},
 		{"\n\nid: 1\n\n", false, false},
+		{": keep-alive\n\n: keep-alive\n\n", false, false},
+		{"data:\n\ndata: {}\n\n", true, true},
 	} {
-		var sc eventScanner
-		var done, isMsg bool
-		for i := 1; i <= len(tc.in) && !done; i++ { // byte by byte, as reads may split it
-			done, isMsg = sc.scan([]byte(tc.in[:i]))
-		}
+		done, isMsg := firstEvent(streaming.NewDecoder(iotest.OneByteReader(strings.NewReader(tc.in)), 0)) // byte by byte, as reads may split it
 		if done != tc.done || isMsg != tc.isMsg {
 			t.Errorf("%q: done=%v message=%v, want %v %v", tc.in, done, isMsg, tc.done, tc.isMsg)
 		}
+	}
+}
+
+// TestPeekBoundsKeepAlives: keep-alives before the first event neither win
+// a hedged race nor make the peek keep more than the event size limit.
+func TestPeekBoundsKeepAlives(t *testing.T) {
+	body := strings.Repeat(": keep-alive\n\n", 1000) + "data: {}\n\n"
+	resp := &http.Response{Header: http.Header{"Content-Type": {"text/event-stream"}}, Body: io.NopCloser(strings.NewReader(body))}
+	if peekFirstEvent(resp, func() {}, 0, 1024) {
+		t.Fatal("keep-alives past the limit made a first event")
+	}
+	got, err := io.ReadAll(resp.Body)
+	if err == nil || !strings.Contains(err.Error(), "more than 1024 bytes before a stream's first event") || len(got) > 1024 {
+		t.Errorf("read %d bytes, then %v; want at most 1024, then the limit's error", len(got), err)
+	}
+	resp = &http.Response{Header: http.Header{"Content-Type": {"text/event-stream"}}, Body: io.NopCloser(strings.NewReader(body))}
+	if !peekFirstEvent(resp, func() {}, 0, 1<<20) {
+		t.Fatal("the event after the keep-alives is not a first event")
+	}
+	if got, err := io.ReadAll(resp.Body); err != nil || string(got) != body {
+		t.Errorf("the stream reads %d bytes, %v; want the body again", len(got), err)
 	}
 }

@@ -269,7 +269,10 @@ func (o *Observer) retryEventOf(span trace.Span, a client.Attempt) {
 // duplicate sent while the first attempt waited, and whether it won.
 func (o *Observer) hedgeEventOf(span trace.Span, a client.Attempt) {
 	attrs := make([]attribute.KeyValue, 0, 3)
-	attrs = append(attrs, keyHedgeAttempt.Int(a.Number), keyHedgeWon.Bool(a.Err == nil))
+	// The loser is reported with an error; the one the call goes on with
+	// won only if it answered with success (it may have met a 429 too).
+	won := a.Err == nil && !a.Retry && a.Response != nil && a.Response.StatusCode < 400
+	attrs = append(attrs, keyHedgeAttempt.Int(a.Number), keyHedgeWon.Bool(won))
 	if a.Err != nil && !errors.Is(a.Err, client.ErrHedgeLost) {
 		attrs = append(attrs, keyErrorType.String(ErrorType(a.Err)))
 	}

@@ -350,16 +350,18 @@ func TestGenerationFromEnv(t *testing.T) {
 
 // TestHedge: a hedged stream (client.WithHedging) whose first attempt
 // never answers is one span, with a cerebras.hedge event for the
-// duplicate that won, and two attempts. The hedge is sent after a
-// millisecond and the first attempt would wait an hour, so the outcome
-// does not depend on the machine's speed.
+// duplicate that won, and two attempts. A middleware holds the first
+// attempt (X-Stainless-Retry-Count 0) until it is cancelled, so the hedge
+// wins whatever the machine's speed.
 func TestHedge(t *testing.T) {
-	h := newHarness(t, nil, []cerebrastest.Option{cerebrastest.WithFirstEventDelay(func(n int) time.Duration {
-		if n == 0 {
-			return time.Hour
+	holdFirst := func(req *http.Request, next client.Next) (*http.Response, error) {
+		if req.Header.Get("X-Stainless-Retry-Count") == "0" {
+			<-req.Context().Done()
+			return nil, req.Context().Err()
 		}
-		return 0
-	})}, client.WithHedging(client.HedgePolicy{Delay: time.Millisecond}))
+		return next(req)
+	}
+	h := newHarness(t, nil, nil, client.WithMiddleware(holdFirst), client.WithHedging(client.HedgePolicy{Delay: time.Millisecond}))
 	s, err := h.c.Chat.Completions.NewStreaming(context.Background(), chatParams("Hello!"))
 	if err != nil {
 		t.Fatal(err)

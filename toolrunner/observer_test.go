@@ -200,3 +200,25 @@ func TestObserverSeesStreamingRuns(t *testing.T) {
 		})
 	}
 }
+
+// TestObserverSeesARunThatPanics: a caller's loop that panics while a
+// Stream yields still ends the run's operation, once, with an error.
+func TestObserverSeesARunThatPanics(t *testing.T) {
+	fake, c := newFake(t)
+	fake.Enqueue(scriptedCompletion(t, "Done.", client.Usage{}))
+	var rec recorder
+	r := toolrunner.Runner{Chat: c.Chat.Completions, Observer: &rec}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("no panic")
+			}
+		}()
+		for range r.Stream(context.Background(), runParams("Hi")) {
+			panic("the caller's bug")
+		}
+	}()
+	diffLines(t, rec.lines(), []string{
+		`toolrunner.Run stream=true model=gpt-oss-120b messages=1 in=- -> <nil> err=toolrunner: the run ended in a panic closedEarly=false`,
+	})
+}

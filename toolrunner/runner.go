@@ -172,17 +172,33 @@ func noChoice(turn int) error { return fmt.Errorf("%w (turn %d)", ErrNoChoice, t
 // (AbortOnToolError); a *client.ParamError for a bad Runner; ctx's error
 // when it is done, which also cancels the ctx the tools get. Run returns
 // only when every tool it started has returned.
-func (r *Runner) Run(ctx context.Context, params client.ChatCompletionNewParams, opts ...client.Option) (Transcript, error) {
+func (r *Runner) Run(ctx context.Context, params client.ChatCompletionNewParams, opts ...client.Option) (out Transcript, err error) {
 	rn, err := r.start(ctx, params, false)
 	if err != nil {
 		return Transcript{}, err
 	}
 	defer rn.cancel()
-	out, err := rn.run(r, opts)
 	if rn.obs != nil {
-		rn.obs.End(client.Outcome{Result: &out, Err: err})
+		returned := false
+		defer func() { rn.end(returned, client.Outcome{Result: &out, Err: err}) }()
+		out, err = rn.run(r, opts)
+		returned = true
+		return out, err
 	}
-	return out, err
+	return rn.run(r, opts)
+}
+
+// errPanicked ends the operation of a run that a panic ended: in the
+// Completer, or in the loop of a caller of Stream.
+var errPanicked = errors.New("toolrunner: the run ended in a panic")
+
+// end ends the run's operation with o, or, when the run did not return
+// (a panic unwinds it), with errPanicked: never left open.
+func (rn *run) end(returned bool, o client.Outcome) {
+	if !returned {
+		o = client.Outcome{Err: errPanicked}
+	}
+	rn.obs.End(o)
 }
 
 // run is Run's loop, once the run has started.

@@ -115,13 +115,17 @@ func (r *Runner) Stream(ctx context.Context, params client.ChatCompletionNewPara
 			}
 		}
 		var runErr error
+		returned := false
+		if rn.obs != nil {
+			defer func() {
+				out := rn.transcript()
+				rn.end(returned, client.Outcome{Result: &out, Err: runErr, ClosedEarly: stopped && runErr == nil})
+			}()
+		}
 		for more := true; more; {
 			more, runErr = r.streamTurn(rn, opts, yield)
 		}
-		if rn.obs != nil {
-			out := rn.transcript()
-			rn.obs.End(client.Outcome{Result: &out, Err: runErr, ClosedEarly: stopped && runErr == nil})
-		}
+		returned = true
 	}
 }
 
