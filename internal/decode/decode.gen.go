@@ -185,7 +185,6 @@ func (d *Decoder) decChatCompletionChunk(v *gen.ChatCompletionChunk) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tChatCompletionChunk, keysChatCompletionChunk[f])
 			switch f {
 			case 0:
 				err = d.decSliceOfChatCompletionChunkChoice(&v.Choices, nil)
@@ -208,7 +207,9 @@ func (d *Decoder) decChatCompletionChunk(v *gen.ChatCompletionChunk) error {
 			case 9:
 				err = d.decPtrToUsage(&v.Usage, nil)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tChatCompletionChunk, keysChatCompletionChunk[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -274,7 +275,6 @@ func (d *Decoder) decChatCompletionChunkChoice(v *gen.ChatCompletionChunkChoice)
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tChatCompletionChunkChoice, keysChatCompletionChunkChoice[f])
 			switch f {
 			case 0:
 				err = d.decChatCompletionChunkDelta(&v.Delta)
@@ -291,7 +291,9 @@ func (d *Decoder) decChatCompletionChunkChoice(v *gen.ChatCompletionChunkChoice)
 			case 6:
 				err = d.decSliceOfInt(&v.Tokens, nil)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tChatCompletionChunkChoice, keysChatCompletionChunkChoice[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -351,7 +353,6 @@ func (d *Decoder) decChatCompletionChunkDelta(v *gen.ChatCompletionChunkDelta) e
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tChatCompletionChunkDelta, keysChatCompletionChunkDelta[f])
 			switch f {
 			case 0:
 				err = s.String(&v.Content, &d.last[8])
@@ -364,7 +365,9 @@ func (d *Decoder) decChatCompletionChunkDelta(v *gen.ChatCompletionChunkDelta) e
 			case 4:
 				err = d.decSliceOfToolCall(&v.ToolCalls, nil)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tChatCompletionChunkDelta, keysChatCompletionChunkDelta[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -421,7 +424,6 @@ func (d *Decoder) decToolCall(v *gen.ToolCall) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tToolCall, keysToolCall[f])
 			switch f {
 			case 0:
 				err = d.decToolCallFunction(&v.Function)
@@ -432,7 +434,9 @@ func (d *Decoder) decToolCall(v *gen.ToolCall) error {
 			case 3:
 				err = s.String(&v.Type, &d.last[12])
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tToolCall, keysToolCall[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -483,14 +487,15 @@ func (d *Decoder) decToolCallFunction(v *gen.ToolCallFunction) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tToolCallFunction, keysToolCallFunction[f])
 			switch f {
 			case 0:
 				err = s.String(&v.Arguments, &d.last[13])
 			case 1:
 				err = s.String(&v.Name, &d.last[14])
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tToolCallFunction, keysToolCallFunction[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -541,14 +546,15 @@ func (d *Decoder) decChatCompletionLogprobs(v *gen.ChatCompletionLogprobs) error
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tChatCompletionLogprobs, keysChatCompletionLogprobs[f])
 			switch f {
 			case 0:
 				err = d.decSliceOfTokenLogprob(&v.Content, nil)
 			case 1:
 				err = d.decSliceOfTokenLogprob(&v.Refusal, nil)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tChatCompletionLogprobs, keysChatCompletionLogprobs[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -605,7 +611,6 @@ func (d *Decoder) decTokenLogprob(v *gen.TokenLogprob) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tTokenLogprob, keysTokenLogprob[f])
 			switch f {
 			case 0:
 				err = d.decSliceOfInt(&v.Bytes, nil)
@@ -616,7 +621,9 @@ func (d *Decoder) decTokenLogprob(v *gen.TokenLogprob) error {
 			case 3:
 				err = d.decSliceOfTopLogprob(&v.TopLogprobs, nil)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tTokenLogprob, keysTokenLogprob[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -670,7 +677,6 @@ func (d *Decoder) decTopLogprob(v *gen.TopLogprob) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tTopLogprob, keysTopLogprob[f])
 			switch f {
 			case 0:
 				err = d.decSliceOfInt(&v.Bytes, nil)
@@ -679,7 +685,9 @@ func (d *Decoder) decTopLogprob(v *gen.TopLogprob) error {
 			case 2:
 				err = s.String(&v.Token, &d.last[16])
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tTopLogprob, keysTopLogprob[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -739,7 +747,6 @@ func (d *Decoder) decTimeInfo(v *gen.TimeInfo) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tTimeInfo, keysTimeInfo[f])
 			switch f {
 			case 0:
 				err = s.Float64(&v.CompletionTime)
@@ -752,7 +759,9 @@ func (d *Decoder) decTimeInfo(v *gen.TimeInfo) error {
 			case 4:
 				err = s.Float64(&v.TotalTime)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tTimeInfo, keysTimeInfo[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -815,7 +824,6 @@ func (d *Decoder) decUsage(v *gen.Usage) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tUsage, keysUsage[f])
 			switch f {
 			case 0:
 				err = s.Int(&v.CompletionTokens)
@@ -830,7 +838,9 @@ func (d *Decoder) decUsage(v *gen.Usage) error {
 			case 5:
 				err = s.Int(&v.TotalTokens)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tUsage, keysUsage[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -884,7 +894,6 @@ func (d *Decoder) decCompletionTokensDetails(v *gen.CompletionTokensDetails) err
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tCompletionTokensDetails, keysCompletionTokensDetails[f])
 			switch f {
 			case 0:
 				err = s.Int(&v.AcceptedPredictionTokens)
@@ -893,7 +902,9 @@ func (d *Decoder) decCompletionTokensDetails(v *gen.CompletionTokensDetails) err
 			case 2:
 				err = s.Int(&v.RejectedPredictionTokens)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tCompletionTokensDetails, keysCompletionTokensDetails[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -941,12 +952,13 @@ func (d *Decoder) decPromptTokensDetails(v *gen.PromptTokensDetails) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tPromptTokensDetails, keysPromptTokensDetails[f])
 			switch f {
 			case 0:
 				err = s.Int(&v.CachedTokens)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tPromptTokensDetails, keysPromptTokensDetails[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -1021,7 +1033,6 @@ func (d *Decoder) decChatCompletion(v *gen.ChatCompletion) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tChatCompletion, keysChatCompletion[f])
 			switch f {
 			case 0:
 				err = d.decSliceOfChatCompletionChoice(&v.Choices, nil)
@@ -1044,7 +1055,9 @@ func (d *Decoder) decChatCompletion(v *gen.ChatCompletion) error {
 			case 9:
 				err = d.decPtrToUsage(&v.Usage, nil)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tChatCompletion, keysChatCompletion[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -1104,7 +1117,6 @@ func (d *Decoder) decChatCompletionChoice(v *gen.ChatCompletionChoice) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tChatCompletionChoice, keysChatCompletionChoice[f])
 			switch f {
 			case 0:
 				err = d.decFinishReason(&v.FinishReason, &d.last[23])
@@ -1117,7 +1129,9 @@ func (d *Decoder) decChatCompletionChoice(v *gen.ChatCompletionChoice) error {
 			case 4:
 				err = d.decPtrToChatCompletionLogprobs(&v.ReasoningLogprobs, nil)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tChatCompletionChoice, keysChatCompletionChoice[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -1174,7 +1188,6 @@ func (d *Decoder) decChatCompletionMessage(v *gen.ChatCompletionMessage) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tChatCompletionMessage, keysChatCompletionMessage[f])
 			switch f {
 			case 0:
 				err = s.String(&v.Content, &d.last[24])
@@ -1185,7 +1198,9 @@ func (d *Decoder) decChatCompletionMessage(v *gen.ChatCompletionMessage) error {
 			case 3:
 				err = d.decSliceOfToolCall(&v.ToolCalls, nil)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tChatCompletionMessage, keysChatCompletionMessage[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -1257,7 +1272,6 @@ func (d *Decoder) decCompletion(v *gen.Completion) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tCompletion, keysCompletion[f])
 			switch f {
 			case 0:
 				err = d.decSliceOfCompletionChoice(&v.Choices, nil)
@@ -1278,7 +1292,9 @@ func (d *Decoder) decCompletion(v *gen.Completion) error {
 			case 8:
 				err = d.decPtrToUsage(&v.Usage, nil)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tCompletion, keysCompletion[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -1344,7 +1360,6 @@ func (d *Decoder) decCompletionChoice(v *gen.CompletionChoice) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tCompletionChoice, keysCompletionChoice[f])
 			switch f {
 			case 0:
 				err = s.Unmarshal(&v.Delta)
@@ -1361,7 +1376,9 @@ func (d *Decoder) decCompletionChoice(v *gen.CompletionChoice) error {
 			case 6:
 				err = d.decSliceOfInt(&v.Tokens, nil)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tCompletionChoice, keysCompletionChoice[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -1418,7 +1435,6 @@ func (d *Decoder) decCompletionLogprobs(v *gen.CompletionLogprobs) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tCompletionLogprobs, keysCompletionLogprobs[f])
 			switch f {
 			case 0:
 				err = d.decSliceOfInt(&v.TextOffset, nil)
@@ -1429,7 +1445,9 @@ func (d *Decoder) decCompletionLogprobs(v *gen.CompletionLogprobs) error {
 			case 3:
 				err = s.Unmarshal(&v.TopLogprobs)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tCompletionLogprobs, keysCompletionLogprobs[f])
+			}
 		}
 		if err != nil {
 			return err

@@ -113,6 +113,12 @@ func chatSeeds(t testing.TB) [][]byte {
 		`{"choices":[{"finish_reason":1,"index":1.5}]}`, `{"choices":[{"message":{"content":5}}]}`, `{"choices":[{"message":[]}]}`,
 		`{"choices":[{"finish_reason":"stop"},{"finish_reason":"a_later_reason"},{"finish_reason":"content_filter"}]}`,
 		`{"choices":[{"logprobs":{"content":[{"token":1}]}}]}`, `{"service_tier":[],"service_tier_used":true}`,
+		// The first mismatch is named by the fields around it only, whatever
+		// is decoded after it, deeper or not.
+		`{"choices":[{"message":{"content":5,"role":"r"},"index":"x"},{"message":{"role":1}}],"created":"y"}`,
+		`{"choices":[1,{"index":"x","message":{"tool_calls":[{"function":{"name":2}}]}}],"usage":{"prompt_tokens":"1"}}`,
+		`{"choices":[{"message":{"tool_calls":[{},{"function":{"arguments":[]}}]},"logprobs":{"content":[{"token":"a","bytes":["x"]}]}}]}`,
+		`{"usage":{"prompt_tokens_details":{"cached_tokens":"0"},"total_tokens":"1"},"choices":[{"index":"x"}]}`,
 	)...)
 }
 

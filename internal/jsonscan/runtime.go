@@ -6,7 +6,6 @@ import (
 	"errors"
 	"reflect"
 	"strconv"
-	"strings"
 )
 
 // Begin starts decoding data, whose top-level value must be an object: it
@@ -53,22 +52,29 @@ func (s *Scanner) Close() { s.depth-- }
 // object.
 func (s *Scanner) Depth() int { return s.depth }
 
-// Mark is what Leave restores: the field context of the enclosing value.
-type Mark struct {
-	strct reflect.Type
-	depth int
-}
+// Blamed reports whether the first type mismatch lies in the value of the
+// field that the decoder of the object at Depth has just decoded, and that
+// field is still to be named: the decoder then calls Blame. Naming the
+// fields only on the way out of a mismatch keeps decoding free of any
+// bookkeeping per field.
+func (s *Scanner) Blamed() bool { return s.mismatch != nil && s.blame >= s.depth }
 
-// Enter sets the context type errors name while the value of field name
-// (its JSON name) of the struct type t is decoded.
-func (s *Scanner) Enter(t reflect.Type, name string) Mark {
-	m := Mark{s.strct, len(s.path)}
-	s.strct, s.path = t, append(s.path, name)
-	return m
+// Blame names, in the first type mismatch, the field (its JSON name) of the
+// struct type t that Blamed reported, as encoding/json names it: the
+// innermost struct is the error's Struct, and the field names from the
+// outermost on are its Field.
+func (s *Scanner) Blame(t reflect.Type, name string) {
+	m := s.mismatch
+	if !s.named {
+		m.Struct, s.named = t.Name(), true
+	}
+	if m.Field == "" {
+		m.Field = name
+	} else {
+		m.Field = name + "." + m.Field
+	}
+	s.blame = s.depth - 1 // the enclosing object's field is next
 }
-
-// Leave restores the context Enter saved.
-func (s *Scanner) Leave(m Mark) { s.strct, s.path = m.strct, s.path[:m.depth] }
 
 // Fold returns the index of the name in names that key matches
 // case-insensitively as encoding/json matches it (bytes.EqualFold: "ſ"
@@ -202,17 +208,13 @@ func (s *Scanner) Unmarshal(p any) error {
 		return err
 	}
 	if s.mismatch == nil {
-		path := strings.Join(s.path, ".")
-		if te.Struct == "" { // the value itself does not fit
-			if s.strct != nil {
-				te.Struct = s.strct.Name()
-			}
-			te.Field = path
-		} else if path != "" {
-			te.Field = path + "." + te.Field
+		// The fields around the value are named on the way out (Blame);
+		// when the value itself does not fit, its struct too.
+		if te.Struct == "" {
+			te.Field = ""
 		}
 		te.Offset += int64(start)
-		s.mismatch = te
+		s.mismatch, s.blame, s.named = te, s.depth, te.Struct != ""
 	}
 	return nil
 }

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -40,12 +39,12 @@ type Scanner struct {
 	depth    int // objects and arrays open at i
 	numStart int // where the last integer began
 	scratch  []byte
-	// For type errors: the struct whose field is being decoded, the JSON
-	// names of the fields being decoded (outermost first), and the first
-	// mismatch, after which decoding goes on, as in encoding/json.
-	strct    reflect.Type
-	path     []string
+	// For type errors: the first mismatch, after which decoding goes on, as
+	// in encoding/json; the depth of the objects whose field holding it is
+	// still to be named (Blame), and whether its struct is.
 	mismatch *json.UnmarshalTypeError
+	blame    int
+	named    bool
 }
 
 // Reset starts scanning b, keeping the buffers of earlier scans.
@@ -54,7 +53,7 @@ func (s *Scanner) Reset(b []byte) {
 	if cap(scratch) > maxKeptScratch { // one huge escaped string: not kept
 		scratch = nil
 	}
-	*s = Scanner{b: b, scratch: scratch, path: s.path[:0]}
+	*s = Scanner{b: b, scratch: scratch}
 }
 
 // maxKeptScratch bounds the unescaping buffer a Scanner keeps across Resets.
@@ -107,10 +106,7 @@ func (s *Scanner) typeMismatch(what string, t reflect.Type) {
 		return
 	}
 	s.mismatch = &json.UnmarshalTypeError{Value: what, Type: t, Offset: int64(s.i)}
-	if s.strct != nil {
-		s.mismatch.Struct = s.strct.Name()
-		s.mismatch.Field = strings.Join(s.path, ".")
-	}
+	s.blame, s.named = s.depth, false // the fields are named on the way out (Blame)
 }
 
 // Open enters the object or array at i, within encoding/json's limit.

@@ -430,13 +430,12 @@ func (g *gen) emit(pkg, genPath string, roots []string, mergeSrc string, usesStr
 		bp("if f < 0 {")
 		bp("if d.Unknown != nil && s.Depth() == 1 { err = d.Unknown(s, key) } else { err = s.SkipValue() }")
 		bp("} else {")
-		bp("m := s.Enter(t%s, keys%s[f])", n, n)
 		bp("switch f {")
 		for i, f := range fields {
 			bp("case %d: err = %s", i, g.decode(f.t, "&v."+f.goName))
 		}
 		bp("}")
-		bp("s.Leave(m)")
+		bp("if s.Blamed() { s.Blame(t%s, keys%s[f]) }", n, n)
 		bp("}")
 		bp("if err != nil { return err }")
 		bp("}")
