@@ -53,6 +53,22 @@ func check[T any](t *testing.T, data []byte, fast func(*Decoder, []byte, *T) err
 	}
 }
 
+// TestStringsAtEveryOffset: a string's special bytes (the quote that ends
+// it, a backslash, a control character, non-ASCII and invalid UTF-8) are
+// found wherever they fall, in whichever of the 8 bytes the scanner reads at
+// once and whatever the string's own offset.
+func TestStringsAtEveryOffset(t *testing.T) {
+	for _, special := range []string{``, `\"`, `\\`, `\n`, `\u00e9`, "\x01", "\x1f", "é", "\xff", "\x7f", " ", "\x80", "\xe2\x82"} {
+		for pad := range 9 {
+			for at := range 18 {
+				s := strings.Repeat("a", at) + special + strings.Repeat("b", 17-at)
+				data := fmt.Sprintf(`{"id":%q,"choices":[{"message":{"content":"%s"}}]}`, strings.Repeat("i", pad), s)
+				check(t, []byte(data), (*Decoder).ChatCompletion)
+			}
+		}
+	}
+}
+
 func seeds(t testing.TB, dir string, extra ...string) [][]byte {
 	out := [][]byte{}
 	for _, s := range extra {

@@ -7,9 +7,11 @@ package jsonscan
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"reflect"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -206,14 +208,33 @@ func (s *Scanner) Str() ([]byte, error) {
 	}
 	s.i++
 	start := s.i
+	var high uint64 // the high bits of the bytes passed 8 at a time
 	ascii := true
-	for s.i < len(s.b) {
+	for {
+		// 8 bytes at a time up to the first that needs a look: '"', '\\'
+		// or a control character. A flag of the SWAR tests below can be
+		// wrong only above a right one, so the lowest is exact.
+		for s.i+8 <= len(s.b) {
+			w := binary.LittleEndian.Uint64(s.b[s.i:])
+			q, bs := w^(ones*'"'), w^(ones*'\\')
+			if stop := ((q-ones)&^q | (bs-ones)&^bs | (w-ones*0x20)&^w) & highs; stop != 0 {
+				n := bits.TrailingZeros64(stop) / 8
+				high |= w & (1<<(8*n) - 1) & highs
+				s.i += n
+				break
+			}
+			high |= w & highs
+			s.i += 8
+		}
+		if s.i >= len(s.b) {
+			return nil, s.syntax("in string literal")
+		}
 		c := s.b[s.i]
 		switch {
 		case c == '"':
 			out := s.b[start:s.i]
 			s.i++
-			if !ascii && !utf8.Valid(out) {
+			if (!ascii || high != 0) && !utf8.Valid(out) {
 				return s.unescape(out), nil
 			}
 			return out, nil
@@ -226,8 +247,13 @@ func (s *Scanner) Str() ([]byte, error) {
 		}
 		s.i++
 	}
-	return nil, s.syntax("in string literal")
 }
+
+// ones and highs are the SWAR masks of Str: 0x01 and 0x80 in every byte.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
 
 // escaped finishes a string that contains escapes, validating them.
 func (s *Scanner) escaped(start int) ([]byte, error) {
