@@ -2,6 +2,9 @@ package gen
 
 //go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config oapi-codegen.yaml ../openapi.yaml
 
+// Every type a response decodes into returns the JSON received with RawJSON.
+//go:generate go run ../internal/cmd/genrawjson -spec ../openapi.yaml -in cerebras.gen.go -out rawjson.gen.go
+
 // Every model type prints as its JSON (fmt shows values, not union bytes or
 // pointer addresses).
 //go:generate go run ../internal/cmd/genstring -in cerebras.gen.go -out string.gen.go
