@@ -32,6 +32,10 @@ type eventDecoder[T any] struct {
 func newEventDecoder[T any](fn func(*decode.Decoder, []byte, *T) error) *eventDecoder[T] {
 	e := &eventDecoder[T]{fn: fn}
 	e.d.Unknown = e.unknownKey
+	// A chunk keeps its event's data (RawJSON), which the stream's SSE
+	// decoder hands over (Decoder.keep): no copy, and its text (content,
+	// arguments …) is a slice of it rather than an allocation of its own.
+	e.d.Owned, e.d.Share = true, true
 	return e
 }
 

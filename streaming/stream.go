@@ -19,6 +19,7 @@ import (
 	"github.com/cerebras-go/cerebras/internal/apierror"
 	"github.com/cerebras-go/cerebras/internal/decode"
 	"github.com/cerebras-go/cerebras/internal/decodedsize"
+	"github.com/cerebras-go/cerebras/internal/rawjson"
 	"github.com/cerebras-go/cerebras/internal/redact"
 )
 
@@ -196,14 +197,31 @@ func (s *Stream[T]) read(resp *http.Response) {
 		r = s.idle
 	}
 	s.dec = NewDecoder(r, cfg.maxEventSize)
+	s.dec.keep = keepsJSON[T]()
 }
+
+// keepsJSON reports whether the elements of a Stream[T] keep their event's
+// data (RawJSON): the stream's decoder then hands each event's data over
+// (Decoder.keep), so that an element keeps it without a copy.
+func keepsJSON[T any]() bool { return rawjson.Setter[T]() != nil }
 
 // decoderFor picks the fastest decoder for T: the single-pass decoder
 // generated from the spec when T has one (decode.For, the one list of
-// them), encoding/json for anything else.
+// them), encoding/json for anything else. Each element of a T that keeps
+// its JSON (keepsJSON) keeps its event's data, which the stream's decoder
+// hands over: the decoders must get no other data.
 func decoderFor[T any]() func([]byte, *T) (bool, error) {
 	fn := decode.For[T]()
 	if fn == nil {
+		if set := rawjson.Setter[T](); set != nil {
+			return func(data []byte, v *T) (bool, error) {
+				isErr, err := decodeJSON(data, v)
+				if !isErr && err == nil {
+					set(v, rawjson.Kept(data))
+				}
+				return isErr, err
+			}
+		}
 		return decodeJSON[T]
 	}
 	fast := newEventDecoder(fn).decode

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/internal/jsonscan"
+	"github.com/cerebras-go/cerebras/internal/rawjson"
 )
 
 // Decoder decodes response types in one pass, with the results of
@@ -24,7 +25,19 @@ type Decoder struct {
 	// Unknown, if set, is called for each key of the top-level object that
 	// names no field, and must consume its value (S.SkipValue, S.Raw).
 	Unknown func(s *jsonscan.Scanner, key []byte) error
-	last    [35]string
+	// Owned reports that the caller hands each document over and never
+	// writes it again (a body read whole, a stream's event): a root value that
+	// keeps its JSON (RawJSON) then keeps the document itself, not a copy.
+	Owned bool
+	// Share, if set, makes the text strings of such a value (the -share
+	// fields of gendecode, new in every document) cost no allocation of
+	// their own: slices of the JSON it keeps or, unescaped, bytes in a room
+	// the decoder keeps (jsonscan's Share), any one of which keeps that
+	// memory alive. A stream sets it: its chunks keep their JSON anyway.
+	// The other strings are interned, as ever.
+	Share bool
+	room  []byte // Share's room for unescaped strings (jsonscan)
+	last  [35]string
 }
 
 // The Go types the decoders fill, as type errors name them.
@@ -80,43 +93,72 @@ func For[T any]() func(*Decoder, []byte, *T) error {
 // Its error is a *jsonscan.SyntaxError, jsonscan.ErrNotObject, an error of a
 // type's own UnmarshalJSON, or else the first *json.UnmarshalTypeError (the rest
 // of data decoded).
+// On success v keeps data's JSON, for its RawJSON: a copy, or data itself if
+// d.Owned (see Decoder).
 func (d *Decoder) ChatCompletionChunk(data []byte, v *gen.ChatCompletionChunk) error {
 	if err := d.S.Begin(data); err != nil {
 		return err
 	}
+	src := d.keep(data)
 	if err := d.decChatCompletionChunk(v); err != nil {
 		return err
 	}
-	return d.S.End()
+	if err := d.S.End(); err != nil {
+		return err
+	}
+	setRawJSONChatCompletionChunk(v, rawjson.Trim(src))
+	return nil
 }
 
 // ChatCompletion decodes data, a JSON object, into v as encoding/json would, in one pass.
 // Its error is a *jsonscan.SyntaxError, jsonscan.ErrNotObject, an error of a
 // type's own UnmarshalJSON, or else the first *json.UnmarshalTypeError (the rest
 // of data decoded).
+// On success v keeps data's JSON, for its RawJSON: a copy, or data itself if
+// d.Owned (see Decoder).
 func (d *Decoder) ChatCompletion(data []byte, v *gen.ChatCompletion) error {
 	if err := d.S.Begin(data); err != nil {
 		return err
 	}
+	src := d.keep(data)
 	if err := d.decChatCompletion(v); err != nil {
 		return err
 	}
-	return d.S.End()
+	if err := d.S.End(); err != nil {
+		return err
+	}
+	setRawJSONChatCompletion(v, rawjson.Trim(src))
+	return nil
 }
 
 // Completion decodes data, a JSON object, into v as encoding/json would, in one pass.
 // Its error is a *jsonscan.SyntaxError, jsonscan.ErrNotObject, an error of a
 // type's own UnmarshalJSON, or else the first *json.UnmarshalTypeError (the rest
 // of data decoded).
+// On success v keeps data's JSON, for its RawJSON: a copy, or data itself if
+// d.Owned (see Decoder).
 func (d *Decoder) Completion(data []byte, v *gen.Completion) error {
 	if err := d.S.Begin(data); err != nil {
 		return err
 	}
+	src := d.keep(data)
 	if err := d.decCompletion(v); err != nil {
 		return err
 	}
-	return d.S.End()
+	if err := d.S.End(); err != nil {
+		return err
+	}
+	setRawJSONCompletion(v, rawjson.Trim(src))
+	return nil
 }
+
+// The setters of the roots' JSON, which gen registers at init, before this
+// package's variables are set.
+var (
+	setRawJSONChatCompletionChunk = rawjson.Setter[gen.ChatCompletionChunk]()
+	setRawJSONChatCompletion      = rawjson.Setter[gen.ChatCompletion]()
+	setRawJSONCompletion          = rawjson.Setter[gen.Completion]()
+)
 
 var keysChatCompletionChunk = []string{
 	"choices",
@@ -287,7 +329,7 @@ func (d *Decoder) decChatCompletionChunkChoice(v *gen.ChatCompletionChunkChoice)
 			case 4:
 				err = d.decPtrToChatCompletionLogprobs(&v.ReasoningLogprobs, nil)
 			case 5:
-				err = s.String(&v.Text, &d.last[7])
+				err = s.Text(&v.Text, &d.last[7])
 			case 6:
 				err = d.decSliceOfInt(&v.Tokens, nil)
 			}
@@ -355,9 +397,9 @@ func (d *Decoder) decChatCompletionChunkDelta(v *gen.ChatCompletionChunkDelta) e
 		} else {
 			switch f {
 			case 0:
-				err = s.String(&v.Content, &d.last[8])
+				err = s.Text(&v.Content, &d.last[8])
 			case 1:
-				err = s.String(&v.Reasoning, &d.last[9])
+				err = s.Text(&v.Reasoning, &d.last[9])
 			case 2:
 				err = s.String(&v.Role, &d.last[10])
 			case 3:
@@ -489,7 +531,7 @@ func (d *Decoder) decToolCallFunction(v *gen.ToolCallFunction) error {
 		} else {
 			switch f {
 			case 0:
-				err = s.String(&v.Arguments, &d.last[13])
+				err = s.Text(&v.Arguments, &d.last[13])
 			case 1:
 				err = s.String(&v.Name, &d.last[14])
 			}
@@ -1190,9 +1232,9 @@ func (d *Decoder) decChatCompletionMessage(v *gen.ChatCompletionMessage) error {
 		} else {
 			switch f {
 			case 0:
-				err = s.String(&v.Content, &d.last[24])
+				err = s.Text(&v.Content, &d.last[24])
 			case 1:
-				err = s.String(&v.Reasoning, &d.last[25])
+				err = s.Text(&v.Reasoning, &d.last[25])
 			case 2:
 				err = s.String(&v.Role, &d.last[26])
 			case 3:
@@ -1372,7 +1414,7 @@ func (d *Decoder) decCompletionChoice(v *gen.CompletionChoice) error {
 			case 4:
 				err = d.decPtrToCompletionLogprobs(&v.ReasoningLogprobs, nil)
 			case 5:
-				err = s.String(&v.Text, &d.last[33])
+				err = s.Text(&v.Text, &d.last[33])
 			case 6:
 				err = d.decSliceOfInt(&v.Tokens, nil)
 			}

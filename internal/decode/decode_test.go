@@ -13,6 +13,7 @@ import (
 
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/internal/jsonscan"
+	"github.com/cerebras-go/cerebras/internal/rawjson"
 )
 
 // check decodes data with the generated decoder and with encoding/json (the
@@ -30,6 +31,10 @@ func check[T any](t *testing.T, data []byte, fast func(*Decoder, []byte, *T) err
 		}
 	} else {
 		wantErr = json.Unmarshal(data, &want)
+		// And the JSON received, kept for RawJSON (as Response does).
+		if set := rawjson.Setter[T](); wantErr == nil && set != nil {
+			set(&want, rawjson.Text(data))
+		}
 	}
 	var d Decoder
 	gotErr := fast(&d, data, &got)
@@ -50,6 +55,31 @@ func check[T any](t *testing.T, data []byte, fast func(*Decoder, []byte, *T) err
 	var again T
 	if err := fast(&d, data, &again); (err == nil) != (gotErr == nil) || (err == nil && !reflect.DeepEqual(got, again)) {
 		t.Fatalf("%q: a second decode differs: %v", data, err)
+	}
+	// So does one whose strings share the value's copy of the document (as
+	// a stream's do), which is its own: the input's buffer is then reused.
+	var shared T
+	d.Share = true
+	in := bytes.Clone(data)
+	err := fast(&d, in, &shared)
+	for i := range in {
+		in[i] = 'x'
+	}
+	if (err == nil) != (gotErr == nil) || (err == nil && !reflect.DeepEqual(got, shared)) {
+		t.Fatalf("%q: a decode sharing the document differs: %v", data, err)
+	}
+	// And one that keeps the document itself (Owned, as a stream's event),
+	// its strings in it or, unescaped, in the decoder's room: the next
+	// document, whose strings go to the same room, changes nothing of it.
+	var owned, next T
+	od := Decoder{Owned: true, Share: true}
+	err = fast(&od, bytes.Clone(data), &owned)
+	if (err == nil) != (gotErr == nil) || (err == nil && !reflect.DeepEqual(got, owned)) {
+		t.Fatalf("%q: a decode keeping the document differs: %v", data, err)
+	}
+	_ = fast(&od, bytes.Clone(data), &next)
+	if err == nil && !reflect.DeepEqual(got, owned) {
+		t.Fatalf("%q: decoding a next document changed the last one", data)
 	}
 }
 

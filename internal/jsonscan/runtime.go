@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"strconv"
+	"unsafe"
 )
 
 // Begin starts decoding data, whose top-level value must be an object: it
@@ -108,18 +109,72 @@ func Intern(b []byte, last *string) string {
 	return *last
 }
 
+// Share makes the strings decoded with Text cost no allocation of their
+// own. src holds the bytes given to Begin, in memory that is never written
+// again and that the decoded value keeps anyway (for its RawJSON): a string
+// without escapes is a slice of src, and keeps all of src alive. An
+// unescaped one is appended to *room, within its capacity, or to a new
+// room of roomSize bytes when it is full; *room then starts after it.
+// Those bytes are never written again either, and a string keeps its room
+// alive. Share lasts until the next Begin or Reset.
+func (s *Scanner) Share(src string, room *[]byte) {
+	if len(src) == len(s.b) {
+		s.src, s.room = src, room
+	}
+}
+
+// roomSize is the size of Share's rooms: a kept string keeps 2 KiB alive at
+// most, and strings longer than maxInRoom get allocations of their own.
+const (
+	roomSize  = 2 << 10
+	maxInRoom = roomSize / 8
+)
+
 // String decodes a string into *dst; null leaves it alone, as in
 // encoding/json. A non-nil last interns the value (see Intern).
 func (s *Scanner) String(dst *string, last *string) error {
 	b, ok, err := s.StringBytes(StringType)
 	if ok {
-		if last != nil {
-			*dst = Intern(b, last)
-		} else {
-			*dst = string(b)
-		}
+		*dst = s.str(b, last)
 	}
 	return err
+}
+
+// Text decodes, as String, a string that is likely new in every document,
+// such as a delta's text: when Share allows, a slice of the document.
+func (s *Scanner) Text(dst *string, last *string) error {
+	b, ok, err := s.StringBytes(StringType)
+	if ok {
+		*dst = s.text(b, last)
+	}
+	return err
+}
+
+func (s *Scanner) text(b []byte, last *string) string {
+	if s.src == "" || len(b) == 0 {
+		return s.str(b, last)
+	}
+	if off := cap(s.b) - cap(b); off >= 0 && off+len(b) <= len(s.b) && &s.b[off] == &b[0] {
+		return s.src[off : off+len(b)] // b is a part of the document: no escapes
+	}
+	if len(b) > maxInRoom {
+		return string(b)
+	}
+	r := *s.room
+	if len(b) > cap(r)-len(r) {
+		r = make([]byte, 0, roomSize)
+	}
+	n := len(r)
+	r = append(r, b...) // within its capacity
+	*s.room = r[len(r):]
+	return unsafe.String(&r[n], len(b))
+}
+
+func (s *Scanner) str(b []byte, last *string) string {
+	if last != nil {
+		return Intern(b, last)
+	}
+	return string(b)
 }
 
 // StringBytes decodes a string for a field of type t and returns its

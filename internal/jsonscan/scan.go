@@ -47,6 +47,8 @@ type Scanner struct {
 	mismatch *json.UnmarshalTypeError
 	blame    int
 	named    bool
+	src      string  // Share's: b's bytes, in memory the value keeps
+	room     *[]byte // Share's: where unescaped strings go
 }
 
 // Reset starts scanning b, keeping the buffers of earlier scans.
