@@ -13,12 +13,11 @@
 // KiB fails with an *EventTooLargeError.
 //
 // Each chunk keeps the JSON of its event, which its RawJSON method returns
-// (so does any element type with that method): the stream reads events into
-// buffers it never writes again and hands each chunk its bytes without a
-// copy, and a chunk's text (content, reasoning, tool-call arguments) shares
-// them. So a chunk, or a text string of it, kept after the stream keeps alive
-// the 16 KiB buffer it was read into (an event larger than that has a copy
-// of its own): strings.Clone a string you keep long without its chunk.
+// (so does any element type with that method): a copy of its own, which its
+// text (content, reasoning, tool-call arguments) shares instead of being
+// allocated apart, so a chunk kept after the stream holds its own bytes,
+// not the stream's buffers. (A text with escapes is unescaped into a 2 KiB
+// room that a few chunks share.)
 // ChatCompletionAccumulator copies what it keeps.
 //
 // Package client returns these streams from its streaming calls:

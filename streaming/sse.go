@@ -83,15 +83,6 @@ type Decoder struct {
 	id      string
 	retry   int
 	ev      Event
-	// keep makes the data of every event the decoder's no longer: bytes
-	// read are never moved or written again (a full buffer is left to the
-	// events that use it, and reading goes on in a new one), and an event's
-	// data is a slice of them or, when its lines must be joined or its
-	// buffer grew, a copy of its own, never reused. A Stream whose elements
-	// keep their JSON (RawJSON) sets it, and keeps each event's data
-	// without copying it: an element then keeps alive the buffer it was
-	// read into, of initialBufferSize bytes.
-	keep bool
 }
 
 // NewDecoder returns a decoder reading from r with the given limit on the
@@ -172,9 +163,6 @@ func (d *Decoder) dispatch() bool {
 		d.ev.Type = string(d.typ)
 	}
 	d.data = d.data[:0]
-	if d.keep {
-		d.data = nil // handed over with the event
-	}
 	d.hasData, d.hasType = false, false
 	d.typ = d.typ[:0]
 	return true
@@ -193,20 +181,6 @@ func (d *Decoder) field(line []byte) error {
 	}
 	switch string(name) {
 	case "data":
-		if d.keep && !d.hasData {
-			d.hasData = true
-			if len(d.buf) > initialBufferSize {
-				// A buffer grown for a long line can be twice its size: a
-				// value in it gets a copy of its own, so that keeping it
-				// keeps no more alive.
-				d.data = bytes.Clone(value)
-				return nil
-			}
-			// The line itself, which is never written again; its capacity
-			// cut, so that appending a next line copies it.
-			d.data = value[:len(value):len(value)]
-			return nil
-		}
 		if d.hasData {
 			d.data = append(d.data, '\n')
 		}
@@ -317,56 +291,24 @@ func (d *Decoder) skipBOM() bool {
 	return true
 }
 
-// fill reads more input, compacting or growing the buffer as needed (or,
-// with keep, reading on in a new one).
+// fill reads more input, compacting or growing the buffer as needed.
 func (d *Decoder) fill() error {
-	switch {
-	case d.buf == nil:
+	if d.buf == nil {
 		d.buf = make([]byte, min(initialBufferSize, d.maxBuf))
-	case d.keep:
-		if d.end == len(d.buf) {
-			if err := d.next(); err != nil {
-				return err
-			}
-		}
-	default:
-		if d.start > 0 {
-			d.end = copy(d.buf, d.buf[d.start:d.end])
-			d.start = 0
-		}
-		if d.end == len(d.buf) {
-			size := min(addSat(len(d.buf), len(d.buf)), d.maxBuf)
-			if size <= len(d.buf) {
-				return &EventTooLargeError{Limit: d.max}
-			}
-			nb := make([]byte, size)
-			copy(nb, d.buf[:d.end])
-			d.buf = nb
-		}
 	}
-	return d.read()
-}
-
-// next moves the unread bytes to a new buffer (keep), leaving the old one
-// to the events whose data lies in it: of the initial size, or twice as
-// large as needed for the line being read.
-func (d *Decoder) next() error {
-	unread := d.end - d.start
-	size := min(initialBufferSize, d.maxBuf)
-	for size <= unread {
-		if size == d.maxBuf {
+	if d.start > 0 {
+		d.end = copy(d.buf, d.buf[d.start:d.end])
+		d.start = 0
+	}
+	if d.end == len(d.buf) {
+		size := min(addSat(len(d.buf), len(d.buf)), d.maxBuf)
+		if size <= len(d.buf) {
 			return &EventTooLargeError{Limit: d.max}
 		}
-		size = min(addSat(size, size), d.maxBuf)
+		nb := make([]byte, size)
+		copy(nb, d.buf[:d.end])
+		d.buf = nb
 	}
-	nb := make([]byte, size)
-	d.end = copy(nb, d.buf[d.start:d.end])
-	d.start, d.buf = 0, nb
-	return nil
-}
-
-// read reads into the free end of the buffer.
-func (d *Decoder) read() error {
 	for range 100 {
 		n, err := d.r.Read(d.buf[d.end:])
 		d.end += n

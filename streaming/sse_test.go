@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"strings"
@@ -22,45 +21,13 @@ type ev struct {
 
 func decodeAll(t *testing.T, r io.Reader, max int) ([]ev, error) {
 	t.Helper()
-	return decodeMode(t, r, max, false)
-}
-
-// decodeMode decodes r, reusing the decoder's buffers or, with keep,
-// handing each event's data over (as a Stream whose elements keep their
-// JSON does): the data of every event is then kept as delivered, without
-// a copy, and read only at the end, so that a later event that changed an
-// earlier one's bytes shows.
-func decodeMode(t *testing.T, r io.Reader, max int, keep bool) ([]ev, error) {
-	t.Helper()
 	d := NewDecoder(r, max)
-	d.keep = keep
 	var out []ev
-	var kept [][]byte
 	for d.Next() {
 		e := d.Event()
 		out = append(out, ev{e.Type, string(e.Data), e.ID, e.Retry})
-		kept = append(kept, e.Data)
-	}
-	if keep {
-		for i, data := range kept {
-			out[i].Data = string(data)
-		}
 	}
 	return out, d.Err()
-}
-
-// diffEvents says how got differs from want, or returns "".
-func diffEvents(got, want []ev) string {
-	if len(got) != len(want) {
-		return fmt.Sprintf("%d events, want %d", len(got), len(want))
-	}
-	for i := range got {
-		if got[i] != want[i] {
-			return fmt.Sprintf("event %d: type %q, data %.80q, id %q, retry %d; want %q, %.80q, %q, %d",
-				i, got[i].Type, got[i].Data, got[i].ID, got[i].Retry, want[i].Type, want[i].Data, want[i].ID, want[i].Retry)
-		}
-	}
-	return ""
 }
 
 // readers returns the same input split in several ways, so every case is
@@ -116,14 +83,6 @@ func TestDecoder(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				// Handing each event's data over gives the same events.
-				kept, err := decodeMode(t, readers(c.in)[rname], 0, true)
-				if d := diffEvents(kept, got); err != nil || d != "" {
-					t.Fatalf("with keep (err %v): %s", err, d)
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
 				if len(got) != len(c.want) {
 					t.Fatalf("got %d events, want %d: %.200v", len(got), len(c.want), got)
 				}
@@ -149,9 +108,6 @@ func TestDecoderLimit(t *testing.T) {
 			if !errors.As(err, &tooLarge) || tooLarge.Limit != 1024 {
 				t.Fatalf("err = %v, want *EventTooLargeError{1024}", err)
 			}
-			if _, err := decodeMode(t, strings.NewReader(in), 1024, true); !errors.As(err, &tooLarge) || tooLarge.Limit != 1024 {
-				t.Fatalf("with keep: err = %v, want *EventTooLargeError{1024}", err)
-			}
 			if !strings.Contains(err.Error(), "1024") {
 				t.Errorf("message %q does not name the limit", err)
 			}
@@ -170,12 +126,10 @@ func TestDecoderLimit(t *testing.T) {
 func TestDecoderLimitAtTheTopOfItsRange(t *testing.T) {
 	long := strings.Repeat("x", 100<<10) // over the first buffer: it grows
 	for _, limit := range []int{math.MaxInt, math.MaxInt - 1, math.MaxInt/2 + 1} {
-		for _, keep := range []bool{false, true} {
-			for name, r := range readers("data: a\n\ndata: " + long + "\n\n") {
-				got, err := decodeMode(t, r, limit, keep)
-				if err != nil || len(got) != 2 || got[0].Data != "a" || got[1].Data != long {
-					t.Errorf("limit %d, %s, keep %v: %d events, err %v", limit, name, keep, len(got), err)
-				}
+		for name, r := range readers("data: a\n\ndata: " + long + "\n\n") {
+			got, err := decodeAll(t, r, limit)
+			if err != nil || len(got) != 2 || got[0].Data != "a" || got[1].Data != long {
+				t.Errorf("limit %d, %s: %d events, err %v", limit, name, len(got), err)
 			}
 		}
 	}
@@ -254,9 +208,7 @@ func TestDecoderAllocations(t *testing.T) {
 }
 
 // FuzzDecoder: any input decodes without panicking, to the same events
-// however it is split across reads, and no event's data holds a line ending;
-// and to the same events when the decoder hands each event's data over
-// (keep), which later events never change.
+// however it is split across reads, and no event's data holds a line ending.
 func FuzzDecoder(f *testing.F) {
 	for _, s := range []string{
 		"data: a\n\n", "data: a\r\n\r\ndata: b\r\r", "event: e\ndata:x\nid: 1\nretry: 5\n\n: c\n",
@@ -269,16 +221,6 @@ func FuzzDecoder(f *testing.F) {
 		split, errS := decodeAll(t, iotest.OneByteReader(bytes.NewReader(in)), 1<<16)
 		if (errW == nil) != (errS == nil) || len(whole) != len(split) {
 			t.Fatalf("whole: %d events, %v; bytewise: %d events, %v", len(whole), errW, len(split), errS)
-		}
-		for name, r := range map[string]io.Reader{
-			"whole":    bytes.NewReader(in),
-			"bytewise": iotest.OneByteReader(bytes.NewReader(in)),
-			"halves":   iotest.HalfReader(bytes.NewReader(in)),
-		} {
-			kept, err := decodeMode(t, r, 1<<16, true)
-			if d := diffEvents(kept, whole); (err == nil) != (errW == nil) || d != "" {
-				t.Fatalf("keep, %s (err %v; without keep %v): %s", name, err, errW, d)
-			}
 		}
 		for i := range whole {
 			if whole[i] != split[i] {

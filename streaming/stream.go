@@ -197,19 +197,14 @@ func (s *Stream[T]) read(resp *http.Response) {
 		r = s.idle
 	}
 	s.dec = NewDecoder(r, cfg.maxEventSize)
-	s.dec.keep = keepsJSON[T]()
 }
-
-// keepsJSON reports whether the elements of a Stream[T] keep their event's
-// data (RawJSON): the stream's decoder then hands each event's data over
-// (Decoder.keep), so that an element keeps it without a copy.
-func keepsJSON[T any]() bool { return rawjson.Setter[T]() != nil }
 
 // decoderFor picks the fastest decoder for T: the single-pass decoder
 // generated from the spec when T has one (decode.For, the one list of
 // them), encoding/json for anything else. Each element of a T that keeps
-// its JSON (keepsJSON) keeps its event's data, which the stream's decoder
-// hands over: the decoders must get no other data.
+// its JSON (RawJSON) keeps a copy of its event's data of its own: the SSE
+// decoder reuses its buffer, and an element kept by the caller must not
+// hold on to more than its own bytes.
 func decoderFor[T any]() func([]byte, *T) (bool, error) {
 	fn := decode.For[T]()
 	if fn == nil {
@@ -217,7 +212,7 @@ func decoderFor[T any]() func([]byte, *T) (bool, error) {
 			return func(data []byte, v *T) (bool, error) {
 				isErr, err := decodeJSON(data, v)
 				if !isErr && err == nil {
-					set(v, rawjson.Kept(data))
+					set(v, rawjson.Kept(bytes.Clone(data)))
 				}
 				return isErr, err
 			}
