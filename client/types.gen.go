@@ -69,6 +69,8 @@ type (
 	//   - OutputFileID string: the id of the file of results, once there is one.
 	//   - RequestCounts [client.BatchRequestCounts]: how many of a batch's requests there are, and how many are done or failed.
 	//   - Status [client.BatchStatus]: where a batch is: `validating` or `queued` when new, `in_progress`, `finalizing`, then a terminal status (`completed`, `expired`, `failed`, `cancelled`); `cancelling` after a cancel.
+	//
+	// Its RawJSON method returns the JSON it was decoded from, as received.
 	Batch = gen.Batch
 
 	// BatchCompletionWindow is: how long a batch may take; only `24h` today.
@@ -89,6 +91,8 @@ type (
 	//   - Data [][client.Batch]: the batches of this page.
 	//   - HasMore bool: whether more batches follow; pass the last id as `after` to get them.
 	//   - Object string: always `list`.
+	//
+	// Its RawJSON method returns the JSON it was decoded from, as received.
 	BatchList = gen.BatchList
 
 	// BatchNewParams is: the body of `POST /v1/batches`.
@@ -135,6 +139,8 @@ type (
 	//   - SystemFingerprint string: the backend configuration the model ran with.
 	//   - TimeInfo *[client.TimeInfo]: timing of the request, in seconds. Nil means unset.
 	//   - Usage *[client.Usage]: token usage of the request. Nil means unset.
+	//
+	// Its RawJSON method returns the JSON it was decoded from, as received.
 	ChatCompletion = gen.ChatCompletion
 
 	// ChatCompletionChoice is: one completion choice.
@@ -160,6 +166,8 @@ type (
 	//   - SystemFingerprint string: the backend configuration the model ran with.
 	//   - TimeInfo *[client.TimeInfo]: timing of the request, in seconds. Nil means unset.
 	//   - Usage *[client.Usage]: token usage of the request. Nil means unset.
+	//
+	// Its RawJSON method returns the JSON it was decoded from, as received.
 	ChatCompletionChunk = gen.ChatCompletionChunk
 
 	// ChatCompletionChunkChoice is: a delta of one choice.
@@ -258,6 +266,8 @@ type (
 	//   - SystemFingerprint string: the backend configuration the model ran with.
 	//   - TimeInfo *[client.TimeInfo]: timing of the request, in seconds. Nil means unset.
 	//   - Usage *[client.Usage]: token usage of the request. Nil means unset.
+	//
+	// Its RawJSON method returns the JSON it was decoded from, as received.
 	Completion = gen.Completion
 
 	// CompletionChoice is: one text completion choice.
@@ -365,6 +375,8 @@ type (
 	//   - Deleted bool: whether the file was deleted.
 	//   - ID string: the deleted file's id.
 	//   - Object string: always `file`.
+	//
+	// Its RawJSON method returns the JSON it was decoded from, as received.
 	FileDeleted = gen.FileDeleted
 
 	// FileList is: one page of files.
@@ -375,6 +387,8 @@ type (
 	//   - HasMore bool: whether more files follow; pass the last id as `after` to get them.
 	//   - LastID string: the last id of the page, when the API sends it (it is not documented).
 	//   - Object string: always `list`.
+	//
+	// Its RawJSON method returns the JSON it was decoded from, as received.
 	FileList = gen.FileList
 
 	// FileObject is: an uploaded file (Files is in Private Preview: access on request).
@@ -387,6 +401,8 @@ type (
 	//   - ID string: the file id, opaque (examples show `file_`, `file-` or no prefix).
 	//   - Object string: always `file`.
 	//   - Purpose [client.FilePurpose]: what a file is for, such as `batch`.
+	//
+	// Its RawJSON method returns the JSON it was decoded from, as received.
 	FileObject = gen.FileObject
 
 	// FilePurpose is: what a file is for, such as `batch`.
@@ -503,6 +519,8 @@ type (
 	//   - ID string: the model id, used as `model` in requests.
 	//   - Object string: always `model`.
 	//   - OwnedBy string: the organisation that owns the model.
+	//
+	// Its RawJSON method returns the JSON it was decoded from, as received.
 	Model = gen.Model
 
 	// ModelArchitecture is: how the model is built.
@@ -550,6 +568,8 @@ type (
 	// Its fields:
 	//   - Data [][client.Model]: the models.
 	//   - Object string: always `list`.
+	//
+	// Its RawJSON method returns the JSON it was decoded from, as received.
 	ModelList = gen.ModelList
 
 	// ModelListResponse is: the model list in the shape `format` selected.
@@ -710,6 +730,8 @@ type (
 	//   - Pricing [client.OpenRouterPricing]: prices in USD per token, as decimal strings.
 	//   - Quantization string: the weight quantization.
 	//   - SupportedParameters [client.ModelSupportedParameters]: which request parameters the model takes.
+	//
+	// Its RawJSON method returns the JSON it was decoded from, as received.
 	PublicModel = gen.PublicModel
 
 	// PublicModelList is: the public model catalogue.
@@ -717,6 +739,8 @@ type (
 	// Its fields:
 	//   - Data [][client.PublicModel]: the models.
 	//   - Object string: always `list`.
+	//
+	// Its RawJSON method returns the JSON it was decoded from, as received.
 	PublicModelList = gen.PublicModelList
 
 	// PublicModelListResponse is: the public catalogue, in the catalogue's own shape or the one `format` selects.

@@ -644,6 +644,9 @@ type Batch struct {
 
 	// Status Where a batch is: `validating` or `queued` when new, `in_progress`, `finalizing`, then a terminal status (`completed`, `expired`, `failed`, `cancelled`); `cancelling` after a cancel.
 	Status BatchStatus `json:"status,omitempty"`
+
+	// rawJSON The JSON the value was decoded from (Go only, never sent or encoded).
+	rawJSON string `json:"-"`
 }
 
 // BatchCompletionWindow How long a batch may take; only `24h` today.
@@ -699,6 +702,9 @@ type BatchList struct {
 
 	// Object Always `list`.
 	Object string `json:"object,omitempty"`
+
+	// rawJSON The JSON the value was decoded from (Go only, never sent or encoded).
+	rawJSON string `json:"-"`
 }
 
 // BatchRequestCounts How many of a batch's requests there are, and how many are done or failed.
@@ -799,6 +805,9 @@ type ChatCompletion struct {
 
 	// Usage Token usage of the request. When streaming, only on the final chunk.
 	Usage *Usage `json:"usage,omitempty"`
+
+	// rawJSON The JSON the value was decoded from (Go only, never sent or encoded).
+	rawJSON string `json:"-"`
 }
 
 // ChatCompletionChoice One completion choice.
@@ -854,6 +863,9 @@ type ChatCompletionChunk struct {
 
 	// Usage Token usage of the request. When streaming, only on the final chunk.
 	Usage *Usage `json:"usage,omitempty"`
+
+	// rawJSON The JSON the value was decoded from (Go only, never sent or encoded).
+	rawJSON string `json:"-"`
 }
 
 // ChatCompletionChunkChoice A delta of one choice.
@@ -1109,6 +1121,9 @@ type Completion struct {
 
 	// Usage Token usage of the request. When streaming, only on the final chunk.
 	Usage *Usage `json:"usage,omitempty"`
+
+	// rawJSON The JSON the value was decoded from (Go only, never sent or encoded).
+	rawJSON string `json:"-"`
 }
 
 // CompletionChoice One text completion choice.
@@ -1342,6 +1357,9 @@ type FileDeleted struct {
 
 	// Object Always `file`.
 	Object string `json:"object,omitempty"`
+
+	// rawJSON The JSON the value was decoded from (Go only, never sent or encoded).
+	rawJSON string `json:"-"`
 }
 
 // FileList One page of files.
@@ -1360,6 +1378,9 @@ type FileList struct {
 
 	// Object Always `list`.
 	Object string `json:"object,omitempty"`
+
+	// rawJSON The JSON the value was decoded from (Go only, never sent or encoded).
+	rawJSON string `json:"-"`
 }
 
 // FileObject An uploaded file (Files is in Private Preview: access on request).
@@ -1384,6 +1405,9 @@ type FileObject struct {
 
 	// Purpose What a file is for, such as `batch`.
 	Purpose FilePurpose `json:"purpose,omitempty"`
+
+	// rawJSON The JSON the value was decoded from (Go only, never sent or encoded).
+	rawJSON string `json:"-"`
 }
 
 // FilePurpose What a file is for, such as `batch`.
@@ -1590,6 +1614,9 @@ type Model struct {
 
 	// OwnedBy The organisation that owns the model.
 	OwnedBy string `json:"owned_by,omitempty"`
+
+	// rawJSON The JSON the value was decoded from (Go only, never sent or encoded).
+	rawJSON string `json:"-"`
 }
 
 // ModelArchitecture How the model is built.
@@ -1662,6 +1689,9 @@ type ModelList struct {
 
 	// Object Always `list`.
 	Object string `json:"object,omitempty"`
+
+	// rawJSON The JSON the value was decoded from (Go only, never sent or encoded).
+	rawJSON string `json:"-"`
 }
 
 // ModelListResponse The model list in the shape `format` selected.
@@ -1907,6 +1937,9 @@ type PublicModel struct {
 
 	// SupportedParameters Which request parameters the model takes.
 	SupportedParameters ModelSupportedParameters `json:"supported_parameters,omitempty"`
+
+	// rawJSON The JSON the value was decoded from (Go only, never sent or encoded).
+	rawJSON string `json:"-"`
 }
 
 // PublicModelList The public model catalogue.
@@ -1916,6 +1949,9 @@ type PublicModelList struct {
 
 	// Object Always `list`.
 	Object string `json:"object,omitempty"`
+
+	// rawJSON The JSON the value was decoded from (Go only, never sent or encoded).
+	rawJSON string `json:"-"`
 }
 
 // PublicModelListResponse The public catalogue, in the catalogue's own shape or the one `format` selects.

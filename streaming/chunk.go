@@ -32,6 +32,11 @@ type eventDecoder[T any] struct {
 func newEventDecoder[T any](fn func(*decode.Decoder, []byte, *T) error) *eventDecoder[T] {
 	e := &eventDecoder[T]{fn: fn}
 	e.d.Unknown = e.unknownKey
+	// A chunk keeps a copy of its event's data (RawJSON), which decode
+	// makes: its text (content, arguments …) is a slice of that copy
+	// rather than an allocation of its own, so the copy costs no
+	// allocation more, and a chunk the caller keeps holds its own bytes only.
+	e.d.Owned, e.d.Share = true, true
 	return e
 }
 
@@ -55,6 +60,7 @@ func (e *eventDecoder[T]) unknownKey(s *jsonscan.Scanner, key []byte) error {
 
 func (e *eventDecoder[T]) decode(data []byte, v *T) (isErr bool, err error) {
 	e.isErr = false
+	data = bytes.Clone(data) // the SSE decoder reuses its buffer
 	err = e.fn(&e.d, data, v)
 	switch {
 	case err == jsonscan.ErrNotObject:

@@ -14,10 +14,12 @@ import (
 
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/internal/jsonscan"
+	"github.com/cerebras-go/cerebras/internal/rawjson"
 )
 
 // reference decodes a chunk the slow, obviously correct way: encoding/json
-// plus a probe for the in-band error key.
+// plus a probe for the in-band error key, and the event's JSON kept for
+// RawJSON.
 func reference(data []byte) (c gen.ChatCompletionChunk, isErr bool, err error) {
 	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 		return c, false, errNotObject
@@ -28,7 +30,9 @@ func reference(data []byte) (c gen.ChatCompletionChunk, isErr bool, err error) {
 	if json.Unmarshal(data, &probe) == nil && isError(probe.Error) {
 		return c, true, nil
 	}
-	err = json.Unmarshal(data, &c)
+	if err = json.Unmarshal(data, &c); err == nil {
+		rawjson.Setter[gen.ChatCompletionChunk]()(&c, rawjson.Text(data))
+	}
 	return c, false, err
 }
 
@@ -210,7 +214,9 @@ func TestCompletionChunksDecodeLikeEncodingJSON(t *testing.T) {
 			continue
 		}
 		if !isErr {
-			if err := json.Unmarshal([]byte(tc.data), &want); err != nil || !reflect.DeepEqual(got, want) {
+			err := json.Unmarshal([]byte(tc.data), &want)
+			rawjson.Setter[gen.Completion]()(&want, tc.data)
+			if err != nil || !reflect.DeepEqual(got, want) {
 				t.Errorf("%s: decoded %+v, encoding/json %+v (%v)", tc.data, got, want, err)
 			}
 		}

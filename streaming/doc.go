@@ -12,6 +12,14 @@
 // its size: one that would decode into more than 4 times its bytes plus 64
 // KiB fails with an *EventTooLargeError.
 //
+// Each chunk keeps the JSON of its event, which its RawJSON method returns
+// (so does any element type with that method): a copy of its own, which its
+// text (content, reasoning, tool-call arguments) shares instead of being
+// allocated apart, so a chunk kept after the stream holds its own bytes,
+// not the stream's buffers. (A text with escapes is unescaped into a 2 KiB
+// room that a few chunks share.)
+// ChatCompletionAccumulator copies what it keeps.
+//
 // Package client returns these streams from its streaming calls:
 //
 //	stream, err := c.Chat.Completions.NewStreaming(ctx, params)

@@ -19,6 +19,7 @@ import (
 	"github.com/cerebras-go/cerebras/internal/apierror"
 	"github.com/cerebras-go/cerebras/internal/decode"
 	"github.com/cerebras-go/cerebras/internal/decodedsize"
+	"github.com/cerebras-go/cerebras/internal/rawjson"
 	"github.com/cerebras-go/cerebras/internal/redact"
 )
 
@@ -200,10 +201,22 @@ func (s *Stream[T]) read(resp *http.Response) {
 
 // decoderFor picks the fastest decoder for T: the single-pass decoder
 // generated from the spec when T has one (decode.For, the one list of
-// them), encoding/json for anything else.
+// them), encoding/json for anything else. Each element of a T that keeps
+// its JSON (RawJSON) keeps a copy of its event's data of its own: the SSE
+// decoder reuses its buffer, and an element kept by the caller must not
+// hold on to more than its own bytes.
 func decoderFor[T any]() func([]byte, *T) (bool, error) {
 	fn := decode.For[T]()
 	if fn == nil {
+		if set := rawjson.Setter[T](); set != nil {
+			return func(data []byte, v *T) (bool, error) {
+				isErr, err := decodeJSON(data, v)
+				if !isErr && err == nil {
+					set(v, rawjson.Kept(bytes.Clone(data)))
+				}
+				return isErr, err
+			}
+		}
 		return decodeJSON[T]
 	}
 	fast := newEventDecoder(fn).decode

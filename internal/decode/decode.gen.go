@@ -12,6 +12,7 @@ import (
 
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/internal/jsonscan"
+	"github.com/cerebras-go/cerebras/internal/rawjson"
 )
 
 // Decoder decodes response types in one pass, with the results of
@@ -24,7 +25,19 @@ type Decoder struct {
 	// Unknown, if set, is called for each key of the top-level object that
 	// names no field, and must consume its value (S.SkipValue, S.Raw).
 	Unknown func(s *jsonscan.Scanner, key []byte) error
-	last    [35]string
+	// Owned reports that the caller hands each document over and never
+	// writes it again (a body read whole, a stream's event): a root value that
+	// keeps its JSON (RawJSON) then keeps the document itself, not a copy.
+	Owned bool
+	// Share, if set, makes the text strings of such a value (the -share
+	// fields of gendecode, new in every document) cost no allocation of
+	// their own: slices of the JSON it keeps or, unescaped, bytes in a room
+	// the decoder keeps (jsonscan's Share), any one of which keeps that
+	// memory alive. A stream sets it: its chunks keep their JSON anyway.
+	// The other strings are interned, as ever.
+	Share bool
+	room  []byte // Share's room for unescaped strings (jsonscan)
+	last  [35]string
 }
 
 // The Go types the decoders fill, as type errors name them.
@@ -80,43 +93,72 @@ func For[T any]() func(*Decoder, []byte, *T) error {
 // Its error is a *jsonscan.SyntaxError, jsonscan.ErrNotObject, an error of a
 // type's own UnmarshalJSON, or else the first *json.UnmarshalTypeError (the rest
 // of data decoded).
+// On success v keeps data's JSON, for its RawJSON: a copy, or data itself if
+// d.Owned (see Decoder).
 func (d *Decoder) ChatCompletionChunk(data []byte, v *gen.ChatCompletionChunk) error {
 	if err := d.S.Begin(data); err != nil {
 		return err
 	}
+	src := d.keep(data)
 	if err := d.decChatCompletionChunk(v); err != nil {
 		return err
 	}
-	return d.S.End()
+	if err := d.S.End(); err != nil {
+		return err
+	}
+	setRawJSONChatCompletionChunk(v, rawjson.Trim(src))
+	return nil
 }
 
 // ChatCompletion decodes data, a JSON object, into v as encoding/json would, in one pass.
 // Its error is a *jsonscan.SyntaxError, jsonscan.ErrNotObject, an error of a
 // type's own UnmarshalJSON, or else the first *json.UnmarshalTypeError (the rest
 // of data decoded).
+// On success v keeps data's JSON, for its RawJSON: a copy, or data itself if
+// d.Owned (see Decoder).
 func (d *Decoder) ChatCompletion(data []byte, v *gen.ChatCompletion) error {
 	if err := d.S.Begin(data); err != nil {
 		return err
 	}
+	src := d.keep(data)
 	if err := d.decChatCompletion(v); err != nil {
 		return err
 	}
-	return d.S.End()
+	if err := d.S.End(); err != nil {
+		return err
+	}
+	setRawJSONChatCompletion(v, rawjson.Trim(src))
+	return nil
 }
 
 // Completion decodes data, a JSON object, into v as encoding/json would, in one pass.
 // Its error is a *jsonscan.SyntaxError, jsonscan.ErrNotObject, an error of a
 // type's own UnmarshalJSON, or else the first *json.UnmarshalTypeError (the rest
 // of data decoded).
+// On success v keeps data's JSON, for its RawJSON: a copy, or data itself if
+// d.Owned (see Decoder).
 func (d *Decoder) Completion(data []byte, v *gen.Completion) error {
 	if err := d.S.Begin(data); err != nil {
 		return err
 	}
+	src := d.keep(data)
 	if err := d.decCompletion(v); err != nil {
 		return err
 	}
-	return d.S.End()
+	if err := d.S.End(); err != nil {
+		return err
+	}
+	setRawJSONCompletion(v, rawjson.Trim(src))
+	return nil
 }
+
+// The setters of the roots' JSON, which gen registers at init, before this
+// package's variables are set.
+var (
+	setRawJSONChatCompletionChunk = rawjson.Setter[gen.ChatCompletionChunk]()
+	setRawJSONChatCompletion      = rawjson.Setter[gen.ChatCompletion]()
+	setRawJSONCompletion          = rawjson.Setter[gen.Completion]()
+)
 
 var keysChatCompletionChunk = []string{
 	"choices",
@@ -185,7 +227,6 @@ func (d *Decoder) decChatCompletionChunk(v *gen.ChatCompletionChunk) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tChatCompletionChunk, keysChatCompletionChunk[f])
 			switch f {
 			case 0:
 				err = d.decSliceOfChatCompletionChunkChoice(&v.Choices, nil)
@@ -208,7 +249,9 @@ func (d *Decoder) decChatCompletionChunk(v *gen.ChatCompletionChunk) error {
 			case 9:
 				err = d.decPtrToUsage(&v.Usage, nil)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tChatCompletionChunk, keysChatCompletionChunk[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -274,7 +317,6 @@ func (d *Decoder) decChatCompletionChunkChoice(v *gen.ChatCompletionChunkChoice)
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tChatCompletionChunkChoice, keysChatCompletionChunkChoice[f])
 			switch f {
 			case 0:
 				err = d.decChatCompletionChunkDelta(&v.Delta)
@@ -287,11 +329,13 @@ func (d *Decoder) decChatCompletionChunkChoice(v *gen.ChatCompletionChunkChoice)
 			case 4:
 				err = d.decPtrToChatCompletionLogprobs(&v.ReasoningLogprobs, nil)
 			case 5:
-				err = s.String(&v.Text, &d.last[7])
+				err = s.Text(&v.Text, &d.last[7])
 			case 6:
 				err = d.decSliceOfInt(&v.Tokens, nil)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tChatCompletionChunkChoice, keysChatCompletionChunkChoice[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -351,12 +395,11 @@ func (d *Decoder) decChatCompletionChunkDelta(v *gen.ChatCompletionChunkDelta) e
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tChatCompletionChunkDelta, keysChatCompletionChunkDelta[f])
 			switch f {
 			case 0:
-				err = s.String(&v.Content, &d.last[8])
+				err = s.Text(&v.Content, &d.last[8])
 			case 1:
-				err = s.String(&v.Reasoning, &d.last[9])
+				err = s.Text(&v.Reasoning, &d.last[9])
 			case 2:
 				err = s.String(&v.Role, &d.last[10])
 			case 3:
@@ -364,7 +407,9 @@ func (d *Decoder) decChatCompletionChunkDelta(v *gen.ChatCompletionChunkDelta) e
 			case 4:
 				err = d.decSliceOfToolCall(&v.ToolCalls, nil)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tChatCompletionChunkDelta, keysChatCompletionChunkDelta[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -421,7 +466,6 @@ func (d *Decoder) decToolCall(v *gen.ToolCall) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tToolCall, keysToolCall[f])
 			switch f {
 			case 0:
 				err = d.decToolCallFunction(&v.Function)
@@ -432,7 +476,9 @@ func (d *Decoder) decToolCall(v *gen.ToolCall) error {
 			case 3:
 				err = s.String(&v.Type, &d.last[12])
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tToolCall, keysToolCall[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -483,14 +529,15 @@ func (d *Decoder) decToolCallFunction(v *gen.ToolCallFunction) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tToolCallFunction, keysToolCallFunction[f])
 			switch f {
 			case 0:
-				err = s.String(&v.Arguments, &d.last[13])
+				err = s.Text(&v.Arguments, &d.last[13])
 			case 1:
 				err = s.String(&v.Name, &d.last[14])
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tToolCallFunction, keysToolCallFunction[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -541,14 +588,15 @@ func (d *Decoder) decChatCompletionLogprobs(v *gen.ChatCompletionLogprobs) error
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tChatCompletionLogprobs, keysChatCompletionLogprobs[f])
 			switch f {
 			case 0:
 				err = d.decSliceOfTokenLogprob(&v.Content, nil)
 			case 1:
 				err = d.decSliceOfTokenLogprob(&v.Refusal, nil)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tChatCompletionLogprobs, keysChatCompletionLogprobs[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -605,7 +653,6 @@ func (d *Decoder) decTokenLogprob(v *gen.TokenLogprob) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tTokenLogprob, keysTokenLogprob[f])
 			switch f {
 			case 0:
 				err = d.decSliceOfInt(&v.Bytes, nil)
@@ -616,7 +663,9 @@ func (d *Decoder) decTokenLogprob(v *gen.TokenLogprob) error {
 			case 3:
 				err = d.decSliceOfTopLogprob(&v.TopLogprobs, nil)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tTokenLogprob, keysTokenLogprob[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -670,7 +719,6 @@ func (d *Decoder) decTopLogprob(v *gen.TopLogprob) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tTopLogprob, keysTopLogprob[f])
 			switch f {
 			case 0:
 				err = d.decSliceOfInt(&v.Bytes, nil)
@@ -679,7 +727,9 @@ func (d *Decoder) decTopLogprob(v *gen.TopLogprob) error {
 			case 2:
 				err = s.String(&v.Token, &d.last[16])
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tTopLogprob, keysTopLogprob[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -739,7 +789,6 @@ func (d *Decoder) decTimeInfo(v *gen.TimeInfo) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tTimeInfo, keysTimeInfo[f])
 			switch f {
 			case 0:
 				err = s.Float64(&v.CompletionTime)
@@ -752,7 +801,9 @@ func (d *Decoder) decTimeInfo(v *gen.TimeInfo) error {
 			case 4:
 				err = s.Float64(&v.TotalTime)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tTimeInfo, keysTimeInfo[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -815,7 +866,6 @@ func (d *Decoder) decUsage(v *gen.Usage) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tUsage, keysUsage[f])
 			switch f {
 			case 0:
 				err = s.Int(&v.CompletionTokens)
@@ -830,7 +880,9 @@ func (d *Decoder) decUsage(v *gen.Usage) error {
 			case 5:
 				err = s.Int(&v.TotalTokens)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tUsage, keysUsage[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -884,7 +936,6 @@ func (d *Decoder) decCompletionTokensDetails(v *gen.CompletionTokensDetails) err
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tCompletionTokensDetails, keysCompletionTokensDetails[f])
 			switch f {
 			case 0:
 				err = s.Int(&v.AcceptedPredictionTokens)
@@ -893,7 +944,9 @@ func (d *Decoder) decCompletionTokensDetails(v *gen.CompletionTokensDetails) err
 			case 2:
 				err = s.Int(&v.RejectedPredictionTokens)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tCompletionTokensDetails, keysCompletionTokensDetails[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -941,12 +994,13 @@ func (d *Decoder) decPromptTokensDetails(v *gen.PromptTokensDetails) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tPromptTokensDetails, keysPromptTokensDetails[f])
 			switch f {
 			case 0:
 				err = s.Int(&v.CachedTokens)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tPromptTokensDetails, keysPromptTokensDetails[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -1021,7 +1075,6 @@ func (d *Decoder) decChatCompletion(v *gen.ChatCompletion) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tChatCompletion, keysChatCompletion[f])
 			switch f {
 			case 0:
 				err = d.decSliceOfChatCompletionChoice(&v.Choices, nil)
@@ -1044,7 +1097,9 @@ func (d *Decoder) decChatCompletion(v *gen.ChatCompletion) error {
 			case 9:
 				err = d.decPtrToUsage(&v.Usage, nil)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tChatCompletion, keysChatCompletion[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -1104,7 +1159,6 @@ func (d *Decoder) decChatCompletionChoice(v *gen.ChatCompletionChoice) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tChatCompletionChoice, keysChatCompletionChoice[f])
 			switch f {
 			case 0:
 				err = d.decFinishReason(&v.FinishReason, &d.last[23])
@@ -1117,7 +1171,9 @@ func (d *Decoder) decChatCompletionChoice(v *gen.ChatCompletionChoice) error {
 			case 4:
 				err = d.decPtrToChatCompletionLogprobs(&v.ReasoningLogprobs, nil)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tChatCompletionChoice, keysChatCompletionChoice[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -1174,18 +1230,19 @@ func (d *Decoder) decChatCompletionMessage(v *gen.ChatCompletionMessage) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tChatCompletionMessage, keysChatCompletionMessage[f])
 			switch f {
 			case 0:
-				err = s.String(&v.Content, &d.last[24])
+				err = s.Text(&v.Content, &d.last[24])
 			case 1:
-				err = s.String(&v.Reasoning, &d.last[25])
+				err = s.Text(&v.Reasoning, &d.last[25])
 			case 2:
 				err = s.String(&v.Role, &d.last[26])
 			case 3:
 				err = d.decSliceOfToolCall(&v.ToolCalls, nil)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tChatCompletionMessage, keysChatCompletionMessage[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -1257,7 +1314,6 @@ func (d *Decoder) decCompletion(v *gen.Completion) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tCompletion, keysCompletion[f])
 			switch f {
 			case 0:
 				err = d.decSliceOfCompletionChoice(&v.Choices, nil)
@@ -1278,7 +1334,9 @@ func (d *Decoder) decCompletion(v *gen.Completion) error {
 			case 8:
 				err = d.decPtrToUsage(&v.Usage, nil)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tCompletion, keysCompletion[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -1344,7 +1402,6 @@ func (d *Decoder) decCompletionChoice(v *gen.CompletionChoice) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tCompletionChoice, keysCompletionChoice[f])
 			switch f {
 			case 0:
 				err = s.Unmarshal(&v.Delta)
@@ -1357,11 +1414,13 @@ func (d *Decoder) decCompletionChoice(v *gen.CompletionChoice) error {
 			case 4:
 				err = d.decPtrToCompletionLogprobs(&v.ReasoningLogprobs, nil)
 			case 5:
-				err = s.String(&v.Text, &d.last[33])
+				err = s.Text(&v.Text, &d.last[33])
 			case 6:
 				err = d.decSliceOfInt(&v.Tokens, nil)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tCompletionChoice, keysCompletionChoice[f])
+			}
 		}
 		if err != nil {
 			return err
@@ -1418,7 +1477,6 @@ func (d *Decoder) decCompletionLogprobs(v *gen.CompletionLogprobs) error {
 				err = s.SkipValue()
 			}
 		} else {
-			m := s.Enter(tCompletionLogprobs, keysCompletionLogprobs[f])
 			switch f {
 			case 0:
 				err = d.decSliceOfInt(&v.TextOffset, nil)
@@ -1429,7 +1487,9 @@ func (d *Decoder) decCompletionLogprobs(v *gen.CompletionLogprobs) error {
 			case 3:
 				err = s.Unmarshal(&v.TopLogprobs)
 			}
-			s.Leave(m)
+			if s.Blamed() {
+				s.Blame(tCompletionLogprobs, keysCompletionLogprobs[f])
+			}
 		}
 		if err != nil {
 			return err

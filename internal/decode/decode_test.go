@@ -13,6 +13,7 @@ import (
 
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/internal/jsonscan"
+	"github.com/cerebras-go/cerebras/internal/rawjson"
 )
 
 // check decodes data with the generated decoder and with encoding/json (the
@@ -30,6 +31,10 @@ func check[T any](t *testing.T, data []byte, fast func(*Decoder, []byte, *T) err
 		}
 	} else {
 		wantErr = json.Unmarshal(data, &want)
+		// And the JSON received, kept for RawJSON (as Response does).
+		if set := rawjson.Setter[T](); wantErr == nil && set != nil {
+			set(&want, rawjson.Text(data))
+		}
 	}
 	var d Decoder
 	gotErr := fast(&d, data, &got)
@@ -50,6 +55,47 @@ func check[T any](t *testing.T, data []byte, fast func(*Decoder, []byte, *T) err
 	var again T
 	if err := fast(&d, data, &again); (err == nil) != (gotErr == nil) || (err == nil && !reflect.DeepEqual(got, again)) {
 		t.Fatalf("%q: a second decode differs: %v", data, err)
+	}
+	// So does one whose strings share the value's copy of the document (as
+	// a stream's do), which is its own: the input's buffer is then reused.
+	var shared T
+	d.Share = true
+	in := bytes.Clone(data)
+	err := fast(&d, in, &shared)
+	for i := range in {
+		in[i] = 'x'
+	}
+	if (err == nil) != (gotErr == nil) || (err == nil && !reflect.DeepEqual(got, shared)) {
+		t.Fatalf("%q: a decode sharing the document differs: %v", data, err)
+	}
+	// And one that keeps the document itself (Owned, as a stream's event),
+	// its strings in it or, unescaped, in the decoder's room: the next
+	// document, whose strings go to the same room, changes nothing of it.
+	var owned, next T
+	od := Decoder{Owned: true, Share: true}
+	err = fast(&od, bytes.Clone(data), &owned)
+	if (err == nil) != (gotErr == nil) || (err == nil && !reflect.DeepEqual(got, owned)) {
+		t.Fatalf("%q: a decode keeping the document differs: %v", data, err)
+	}
+	_ = fast(&od, bytes.Clone(data), &next)
+	if err == nil && !reflect.DeepEqual(got, owned) {
+		t.Fatalf("%q: decoding a next document changed the last one", data)
+	}
+}
+
+// TestStringsAtEveryOffset: a string's special bytes (the quote that ends
+// it, a backslash, a control character, non-ASCII and invalid UTF-8) are
+// found wherever they fall, in whichever of the 8 bytes the scanner reads at
+// once and whatever the string's own offset.
+func TestStringsAtEveryOffset(t *testing.T) {
+	for _, special := range []string{``, `\"`, `\\`, `\n`, `\u00e9`, "\x01", "\x1f", "é", "\xff", "\x7f", " ", "\x80", "\xe2\x82"} {
+		for pad := range 9 {
+			for at := range 18 {
+				s := strings.Repeat("a", at) + special + strings.Repeat("b", 17-at)
+				data := fmt.Sprintf(`{"id":%q,"choices":[{"message":{"content":"%s"}}]}`, strings.Repeat("i", pad), s)
+				check(t, []byte(data), (*Decoder).ChatCompletion)
+			}
+		}
 	}
 }
 
@@ -113,6 +159,12 @@ func chatSeeds(t testing.TB) [][]byte {
 		`{"choices":[{"finish_reason":1,"index":1.5}]}`, `{"choices":[{"message":{"content":5}}]}`, `{"choices":[{"message":[]}]}`,
 		`{"choices":[{"finish_reason":"stop"},{"finish_reason":"a_later_reason"},{"finish_reason":"content_filter"}]}`,
 		`{"choices":[{"logprobs":{"content":[{"token":1}]}}]}`, `{"service_tier":[],"service_tier_used":true}`,
+		// The first mismatch is named by the fields around it only, whatever
+		// is decoded after it, deeper or not.
+		`{"choices":[{"message":{"content":5,"role":"r"},"index":"x"},{"message":{"role":1}}],"created":"y"}`,
+		`{"choices":[1,{"index":"x","message":{"tool_calls":[{"function":{"name":2}}]}}],"usage":{"prompt_tokens":"1"}}`,
+		`{"choices":[{"message":{"tool_calls":[{},{"function":{"arguments":[]}}]},"logprobs":{"content":[{"token":"a","bytes":["x"]}]}}]}`,
+		`{"usage":{"prompt_tokens_details":{"cached_tokens":"0"},"total_tokens":"1"},"choices":[{"index":"x"}]}`,
 	)...)
 }
 

@@ -119,6 +119,7 @@ func TestLibraryDependencies(t *testing.T) {
 		"github.com/cerebras-go/cerebras/internal/decode", "github.com/cerebras-go/cerebras/internal/jsonscan",
 		"github.com/cerebras-go/cerebras/internal/decodedsize",
 		"github.com/cerebras-go/cerebras/internal/check", "github.com/cerebras-go/cerebras/internal/msgpack",
+		"github.com/cerebras-go/cerebras/internal/rawjson",
 		"github.com/oapi-codegen/runtime", "github.com/google/uuid", "github.com/apapsch/go-jsonmerge/v2"}
 	for _, pkg := range strings.Fields(string(out)) {
 		ok := false

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"strconv"
-	"strings"
+	"unsafe"
 )
 
 // Begin starts decoding data, whose top-level value must be an object: it
@@ -53,22 +53,29 @@ func (s *Scanner) Close() { s.depth-- }
 // object.
 func (s *Scanner) Depth() int { return s.depth }
 
-// Mark is what Leave restores: the field context of the enclosing value.
-type Mark struct {
-	strct reflect.Type
-	depth int
-}
+// Blamed reports whether the first type mismatch lies in the value of the
+// field that the decoder of the object at Depth has just decoded, and that
+// field is still to be named: the decoder then calls Blame. Naming the
+// fields only on the way out of a mismatch keeps decoding free of any
+// bookkeeping per field.
+func (s *Scanner) Blamed() bool { return s.mismatch != nil && s.blame >= s.depth }
 
-// Enter sets the context type errors name while the value of field name
-// (its JSON name) of the struct type t is decoded.
-func (s *Scanner) Enter(t reflect.Type, name string) Mark {
-	m := Mark{s.strct, len(s.path)}
-	s.strct, s.path = t, append(s.path, name)
-	return m
+// Blame names, in the first type mismatch, the field (its JSON name) of the
+// struct type t that Blamed reported, as encoding/json names it: the
+// innermost struct is the error's Struct, and the field names from the
+// outermost on are its Field.
+func (s *Scanner) Blame(t reflect.Type, name string) {
+	m := s.mismatch
+	if !s.named {
+		m.Struct, s.named = t.Name(), true
+	}
+	if m.Field == "" {
+		m.Field = name
+	} else {
+		m.Field = name + "." + m.Field
+	}
+	s.blame = s.depth - 1 // the enclosing object's field is next
 }
-
-// Leave restores the context Enter saved.
-func (s *Scanner) Leave(m Mark) { s.strct, s.path = m.strct, s.path[:m.depth] }
 
 // Fold returns the index of the name in names that key matches
 // case-insensitively as encoding/json matches it (bytes.EqualFold: "ſ"
@@ -102,18 +109,72 @@ func Intern(b []byte, last *string) string {
 	return *last
 }
 
+// Share makes the strings decoded with Text cost no allocation of their
+// own. src holds the bytes given to Begin, in memory that is never written
+// again and that the decoded value keeps anyway (for its RawJSON): a string
+// without escapes is a slice of src, and keeps all of src alive. An
+// unescaped one is appended to *room, within its capacity, or to a new
+// room of roomSize bytes when it is full; *room then starts after it.
+// Those bytes are never written again either, and a string keeps its room
+// alive. Share lasts until the next Begin or Reset.
+func (s *Scanner) Share(src string, room *[]byte) {
+	if len(src) == len(s.b) {
+		s.src, s.room = src, room
+	}
+}
+
+// roomSize is the size of Share's rooms: a kept string keeps 2 KiB alive at
+// most, and strings longer than maxInRoom get allocations of their own.
+const (
+	roomSize  = 2 << 10
+	maxInRoom = roomSize / 8
+)
+
 // String decodes a string into *dst; null leaves it alone, as in
 // encoding/json. A non-nil last interns the value (see Intern).
 func (s *Scanner) String(dst *string, last *string) error {
 	b, ok, err := s.StringBytes(StringType)
 	if ok {
-		if last != nil {
-			*dst = Intern(b, last)
-		} else {
-			*dst = string(b)
-		}
+		*dst = s.str(b, last)
 	}
 	return err
+}
+
+// Text decodes, as String, a string that is likely new in every document,
+// such as a delta's text: when Share allows, a slice of the document.
+func (s *Scanner) Text(dst *string, last *string) error {
+	b, ok, err := s.StringBytes(StringType)
+	if ok {
+		*dst = s.text(b, last)
+	}
+	return err
+}
+
+func (s *Scanner) text(b []byte, last *string) string {
+	if s.src == "" || len(b) == 0 {
+		return s.str(b, last)
+	}
+	if off := cap(s.b) - cap(b); off >= 0 && off+len(b) <= len(s.b) && &s.b[off] == &b[0] {
+		return s.src[off : off+len(b)] // b is a part of the document: no escapes
+	}
+	if len(b) > maxInRoom {
+		return string(b)
+	}
+	r := *s.room
+	if len(b) > cap(r)-len(r) {
+		r = make([]byte, 0, roomSize)
+	}
+	n := len(r)
+	r = append(r, b...) // within its capacity
+	*s.room = r[len(r):]
+	return unsafe.String(&r[n], len(b))
+}
+
+func (s *Scanner) str(b []byte, last *string) string {
+	if last != nil {
+		return Intern(b, last)
+	}
+	return string(b)
 }
 
 // StringBytes decodes a string for a field of type t and returns its
@@ -202,17 +263,13 @@ func (s *Scanner) Unmarshal(p any) error {
 		return err
 	}
 	if s.mismatch == nil {
-		path := strings.Join(s.path, ".")
-		if te.Struct == "" { // the value itself does not fit
-			if s.strct != nil {
-				te.Struct = s.strct.Name()
-			}
-			te.Field = path
-		} else if path != "" {
-			te.Field = path + "." + te.Field
+		// The fields around the value are named on the way out (Blame);
+		// when the value itself does not fit, its struct too.
+		if te.Struct == "" {
+			te.Field = ""
 		}
 		te.Offset += int64(start)
-		s.mismatch = te
+		s.mismatch, s.blame, s.named = te, s.depth, te.Struct != ""
 	}
 	return nil
 }

@@ -7,11 +7,12 @@ package jsonscan
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"reflect"
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -40,12 +41,14 @@ type Scanner struct {
 	depth    int // objects and arrays open at i
 	numStart int // where the last integer began
 	scratch  []byte
-	// For type errors: the struct whose field is being decoded, the JSON
-	// names of the fields being decoded (outermost first), and the first
-	// mismatch, after which decoding goes on, as in encoding/json.
-	strct    reflect.Type
-	path     []string
+	// For type errors: the first mismatch, after which decoding goes on, as
+	// in encoding/json; the depth of the objects whose field holding it is
+	// still to be named (Blame), and whether its struct is.
 	mismatch *json.UnmarshalTypeError
+	blame    int
+	named    bool
+	src      string  // Share's: b's bytes, in memory the value keeps
+	room     *[]byte // Share's: where unescaped strings go
 }
 
 // Reset starts scanning b, keeping the buffers of earlier scans.
@@ -54,7 +57,7 @@ func (s *Scanner) Reset(b []byte) {
 	if cap(scratch) > maxKeptScratch { // one huge escaped string: not kept
 		scratch = nil
 	}
-	*s = Scanner{b: b, scratch: scratch, path: s.path[:0]}
+	*s = Scanner{b: b, scratch: scratch}
 }
 
 // maxKeptScratch bounds the unescaping buffer a Scanner keeps across Resets.
@@ -107,10 +110,7 @@ func (s *Scanner) typeMismatch(what string, t reflect.Type) {
 		return
 	}
 	s.mismatch = &json.UnmarshalTypeError{Value: what, Type: t, Offset: int64(s.i)}
-	if s.strct != nil {
-		s.mismatch.Struct = s.strct.Name()
-		s.mismatch.Field = strings.Join(s.path, ".")
-	}
+	s.blame, s.named = s.depth, false // the fields are named on the way out (Blame)
 }
 
 // Open enters the object or array at i, within encoding/json's limit.
@@ -210,14 +210,33 @@ func (s *Scanner) Str() ([]byte, error) {
 	}
 	s.i++
 	start := s.i
+	var high uint64 // the high bits of the bytes passed 8 at a time
 	ascii := true
-	for s.i < len(s.b) {
+	for {
+		// 8 bytes at a time up to the first that needs a look: '"', '\\'
+		// or a control character. A flag of the SWAR tests below can be
+		// wrong only above a right one, so the lowest is exact.
+		for s.i+8 <= len(s.b) {
+			w := binary.LittleEndian.Uint64(s.b[s.i:])
+			q, bs := w^(ones*'"'), w^(ones*'\\')
+			if stop := ((q-ones)&^q | (bs-ones)&^bs | (w-ones*0x20)&^w) & highs; stop != 0 {
+				n := bits.TrailingZeros64(stop) / 8
+				high |= w & (1<<(8*n) - 1) & highs
+				s.i += n
+				break
+			}
+			high |= w & highs
+			s.i += 8
+		}
+		if s.i >= len(s.b) {
+			return nil, s.syntax("in string literal")
+		}
 		c := s.b[s.i]
 		switch {
 		case c == '"':
 			out := s.b[start:s.i]
 			s.i++
-			if !ascii && !utf8.Valid(out) {
+			if (!ascii || high != 0) && !utf8.Valid(out) {
 				return s.unescape(out), nil
 			}
 			return out, nil
@@ -230,8 +249,13 @@ func (s *Scanner) Str() ([]byte, error) {
 		}
 		s.i++
 	}
-	return nil, s.syntax("in string literal")
 }
+
+// ones and highs are the SWAR masks of Str: 0x01 and 0x80 in every byte.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
 
 // escaped finishes a string that contains escapes, validating them.
 func (s *Scanner) escaped(start int) ([]byte, error) {

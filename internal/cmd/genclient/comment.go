@@ -8,6 +8,8 @@ import (
 	"go/types"
 	"strings"
 	"unicode"
+
+	"github.com/cerebras-go/cerebras/internal/rawjson"
 )
 
 // model is one type of the gen source, with what its comment lists.
@@ -68,9 +70,14 @@ func aliasDoc(name, pkg string, models map[string]*model, keep map[string]bool) 
 		}
 	case st != nil && len(st.Fields.List) > 0:
 		text += "\nIts fields:\n"
+		raw := false
 		for _, f := range st.Fields.List {
 			if len(f.Names) == 0 {
 				return nil, fmt.Errorf("%s: embedded field %s: genclient lists named fields only", name, types.ExprString(f.Type))
+			}
+			if len(f.Names) == 1 && f.Names[0].Name == rawjson.Field {
+				raw = true // users read it with RawJSON, not as a field
+				continue
 			}
 			t, err := typ(f.Type)
 			if err != nil {
@@ -89,6 +96,9 @@ func aliasDoc(name, pkg string, models map[string]*model, keep map[string]bool) 
 				}
 				text += item + "\n"
 			}
+		}
+		if raw {
+			text += "\nIts RawJSON method returns the JSON it was decoded from, as received.\n"
 		}
 	case st != nil: // no fields: nothing to list
 	default:

@@ -23,6 +23,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/cerebras-go/cerebras/internal/rawjson"
 )
 
 func main() {
@@ -33,6 +35,7 @@ func main() {
 	roots := flag.String("roots", "ChatCompletionChunk,ChatCompletion,Completion", "comma-separated root types: each gets a Decoder method")
 	merge := flag.String("merge", "", "Delta:Message:Name: generate Name, which concatenates every string field of Delta that Message has (by JSON name) across deltas")
 	firstWins := flag.String("first-wins", "", "comma-separated JSON names of merged fields that are not concatenated: the first non-empty value wins")
+	share := flag.String("share", "", "comma-separated JSON names of string fields whose value is new in every document, such as a delta's text: with Decoder.Share they decode to slices of the JSON the root keeps, not to allocations of their own (the other strings are interned)")
 	var carries carryFlag
 	flag.Var(&carries, "carry", "From:To:Name[:first=a,b][:except=c,d] (repeatable): generate Name, which carries every field From and To share (by JSON name, of the same type) from a sequence of From into a To: the last non-zero value wins, or the first for the first= names, and lists are appended; except= names are left to the caller. A shared field of another type, or of a type without a zero test, is an error unless excepted")
 	flag.Parse()
@@ -41,7 +44,7 @@ func main() {
 	if *out == "" {
 		log.Fatal("-out is required")
 	}
-	src, err := generate(*in, *pkg, *genPath, split(*roots), *merge, split(*firstWins), carries...)
+	src, err := generate(*in, *pkg, *genPath, split(*roots), *merge, split(*firstWins), split(*share), carries...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -104,16 +107,23 @@ type gen struct {
 	enums   []string
 	seen    map[string]bool
 	sites   int
+	raw     map[string]bool // structs that keep their JSON (rawjson.Field)
+	share   map[string]bool // -share: JSON names of the string fields decoded with s.Text
+	shared  map[string]bool // the -share names some field has
 }
 
-func generate(in, pkg, genPath string, roots []string, merge string, firstWins []string, carries ...string) ([]byte, error) {
+func generate(in, pkg, genPath string, roots []string, merge string, firstWins, share []string, carries ...string) ([]byte, error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, in, nil, parser.SkipObjectResolution)
 	if err != nil {
 		return nil, err
 	}
 	g := &gen{types: map[string]*ast.TypeSpec{}, methods: map[string]bool{}, consts: map[string][][2]string{},
-		structs: map[string][]field{}, slices: map[string]*typ{}, ptrs: map[string]*typ{}, seen: map[string]bool{}}
+		structs: map[string][]field{}, slices: map[string]*typ{}, ptrs: map[string]*typ{}, seen: map[string]bool{}, raw: map[string]bool{},
+		share: map[string]bool{}, shared: map[string]bool{}}
+	for _, n := range share {
+		g.share[n] = true
+	}
 	for _, d := range f.Decls {
 		switch d := d.(type) {
 		case *ast.GenDecl:
@@ -173,6 +183,11 @@ func generate(in, pkg, genPath string, roots []string, merge string, firstWins [
 		mergeSrc += src
 	}
 	src := g.emit(pkg, genPath, roots, mergeSrc, usesStrings)
+	for _, n := range share {
+		if !g.shared[n] {
+			return nil, fmt.Errorf("-share %s: no string field of that JSON name is decoded", n)
+		}
+	}
 	out, err := format.Source(src)
 	if err != nil {
 		return nil, fmt.Errorf("formatting the output: %v\n%s", err, src)
@@ -220,6 +235,9 @@ func (g *gen) named(name string) (*typ, error) {
 			jt := reflect.StructTag(tag).Get("json")
 			jname, opts, _ := strings.Cut(jt, ",")
 			if jt == "-" {
+				if len(fl.Names) == 1 && fl.Names[0].Name == rawjson.Field {
+					g.raw[name] = true
+				}
 				continue
 			}
 			for _, o := range strings.Split(opts, ",") {
@@ -385,17 +403,42 @@ func (g *gen) emit(pkg, genPath string, roots []string, mergeSrc string, usesStr
 	bp("fn, _ := f.(func(*Decoder, []byte, *T) error)")
 	bp("return fn")
 	bp("}")
+	var rawRoots []string
 	for _, r := range roots {
 		bp("")
 		bp("// %s decodes data, a JSON object, into v as encoding/json would, in one pass.", r)
 		bp("// Its error is a *jsonscan.SyntaxError, jsonscan.ErrNotObject, an error of a")
 		bp("// type's own UnmarshalJSON, or else the first *json.UnmarshalTypeError (the rest")
 		bp("// of data decoded).")
+		if g.raw[r] {
+			rawRoots = append(rawRoots, r)
+			bp("// On success v keeps data's JSON, for its RawJSON: a copy, or data itself if")
+			bp("// d.Owned (see Decoder).")
+		}
 		bp("func (d *Decoder) %s(data []byte, v *gen.%s) error {", r, r)
 		bp("if err := d.S.Begin(data); err != nil { return err }")
+		if !g.raw[r] {
+			bp("if err := d.dec%s(v); err != nil { return err }", r)
+			bp("return d.S.End()")
+			bp("}")
+			continue
+		}
+		bp("src := d.keep(data)")
 		bp("if err := d.dec%s(v); err != nil { return err }", r)
-		bp("return d.S.End()")
+		bp("if err := d.S.End(); err != nil { return err }")
+		bp("setRawJSON%s(v, rawjson.Trim(src))", r)
+		bp("return nil")
 		bp("}")
+	}
+	if len(rawRoots) > 0 {
+		bp("")
+		bp("// The setters of the roots' JSON, which gen registers at init, before this")
+		bp("// package's variables are set.")
+		bp("var (")
+		for _, r := range rawRoots {
+			bp("setRawJSON%s = rawjson.Setter[gen.%s]()", r, r)
+		}
+		bp(")")
 	}
 	for _, n := range g.order {
 		fields := g.structs[n]
@@ -430,13 +473,17 @@ func (g *gen) emit(pkg, genPath string, roots []string, mergeSrc string, usesStr
 		bp("if f < 0 {")
 		bp("if d.Unknown != nil && s.Depth() == 1 { err = d.Unknown(s, key) } else { err = s.SkipValue() }")
 		bp("} else {")
-		bp("m := s.Enter(t%s, keys%s[f])", n, n)
 		bp("switch f {")
 		for i, f := range fields {
-			bp("case %d: err = %s", i, g.decode(f.t, "&v."+f.goName))
+			dec := g.decode(f.t, "&v."+f.goName)
+			if f.t.kind == kString && g.share[f.jsonName] {
+				g.shared[f.jsonName] = true
+				dec = "s.Text" + strings.TrimPrefix(dec, "s.String")
+			}
+			bp("case %d: err = %s", i, dec)
 		}
 		bp("}")
-		bp("s.Leave(m)")
+		bp("if s.Blamed() { s.Blame(t%s, keys%s[f]) }", n, n)
 		bp("}")
 		bp("if err != nil { return err }")
 		bp("}")
@@ -544,6 +591,9 @@ func (g *gen) emit(pkg, genPath string, roots []string, mergeSrc string, usesStr
 	p("")
 	p("%q", genPath)
 	p("\"github.com/cerebras-go/cerebras/internal/jsonscan\"")
+	if len(rawRoots) > 0 {
+		p("\"github.com/cerebras-go/cerebras/internal/rawjson\"")
+	}
 	p(")")
 	p("")
 	p("// Decoder decodes response types in one pass, with the results of")
@@ -556,6 +606,20 @@ func (g *gen) emit(pkg, genPath string, roots []string, mergeSrc string, usesStr
 	p("// Unknown, if set, is called for each key of the top-level object that")
 	p("// names no field, and must consume its value (S.SkipValue, S.Raw).")
 	p("Unknown func(s *jsonscan.Scanner, key []byte) error")
+	if len(rawRoots) > 0 {
+		p("// Owned reports that the caller hands each document over and never")
+		p("// writes it again (a body read whole, a stream's event): a root value that")
+		p("// keeps its JSON (RawJSON) then keeps the document itself, not a copy.")
+		p("Owned bool")
+		p("// Share, if set, makes the text strings of such a value (the -share")
+		p("// fields of gendecode, new in every document) cost no allocation of")
+		p("// their own: slices of the JSON it keeps or, unescaped, bytes in a room")
+		p("// the decoder keeps (jsonscan's Share), any one of which keeps that")
+		p("// memory alive. A stream sets it: its chunks keep their JSON anyway.")
+		p("// The other strings are interned, as ever.")
+		p("Share bool")
+		p("room  []byte // Share's room for unescaped strings (jsonscan)")
+	}
 	p("last [%d]string", max(g.sites, 1))
 	p("}")
 	p("")

@@ -58,7 +58,7 @@ func write(t *testing.T) string {
 // from source: the file need not compile (here it refers to nothing).
 func TestGenerateOutput(t *testing.T) {
 	p := write(t)
-	out, err := generate(p, "decode", "example.com/gen", []string{"Root"}, "Delta:Message:Text", []string{"role"})
+	out, err := generate(p, "decode", "example.com/gen", []string{"Root"}, "Delta:Message:Text", []string{"role"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,13 +79,35 @@ func TestGenerateOutput(t *testing.T) {
 			t.Errorf("the output holds %q", bad)
 		}
 	}
-	again, err := generate(p, "decode", "example.com/gen", []string{"Root"}, "Delta:Message:Text", []string{"role"})
+	again, err := generate(p, "decode", "example.com/gen", []string{"Root"}, "Delta:Message:Text", []string{"role"}, nil)
 	if err != nil || !bytes.Equal(out, again) {
 		t.Errorf("a second run differs (err %v)", err)
 	}
 	// A first-wins rule that names no merged field is an error, not a no-op.
-	if _, err := generate(p, "decode", "example.com/gen", []string{"Root"}, "Delta:Message:Text", []string{"rol"}); err == nil {
+	if _, err := generate(p, "decode", "example.com/gen", []string{"Root"}, "Delta:Message:Text", []string{"rol"}, nil); err == nil {
 		t.Error("-first-wins rol: no error")
+	}
+}
+
+// TestShare: the -share string fields decode with s.Text (a slice of the
+// kept JSON in a stream), the others with s.String (interned); a -share name
+// that no decoded string field has is an error, not a no-op.
+func TestShare(t *testing.T) {
+	p := write(t)
+	out, err := generate(p, "decode", "example.com/gen", []string{"Root"}, "", nil, []string{"content", "note"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(out)
+	for _, want := range []string{"s.Text(&v.Content, ", "s.Text(&v.Note, ", "s.String(&v.Role, ", "s.String(&v.Refusal, "} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the output lacks %q", want)
+		}
+	}
+	for _, name := range []string{"contents", "tags", "count"} {
+		if _, err := generate(p, "decode", "example.com/gen", []string{"Root"}, "", nil, []string{name}); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("-share %s: err = %v", name, err)
+		}
 	}
 }
 
@@ -95,7 +117,7 @@ func TestGenerateOutput(t *testing.T) {
 // another type, and first=/except= names that match nothing.
 func TestCarry(t *testing.T) {
 	p := write(t)
-	out, err := generate(p, "decode", "example.com/gen", []string{"Root"}, "", nil, "Delta:Message:Fields:first=role:except=refusal")
+	out, err := generate(p, "decode", "example.com/gen", []string{"Root"}, "", nil, nil, "Delta:Message:Fields:first=role:except=refusal")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +142,7 @@ func TestCarry(t *testing.T) {
 		"Delta:Message:F:sideways=count": "unknown option",
 		"Delta:Message":                  "want From:To:Name",
 	} {
-		if _, err := generate(p, "decode", "example.com/gen", []string{"Root"}, "", nil, spec); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := generate(p, "decode", "example.com/gen", []string{"Root"}, "", nil, nil, spec); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("-carry %s: error %v, want one naming %s", spec, err, want)
 		}
 	}
