@@ -14,8 +14,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cerebras-go/cerebras/cerebrastest"
+	"github.com/cerebras-go/cerebras/client"
+	"github.com/cerebras-go/cerebras/pricing"
 )
 
 // docs are the Markdown files whose code blocks are checked, relative to the
@@ -559,5 +562,30 @@ func TestCONTRIBUTINGListsEveryMakeTarget(t *testing.T) {
 		if !regexp.MustCompile("`make " + string(m[1]) + "[` ]").Match(contributing) {
 			t.Errorf("CONTRIBUTING.md does not name `make %s`, a target of the Makefile", m[1])
 		}
+	}
+}
+
+// TestREADMEStatesTheDefaults: the defaults README.md states in prose are
+// the ones the code has, so that changing a constant fails here until the
+// README says the new value.
+func TestREADMEStatesTheDefaults(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := strings.Join(strings.Fields(string(raw)), " ") // prose wraps anywhere
+	for _, want := range []string{
+		fmt.Sprintf("sends a body under %d KiB as plain JSON", client.AutoEncodingMinSize>>10),
+		fmt.Sprintf("(their %dth percentile, by default)", int(client.DefaultHedgePercentile*100)),
+		fmt.Sprintf("client.WithMaxRetries(4), // default %d", client.DefaultMaxRetries),
+		fmt.Sprintf("// per attempt; default %d s", int(client.DefaultRequestTimeout.Seconds())),
+		fmt.Sprintf("keep-alives aside; default %d min", int(client.DefaultStreamIdleTimeout.Minutes())),
+	} {
+		if !strings.Contains(readme, want) {
+			t.Errorf("README.md does not say %q", want)
+		}
+	}
+	if pricing.DefaultTTL != time.Hour || !strings.Contains(readme, "keeps them an hour (`TTL`)") {
+		t.Errorf("README.md says the catalogue keeps prices an hour; pricing.DefaultTTL is %s", pricing.DefaultTTL)
 	}
 }
