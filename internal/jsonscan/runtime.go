@@ -273,3 +273,11 @@ func (s *Scanner) Unmarshal(p any) error {
 	}
 	return nil
 }
+
+// Offset is the scanner's byte offset in its input: after Peek, where the
+// next value begins.
+func (s *Scanner) Offset() int { return s.i }
+
+// Reason is what the error found where, without the offset: "unexpected
+// 'x' looking for beginning of value".
+func (e *SyntaxError) Reason() string { return e.msg }

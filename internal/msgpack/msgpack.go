@@ -25,16 +25,17 @@
 package msgpack
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
-	"unicode/utf16"
-	"unicode/utf8"
+
+	"github.com/cerebras-go/cerebras/internal/jsonscan"
 )
 
 // MaxDepth bounds the nesting of arrays and objects, as encoding/json does.
-const MaxDepth = 10000
+const MaxDepth = jsonscan.MaxDepth
 
 var (
 	// ErrSyntax is the error of input that is not one valid value.
@@ -50,7 +51,9 @@ var (
 	ErrNotJSON = errors.New("msgpack: not a JSON value")
 )
 
-// Error is an error at an offset of the input.
+// Error is an error at an offset of the input. FromJSON's syntax errors
+// are jsonscan's, the decoders' (the same offset, and its description as
+// the Detail), with the Err ErrSyntax.
 type Error struct {
 	Offset int
 	Err    error // ErrSyntax, ErrRange, ErrDepth or ErrNotJSON
@@ -71,409 +74,197 @@ func FromJSON(dst, src []byte) ([]byte, error) {
 	if uint64(len(src)) > math.MaxUint32 { // a str or a container longer than msgpack can count
 		return dst, &Error{Err: ErrRange, Detail: "input longer than 4 GiB"}
 	}
-	// Pass one checks the syntax and counts the elements of every array
-	// and object, in the order they open, since msgpack writes a count
-	// before the elements; pass two writes.
-	s := scanner{b: src}
-	s.ws()
-	if err := s.count(0); err != nil {
-		return dst, err
-	}
-	if s.ws(); s.i < len(s.b) {
-		return dst, s.err(ErrSyntax, "after the top-level value")
-	}
-	w := writer{b: dst, src: src, counts: s.counts}
-	if err := w.value(); err != nil {
-		return dst, err
-	}
-	return w.b, nil
-}
-
-// scanner is FromJSON's first pass.
-type scanner struct {
-	b      []byte
-	i      int
-	counts []int
-}
-
-func (s *scanner) err(e error, detail string) error {
-	return &Error{Offset: s.i, Err: e, Detail: detail}
-}
-
-func (s *scanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
+	// One pass reads src with jsonscan, the decoders' strict scanner, so
+	// msgpack accepts and unescapes exactly what they do. msgpack writes
+	// a container's count before its elements, which are still to be
+	// read: the pass leaves room for the largest header, and compact
+	// then writes the smallest one and closes the gap.
+	t := transcoder{out: dst, write: true}
+	t.s.Reset(src)
+	err := t.value()
+	if err == nil {
+		if err = t.s.End(); err != nil {
+			err = scanError(err, ErrSyntax)
 		}
 	}
-}
-
-// count checks one value and counts the elements of its containers.
-func (s *scanner) count(depth int) error {
-	if s.i >= len(s.b) {
-		return s.err(ErrSyntax, "unexpected end")
+	if err == nil {
+		err = t.rangeErr // invalid JSON, checked to the end, comes first
 	}
-	switch c := s.b[s.i]; {
-	case c == '{' || c == '[':
-		if depth >= MaxDepth {
-			return s.err(ErrDepth, "")
-		}
-		end := byte('}')
-		if c == '[' {
-			end = ']'
-		}
-		k := len(s.counts)
-		s.counts = append(s.counts, 0)
-		s.i++
-		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == end {
-			s.i++
-			return nil
-		}
-		for {
-			s.ws()
-			if c == '{' {
-				if s.i >= len(s.b) || s.b[s.i] != '"' {
-					return s.err(ErrSyntax, "want an object key")
-				}
-				if _, err := s.str(); err != nil {
-					return err
-				}
-				if s.ws(); s.i >= len(s.b) || s.b[s.i] != ':' {
-					return s.err(ErrSyntax, "want ':'")
-				}
-				s.i++
-				s.ws()
-			}
-			if err := s.count(depth + 1); err != nil {
-				return err
-			}
-			s.counts[k]++
-			s.ws()
-			if s.i >= len(s.b) {
-				return s.err(ErrSyntax, "unexpected end")
-			}
-			switch s.b[s.i] {
-			case ',':
-				s.i++
-			case end:
-				s.i++
-				return nil
-			default:
-				return s.err(ErrSyntax, "want ',' or the end of the container")
-			}
-		}
-	case c == '"':
-		_, err := s.str()
-		return err
-	case c == '-' || (c >= '0' && c <= '9'):
-		_, _, err := s.number()
-		return err
-	default:
-		for _, lit := range [...]string{"null", "true", "false"} {
-			if len(s.b)-s.i >= len(lit) && string(s.b[s.i:s.i+len(lit)]) == lit {
-				s.i += len(lit)
-				return nil
-			}
-		}
-		return s.err(ErrSyntax, "want a value")
-	}
-}
-
-// str checks the string at s.i and moves past it; escaped reports a
-// backslash in it.
-func (s *scanner) str() (escaped bool, err error) {
-	s.i++ // the opening quote
-	for s.i < len(s.b) {
-		switch c := s.b[s.i]; {
-		case c == '"':
-			s.i++
-			return escaped, nil
-		case c == '\\':
-			escaped = true
-			if s.i+1 >= len(s.b) {
-				return false, s.err(ErrSyntax, "unexpected end")
-			}
-			switch s.b[s.i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				s.i += 2
-			case 'u':
-				if s.i+6 > len(s.b) || !isHex4(s.b[s.i+2:s.i+6]) {
-					return false, s.err(ErrSyntax, `bad \u escape`)
-				}
-				s.i += 6
-			default:
-				return false, s.err(ErrSyntax, "bad escape")
-			}
-		case c < 0x20:
-			return false, s.err(ErrSyntax, "control character in a string")
-		default:
-			s.i++
-		}
-	}
-	return false, s.err(ErrSyntax, "unterminated string")
-}
-
-func isHex4(b []byte) bool {
-	for _, c := range b {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
-}
-
-// number checks the number at s.i and moves past it; integer reports one
-// without a fraction or an exponent.
-func (s *scanner) number() (tok []byte, integer bool, err error) {
-	start := s.i
-	digits := func() int {
-		n := 0
-		for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
-			s.i++
-			n++
-		}
-		return n
-	}
-	if s.b[s.i] == '-' {
-		s.i++
-	}
-	switch {
-	case s.i < len(s.b) && s.b[s.i] == '0':
-		s.i++
-	case digits() == 0:
-		return nil, false, s.err(ErrSyntax, "bad number")
-	}
-	integer = true
-	if s.i < len(s.b) && s.b[s.i] == '.' {
-		s.i++
-		integer = false
-		if digits() == 0 {
-			return nil, false, s.err(ErrSyntax, "bad number")
-		}
-	}
-	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
-		s.i++
-		integer = false
-		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
-			s.i++
-		}
-		if digits() == 0 {
-			return nil, false, s.err(ErrSyntax, "bad number")
-		}
-	}
-	return s.b[start:s.i], integer, nil
-}
-
-// writer is FromJSON's second pass, over input the first pass checked.
-type writer struct {
-	b       []byte
-	src     []byte
-	i       int
-	counts  []int
-	k       int    // the next container's index in counts
-	scratch []byte // a string's decoded bytes
-}
-
-func (w *writer) ws() {
-	for w.i < len(w.src) {
-		switch w.src[w.i] {
-		case ' ', '\t', '\n', '\r':
-			w.i++
-		default:
-			return
-		}
-	}
-}
-
-func (w *writer) value() error {
-	w.ws()
-	switch c := w.src[w.i]; {
-	case c == '{' || c == '[':
-		n := w.counts[w.k]
-		w.k++
-		if c == '{' {
-			w.b = appendMapHeader(w.b, n)
-		} else {
-			w.b = appendArrayHeader(w.b, n)
-		}
-		w.i++
-		for e := 0; e < n; e++ {
-			w.ws()
-			if w.src[w.i] == ',' {
-				w.i++
-				w.ws()
-			}
-			if c == '{' {
-				if err := w.str(); err != nil {
-					return err
-				}
-				w.ws()
-				w.i++ // ':'
-			}
-			if err := w.value(); err != nil {
-				return err
-			}
-		}
-		w.ws()
-		w.i++ // the closing bracket
-		return nil
-	case c == '"':
-		return w.str()
-	case c == 'n':
-		w.b = append(w.b, 0xc0)
-		w.i += 4
-	case c == 't':
-		w.b = append(w.b, 0xc3)
-		w.i += 4
-	case c == 'f':
-		w.b = append(w.b, 0xc2)
-		w.i += 5
-	default:
-		return w.number()
-	}
-	return nil
-}
-
-func (w *writer) number() error {
-	s := scanner{b: w.src, i: w.i}
-	tok, integer, _ := s.number()
-	at := w.i
-	w.i = s.i
-	if integer {
-		if tok[0] == '-' {
-			v, err := strconv.ParseInt(string(tok), 10, 64)
-			if err != nil {
-				return &Error{Offset: at, Err: ErrRange, Detail: "integer " + string(tok) + " is below int64"}
-			}
-			w.b = AppendInt(w.b, v)
-			return nil
-		}
-		v, err := strconv.ParseUint(string(tok), 10, 64)
-		if err != nil {
-			return &Error{Offset: at, Err: ErrRange, Detail: "integer " + string(tok) + " is above uint64"}
-		}
-		w.b = AppendUint(w.b, v)
-		return nil
-	}
-	f, err := strconv.ParseFloat(string(tok), 64)
 	if err != nil {
-		return &Error{Offset: at, Err: ErrRange, Detail: "number " + string(tok) + " is beyond float64"}
+		return dst, err
 	}
-	w.b = AppendFloat64(w.b, f)
-	return nil
+	return t.compact(), nil
 }
 
-// str writes the string at w.i.
-func (w *writer) str() error {
-	start := w.i + 1
-	end := start
-	plain := true
-	for ; w.src[end] != '"'; end++ {
-		if c := w.src[end]; c == '\\' {
-			plain = false
-			end++ // the escaped byte, which may be a quote
-		} else if c >= utf8.RuneSelf {
-			plain = false
-		}
+// transcoder is FromJSON's pass.
+type transcoder struct {
+	s        jsonscan.Scanner
+	out      []byte
+	write    bool    // until rangeErr: then the pass only checks the syntax
+	rangeErr error   // the first number with no msgpack form
+	heads    []head  // the containers, in the order they open
+	scratch  [5]byte // a header's
+}
+
+// head is a container's place in out, where headerRoom bytes wait for its
+// header (the first says which: 0xdf a map, 0xdd an array), and its count
+// of elements.
+type head struct{ at, n int }
+
+const headerRoom = 5 // array 32 and map 32: a byte and a 4-byte count
+
+// scanError is the *Error of an error of jsonscan, a *jsonscan.SyntaxError.
+func scanError(err error, kind error) error {
+	var se *jsonscan.SyntaxError
+	if !errors.As(err, &se) {
+		return &Error{Err: kind, Detail: err.Error()}
 	}
-	w.i = end + 1
-	raw := w.src[start:end]
-	if plain || (!hasBackslash(raw) && utf8.Valid(raw)) {
-		w.b = appendStrHeader(w.b, len(raw))
-		w.b = append(w.b, raw...)
+	if kind == ErrDepth {
+		return &Error{Offset: se.Offset, Err: ErrDepth}
+	}
+	return &Error{Offset: se.Offset, Err: kind, Detail: se.Reason()}
+}
+
+func (t *transcoder) value() error {
+	switch c := t.s.Peek(); c {
+	case '{', '[':
+		return t.container(c == '{')
+	case '"':
+		str, err := t.s.Str()
+		if err != nil {
+			return scanError(err, ErrSyntax)
+		}
+		t.str(str)
 		return nil
 	}
-	w.scratch = unquote(w.scratch[:0], raw)
-	w.b = appendStrHeader(w.b, len(w.scratch))
-	w.b = append(w.b, w.scratch...)
+	at := t.s.Offset()
+	tok, err := t.s.Raw() // a literal or a number
+	if err != nil {
+		return scanError(err, ErrSyntax)
+	}
+	if !t.write {
+		return nil
+	}
+	switch tok[0] {
+	case 'n':
+		t.out = append(t.out, 0xc0)
+	case 't':
+		t.out = append(t.out, 0xc3)
+	case 'f':
+		t.out = append(t.out, 0xc2)
+	default:
+		t.number(tok, at)
+	}
 	return nil
 }
 
-func hasBackslash(b []byte) bool {
-	for _, c := range b {
-		if c == '\\' {
-			return true
+// container writes the object or array at the scanner: room for its
+// header, then its elements.
+func (t *transcoder) container(object bool) error {
+	k := len(t.heads)
+	if t.write {
+		kind := byte(0xdd)
+		if object {
+			kind = 0xdf
+		}
+		t.heads = append(t.heads, head{at: len(t.out)})
+		t.out = append(t.out, kind, 0, 0, 0, 0)
+	}
+	if err := t.s.Open(); err != nil {
+		return scanError(err, ErrDepth)
+	}
+	n := 0
+	for first := true; ; n++ {
+		if object {
+			key, done, err := t.s.NextKey(&first)
+			if err != nil {
+				return scanError(err, ErrSyntax)
+			}
+			if done {
+				break
+			}
+			t.str(key)
+		} else {
+			more, err := t.s.NextElem(&first)
+			if err != nil {
+				return scanError(err, ErrSyntax)
+			}
+			if !more {
+				break
+			}
+		}
+		if err := t.value(); err != nil {
+			return err
 		}
 	}
-	return false
+	t.s.Close()
+	if t.write {
+		t.heads[k].n = n
+	}
+	return nil
 }
 
-// unquote appends the decoded bytes of the inside of a checked JSON string
-// to dst, as encoding/json decodes it: an invalid UTF-8 byte and a lone
-// surrogate escape each become U+FFFD.
-func unquote(dst, s []byte) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == '\\':
-			e := s[i+1]
-			i += 2
-			switch e {
-			case 'b':
-				dst = append(dst, '\b')
-			case 'f':
-				dst = append(dst, '\f')
-			case 'n':
-				dst = append(dst, '\n')
-			case 'r':
-				dst = append(dst, '\r')
-			case 't':
-				dst = append(dst, '\t')
-			case 'u':
-				r := rune(hex4(s[i:]))
-				i += 4
-				if utf16.IsSurrogate(r) {
-					r2 := unicodeReplacement
-					if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
-						r2 = rune(hex4(s[i+2:]))
-					}
-					if dec := utf16.DecodeRune(r, r2); dec != unicodeReplacement {
-						i += 6
-						r = dec
-					} else {
-						r = unicodeReplacement
-					}
-				}
-				dst = utf8.AppendRune(dst, r)
-			default: // '"', '\\', '/'
-				dst = append(dst, e)
-			}
-		case c < utf8.RuneSelf:
-			dst = append(dst, c)
-			i++
-		default:
-			r, size := utf8.DecodeRune(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				dst = utf8.AppendRune(dst, unicodeReplacement)
-			} else {
-				dst = append(dst, s[i:i+size]...)
-			}
-			i += size
-		}
+// compact writes the smallest header of every container in its room,
+// moving what follows down over the room left.
+func (t *transcoder) compact() []byte {
+	if len(t.heads) == 0 {
+		return t.out
 	}
-	return dst
+	b := t.out
+	w := t.heads[0].at // where the bytes go
+	r := w             // where they come from
+	for _, h := range t.heads {
+		w += copy(b[w:], b[r:h.at])
+		if b[h.at] == 0xdf {
+			w += copy(b[w:], appendMapHeader(t.scratch[:0], h.n))
+		} else {
+			w += copy(b[w:], appendArrayHeader(t.scratch[:0], h.n))
+		}
+		r = h.at + headerRoom
+	}
+	w += copy(b[w:], b[r:])
+	return b[:w]
 }
 
-const unicodeReplacement = '\uFFFD'
-
-func hex4(b []byte) uint16 {
-	var v uint16
-	for _, c := range b[:4] {
-		v <<= 4
-		switch {
-		case c <= '9':
-			v |= uint16(c - '0')
-		case c >= 'a':
-			v |= uint16(c - 'a' + 10)
-		default:
-			v |= uint16(c - 'A' + 10)
-		}
+// str writes a string of the unescaped bytes b.
+func (t *transcoder) str(b []byte) {
+	if !t.write {
+		return
 	}
-	return v
+	t.out = appendStrHeader(t.out, len(b))
+	t.out = append(t.out, b...)
+}
+
+// number writes the number tok, which is at offset at: an integer as
+// the smallest msgpack int, anything else as a float64. One with no such
+// form is the pass's rangeErr, and ends its writing.
+func (t *transcoder) number(tok []byte, at int) {
+	var detail string
+	switch {
+	case bytes.ContainsAny(tok, ".eE"):
+		f, err := strconv.ParseFloat(string(tok), 64)
+		if err == nil {
+			t.out = AppendFloat64(t.out, f)
+			return
+		}
+		detail = "number " + string(tok) + " is beyond float64"
+	case tok[0] == '-':
+		v, err := strconv.ParseInt(string(tok), 10, 64)
+		if err == nil {
+			t.out = AppendInt(t.out, v)
+			return
+		}
+		detail = "integer " + string(tok) + " is below int64"
+	default:
+		v, err := strconv.ParseUint(string(tok), 10, 64)
+		if err == nil {
+			t.out = AppendUint(t.out, v)
+			return
+		}
+		detail = "integer " + string(tok) + " is above uint64"
+	}
+	t.rangeErr = &Error{Offset: at, Err: ErrRange, Detail: detail}
+	t.write = false
 }
 
 // AppendInt appends v as the smallest msgpack int that holds it.

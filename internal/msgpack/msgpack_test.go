@@ -323,6 +323,11 @@ func TestFromJSONErrors(t *testing.T) {
 		`1 2`:                  ErrSyntax,
 		``:                     ErrSyntax,
 		strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1): ErrDepth,
+		// Invalid JSON is refused as such even after a number out of range.
+		`[1e400, x]`:       ErrSyntax,
+		`[1e400, {"a"}]`:   ErrSyntax,
+		`[1e400, 1e999, ]`: ErrSyntax,
+		`[1e400, ` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `]`: ErrDepth,
 	} {
 		out, err := FromJSON([]byte("keep"), []byte(in))
 		var e *Error
@@ -340,16 +345,23 @@ func TestFromJSONErrors(t *testing.T) {
 // of formats.
 func TestFromJSONBytes(t *testing.T) {
 	for in, want := range map[string]string{
-		`{"a":[1,-1,null,true,false]}`: "81a16195" + "01ff" + "c0c3c2",
-		`200`:                          "ccc8",
-		`-200`:                         "d1ff38",
-		`70000`:                        "ce00011170",
-		`1.5`:                          "cb3ff8000000000000",
-		`"\u00e9"`:                     "a2c3a9",
+		`{"a":[1,-1,null,true,false]}`:         "81a16195" + "01ff" + "c0c3c2",
+		`200`:                                  "ccc8",
+		`-200`:                                 "d1ff38",
+		`70000`:                                "ce00011170",
+		`1.5`:                                  "cb3ff8000000000000",
+		`"\u00e9"`:                             "a2c3a9",
+		`[[],{"k":[[]]},[1]]`:                  "93" + "90" + "81a16b9190" + "9101",
+		`[` + strings.Repeat(`0,`, 15) + `{}]`: "dc0010" + strings.Repeat("00", 15) + "80",
 	} {
 		got, err := FromJSON(nil, []byte(in))
 		if err != nil || hex.EncodeToString(got) != want {
 			t.Errorf("FromJSON(%s) = %x, %v; want %s", in, got, err, want)
+		}
+		// After bytes already in dst, which stay.
+		got, err = FromJSON([]byte{0xee, 0xff}, []byte(in))
+		if err != nil || hex.EncodeToString(got) != "eeff"+want {
+			t.Errorf("FromJSON(eeff, %s) = %x, %v; want eeff%s", in, got, err, want)
 		}
 	}
 }
@@ -449,4 +461,40 @@ func FuzzToJSON(f *testing.F) {
 			t.Fatalf("ToJSON(%x) = %s\nreads %#v (%v)\nwant  %#v (%v)", data, js, got, jerr, want, rerr)
 		}
 	})
+}
+
+// chatBody256K is a chat request of about 256 KiB: a long conversation
+// whose messages hold escapes, non-ASCII text and numbers, as a client sends.
+func chatBody256K() []byte {
+	var b strings.Builder
+	b.WriteString(`{"model":"llama3.1-8b","temperature":0.7,"top_p":0.9,"seed":42,"max_tokens":1024,"stream":true,"messages":[`)
+	for i := 0; b.Len() < 256<<10; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		role := "user"
+		if i%2 == 1 {
+			role = "assistant"
+		}
+		fmt.Fprintf(&b, `{"role":%q,"content":"Message %d: line one,\nline \"two\" with caf\u00e9 and 中文 \u4e2d and a tab\there. %s","name":null,"weight":%d.5}`,
+			role, i, strings.Repeat("The quick brown fox jumps over the lazy dog. ", 8), i)
+	}
+	b.WriteString(`]}`)
+	return []byte(b.String())
+}
+
+func BenchmarkFromJSONChat256K(b *testing.B) {
+	body := chatBody256K()
+	if !json.Valid(body) {
+		b.Fatal("invalid benchmark body")
+	}
+	dst := make([]byte, 0, len(body))
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if dst, err = FromJSON(dst[:0], body); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
