@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cerebras-go/cerebras/internal/apierror"
 	"github.com/cerebras-go/cerebras/streaming"
 )
 
@@ -489,7 +489,7 @@ func firstEvent(dec *streaming.Decoder) (done, isMsg bool) {
 			return true, false
 		case "", "message":
 			if len(bytes.TrimSpace(ev.Data)) > 0 {
-				return true, !errorData(ev.Data)
+				return true, !apierror.InBand(ev.Data)
 			}
 		}
 	}
@@ -521,20 +521,4 @@ func (b *peekedBody) Close() error {
 	err := b.rest.Close()
 	b.cancel()
 	return err
-}
-
-// errorData reports the data of an in-band error: an object whose "error"
-// is not null or false (as the stream decides).
-func errorData(data []byte) bool {
-	if !bytes.Contains(data, []byte(`"error"`)) {
-		return false
-	}
-	var probe struct {
-		Error json.RawMessage `json:"error"`
-	}
-	if json.Unmarshal(data, &probe) != nil {
-		return false
-	}
-	raw := bytes.TrimSpace(probe.Error)
-	return len(raw) > 0 && string(raw) != "null" && string(raw) != "false"
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"reflect"
 	"strings"
@@ -130,43 +131,17 @@ func TestRawJSONOfListItems(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			var v []any
-			for _, m := range l.Data {
-				v = append(v, m)
-			}
-			return v, nil
+			return collect(seq(l.Data))
 		}},
 		{"Models.ListPublic", rawPublicModels, func(c *Client) ([]any, error) {
 			l, err := c.Models.ListPublic(ctx)
 			if err != nil {
 				return nil, err
 			}
-			var v []any
-			for _, m := range l.Data {
-				v = append(v, m)
-			}
-			return v, nil
+			return collect(seq(l.Data))
 		}},
-		{"Files.List", rawFilesJSON, func(c *Client) ([]any, error) {
-			var v []any
-			for f, err := range c.Files.List(ctx, FileListParams{}) {
-				if err != nil {
-					return nil, err
-				}
-				v = append(v, f)
-			}
-			return v, nil
-		}},
-		{"Batches.List", rawBatchesJSON, func(c *Client) ([]any, error) {
-			var v []any
-			for b, err := range c.Batches.List(ctx, BatchListParams{}) {
-				if err != nil {
-					return nil, err
-				}
-				v = append(v, b)
-			}
-			return v, nil
-		}},
+		{"Files.List", rawFilesJSON, func(c *Client) ([]any, error) { return collect(c.Files.List(ctx, FileListParams{})) }},
+		{"Batches.List", rawBatchesJSON, func(c *Client) ([]any, error) { return collect(c.Batches.List(ctx, BatchListParams{})) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newServer(t, okJSON(tc.body))
@@ -270,5 +245,28 @@ func TestRawJSONOfStreamChunks(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// collect gathers what a paging iterator yields, as values of any type.
+func collect[T any](items iter.Seq2[T, error]) ([]any, error) {
+	var v []any
+	for item, err := range items {
+		if err != nil {
+			return nil, err
+		}
+		v = append(v, item)
+	}
+	return v, nil
+}
+
+// seq yields the items of a page, as a paging iterator does.
+func seq[T any](items []T) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for _, item := range items {
+			if !yield(item, nil) {
+				return
+			}
+		}
 	}
 }

@@ -3,6 +3,7 @@ package streaming
 import (
 	"bytes"
 	"errors"
+	"github.com/cerebras-go/cerebras/internal/apierror"
 
 	"github.com/cerebras-go/cerebras/gen"
 	"github.com/cerebras-go/cerebras/internal/decode"
@@ -54,7 +55,7 @@ func (e *eventDecoder[T]) unknownKey(s *jsonscan.Scanner, key []byte) error {
 		return s.SkipValue()
 	}
 	raw, err := s.Raw()
-	e.isErr = err == nil && isError(raw)
+	e.isErr = err == nil && apierror.MarksError(raw)
 	return err
 }
 

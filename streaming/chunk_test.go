@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/cerebras-go/cerebras/gen"
+	"github.com/cerebras-go/cerebras/internal/apierror"
 	"github.com/cerebras-go/cerebras/internal/jsonscan"
 	"github.com/cerebras-go/cerebras/internal/rawjson"
 )
@@ -27,7 +28,7 @@ func reference(data []byte) (c gen.ChatCompletionChunk, isErr bool, err error) {
 	var probe struct {
 		Error json.RawMessage `json:"error"`
 	}
-	if json.Unmarshal(data, &probe) == nil && isError(probe.Error) {
+	if json.Unmarshal(data, &probe) == nil && apierror.MarksError(probe.Error) {
 		return c, true, nil
 	}
 	if err = json.Unmarshal(data, &c); err == nil {

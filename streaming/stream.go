@@ -235,28 +235,12 @@ func decoderFor[T any]() func([]byte, *T) (bool, error) {
 	}
 }
 
-var errorKey = []byte(`"error"`)
-
 // decodeJSON decodes data into v unless data is an in-band error object.
-// The error probe runs only when the bytes `"error"` occur in data, which in
-// valid JSON they can only as a key or as the exact string "error".
 func decodeJSON[T any](data []byte, v *T) (bool, error) {
-	if bytes.Contains(data, errorKey) {
-		var probe struct {
-			Error json.RawMessage `json:"error"`
-		}
-		if json.Unmarshal(data, &probe) == nil && isError(probe.Error) {
-			return true, nil
-		}
+	if apierror.InBand(data) {
+		return true, nil
 	}
 	return false, json.Unmarshal(data, v)
-}
-
-// isError reports whether the raw value of a top-level "error" key marks an
-// error event: anything but absent, null or false.
-func isError(raw []byte) bool {
-	raw = bytes.TrimSpace(raw)
-	return len(raw) > 0 && string(raw) != "null" && string(raw) != "false"
 }
 
 // Next advances to the next element and reports whether there is one.
